@@ -1,0 +1,79 @@
+"""Pictures of frames in the spirit of the guide's ``show_image``."""
+
+import numpy as np
+from astropy.nddata import block_reduce
+from astropy.visualization import (AsymmetricPercentileInterval, ImageNormalize, LinearStretch,
+                                   LogStretch)
+
+from .io import atomic_path
+
+__all__ = ["show_image", "save_png"]
+
+
+def _reduced(image, max_side):
+    """Block-average so the longest side is at most ``max_side`` pixels."""
+    factor = int(np.ceil(max(image.shape) / max_side))
+    if factor <= 1:
+        return image
+    return block_reduce(np.asarray(image, dtype=np.float32), factor, func=np.mean)
+
+
+def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
+               max_side=1000, colorbar=True, title=None, figsize=(8, 8)):
+    """Show an image with a percentile stretch and a colorbar.
+
+    Parameters
+    ----------
+    image : array_like
+        The image (any unit; the colorbar says counts in that unit).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new pyplot figure otherwise.
+    percl, percu : float, optional
+        Lower and upper percentiles mapped to black and white.
+    log : bool, optional
+        Logarithmic rather than linear stretch.
+    cmap : str, optional
+        Matplotlib colormap.
+    max_side : int, optional
+        Larger images are block-averaged down to about this many pixels a
+        side first (the screen cannot show more, and it is much faster).
+    colorbar : bool, optional
+        Draw a colorbar.
+    title : str, optional
+        Axes title.
+    figsize : tuple, optional
+        Size of a new figure, in inches.
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=figsize)
+    img = _reduced(np.asarray(image), max_side)
+    norm = ImageNormalize(img, interval=AsymmetricPercentileInterval(percl, percu),
+                          stretch=LogStretch() if log else LinearStretch())
+    factor = max(image.shape[0] / img.shape[0], 1)
+    extent = (-0.5, img.shape[1] * factor - 0.5, -0.5, img.shape[0] * factor - 0.5)
+    im = ax.imshow(img, origin="lower", cmap=cmap, norm=norm, extent=extent,
+                   interpolation="nearest")
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="counts")
+    if title:
+        ax.set_title(title)
+    ax.set_xlabel("x [pix]")
+    ax.set_ylabel("y [pix]")
+    return im
+
+
+def save_png(image, path, *, overwrite=False, title=None, dpi=100, **kwargs):
+    """Save a `show_image` picture as PNG, atomically (see `ccdsim.io.atomic_path`)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=kwargs.pop("figsize", (8, 7)), layout="constrained")
+    show_image(image, ax=fig.add_subplot(), title=title, **kwargs)
+    with atomic_path(path, overwrite) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    return path

@@ -1,0 +1,44 @@
+"""A frame: pixels in ADU, the header that says how they were made, and the truth."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+
+from .io import frame_hdulist, write_hdulist
+
+__all__ = ["Frame"]
+
+
+@dataclass
+class Frame:
+    """One exposure.
+
+    Attributes
+    ----------
+    data : ndarray
+        Pixels in ADU (uint16 from the ADC, or float32 unquantised).
+    header : astropy.io.fits.Header
+        IMAGETYP, EXPTIME, GAIN, RDNOISE, seeds and every parameter.
+    truth : astropy.table.Table or None
+        The stars: ``x_0``, ``y_0`` (px, 0-based), ``flux`` (ADU, total), ...
+    """
+
+    data: np.ndarray
+    header: fits.Header
+    truth: Table | None = None
+
+    def to_hdulist(self):
+        """The frame as FITS: image in the primary HDU, ``TRUTH`` table extension."""
+        return frame_hdulist(self.data, self.header, self.truth)
+
+    def write(self, path, *, overwrite=False):
+        """Write the frame to a FITS file atomically; never replaces a file unless asked."""
+        return write_hdulist(self.to_hdulist(), path, overwrite=overwrite)
+
+    def show(self, **kwargs):
+        """Display with `ccdsim.show_image` (percentile stretch, colorbar)."""
+        from .display import show_image
+
+        return show_image(self.data, **kwargs)

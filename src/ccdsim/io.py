@@ -1,0 +1,130 @@
+"""FITS output: headers that say what made a frame, truth tables, atomic writes."""
+
+import os
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+
+from ._version import __version__
+from .seeds import seed_text
+
+__all__ = ["frame_header", "frame_hdulist", "write_hdulist", "atomic_path", "check_writable"]
+
+# Parameter -> (FITS keyword, comment with unit). Order is the header's order.
+_CAMERA_KEYS = {
+    "gain": ("GAIN", "[e-/adu] gain"),
+    "read_noise": ("RDNOISE", "[e-] read noise"),
+    "bias_level": ("BIASLEV", "[adu] bias level"),
+    "dark_current": ("DARKCUR", "[e-/pix/s] dark current"),
+    "bad_columns": ("NBADCOL", "number of bad bias columns"),
+    "hot_pixel_fraction": ("HOTFRAC", "fraction of hot pixels"),
+    "hot_pixel_factor": ("HOTFACT", "hot pixel dark current / DARKCUR"),
+    "camera_seed": ("CAMSEED", "camera seed (defects)"),
+}
+_FRAME_KEYS = {
+    "sky": ("SKYADU", "[adu] mean sky over the exposure"),
+    "stars": ("NSTARS", "number of stars"),
+    "max_counts": ("MAXCNTS", "[adu] largest random star peak"),
+    "star_sigma": ("STARSIG", "[pix] Gaussian sigma of the stars"),
+    "quantize": ("QUANTIZ", "rounded, clipped to 0..65535 by the ADC"),
+}
+
+
+def frame_header(camera_params, settings, seed_seq):
+    """Primary header recording everything that made a frame.
+
+    Parameters
+    ----------
+    camera_params : dict
+        `Camera.parameters`.
+    settings : dict
+        The exposure's settings (``exposure_time``, ``imagetyp``, ``sky``, ...).
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed; ``FRMSEED`` holds it as text for `ccdsim.seeds.parse_seed_text`.
+    """
+    h = fits.Header()
+    h["IMAGETYP"] = (settings["imagetyp"], "type of image")
+    h["EXPTIME"] = (settings["exposure_time"], "[s] exposure time")
+    h["EXPOSURE"] = (settings["exposure_time"], "[s] exposure time")
+    h["BUNIT"] = ("adu", "unit of the data")
+    for name, (key, comment) in _CAMERA_KEYS.items():
+        h[key] = (camera_params[name], comment)
+    ny, nx = camera_params["shape"]
+    h["FRMSEED"] = (seed_text(seed_seq), "frame seed (noise, random stars)")
+    for name, (key, comment) in _FRAME_KEYS.items():
+        if settings.get(name) is not None:
+            h[key] = (settings[name], comment)
+    if settings.get("quantize", True):
+        h["SATURATE"] = (65535, "[adu] ADC saturation")
+    h["DATE"] = (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "UTC file creation")
+    h["CREATOR"] = (f"ccdsim {__version__}", "software that made this frame")
+    h["CCDSIMV"] = (__version__, "ccdsim version")
+    h.add_comment(f"Simulated {ny}x{nx} frame; TRUTH extension holds the true star table.")
+    return h
+
+
+def frame_hdulist(data, header, truth=None):
+    """HDUList: the image in the primary HDU, the truth table as extension ``TRUTH``."""
+    hdus = [fits.PrimaryHDU(data=data, header=header)]
+    if truth is not None:
+        hdus.append(fits.BinTableHDU(Table(truth), name="TRUTH"))
+    return fits.HDUList(hdus)
+
+
+def check_writable(path, overwrite=False, name="output"):
+    """Refuse early: an existing file without ``overwrite``, or a missing folder.
+
+    Raises
+    ------
+    FileExistsError, FileNotFoundError, IsADirectoryError
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{name} {path} is a directory")
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{name} {path} exists (use --overwrite / overwrite=True)")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{name} folder {folder} does not exist")
+
+
+@contextmanager
+def atomic_path(path, overwrite=False):
+    """Yield a temporary name beside ``path``; on success move it into place.
+
+    The file appears whole or not at all. Without ``overwrite`` an existing
+    file is never replaced, even one that appeared while we were writing
+    (the final step is a hard link, which fails if the name exists).
+    """
+    path = os.fspath(path)
+    check_writable(path, overwrite)
+    folder, base = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".part", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise FileExistsError(f"output {path} exists (use --overwrite / overwrite=True)")
+            except OSError:  # file systems without hard links
+                if os.path.exists(path):
+                    raise FileExistsError(f"output {path} exists") from None
+                os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_hdulist(hdulist, path, overwrite=False):
+    """Write ``hdulist`` to ``path`` atomically (see `atomic_path`)."""
+    with atomic_path(path, overwrite) as tmp:
+        hdulist.writeto(tmp, overwrite=True, checksum=True)
+    return path

@@ -1,0 +1,84 @@
+"""Random streams: camera defects from the camera seed, frame noise from the frame seed.
+
+The two kinds never share a stream. Each defect kind has its own stream,
+``SeedSequence(camera_seed, spawn_key=(kind,))``, so adding a new defect kind
+changes no other. A frame's streams are children of the frame's
+`~numpy.random.SeedSequence`, keyed by purpose and (for pixels) by row-block
+index, so pixels depend on the seed only, never on threads or workers.
+"""
+
+import numpy as np
+
+__all__ = ["DEFAULT_CAMERA_SEED", "Defect", "Stream", "camera_rng", "frame_seed_sequence",
+           "child_rng", "seed_text"]
+
+# The guide seeds its bad columns with 8392; we keep it as the default camera.
+DEFAULT_CAMERA_SEED = 8392
+
+
+class Defect:
+    """Spawn keys of the camera's fixed-pattern streams (never renumber)."""
+
+    BAD_COLUMNS = 0
+    HOT_PIXELS = 1
+    FLAT = 2
+    DUST = 3
+
+
+class Stream:
+    """Spawn keys of a frame's noise streams (never renumber)."""
+
+    STARS = 0
+    PIXELS = 1
+    COSMIC_RAYS = 2
+
+
+def camera_rng(camera_seed, kind):
+    """Generator for one kind of camera defect.
+
+    Parameters
+    ----------
+    camera_seed : int
+        The camera's identity (non-negative).
+    kind : int
+        One of the `Defect` constants.
+    """
+    return np.random.default_rng(np.random.SeedSequence(camera_seed, spawn_key=(kind,)))
+
+
+def frame_seed_sequence(rng=None):
+    """Turn anything `numpy.random.default_rng` accepts into a SeedSequence.
+
+    ``None`` draws fresh entropy (recorded in the header, so the frame can be
+    repeated); a Generator or BitGenerator is advanced by one draw.
+    """
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if isinstance(rng, (np.random.Generator, np.random.BitGenerator)):
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.Generator(rng)
+        return np.random.SeedSequence(int(gen.integers(0, 2**63)))
+    return np.random.SeedSequence(rng)
+
+
+def child_rng(seed_seq, *key):
+    """Generator for the child of ``seed_seq`` at ``key`` (stateless, unlike ``spawn``)."""
+    child = np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + key)
+    return np.random.default_rng(child)
+
+
+def seed_text(seed_seq):
+    """Text that `frame_seed_sequence`/`parse_seed_text` turn back into ``seed_seq``."""
+    entropy = seed_seq.entropy
+    if not isinstance(entropy, int):
+        entropy = ",".join(str(int(e)) for e in np.atleast_1d(entropy))
+    if seed_seq.spawn_key:
+        return f"{entropy}/" + ",".join(str(k) for k in seed_seq.spawn_key)
+    return str(entropy)
+
+
+def parse_seed_text(text):
+    """Inverse of `seed_text`."""
+    entropy, _, key = str(text).partition("/")
+    ent = [int(e) for e in entropy.split(",")]
+    return np.random.SeedSequence(ent[0] if len(ent) == 1 else ent,
+                                  spawn_key=tuple(int(k) for k in key.split(",")) if key else ())

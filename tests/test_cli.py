@@ -1,0 +1,111 @@
+"""The command line: output files, headers, truth, and bad input."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import Table
+
+from ccdsim.cli import main
+
+SMALL = ["--shape", "200", "300"]
+
+
+def run(*args):
+    """Run the installed CLI in a fresh process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "ccdsim", *args], capture_output=True, text=True)
+
+
+def test_image_writes_fits_with_truth_and_png(tmp_path):
+    out, png = tmp_path / "guide.fits", tmp_path / "guide.png"
+    res = run("image", str(out), *SMALL, "--stars", "7", "--seed", "3", "--png", str(png))
+    assert res.returncode == 0, res.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with fits.open(out) as hdul:
+        h = hdul[0].header
+        assert hdul[0].data.dtype == np.uint16 or h["BZERO"] == 32768
+        assert hdul[0].data.shape == (200, 300)
+        assert (h["IMAGETYP"], h["EXPTIME"], h["GAIN"], h["RDNOISE"], h["BUNIT"]) == \
+            ("Light Frame", 100.0, 1.0, 5.0, "adu")
+        for key in ("BIASLEV", "DARKCUR", "SKYADU", "NSTARS", "MAXCNTS", "STARSIG", "CAMSEED",
+                    "FRMSEED", "CCDSIMV", "NBADCOL", "HOTFRAC"):
+            assert key in h, key
+        assert h["FRMSEED"] == "3"
+        truth = Table(hdul["TRUTH"].data)
+    assert len(truth) == 7
+    assert {"x_0", "y_0", "flux"} <= set(truth.colnames)
+    assert not list(tmp_path.glob(".*part"))
+
+
+def test_cli_seed_reproduces_library(tmp_path):
+    from ccdsim import Camera
+
+    out = tmp_path / "a.fits"
+    assert main(["image", str(out), *SMALL, "--seed", "11", "--threads", "1"]) == 0
+    ref = Camera(shape=(200, 300)).expose(100, sky=20, stars=50, rng=11)
+    np.testing.assert_array_equal(fits.getdata(out), ref.data)
+
+
+def test_existing_file_is_not_overwritten(tmp_path):
+    out = tmp_path / "x.fits"
+    out.write_bytes(b"keep me")
+    res = run("image", str(out), *SMALL)
+    assert res.returncode == 2
+    assert "exists" in res.stderr and "--overwrite" in res.stderr
+    assert out.read_bytes() == b"keep me"
+    assert run("image", str(out), *SMALL, "--overwrite").returncode == 0
+    assert fits.getdata(out).shape == (200, 300)
+
+
+BAD = [
+    (["--gain", "0"], "gain"),
+    (["--gain", "-1"], "gain"),
+    (["--gain", "nan"], "gain"),
+    (["--read-noise", "-5"], "read_noise"),
+    (["--read-noise", "inf"], "read_noise"),
+    (["--bias", "-1"], "bias_level"),
+    (["--bias", "70000"], "bias_level"),
+    (["--dark-current", "-0.1"], "dark_current"),
+    (["--exposure", "-100"], "exposure"),
+    (["--exposure", "nan"], "exposure"),
+    (["--sky", "-20"], "sky"),
+    (["--sky", "inf"], "sky"),
+    (["--stars", "-3"], "stars"),
+    (["--max-counts", "0"], "max_counts"),
+    (["--star-sigma", "0"], "star_sigma"),
+    (["--shape", "0", "100"], "shape"),
+    (["--shape", "100", "-1"], "shape"),
+    (["--seed", "-1"], "seed"),
+    (["--camera-seed", "-4"], "camera_seed"),
+    (["--threads", "0"], "threads"),
+    (["--gain", "abc"], "--gain"),
+    (["--shape", "100"], "--shape"),
+    (["--bogus"], "--bogus"),
+]
+
+
+@pytest.mark.parametrize("extra,name", BAD, ids=[" ".join(b[0]) for b in BAD])
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, extra, name):
+    out, png = tmp_path / "bad.fits", tmp_path / "bad.png"
+    res = run("image", str(out), *SMALL, *extra, "--png", str(png))
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert name in lines[0]
+    assert "Traceback" not in res.stderr and res.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_range_is_named_in_the_message(tmp_path, capsys):
+    assert main(["image", str(tmp_path / "a.fits"), "--gain", "-2"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "ccdsim: error: gain must be in (0, 1000] (got -2)"
+
+
+def test_missing_folder_is_refused(tmp_path):
+    res = run("image", str(tmp_path / "nope" / "a.fits"), *SMALL)
+    assert res.returncode == 2 and "does not exist" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
