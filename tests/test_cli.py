@@ -76,6 +76,7 @@ BAD = [
     (["--stars", "-3"], "stars"),
     (["--max-counts", "0"], "max_counts"),
     (["--star-sigma", "0"], "star_sigma"),
+    (["--star-sigma", "0.001"], "star_sigma"),
     (["--shape", "0", "100"], "shape"),
     (["--shape", "100", "-1"], "shape"),
     (["--seed", "-1"], "seed"),
@@ -102,7 +103,7 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, extra, name):
 def test_range_is_named_in_the_message(tmp_path, capsys):
     assert main(["image", str(tmp_path / "a.fits"), "--gain", "-2"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "ccdsim: error: gain must be in (0, 1000] (got -2)"
+    assert err.strip() == "ccdsim: error: gain must be in [0.001, 1000] (got -2)"
 
 
 def test_missing_folder_is_refused(tmp_path):

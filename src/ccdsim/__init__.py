@@ -5,14 +5,37 @@ Build a frame piece by piece (`read_noise`, `bias`, `dark_current`,
 are fixed by its seed while each frame's noise comes from its own ``rng``.
 """
 
-from ._version import __version__
-from .camera import Camera
-from .components import bias, dark_current, read_noise, sky_background, stars
-from .display import save_png, show_image
-from .frame import Frame
-from .sources import make_star_table, render_stars
-from .validate import ParameterError
+import importlib
 
-__all__ = ["__version__", "Camera", "Frame", "ParameterError", "bias", "dark_current",
-           "read_noise", "sky_background", "stars", "make_star_table", "render_stars",
-           "show_image", "save_png"]
+from ._version import __version__
+
+# Public name -> module. Loaded on first use, so `import ccdsim` (and the
+# command line's start-up, --help and error paths) stays fast.
+_LAZY = {
+    "Camera": "camera",
+    "Frame": "frame",
+    "ParameterError": "validate",
+    "bias": "components",
+    "dark_current": "components",
+    "read_noise": "components",
+    "sky_background": "components",
+    "stars": "components",
+    "make_star_table": "sources",
+    "render_stars": "sources",
+    "show_image": "display",
+    "save_png": "display",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ccdsim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

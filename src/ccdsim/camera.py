@@ -11,8 +11,8 @@ from .expose import expose_pixels
 from .frame import Frame
 from .io import frame_header
 from .seeds import DEFAULT_CAMERA_SEED, Defect, Stream, camera_rng, child_rng, frame_seed_sequence
-from .sources import make_star_table, render_stars
-from .validate import ParameterError, check_int, check_number, check_shape
+from .sources import MIN_SIGMA, make_star_table, render_stars
+from .validate import MIN_GAIN, ParameterError, check_int, check_number, check_shape
 
 __all__ = ["Camera"]
 
@@ -72,7 +72,7 @@ class Camera:
     def __post_init__(self):
         s = object.__setattr__
         s(self, "shape", check_shape(self.shape))
-        s(self, "gain", check_number("gain", self.gain, low=0, low_open=True, high=1e3))
+        s(self, "gain", check_number("gain", self.gain, low=MIN_GAIN, high=1e3))
         s(self, "read_noise", check_number("read_noise", self.read_noise, high=1e4))
         s(self, "bias_level", check_number("bias_level", self.bias_level, high=65535))
         s(self, "dark_current", check_number("dark_current", self.dark_current,
@@ -160,7 +160,7 @@ class Camera:
             ``.data`` (ADU), ``.header``, ``.truth`` (star table or None).
         """
         t = check_number("exposure_time", exposure_time, high=1e6)
-        star_sigma = check_number("star_sigma", star_sigma, low=0, low_open=True, high=1e3)
+        star_sigma = check_number("star_sigma", star_sigma, low=MIN_SIGMA, high=1e3)
         if np.ndim(sky) == 0:
             sky = check_number("sky", sky, high=1e9)
         else:

@@ -12,6 +12,9 @@ import sys
 from ._version import __version__
 from .validate import ParameterError
 
+# Commands that make frames (they take --config).
+FRAME_COMMANDS = {"image"}
+
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -76,7 +79,67 @@ def build_parser():
     o.add_argument("--threads", type=int, default=None,
                    help="worker threads (default: all CPUs; never changes the pixels)")
     p.set_defaults(func=_cmd_image)
+
+    # Every command that makes frames takes --config (defaults < file < flags).
+    for name, sp in list(sub.choices.items()):
+        if name in FRAME_COMMANDS:
+            sp.add_argument("--config", metavar="FILE.toml",
+                            help="read options from a TOML file; flags given here win")
+    c = sub.add_parser("config", help="show the effective configuration as TOML",
+                       description="Configuration files.")
+    csub = c.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    show = csub.add_parser("show", help="print defaults + file + flags as TOML",
+                           description="Print the configuration a command would run with "
+                                       "(defaults, then --config FILE, then flags), in TOML "
+                                       "that --config reads back.")
+    show.add_argument("options", nargs=argparse.REMAINDER, metavar="[COMMAND] OPTIONS",
+                      help="a command (default: image) and its options, "
+                           "e.g. --config FILE --gain 2")
+    show.set_defaults(func=_cmd_config_show)
+    parser.commands = {n: sp for n, sp in sub.choices.items() if n in FRAME_COMMANDS}
     return parser
+
+
+def parse_with_config(parser, argv):
+    """Parse ``argv``; if it names --config, the file's values become the defaults."""
+    args = parser.parse_args(argv)
+    path = getattr(args, "config", None)
+    if path:
+        from .config import load_config
+
+        parser.commands[args.command].set_defaults(**load_config(path, args.command,
+                                                                 parser.commands))
+        args = parser.parse_args(argv)
+    return args
+
+
+def _effective_toml(parser, args):
+    from .config import effective_config, to_toml
+
+    return to_toml(effective_config(args, parser.commands[args.command]))
+
+
+def _cmd_config_show(args, parser):
+    return config_show(parser, args.options)
+
+
+def config_show(parser, rest):
+    """Print the effective configuration of ``[COMMAND] OPTIONS`` as TOML."""
+    rest = list(rest)
+    name = rest.pop(0) if rest and rest[0] in parser.commands else "image"
+    positionals = [a for a in parser.commands[name]._actions
+                   if not a.option_strings and a.required]
+    # The command's positional arguments (output paths) are not configuration.
+    inner = parse_with_config(parser, [name, *["-"] * len(positionals), *rest])
+    sys.stdout.write(_effective_toml(parser, inner))
+    return 0
+
+
+def record_config(header, parser, args):
+    """Write the effective configuration into ``header`` as HISTORY cards."""
+    for line in _effective_toml(parser, args).splitlines():
+        if line.strip():
+            header.add_history(f"config: {line.strip()}")
 
 
 def _camera_from_args(args):
@@ -90,8 +153,10 @@ def _camera_from_args(args):
                   camera_seed=DEFAULT_CAMERA_SEED if args.camera_seed is None else args.camera_seed)
 
 
-def _cmd_image(args):
+def _cmd_image(args, parser):
     from .io import check_writable
+    from .resources import check_memory
+    from .sources import MIN_SIGMA
     from .validate import check_int, check_number
 
     # Check everything before any work.
@@ -100,11 +165,12 @@ def _cmd_image(args):
     check_number("sky", args.sky, high=1e9)
     check_int("stars", args.stars, high=10**7)
     check_number("max_counts", args.max_counts, low=0, low_open=True, high=1e9)
-    check_number("star_sigma", args.star_sigma, low=0, low_open=True, high=1e3)
+    check_number("star_sigma", args.star_sigma, low=MIN_SIGMA, high=1e3)
     if args.seed is not None:
         check_int("seed", args.seed, high=2**63 - 1)
     if args.threads is not None:
         check_int("threads", args.threads, low=1, high=1024)
+    check_memory(camera.shape, 2 if args.quantize else 4)
     check_writable(args.output, args.overwrite, "output")
     if args.png:
         if os.path.abspath(args.png) == os.path.abspath(args.output):
@@ -114,6 +180,7 @@ def _cmd_image(args):
     frame = camera.expose(args.exposure, sky=args.sky, stars=args.stars,
                           max_counts=args.max_counts, star_sigma=args.star_sigma,
                           quantize=args.quantize, threads=args.threads, rng=args.seed)
+    record_config(frame.header, parser, args)
     frame.write(args.output, overwrite=args.overwrite)
     msg = (f"wrote {args.output}: {camera.shape[0]}x{camera.shape[1]} {frame.data.dtype.name}, "
            f"{len(frame.truth) if frame.truth is not None else 0} stars, "
@@ -133,8 +200,13 @@ def main(argv=None):
     """Entry point of the ``ccdsim`` console script; returns the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        return args.func(args)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        # argparse cannot hand options on to a REMAINDER argument that starts
+        # with one, so `config show` takes the rest of the line itself.
+        if argv[:2] == ["config", "show"] and argv[2:3] not in (["-h"], ["--help"]):
+            return config_show(parser, argv[2:])
+        args = parse_with_config(parser, argv)
+        return args.func(args, parser)
     except (ParameterError, FileExistsError, FileNotFoundError, IsADirectoryError,
             PermissionError) as exc:
         print(f"ccdsim: error: {exc}", file=sys.stderr)

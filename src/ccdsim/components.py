@@ -12,8 +12,8 @@ from astropy.table import Table
 
 from . import defects
 from .seeds import DEFAULT_CAMERA_SEED, Defect, camera_rng
-from .sources import make_star_table, render_stars
-from .validate import check_int, check_number, check_shape
+from .sources import MIN_SIGMA, make_star_table, render_stars
+from .validate import MIN_GAIN, check_int, check_number, check_shape
 
 __all__ = ["read_noise", "bias", "dark_current", "sky_background", "stars"]
 
@@ -39,7 +39,7 @@ def read_noise(shape, read_noise_e, *, gain=1.0, rng=None):
     rng = np.random.default_rng(rng)
     shape = check_shape(shape)
     read_noise_e = check_number("read_noise", read_noise_e, high=1e4)
-    gain = check_number("gain", gain, low=0, low_open=True, high=1e3)
+    gain = check_number("gain", gain, low=MIN_GAIN, high=1e3)
     return rng.normal(0.0, read_noise_e / gain, size=shape)
 
 
@@ -103,7 +103,7 @@ def dark_current(shape, current, exposure_time, *, gain=1.0, hot_pixels=False,
     shape = check_shape(shape)
     current = check_number("dark_current", current, high=1e6)
     exposure_time = check_number("exposure_time", exposure_time, high=1e6)
-    gain = check_number("gain", gain, low=0, low_open=True, high=1e3)
+    gain = check_number("gain", gain, low=MIN_GAIN, high=1e3)
     mask = None
     if hot_pixels:
         fraction = check_number("hot_pixel_fraction", hot_pixel_fraction, high=1)
@@ -136,7 +136,7 @@ def sky_background(shape, sky_counts, *, gain=1.0, rng=None):
     rng = np.random.default_rng(rng)
     shape = check_shape(shape)
     sky_counts = check_number("sky", sky_counts, high=1e9)
-    gain = check_number("gain", gain, low=0, low_open=True, high=1e3)
+    gain = check_number("gain", gain, low=MIN_GAIN, high=1e3)
     return rng.poisson(sky_counts * gain, size=shape) / gain
 
 
@@ -166,8 +166,8 @@ def stars(shape, stars, *, max_counts=2000.0, sigma=4.0, gain=1.0, rng=None):
     """
     rng = np.random.default_rng(rng)
     shape = check_shape(shape)
-    gain = check_number("gain", gain, low=0, low_open=True, high=1e3)
-    sigma = check_number("star_sigma", sigma, low=0, low_open=True, high=1e3)
+    gain = check_number("gain", gain, low=MIN_GAIN, high=1e3)
+    sigma = check_number("star_sigma", sigma, low=MIN_SIGMA, high=1e3)
     if isinstance(stars, Table):
         table = stars
     else:

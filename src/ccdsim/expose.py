@@ -84,7 +84,11 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_adu, seed_seq,
             _block(*a)
     else:
         # numpy's Generators release the GIL during bulk fills, so threads scale.
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        pool = ThreadPoolExecutor(max_workers=threads)
+        try:
             for f in [pool.submit(_block, *a) for a in args]:
                 f.result()
+        finally:
+            # On Ctrl-C (or an error) drop the blocks not yet started.
+            pool.shutdown(wait=True, cancel_futures=True)
     return out

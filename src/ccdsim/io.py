@@ -34,6 +34,12 @@ _FRAME_KEYS = {
 }
 
 
+def set_card(header, key, value, comment):
+    """Set a card, shortening the comment so it fits in 80 characters (never the value)."""
+    room = 80 - len(fits.Card(key, value).image.rstrip()) - 3
+    header[key] = (value, comment[:room] if room > 0 else "")
+
+
 def frame_header(camera_params, settings, seed_seq):
     """Primary header recording everything that made a frame.
 
@@ -48,16 +54,16 @@ def frame_header(camera_params, settings, seed_seq):
     """
     h = fits.Header()
     h["IMAGETYP"] = (settings["imagetyp"], "type of image")
-    h["EXPTIME"] = (settings["exposure_time"], "[s] exposure time")
-    h["EXPOSURE"] = (settings["exposure_time"], "[s] exposure time")
+    set_card(h, "EXPTIME", settings["exposure_time"], "[s] exposure time")
+    set_card(h, "EXPOSURE", settings["exposure_time"], "[s] exposure time")
     h["BUNIT"] = ("adu", "unit of the data")
     for name, (key, comment) in _CAMERA_KEYS.items():
-        h[key] = (camera_params[name], comment)
+        set_card(h, key, camera_params[name], comment)
     ny, nx = camera_params["shape"]
-    h["FRMSEED"] = (seed_text(seed_seq), "frame seed (noise, random stars)")
+    set_card(h, "FRMSEED", seed_text(seed_seq), "frame seed (noise, random stars)")
     for name, (key, comment) in _FRAME_KEYS.items():
         if settings.get(name) is not None:
-            h[key] = (settings[name], comment)
+            set_card(h, key, settings[name], comment)
     if settings.get("quantize", True):
         h["SATURATE"] = (65535, "[adu] ADC saturation")
     h["DATE"] = (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "UTC file creation")

@@ -15,6 +15,8 @@ __all__ = ["make_star_table", "render_stars", "gaussian_peak_to_flux"]
 
 # Stars are drawn out to this many sigma; the flux beyond is exp(-12.5) ~ 4e-6.
 TRUNCATE_SIGMA = 5.0
+# Narrowest star (px): narrower ones are points once integrated over a pixel.
+MIN_SIGMA = 0.01
 # Stars rendered per batch: bounds the temporaries at ~batch * (2*5*sigma+1)^2 values.
 _BATCH = 512
 
@@ -59,7 +61,7 @@ def make_star_table(n_stars, shape, *, max_counts=2000.0, sigma=4.0, rng=None):
     """
     n_stars = check_int("n_stars", n_stars)
     max_counts = check_number("max_counts", max_counts, low=0, low_open=True, high=1e9)
-    sigma = check_number("star_sigma", sigma, low=0, low_open=True, high=1e3)
+    sigma = check_number("star_sigma", sigma, low=MIN_SIGMA, high=1e3)
     rng = np.random.default_rng(rng)
     ny, nx = shape
     x = rng.uniform(0.1 * nx, 0.9 * nx, n_stars)

@@ -1,0 +1,37 @@
+"""Up-front checks of what a run needs from the machine."""
+
+import os
+
+from .validate import ParameterError
+
+__all__ = ["available_memory", "frame_memory", "check_memory"]
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation (MemAvailable, else free pages)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def frame_memory(shape, bytes_per_pixel=2):
+    """Bytes one frame needs while it is made.
+
+    The output (``bytes_per_pixel``) plus the camera's float32 bias and dark
+    maps and its hot-pixel mask, plus the working blocks (small).
+    """
+    npix = int(shape[0]) * int(shape[1])
+    return npix * (bytes_per_pixel + 4 + 4 + 1) + 64 * 2**20
+
+
+def check_memory(shape, bytes_per_pixel=2):
+    """Refuse a frame that would not fit in the memory available now."""
+    need, have = frame_memory(shape, bytes_per_pixel), available_memory()
+    if need > have:
+        raise ParameterError(f"shape {shape[0]}x{shape[1]} needs about {need / 2**30:.1f} GiB "
+                             f"of memory, only {have / 2**30:.1f} GiB available")
