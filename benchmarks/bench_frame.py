@@ -24,7 +24,6 @@ galsim     GalSim drawImage of the stars + CCDNoise (if GalSim is installed)
 import argparse
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -163,14 +162,20 @@ def interleaved(funcs, rounds):
 
 
 def peak_memory_mb(side, nstars=NSTARS):
-    """Peak resident memory of a fresh process making one frame (MB), and after imports."""
+    """Peak resident memory (VmHWM) of a fresh process: after imports, and after one frame.
+
+    VmHWM belongs to the new process image (ru_maxrss would carry over the
+    parent's peak across fork and exec).
+    """
     code = (
-        "import resource, sys; sys.path.insert(0, 'benchmarks');"
+        "import sys; sys.path.insert(0, 'benchmarks');"
         "import numpy as np, bench_frame as b, ccdsim;"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "from ccdsim.sources import make_star_table;"
+        "hwm = lambda: [int(l.split()[1]) for l in open('/proc/self/status')"
+        " if l.startswith('VmHWM')][0] / 1024;"
+        "b.ccdsim(1, shape=(64, 64), nstars=1); base = hwm();"  # compiled kernels loaded
         f"b.ccdsim(1, shape=({side}, {side}), nstars={nstars});"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-        "print(base / 1024, peak / 1024)"
+        "print(base, hwm())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -233,6 +238,35 @@ def main():
     print("Frame size (ccdsim, 50 stars)")
     table(rows, ["frame", "median ms", "ms/Mpix", "x floor", "peak MB", "MB over imports",
                  "x float32 frame"])
+
+    # The targets, each a ratio measured in this run.
+    per_mpix = [sc[("ccdsim", s)] / (s * s / 1e6) for s in sides]
+    mem_ok = all(float(r[5]) <= 2.5 * (s * s * 4 / 2**20) + 100 for r, s in zip(rows, sides))
+    checks = [
+        ("default frame / floor <= 1.15", med["ccdsim"] / med["floor"], 1.15),
+        ("guide / ccdsim >= 4", med["guide"] / med["ccdsim"], 4.0),
+        ("photutils / ccdsim (for reference)", med["photutils"] / med["ccdsim"], None),
+    ]
+    if "galsim" in med:
+        checks.append(("galsim / ccdsim >= 2", med["galsim"] / med["ccdsim"], 2.0))
+    checks += [
+        ("5,000 stars: added time <= 15%", st[5000] / st[0] - 1, 0.15),
+        (f"time per pixel, largest / smallest frame (~1 is linear)",
+         per_mpix[-1] / per_mpix[0], None),
+    ]
+    print("Targets")
+    out = []
+    for name, value, limit in checks:
+        if limit is None:
+            verdict = ""
+        elif name.startswith(("guide", "galsim")):
+            verdict = "met" if value >= limit else "NOT met"
+        else:
+            verdict = "met" if value <= limit else "NOT met"
+        out.append((name, f"{value:.2f}", verdict))
+    out.append(("peak memory over imports <= 2.5 x float32 frame + 100 MB", "",
+                "met" if mem_ok else "NOT met"))
+    table(out, ["target", "measured", ""])
 
 
 if __name__ == "__main__":

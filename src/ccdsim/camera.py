@@ -11,7 +11,8 @@ from .expose import expose_pixels
 from .frame import Frame
 from .io import frame_header
 from .seeds import DEFAULT_CAMERA_SEED, Defect, Stream, camera_rng, child_rng, frame_seed_sequence
-from .sources import MIN_SIGMA, make_star_table, render_stars
+from .sources import (MIN_SIGMA, add_stars_to_rows, make_star_table, star_arrays,
+                      stars_reaching_rows)
 from .validate import MIN_GAIN, ParameterError, check_int, check_number, check_shape
 
 __all__ = ["Camera"]
@@ -100,23 +101,37 @@ class Camera:
         """Indices (0-based) of the bad columns."""
         return self._bad_columns[0]
 
-    @cached_property
+    @property
     def bias_map(self):
         """True bias map, in ADU (float32)."""
         cols, pattern = self._bad_columns
         return defects.bias_map(self.shape, self.bias_level, cols, pattern)
 
     @cached_property
+    def hot_pixel_indices(self):
+        """Sorted flat indices (``row * nx + col``) of the hot pixels."""
+        rng = camera_rng(self.camera_seed, Defect.HOT_PIXELS)
+        return defects.hot_pixel_indices(self.shape, self.hot_pixel_fraction, rng=rng)
+
+    @property
     def hot_pixel_mask(self):
         """Boolean map of the hot pixels."""
-        rng = camera_rng(self.camera_seed, Defect.HOT_PIXELS)
-        return defects.hot_pixel_mask(self.shape, self.hot_pixel_fraction, rng=rng)
+        mask = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
+        mask[self.hot_pixel_indices] = True
+        return mask.reshape(self.shape)
 
-    @cached_property
+    @property
     def dark_map(self):
         """True dark current, in e-/pixel/s (float32), hot pixels included."""
         return defects.dark_map(self.shape, self.dark_current, self.hot_pixel_mask,
                                 self.hot_pixel_factor)
+
+    # Rows of the maps, for the block-wise hot path (no full-size copies) ------
+
+    def bias_rows(self, r0, r1):
+        """Rows ``r0:r1`` of `bias_map` (ADU, float32)."""
+        cols, pattern = self._bad_columns
+        return defects.bias_map((r1 - r0, self.shape[1]), self.bias_level, cols, pattern[r0:r1])
 
     # Exposures ---------------------------------------------------------------
 
@@ -183,30 +198,38 @@ class Camera:
                                     rng=child_rng(seed_seq, Stream.STARS))
         elif isinstance(stars, Table):
             truth = stars.copy()
-        star_adu = render_stars(self.shape, truth, sigma=star_sigma) if truth else None
-
         gain = self.gain
-        dark = self.dark_map if (self.dark_current > 0 and t > 0) else None
-        has_sky = np.ndim(sky) > 0 or sky > 0
+        stars_e = None
+        if truth:
+            x, y, flux, sig = star_arrays(truth, star_sigma)
+            stars_e = (x, y, flux * gain, sig)  # ADU over the exposure -> e-
+        dark_e = self.dark_current * t
+        hot = self.hot_pixel_indices if dark_e > 0 else self.hot_pixel_indices[:0]
+        hot_e = dark_e * (self.hot_pixel_factor - 1)
+        nx = self.shape[1]
+        sky_map = np.ndim(sky) > 0
+        uniform_e = dark_e + (0.0 if sky_map else sky * gain)
 
         def expected(r0, r1):
-            if dark is None and not has_sky and star_adu is None:
-                return None
-            lam = np.zeros((r1 - r0, self.shape[1]))
-            if has_sky:
-                lam += sky[r0:r1] if np.ndim(sky) else sky
-            if star_adu is not None:
-                lam += star_adu[r0:r1]
-            lam *= gain
-            if dark is not None:
-                lam += dark[r0:r1] * t
+            """Expected electrons in rows r0:r1: array, float if uniform, None if zero."""
+            lo, hi = np.searchsorted(hot, [r0 * nx, r1 * nx])
+            near = stars_reaching_rows(stars_e[1], stars_e[3], r0, r1) if stars_e else ()
+            if not (sky_map or len(near) or hi > lo):
+                return uniform_e if uniform_e > 0 else None
+            lam = np.full((r1 - r0, nx), uniform_e)
+            if sky_map:
+                lam += sky[r0:r1] * gain
+            if len(near):
+                add_stars_to_rows(lam, r0, *stars_e, near=near)
+            rows, cols = np.divmod(hot[lo:hi] - r0 * nx, nx)
+            lam[rows, cols] += hot_e
             return lam
 
         data = expose_pixels(self.shape, expected, read_noise_e=self.read_noise, gain=gain,
-                             bias_adu=self.bias_map, seed_seq=seed_seq, quantize=quantize,
+                             bias_rows=self.bias_rows, seed_seq=seed_seq, quantize=quantize,
                              threads=threads)
         if imagetyp is None:
-            light = has_sky or truth is not None
+            light = sky_map or sky > 0 or truth is not None
             imagetyp = "Light Frame" if light else ("Bias Frame" if t == 0 else "Dark Frame")
         settings = dict(exposure_time=t, sky=float(np.mean(sky)) if np.ndim(sky) else sky,
                         stars=len(truth) if truth is not None else 0,

@@ -6,7 +6,7 @@ camera, not to a frame.
 
 import numpy as np
 
-__all__ = ["bad_columns", "bias_map", "hot_pixel_mask", "dark_map"]
+__all__ = ["bad_columns", "bias_map", "hot_pixel_indices", "hot_pixel_mask", "dark_map"]
 
 
 def bad_columns(shape, n_columns, amplitude, *, rng=None):
@@ -49,8 +49,8 @@ def bias_map(shape, level, columns=(), pattern=None):
     return out
 
 
-def hot_pixel_mask(shape, fraction, *, rng=None):
-    """Boolean mask with ``int(fraction * ny * nx)`` distinct hot pixels.
+def hot_pixel_indices(shape, fraction, *, rng=None):
+    """Sorted flat indices of ``int(fraction * ny * nx)`` distinct hot pixels.
 
     Parameters
     ----------
@@ -63,8 +63,13 @@ def hot_pixel_mask(shape, fraction, *, rng=None):
     """
     rng = np.random.default_rng(rng)
     npix = shape[0] * shape[1]
-    mask = np.zeros(npix, dtype=bool)
-    mask[rng.choice(npix, size=int(fraction * npix), replace=False)] = True
+    return np.sort(rng.choice(npix, size=int(fraction * npix), replace=False))
+
+
+def hot_pixel_mask(shape, fraction, *, rng=None):
+    """Boolean mask of the pixels `hot_pixel_indices` picks."""
+    mask = np.zeros(shape[0] * shape[1], dtype=bool)
+    mask[hot_pixel_indices(shape, fraction, rng=rng)] = True
     return mask.reshape(shape)
 
 

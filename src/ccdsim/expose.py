@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ._kernels import electrons_to_adu
 from .seeds import Stream, child_rng
 
 __all__ = ["BLOCK_ROWS", "ADC_MAX", "expose_pixels"]
@@ -22,28 +23,29 @@ BLOCK_ROWS = 128
 ADC_MAX = 65535
 
 
-def _block(r0, r1, b, expected, read_noise_e, gain, bias_adu, seed_seq, quantize, out):
+_EMPTY_COUNTS = np.zeros((0, 0), dtype=np.int64)
+_EMPTY_NOISE = np.zeros((0, 0), dtype=np.float32)
+
+
+def _block(r0, r1, b, expected, read_noise_e, gain, bias_rows, seed_seq, quantize, out):
     rng = child_rng(seed_seq, Stream.PIXELS, b)
+    shape = (r1 - r0, out.shape[1])
     lam = expected(r0, r1)
+    # One Poisson draw of all expected electrons (a sum of Poissons is Poisson).
+    # A uniform block passes a scalar: the same numbers, drawn faster.
     if lam is None:
-        electrons = np.zeros((r1 - r0, out.shape[1]), dtype=np.float32)
+        counts = _EMPTY_COUNTS
+    elif np.ndim(lam) == 0:
+        counts = rng.poisson(lam, size=shape)
     else:
-        # One Poisson draw of all expected electrons (a sum of Poissons is Poisson).
-        electrons = rng.poisson(lam).astype(np.float32)
-    if read_noise_e > 0:
-        noise = rng.standard_normal(electrons.shape, dtype=np.float32)
-        noise *= np.float32(read_noise_e)
-        electrons += noise
-    adu = electrons
-    adu /= np.float32(gain)
-    adu += bias_adu[r0:r1]
-    if quantize:
-        np.rint(adu, out=adu)
-        np.clip(adu, 0, ADC_MAX, out=adu)
-    out[r0:r1] = adu
+        counts = rng.poisson(lam)
+    noise = (rng.standard_normal(shape, dtype=np.float32) if read_noise_e > 0
+             else _EMPTY_NOISE)
+    electrons_to_adu(counts, noise, float(read_noise_e), float(gain), bias_rows(r0, r1),
+                     out[r0:r1], bool(quantize))
 
 
-def expose_pixels(shape, expected, *, read_noise_e, gain, bias_adu, seed_seq,
+def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
                   quantize=True, threads=None):
     """Turn expected electrons into a read-out frame in ADU.
 
@@ -52,14 +54,15 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_adu, seed_seq,
     shape : tuple of int
         ``(ny, nx)``.
     expected : callable
-        ``expected(r0, r1)`` returns the expected electrons (float64 array of
-        rows ``r0:r1``), or None where no charge is expected (a bias frame).
+        ``expected(r0, r1)`` returns the expected electrons of rows ``r0:r1``:
+        a float64 array, a float where they are uniform, or None where no
+        charge is expected (a bias frame).
     read_noise_e : float
         Read noise, in electrons (Gaussian sigma).
     gain : float
         Gain, in e-/ADU.
-    bias_adu : ndarray
-        Bias map, in ADU.
+    bias_rows : callable
+        ``bias_rows(r0, r1)`` returns rows ``r0:r1`` of the bias map, in ADU.
     seed_seq : numpy.random.SeedSequence
         The frame's seed; block ``b`` draws from its child ``(Stream.PIXELS, b)``.
     quantize : bool, optional
@@ -76,7 +79,7 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_adu, seed_seq,
     ny = shape[0]
     out = np.empty(shape, dtype=np.uint16 if quantize else np.float32)
     starts = list(range(0, ny, BLOCK_ROWS))
-    args = [(r0, min(r0 + BLOCK_ROWS, ny), b, expected, read_noise_e, gain, bias_adu,
+    args = [(r0, min(r0 + BLOCK_ROWS, ny), b, expected, read_noise_e, gain, bias_rows,
              seed_seq, quantize, out) for b, r0 in enumerate(starts)]
     threads = os.cpu_count() if threads is None else int(threads)
     if threads <= 1 or len(args) == 1:

@@ -1,0 +1,123 @@
+"""Compiled inner loops (numba), used where numpy alone was measured too slow.
+
+Rendering thousands of stars with numpy needs index arrays and scattered
+adds (``np.add.at``): measured 0.6 s for 5,000 stars on a 2000x2000 frame,
+four times the cost of the frame's noise. This loop does the same in ~10 ms
+and renders straight into one row block, so no full-size star image exists.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["add_gaussian_stars"]
+
+
+@numba.njit(cache=True, nogil=True)
+def add_gaussian_stars(out, row0, x, y, flux, sigma, truncate):
+    """Add pixel-integrated round Gaussians into ``out`` (rows ``row0 ...``).
+
+    Parameters
+    ----------
+    out : 2-D float array
+        Rows ``row0 .. row0 + out.shape[0]`` of the frame; modified in place.
+    row0 : int
+        Frame row of ``out[0]``.
+    x, y : 1-D float64 arrays
+        Star centres (px, 0-based, pixel centres at integers).
+    flux : 1-D float64 array
+        Total flux of each star (any unit; the image gets the same unit).
+    sigma : 1-D float64 array
+        Gaussian standard deviation of each star (px).
+    truncate : float
+        Each star is drawn out to ``truncate`` sigma (its stamp spans
+        ``2 * ceil(truncate * sigma) + 1`` pixels a side).
+
+    Notes
+    -----
+    Each pixel receives its stars in table order whatever the row blocks,
+    so the result does not depend on how the frame is split.
+    """
+    nrows, nx = out.shape
+    wmax = 1
+    for k in range(x.shape[0]):
+        wmax = max(wmax, 2 * int(math.ceil(truncate * sigma[k])) + 1)
+    ex = np.empty(wmax)
+    ey = np.empty(wmax)
+    for k in range(x.shape[0]):
+        half = int(math.ceil(truncate * sigma[k]))
+        w = 2 * half + 1
+        ys = int(math.floor(y[k] + 0.5)) - half
+        ylo = max(ys, row0)
+        yhi = min(ys + w, row0 + nrows)
+        if ylo >= yhi:
+            continue
+        xs = int(math.floor(x[k] + 0.5)) - half
+        xlo = max(xs, 0)
+        xhi = min(xs + w, nx)
+        if xlo >= xhi:
+            continue
+        s = math.sqrt(2.0) * sigma[k]
+        prev = math.erf((xlo - 0.5 - x[k]) / s)
+        for c in range(xlo, xhi):
+            cur = math.erf((c + 0.5 - x[k]) / s)
+            ex[c - xlo] = 0.5 * (cur - prev) * flux[k]
+            prev = cur
+        prev = math.erf((ylo - 0.5 - y[k]) / s)
+        for r in range(ylo, yhi):
+            cur = math.erf((r + 0.5 - y[k]) / s)
+            ey[r - ylo] = 0.5 * (cur - prev)
+            prev = cur
+        for r in range(ylo, yhi):
+            fy = ey[r - ylo]
+            orow = r - row0
+            for c in range(xlo, xhi):
+                out[orow, c] += fy * ex[c - xlo]
+
+
+@numba.njit(cache=True, nogil=True)
+def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize):
+    """Read-out of one block in a single pass: (e- + read noise) / gain + bias -> ADC.
+
+    Parameters
+    ----------
+    counts : 2-D int64 array or None-like (shape (0, 0))
+        Electrons from the Poisson draw; an empty array means none.
+    noise : 2-D float32 array (shape (0, 0) if ``read_noise_e == 0``)
+        Standard-normal deviates, scaled here by ``read_noise_e``.
+    read_noise_e : float
+        Read noise (e-).
+    gain : float
+        Gain (e-/ADU).
+    bias : 2-D float32 array
+        Bias of these rows (ADU).
+    out : 2-D uint16 or float32 array
+        Where the ADU go.
+    quantize : bool
+        Round half to even (as ``np.rint``) and clip to 0..65535.
+
+    Notes
+    -----
+    The same arithmetic in numpy takes eight passes over the block; fused it
+    is one, which brings the frame within a few percent of the cost of its
+    random numbers.
+    """
+    nrows, ncols = out.shape
+    has_counts = counts.shape[0] > 0
+    has_noise = noise.shape[0] > 0
+    for i in range(nrows):
+        for j in range(ncols):
+            e = 0.0
+            if has_counts:
+                e = float(counts[i, j])
+            if has_noise:
+                e += read_noise_e * noise[i, j]
+            v = e / gain + bias[i, j]
+            if quantize:
+                v = np.rint(v)
+                if v < 0.0:
+                    v = 0.0
+                elif v > 65535.0:
+                    v = 65535.0
+            out[i, j] = v
