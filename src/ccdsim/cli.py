@@ -13,7 +13,7 @@ from ._version import __version__
 from .validate import ParameterError
 
 # Commands that make frames (they take --config).
-FRAME_COMMANDS = {"image"}
+FRAME_COMMANDS = {"image", "batch"}
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -80,6 +80,8 @@ def build_parser():
                    help="worker threads (default: all CPUs; never changes the pixels)")
     p.set_defaults(func=_cmd_image)
 
+    _add_batch_parser(sub)
+
     # Every command that makes frames takes --config (defaults < file < flags).
     for name, sp in list(sub.choices.items()):
         if name in FRAME_COMMANDS:
@@ -140,6 +142,82 @@ def record_config(header, parser, args):
     for line in _effective_toml(parser, args).splitlines():
         if line.strip():
             header.add_history(f"config: {line.strip()}")
+
+
+def _range_arg(text):
+    """A value or LOW:HIGH, kept as text and checked by ccdsim.batch.parse_range."""
+    return str(text)
+
+
+# In a config file a range is "LOW:HIGH" or a plain number.
+_range_arg.accepts = (str, int, float)
+
+
+def add_execution_options(p):
+    """--workers / --scheduler: where many frames are made (results never change)."""
+    g = p.add_argument_group("execution (the pixels are the same wherever they are made)")
+    g.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="run on a local Dask cluster of N worker processes")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on an existing dask.distributed scheduler, tcp://host:port")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_batch_parser(sub):
+    from .batch import PARAMETERS
+
+    p = sub.add_parser("batch", help="many frames with parameters drawn from ranges",
+                       description="Make N frames whose parameters are drawn uniformly from "
+                                   "the ranges given (LOW:HIGH) or fixed (one value). Frame i "
+                                   "depends only on the seed and i. Rerunning the same command "
+                                   "skips frames already complete and verified.")
+    p.add_argument("outdir", metavar="OUTDIR", help="folder for the frames and manifest.ecsv")
+    p.add_argument("--n", type=int, required=True, help="number of frames")
+    p.add_argument("--seed", type=int, default=0, help="batch seed, >= 0 (default: 0)")
+    p.add_argument("--shape", nargs=2, type=int, metavar=("NY", "NX"), default=[2000, 2000],
+                   help="frame size in pixels (default: 2000 2000)")
+    p.add_argument("--camera-seed", type=int, default=None,
+                   help="camera identity (default: the guide's camera)")
+    p.add_argument("--no-hot-pixels", action="store_true", help="no hot pixels")
+    p.add_argument("--no-bad-columns", action="store_true", help="no bad bias columns")
+    p.add_argument("--float", dest="quantize", action="store_false",
+                   help="float32 ADU without ADC rounding or clipping")
+    units = {"gain": "e-/ADU", "read_noise": "e-", "bias": "ADU", "dark_current": "e-/pixel/s",
+             "exposure": "s", "sky": "ADU over the exposure", "stars": "count",
+             "max_counts": "ADU", "star_sigma": "pixels"}
+    g = p.add_argument_group("frame parameters: a value or LOW:HIGH")
+    for name, (default, *_rest) in PARAMETERS.items():
+        g.add_argument("--" + name.replace("_", "-"), type=_range_arg, default=None,
+                       metavar="V|LOW:HIGH", help=f"{units[name]} (default: {default:g})")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a folder that holds another batch")
+    add_execution_options(p)
+    p.set_defaults(func=_cmd_batch)
+
+
+def _cmd_batch(args, parser):
+    from .batch import PARAMETERS, BatchPlan, parse_range, run_batch
+    from .execute import check_execution
+    from .seeds import DEFAULT_CAMERA_SEED
+
+    ranges = {name: parse_range(name, getattr(args, name)) for name in PARAMETERS
+              if getattr(args, name) is not None}
+    plan = BatchPlan(n=args.n, seed=args.seed, shape=tuple(args.shape),
+                     camera_seed=(DEFAULT_CAMERA_SEED if args.camera_seed is None
+                                  else args.camera_seed),
+                     ranges=ranges, hot_pixels=not args.no_hot_pixels,
+                     bad_columns=not args.no_bad_columns, quantize=args.quantize)
+    check_execution(args.workers, args.scheduler)
+    if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
+        raise ParameterError(f"OUTDIR {args.outdir} exists and is not a folder")
+    parent = os.path.dirname(os.path.abspath(args.outdir))
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(f"OUTDIR folder {parent} does not exist")
+    done = run_batch(plan, args.outdir, overwrite=args.overwrite, workers=args.workers,
+                     scheduler=args.scheduler, progress=not args.quiet)
+    print(f"{args.outdir}: {done['made']} frames made, {done['skipped']} already complete; "
+          f"manifest {os.path.join(args.outdir, 'manifest.ecsv')}")
+    return 0
 
 
 def _camera_from_args(args):

@@ -34,7 +34,10 @@ _SWITCHES = (argparse._StoreTrueAction, argparse._StoreFalseAction)
 def _type_name(action):
     if isinstance(action, _SWITCHES):
         return "true or false"
-    base = {int: "an integer", float: "a number"}.get(action.type, "a string")
+    if hasattr(action.type, "accepts"):
+        base = "a number or a string"
+    else:
+        base = {int: "an integer", float: "a number"}.get(action.type, "a string")
     if action.nargs == 2:
         return f"a list of two values, each {base}"
     return base
@@ -45,6 +48,8 @@ def _check_type(action, value):
     def ok(v):
         if isinstance(v, bool):
             return False
+        if hasattr(action.type, "accepts"):
+            return isinstance(v, action.type.accepts)
         if action.type is int:
             return isinstance(v, int)
         if action.type is float:
@@ -61,8 +66,8 @@ def _check_type(action, value):
 def _convert(action, value):
     if action.nargs == 2:
         return [action.type(v) if action.type else v for v in value]
-    if action.type is float:
-        return float(value)
+    if action.type is float or hasattr(action.type, "accepts"):
+        return action.type(value)
     return value
 
 

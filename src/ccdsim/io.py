@@ -1,7 +1,7 @@
 """FITS output: headers that say what made a frame, truth tables, atomic writes."""
 
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -109,8 +109,9 @@ def atomic_path(path, overwrite=False):
     path = os.fspath(path)
     check_writable(path, overwrite)
     folder, base = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".part", dir=folder)
-    os.close(fd)
+    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.part")
+    # Created like any new file (mode 0666 less the umask), unlike mkstemp's 0600.
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield tmp
         if overwrite:

@@ -1,0 +1,254 @@
+"""Batches: many frames with parameters drawn from ranges, reproducible and resumable.
+
+Frame ``i`` of a batch draws its parameters from ``SeedSequence(seed,
+spawn_key=(i, 0))`` and its noise from ``SeedSequence(seed, spawn_key=(i, 1))``:
+it is the same frame whether the batch has 10 frames or 10,000, runs here or on
+a cluster, in any order.
+"""
+
+import glob
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .validate import ParameterError, check_int, check_number
+
+__all__ = ["BatchPlan", "Range", "make_batch_frame", "run_batch", "verify_frame"]
+
+PLAN_FILE = "batch.toml"
+MANIFEST = "manifest.ecsv"
+
+
+@dataclass(frozen=True)
+class Range:
+    """A value, or a uniform range ``[low, high]`` to draw it from (``integer`` draws ints)."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    def draw(self, rng):
+        if self.low == self.high:
+            return int(self.low) if self.integer else float(self.low)
+        if self.integer:
+            return int(rng.integers(int(self.low), int(self.high), endpoint=True))
+        return float(rng.uniform(self.low, self.high))
+
+    def text(self):
+        fmt = (lambda v: str(int(v))) if self.integer else (lambda v: f"{v:g}")
+        return fmt(self.low) if self.low == self.high else f"{fmt(self.low)}:{fmt(self.high)}"
+
+
+# name -> (default, allowed low, allowed high, integer, low_open): the frame
+# parameters a batch may vary, with the same ranges as `ccdsim image`.
+PARAMETERS = {
+    "gain": (1.0, 1e-3, 1e3, False, False),
+    "read_noise": (5.0, 0.0, 1e4, False, False),
+    "bias": (1100.0, 0.0, 65535.0, False, False),
+    "dark_current": (0.1, 0.0, 1e6, False, False),
+    "exposure": (100.0, 0.0, 1e6, False, False),
+    "sky": (20.0, 0.0, 1e9, False, False),
+    "stars": (50, 0, 10**7, True, False),
+    "max_counts": (2000.0, 0.0, 1e9, False, True),
+    "star_sigma": (4.0, 0.01, 1e3, False, False),
+}
+
+
+def parse_range(name, text):
+    """``"1.5"`` or ``"0.8:2.5"`` -> `Range`, checked against the parameter's allowed range."""
+    _, lo_ok, hi_ok, integer, low_open = PARAMETERS[name]
+    parts = str(text).split(":")
+    if len(parts) not in (1, 2):
+        raise ParameterError(f"{name} must be a value or LOW:HIGH (got {text!r})")
+    values = []
+    for p in parts:
+        try:
+            v = int(p) if integer else float(p)
+        except ValueError:
+            kind = "an integer" if integer else "a number"
+            raise ParameterError(f"{name} must be {kind} or LOW:HIGH (got {text!r})") from None
+        if integer:
+            values.append(check_int(name, v, low=int(lo_ok), high=int(hi_ok)))
+        else:
+            values.append(check_number(name, v, low=lo_ok, high=hi_ok, low_open=low_open))
+    low, high = values[0], values[-1]
+    if high < low:
+        raise ParameterError(f"{name} range must have LOW <= HIGH (got {text!r})")
+    return Range(low, high, integer)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What a batch makes: ``n`` frames of ``shape`` from one camera seed.
+
+    Parameters
+    ----------
+    n : int
+        Number of frames.
+    seed : int
+        The batch seed; frame ``i`` uses its children ``(i, 0)`` (parameters)
+        and ``(i, 1)`` (noise, star positions).
+    shape : tuple of int
+        ``(ny, nx)`` of every frame.
+    camera_seed : int
+        Where the defects are (one camera for the whole batch).
+    ranges : dict
+        ``{name: Range}`` for the names in `PARAMETERS`; missing names take
+        their defaults (the guide's values).
+    hot_pixels, bad_columns : bool
+        Camera defects on or off.
+    quantize : bool
+        uint16 from the ADC, or float32.
+    """
+
+    n: int
+    seed: int
+    shape: tuple = (2000, 2000)
+    camera_seed: int = 8392
+    ranges: dict = field(default_factory=dict)
+    hot_pixels: bool = True
+    bad_columns: bool = True
+    quantize: bool = True
+
+    def __post_init__(self):
+        from .validate import check_shape
+
+        check_int("n", self.n, low=1, high=10**7)
+        check_int("seed", self.seed, high=2**63 - 1)
+        check_int("camera_seed", self.camera_seed, high=2**63 - 1)
+        object.__setattr__(self, "shape", check_shape(self.shape))
+        unknown = set(self.ranges) - set(PARAMETERS)
+        if unknown:
+            raise ParameterError(f"unknown batch parameter {sorted(unknown)[0]}")
+        full = {k: Range(d, d, i) for k, (d, _, _, i, _) in PARAMETERS.items()}
+        full.update(self.ranges)
+        object.__setattr__(self, "ranges", full)
+
+    def frame_parameters(self, i):
+        """Parameters of frame ``i`` (a dict; drawn from the child ``(i, 0)``)."""
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(i, 0)))
+        return {name: r.draw(rng) for name, r in self.ranges.items()}
+
+    def frame_seed(self, i):
+        """The noise seed of frame ``i`` (the child ``(i, 1)`` of the batch seed)."""
+        return np.random.SeedSequence(self.seed, spawn_key=(i, 1))
+
+    def filename(self, i):
+        width = max(4, len(str(self.n - 1)))
+        return f"frame_{i:0{width}d}.fits"
+
+    def to_toml(self):
+        """The plan as TOML (written to ``OUTDIR/batch.toml``)."""
+        from .config import to_toml
+
+        values = {"n": self.n, "seed": self.seed, "shape": list(self.shape),
+                  "camera_seed": self.camera_seed, "hot_pixels": self.hot_pixels,
+                  "bad_columns": self.bad_columns, "quantize": self.quantize}
+        values.update({k: r.text() for k, r in self.ranges.items()})
+        return to_toml(values)
+
+
+def make_batch_frame(plan, i):
+    """Make frame ``i`` of ``plan`` (a `Frame`); pure function of the plan and the index."""
+    from .camera import Camera
+
+    p = plan.frame_parameters(i)
+    cam = Camera(shape=plan.shape, gain=p["gain"], read_noise=p["read_noise"],
+                 bias_level=p["bias"], dark_current=p["dark_current"],
+                 bad_columns=5 if plan.bad_columns else 0,
+                 hot_pixel_fraction=1e-4 if plan.hot_pixels else 0.0,
+                 camera_seed=plan.camera_seed)
+    frame = cam.expose(p["exposure"], sky=p["sky"], stars=p["stars"], max_counts=p["max_counts"],
+                       star_sigma=p["star_sigma"], quantize=plan.quantize, threads=1,
+                       rng=plan.frame_seed(i))
+    frame.header["BATCHIDX"] = (i, "index of this frame in its batch")
+    frame.header["BATCHSD"] = (plan.seed, "batch seed")
+    return frame
+
+
+def verify_frame(path, plan, i):
+    """True if ``path`` is frame ``i`` of ``plan``, whole (FITS checksums) and as planned."""
+    from astropy.io import fits
+
+    from .seeds import seed_text
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a checksum mismatch is only a warning
+            with fits.open(path, checksum=True) as hdul:
+                h = hdul[0].header
+                hdul[0].data  # read it all: a truncated file fails here
+                return (h.get("BATCHIDX") == i and h.get("BATCHSD") == plan.seed
+                        and h.get("FRMSEED") == seed_text(plan.frame_seed(i))
+                        and (h.get("NAXIS2"), h.get("NAXIS1")) == plan.shape)
+    except Exception:  # unreadable, truncated, or failing its checksums
+        return False
+
+
+def _batch_task(args):
+    """One frame on a worker: make it and write it atomically (module level: picklable)."""
+    plan, i, outdir = args
+    path = os.path.join(outdir, plan.filename(i))
+    make_batch_frame(plan, i).write(path, overwrite=True)
+    return i
+
+
+def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, progress=True):
+    """Write the frames of ``plan`` into ``outdir``, skipping those already complete.
+
+    Parameters
+    ----------
+    plan : BatchPlan
+        What to make.
+    outdir : str
+        Folder (created if missing). It holds ``batch.toml`` (the plan),
+        the frames and ``manifest.ecsv`` (one row per frame: file and parameters).
+    overwrite : bool, optional
+        Replace a folder holding another plan; without it that is refused.
+    workers, scheduler : optional
+        Where to run (see `ccdsim.execute.run_tasks`).
+    progress : bool, optional
+        Show a progress bar.
+
+    Returns
+    -------
+    dict
+        ``made``, ``skipped`` (frames already complete and verified).
+    """
+    from astropy.table import Table
+
+    from .execute import run_tasks
+    from .io import atomic_path
+
+    os.makedirs(outdir, exist_ok=True)
+    plan_path = os.path.join(outdir, PLAN_FILE)
+    text = plan.to_toml()
+    if os.path.exists(plan_path):
+        with open(plan_path) as f:
+            same = f.read() == text
+        if not same and not overwrite:
+            raise FileExistsError(f"{outdir} holds another batch (its {PLAN_FILE} differs); "
+                                  "use --overwrite or another folder")
+    # Temporaries left by a worker that died mid-write: never complete frames.
+    for stale in glob.glob(os.path.join(outdir, ".frame_*.part")):
+        os.unlink(stale)
+    with atomic_path(plan_path, overwrite=True) as tmp:
+        with open(tmp, "w") as f:
+            f.write(text)
+
+    todo = [i for i in range(plan.n)
+            if not verify_frame(os.path.join(outdir, plan.filename(i)), plan, i)]
+    run_tasks(_batch_task, [(plan, i, outdir) for i in todo], workers=workers,
+              scheduler=scheduler, progress=progress, desc="batch")
+
+    rows = []
+    for i in range(plan.n):
+        rows.append({"index": i, "file": plan.filename(i), **plan.frame_parameters(i)})
+    manifest = Table(rows=rows)
+    manifest.meta["seed"] = plan.seed
+    manifest.meta["camera_seed"] = plan.camera_seed
+    with atomic_path(os.path.join(outdir, MANIFEST), overwrite=True) as tmp:
+        manifest.write(tmp, format="ascii.ecsv", overwrite=True)
+    return {"made": len(todo), "skipped": plan.n - len(todo)}
