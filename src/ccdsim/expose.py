@@ -4,6 +4,13 @@ This is the one hot path. The frame is generated in blocks of `BLOCK_ROWS`
 rows; block ``b`` draws from its own Generator, the child ``(Stream.PIXELS, b)``
 of the frame's SeedSequence, so the pixels depend on the seed alone and not on
 how many threads run the blocks.
+
+Effects that move charge across blocks (cosmic rays, full-well bleeding
+along columns) need the whole electron image at once. Then the frame is made
+in two stages: every block draws its Poisson electrons into one array, the
+``electrons_stage`` callable works on it, and every block, with the same
+Generator continuing, adds read noise and converts to ADU. When that stage
+changes nothing, the pixels equal those of the single-stage path.
 """
 
 import os
@@ -22,14 +29,20 @@ BLOCK_ROWS = 128
 ADC_MAX = 65535
 
 
-def _block(r0, r1, b, expected, read_noise_e, gain, bias_adu, seed_seq, quantize, out):
-    rng = child_rng(seed_seq, Stream.PIXELS, b)
+def _electrons(r0, r1, nx, expected, rng):
+    """Poisson electrons of rows ``r0:r1`` of the data section (float32)."""
     lam = expected(r0, r1)
     if lam is None:
-        electrons = np.zeros((r1 - r0, out.shape[1]), dtype=np.float32)
-    else:
-        # One Poisson draw of all expected electrons (a sum of Poissons is Poisson).
-        electrons = rng.poisson(lam).astype(np.float32)
+        return np.zeros((r1 - r0, nx), dtype=np.float32)
+    # One Poisson draw of all expected electrons (a sum of Poissons is Poisson).
+    return rng.poisson(lam).astype(np.float32)
+
+
+def _readout(electrons, r0, r1, rng, read_noise_e, gain, bias_adu, overscan, quantize, out):
+    """Read noise (e-), gain, bias and ADC for rows ``r0:r1``; overscan sees no charge."""
+    if overscan:
+        electrons = np.concatenate(
+            [electrons, np.zeros((r1 - r0, overscan), dtype=np.float32)], axis=1)
     if read_noise_e > 0:
         noise = rng.standard_normal(electrons.shape, dtype=np.float32)
         noise *= np.float32(read_noise_e)
@@ -43,23 +56,36 @@ def _block(r0, r1, b, expected, read_noise_e, gain, bias_adu, seed_seq, quantize
     out[r0:r1] = adu
 
 
+def _run(fn, args, threads):
+    threads = os.cpu_count() if threads is None else int(threads)
+    if threads <= 1 or len(args) == 1:
+        for a in args:
+            fn(*a)
+    else:
+        # numpy's Generators release the GIL during bulk fills, so threads scale.
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for f in [pool.submit(fn, *a) for a in args]:
+                f.result()
+
+
 def expose_pixels(shape, expected, *, read_noise_e, gain, bias_adu, seed_seq,
-                  quantize=True, threads=None):
+                  quantize=True, threads=None, overscan=0, electrons_stage=None):
     """Turn expected electrons into a read-out frame in ADU.
 
     Parameters
     ----------
     shape : tuple of int
-        ``(ny, nx)``.
+        ``(ny, nx)`` of the data section (the light-sensitive pixels).
     expected : callable
         ``expected(r0, r1)`` returns the expected electrons (float64 array of
-        rows ``r0:r1``), or None where no charge is expected (a bias frame).
+        rows ``r0:r1`` of the data section), or None where no charge is
+        expected (a bias frame).
     read_noise_e : float
         Read noise, in electrons (Gaussian sigma).
     gain : float
         Gain, in e-/ADU.
     bias_adu : ndarray
-        Bias map, in ADU.
+        Bias map of the whole read-out frame, ``(ny, nx + overscan)``, in ADU.
     seed_seq : numpy.random.SeedSequence
         The frame's seed; block ``b`` draws from its child ``(Stream.PIXELS, b)``.
     quantize : bool, optional
@@ -67,24 +93,39 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_adu, seed_seq,
         otherwise float32 ADU with neither rounding nor clipping.
     threads : int, optional
         Worker threads (default: all CPUs). Does not change the result.
+    overscan : int, optional
+        Overscan columns read out after each row's ``nx`` data pixels: they
+        carry bias and read noise only.
+    electrons_stage : callable, optional
+        ``electrons_stage(electrons)`` modifies the whole ``(ny, nx)``
+        float32 image of electrons in place after the Poisson draw and before
+        the read noise (cosmic rays, full-well bleeding).
 
     Returns
     -------
     ndarray
-        uint16 (``quantize``) or float32, in ADU.
+        ``(ny, nx + overscan)``, uint16 (``quantize``) or float32, in ADU.
     """
-    ny = shape[0]
-    out = np.empty(shape, dtype=np.uint16 if quantize else np.float32)
-    starts = list(range(0, ny, BLOCK_ROWS))
-    args = [(r0, min(r0 + BLOCK_ROWS, ny), b, expected, read_noise_e, gain, bias_adu,
-             seed_seq, quantize, out) for b, r0 in enumerate(starts)]
-    threads = os.cpu_count() if threads is None else int(threads)
-    if threads <= 1 or len(args) == 1:
-        for a in args:
-            _block(*a)
-    else:
-        # numpy's Generators release the GIL during bulk fills, so threads scale.
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for f in [pool.submit(_block, *a) for a in args]:
-                f.result()
+    ny, nx = shape
+    out = np.empty((ny, nx + overscan), dtype=np.uint16 if quantize else np.float32)
+    blocks = [(b, r0, min(r0 + BLOCK_ROWS, ny)) for b, r0 in enumerate(range(0, ny, BLOCK_ROWS))]
+    rngs = [child_rng(seed_seq, Stream.PIXELS, b) for b, _, _ in blocks]
+    readout = (read_noise_e, gain, bias_adu, overscan, quantize, out)
+
+    if electrons_stage is None:
+        def one_stage(r0, r1, rng):
+            _readout(_electrons(r0, r1, nx, expected, rng), r0, r1, rng, *readout)
+
+        _run(one_stage, [(r0, r1, rngs[b]) for b, r0, r1 in blocks], threads)
+        return out
+
+    electrons = np.empty(shape, dtype=np.float32)
+
+    def draw(r0, r1, rng):
+        electrons[r0:r1] = _electrons(r0, r1, nx, expected, rng)
+
+    _run(draw, [(r0, r1, rngs[b]) for b, r0, r1 in blocks], threads)
+    electrons_stage(electrons)
+    _run(lambda r0, r1, rng: _readout(electrons[r0:r1], r0, r1, rng, *readout),
+         [(r0, r1, rngs[b]) for b, r0, r1 in blocks], threads)
     return out

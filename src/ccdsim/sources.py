@@ -11,7 +11,7 @@ from scipy.special import erf
 
 from .validate import ParameterError, check_int, check_number
 
-__all__ = ["make_star_table", "render_stars", "gaussian_peak_to_flux"]
+__all__ = ["make_star_table", "render_stars", "gaussian_peak_to_flux", "moffat_alpha"]
 
 # Stars are drawn out to this many sigma; the flux beyond is exp(-12.5) ~ 4e-6.
 TRUNCATE_SIGMA = 5.0
@@ -80,7 +80,42 @@ def _pixel_integrals(centre, sigma, start, width):
     return 0.5 * np.diff(cdf, axis=1), edges[:, :-1] + 0.5
 
 
-def render_stars(shape, table, *, sigma=4.0, out=None):
+# Moffat stars: drawn out to where at most this fraction of the light is left
+# (but no farther than _MOFFAT_MAX_RADIUS px), on a grid of _OVERSAMPLE^2 points per pixel.
+MOFFAT_TAIL = 1e-3
+_MOFFAT_MAX_RADIUS = 300
+_OVERSAMPLE = 5
+
+
+def moffat_alpha(fwhm, beta):
+    """Moffat core width alpha (px) for a FWHM (px) and power ``beta``."""
+    return fwhm / (2.0 * np.sqrt(2.0 ** (1.0 / beta) - 1.0))
+
+
+def _render_moffat(out, x, y, flux, fwhm, beta):
+    """Add Moffat stars (total ``flux`` each) into ``out``, averaged over sub-pixels."""
+    ny, nx = out.shape
+    alpha = moffat_alpha(fwhm, beta)
+    radius = min(alpha * np.sqrt(MOFFAT_TAIL ** (1.0 / (1.0 - beta)) - 1.0), _MOFFAT_MAX_RADIUS)
+    half = int(np.ceil(radius))
+    sub = (np.arange(_OVERSAMPLE) + 0.5) / _OVERSAMPLE - 0.5
+    norm = (beta - 1.0) / (np.pi * alpha**2)
+    for xs, ys, f in zip(x, y, flux):
+        xc, yc = int(np.floor(xs + 0.5)), int(np.floor(ys + 0.5))
+        r0, r1 = max(yc - half, 0), min(yc + half + 1, ny)
+        c0, c1 = max(xc - half, 0), min(xc + half + 1, nx)
+        if r0 >= r1 or c0 >= c1:
+            continue
+        dy = (np.arange(r0, r1)[:, None] + sub[None, :] - ys).reshape(-1)
+        dx = (np.arange(c0, c1)[:, None] + sub[None, :] - xs).reshape(-1)
+        r2 = dy[:, None] ** 2 + dx[None, :] ** 2
+        prof = norm * (1.0 + r2 / alpha**2) ** (-beta)
+        prof[r2 > radius**2] = 0.0
+        pix = prof.reshape(r1 - r0, _OVERSAMPLE, c1 - c0, _OVERSAMPLE).mean(axis=(1, 3))
+        out[r0:r1, c0:c1] += (f * pix).astype(out.dtype)
+
+
+def render_stars(shape, table, *, sigma=4.0, moffat=None, out=None):
     """Expected counts of the stars in ``table``, integrated over each pixel.
 
     Parameters
@@ -92,6 +127,11 @@ def render_stars(shape, table, *, sigma=4.0, out=None):
         an optional ``sigma`` column (px) overrides ``sigma`` per star.
     sigma : float, optional
         Gaussian standard deviation in pixels for stars without a ``sigma`` column.
+    moffat : tuple of float, optional
+        ``(fwhm, beta)``: draw every star as a Moffat profile
+        ``(1 + r^2/alpha^2)^-beta`` of that FWHM (px) instead of a Gaussian,
+        averaged over 5x5 points per pixel, out to the radius holding all
+        but `MOFFAT_TAIL` of the light (at most 300 px).
     out : ndarray, optional
         Float array of ``shape`` to add into; a new float32 array otherwise.
 
@@ -128,6 +168,9 @@ def render_stars(shape, table, *, sigma=4.0, out=None):
         raise ParameterError("stars table column flux must be >= 0")
     if np.any(sig <= 0):
         raise ParameterError("stars table column sigma must be > 0")
+    if moffat is not None:
+        _render_moffat(out, x, y, flux, *moffat)
+        return out
     half = int(np.ceil(TRUNCATE_SIGMA * sig.max()))
     width = 2 * half + 1
     flat_out = out.reshape(-1)
