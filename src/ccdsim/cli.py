@@ -76,6 +76,7 @@ def build_parser():
     o.add_argument("--threads", type=int, default=None,
                    help="worker threads (default: all CPUs; never changes the pixels)")
     p.set_defaults(func=_cmd_image)
+    __import__("ccdsim.night", fromlist=["add_parser"]).add_parser(sub)
     return parser
 
 

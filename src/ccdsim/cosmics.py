@@ -83,7 +83,7 @@ def cosmic_ray_table(shape, exposure_time, *, rate, pixel_size, rng=None):
                   names=["id", "x_start", "y_start", "x_end", "y_end", "electrons"])
     for c in ("x_start", "y_start", "x_end", "y_end"):
         table[c].unit = "pix"
-    table["electrons"].unit = "electron"
+    table["electrons"].description = "electrons freed along the track (e-)"
     return table
 
 

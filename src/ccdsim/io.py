@@ -134,6 +134,7 @@ def atomic_path(path, overwrite=False):
     folder, base = os.path.split(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".part", dir=folder)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are ordinary files
     try:
         yield tmp
         if overwrite:
