@@ -3,6 +3,8 @@
 Build a frame piece by piece (`read_noise`, `bias`, `dark_current`,
 `sky_background`, `stars`) or take exposures with a `Camera`, whose defects
 are fixed by its seed while each frame's noise comes from its own ``rng``.
+`plan_night` / `write_night` make a whole night of calibration and science
+frames with the truth beside them.
 """
 
 from ._version import __version__
@@ -10,9 +12,11 @@ from .camera import Camera
 from .components import bias, dark_current, read_noise, sky_background, stars
 from .display import save_png, show_image
 from .frame import Frame
+from .night import NightPlan, plan_night, run_frame, write_night
+from .quality import DQ
 from .sources import make_star_table, render_stars
 from .validate import ParameterError
 
 __all__ = ["__version__", "Camera", "Frame", "ParameterError", "bias", "dark_current",
            "read_noise", "sky_background", "stars", "make_star_table", "render_stars",
-           "show_image", "save_png"]
+           "show_image", "save_png", "NightPlan", "plan_night", "run_frame", "write_night", "DQ"]
