@@ -314,7 +314,7 @@ class Camera:
 
         def electrons_stage(electrons):
             if cosmics is not None and len(cosmics):
-                hits = render_cosmic_rays(self.shape, cosmics)
+                hits = np.rint(render_cosmic_rays(self.shape, cosmics))  # whole electrons
                 electrons += hits
                 dq_data[hits > 0] |= DQ.COSMIC_RAY
             if self.full_well is not None:

@@ -36,7 +36,7 @@ class Frame:
     cosmics: Table | None = None
 
     def to_hdulist(self):
-        """The frame as FITS: image in the primary HDU; ``TRUTH``, ``DQ``, ``COSMICS`` extensions."""
+        """The frame as FITS: primary image; ``TRUTH``, ``DQ``, ``COSMICS`` extensions."""
         return frame_hdulist(self.data, self.header, self.truth, dq=self.dq, cosmics=self.cosmics)
 
     def write(self, path, *, overwrite=False):

@@ -152,7 +152,9 @@ def plan_night(camera=None, *, n_bias=5, n_dark=5, n_flat=5, n_science=5, exposu
     star_sigma : float, optional
         Gaussian sigma of the stars, in pixels (the guide's 4).
     moffat : tuple of float, optional
-        ``(fwhm, beta)``: Moffat stars instead.
+        ``(fwhm, beta)``: Moffat stars instead, with the fluxes the Gaussian
+        stars would have (the field's table then has ``fwhm`` and ``beta``
+        columns instead of ``peak`` and ``sigma``).
     filter, object : str, optional
         ``FILTER`` and ``OBJECT`` header values.
     start : str, optional
