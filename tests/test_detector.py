@@ -109,6 +109,7 @@ def test_bleeding_conserves_charge_along_columns():
     e[100, 10] = 5e5
     e[0, 20] = 3e5  # at the edge: turns back into the column
     e[60:63, 30] = 2e5
+    e[[40, 45], 40] = 2e5  # two stars in one column: their spills meet
     before = e.sum(axis=0, dtype=float)
     touched = bleed_columns(e, 5e4)
     np.testing.assert_allclose(e.sum(axis=0, dtype=float), before, rtol=1e-6)
@@ -117,6 +118,8 @@ def test_bleeding_conserves_charge_along_columns():
     assert 9 <= np.count_nonzero(e[:, 10] >= 5e4) <= 10
     assert touched[:, 10].sum() >= 10 and not touched[:, [9, 11]].any()
     assert np.count_nonzero(e[:, 20] >= 5e4) == 6  # 3e5 e- + background: 6 wells + 600 e-
+    # each spreads over 4 wells (40 +- 1.5, 45 +- 1.5), ending in rows 38 to 47
+    np.testing.assert_array_equal(np.flatnonzero(e[:, 40] > 1000), np.arange(38, 48))
 
 
 def test_full_well_in_a_frame_and_dq_bits():

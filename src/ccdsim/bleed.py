@@ -17,12 +17,13 @@ def _spill(col, start, step, charge, full_well):
     seg = col[start::step] if step > 0 else col[start::-1] if start >= 0 else col[:0]
     if charge <= 0 or seg.size == 0:
         return charge
-    room = np.cumsum(full_well - seg, dtype=np.float64)
+    # Over-full pixels further on (another star's) have no room and keep their excess.
+    room = np.cumsum(np.maximum(full_well - seg, 0), dtype=np.float64)
     k = int(np.searchsorted(room, charge))  # pixels filled to the brim
     if k >= seg.size:
-        seg[:] = full_well
+        np.maximum(seg, full_well, out=seg)
         return charge - room[-1]
-    seg[:k] = full_well
+    np.maximum(seg[:k], full_well, out=seg[:k])
     seg[k] += charge - (room[k - 1] if k else 0.0)
     return 0.0
 
