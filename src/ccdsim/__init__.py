@@ -3,6 +3,8 @@
 Build a frame piece by piece (`read_noise`, `bias`, `dark_current`,
 `sky_background`, `stars`) or take exposures with a `Camera`, whose defects
 are fixed by its seed while each frame's noise comes from its own ``rng``.
+`plan_night` / `write_night` make a whole night of calibration and science
+frames with the truth beside them.
 """
 
 import importlib
@@ -24,6 +26,11 @@ _LAZY = {
     "render_stars": "sources",
     "show_image": "display",
     "save_png": "display",
+    "NightPlan": "night",
+    "plan_night": "night",
+    "run_frame": "night",
+    "write_night": "night",
+    "DQ": "quality",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -82,8 +82,10 @@ def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize):
 
     Parameters
     ----------
-    counts : 2-D int64 array or None-like (shape (0, 0))
-        Electrons from the Poisson draw; an empty array means none.
+    counts : 2-D int64 or float32 array
+        Electrons of the data columns (from the Poisson draw, or after
+        cosmic rays and bleeding); an empty array means none. Columns past
+        its width (the overscan) get no charge.
     noise : 2-D float32 array (shape (0, 0) if ``read_noise_e == 0``)
         Standard-normal deviates, scaled here by ``read_noise_e``.
     read_noise_e : float
@@ -104,12 +106,12 @@ def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize):
     random numbers.
     """
     nrows, ncols = out.shape
-    has_counts = counts.shape[0] > 0
+    ndata = counts.shape[1] if counts.shape[0] > 0 else 0
     has_noise = noise.shape[0] > 0
     for i in range(nrows):
         for j in range(ncols):
             e = 0.0
-            if has_counts:
+            if j < ndata:
                 e = float(counts[i, j])
             if has_noise:
                 e += read_noise_e * noise[i, j]

@@ -7,11 +7,14 @@ import numpy as np
 from astropy.table import Table
 
 from . import defects
-from .expose import expose_pixels
+from .bleed import bleed_columns
+from .cosmics import cosmic_ray_table, render_cosmic_rays
+from .expose import ADC_MAX, expose_pixels
 from .frame import Frame
 from .io import frame_header
+from .quality import DQ
 from .seeds import DEFAULT_CAMERA_SEED, Defect, Stream, camera_rng, child_rng, frame_seed_sequence
-from .sources import (MIN_SIGMA, add_stars_to_rows, make_star_table, star_arrays,
+from .sources import (MIN_SIGMA, add_stars_to_rows, make_star_table, render_stars, star_arrays,
                       stars_reaching_rows)
 from .validate import MIN_GAIN, ParameterError, check_int, check_number, check_shape
 
@@ -50,6 +53,24 @@ class Camera:
         Hot pixels' dark current relative to ``dark_current`` (guide: 1e4).
     camera_seed : int
         The camera's identity (>= 0): where its defects are.
+    vignetting : float
+        Fractional loss of light in the corners of the flat field, in [0, 0.9]
+        (0: none).
+    dust_spots : int
+        Number of dust shadows ("donuts", 1-5% deep) in the flat field.
+    prnu : float
+        Pixel response non-uniformity: fractional rms of the flat field from
+        pixel to pixel, in [0, 0.5] (real CCDs: about 0.01).
+    full_well : float or None
+        Pixel capacity, in electrons; charge above it bleeds along the
+        column (`ccdsim.bleed`). None: unlimited (only the ADC saturates).
+    overscan : int
+        Overscan columns read out after each row (bias and read noise only);
+        ``shape`` stays the data section.
+    cosmic_ray_rate : float
+        Cosmic rays, in events/cm^2/s (0: none; about 0.02 at sea level).
+    pixel_size : float
+        Pixel pitch, in microns (sets the area cosmic rays hit).
 
     Examples
     --------
@@ -69,6 +90,13 @@ class Camera:
     hot_pixel_fraction: float = 1e-4
     hot_pixel_factor: float = 1e4
     camera_seed: int = DEFAULT_CAMERA_SEED
+    vignetting: float = 0.0
+    dust_spots: int = 0
+    prnu: float = 0.0
+    full_well: float | None = None
+    overscan: int = 0
+    cosmic_ray_rate: float = 0.0
+    pixel_size: float = 15.0
 
     def __post_init__(self):
         s = object.__setattr__
@@ -84,6 +112,17 @@ class Camera:
         s(self, "hot_pixel_factor", check_number("hot_pixel_factor", self.hot_pixel_factor,
                                                  high=1e6))
         s(self, "camera_seed", check_int("camera_seed", self.camera_seed, high=2**63 - 1))
+        s(self, "vignetting", check_number("vignetting", self.vignetting, high=0.9))
+        s(self, "dust_spots", check_int("dust_spots", self.dust_spots, high=10**5))
+        s(self, "prnu", check_number("prnu", self.prnu, high=0.5))
+        if self.full_well is not None:
+            s(self, "full_well", check_number("full_well", self.full_well, low=0, low_open=True,
+                                              high=1e8))
+        s(self, "overscan", check_int("overscan", self.overscan, high=10**4))
+        s(self, "cosmic_ray_rate", check_number("cosmic_ray_rate", self.cosmic_ray_rate,
+                                                high=1e3))
+        s(self, "pixel_size", check_number("pixel_size", self.pixel_size, low=0, low_open=True,
+                                           high=1e3))
 
     def parameters(self):
         """The camera's parameters as a dict (what ``Camera(**p)`` takes)."""
@@ -126,22 +165,60 @@ class Camera:
         return defects.dark_map(self.shape, self.dark_current, self.hot_pixel_mask,
                                 self.hot_pixel_factor)
 
-    # Rows of the maps, for the block-wise hot path (no full-size copies) ------
+    @property
+    def has_flat(self):
+        """True if the sensitivity is not uniform (vignetting, dust or PRNU)."""
+        return bool(self.vignetting or self.dust_spots or self.prnu)
+
+    @cached_property
+    def flat_map(self):
+        """True sensitivity of the data section (float32, mean 1); multiplies light only.
+
+        Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``.
+        """
+        dust = prnu = None
+        if self.dust_spots:
+            dust = defects.dust_donuts(self.shape, self.dust_spots,
+                                       rng=camera_rng(self.camera_seed, Defect.DUST))
+        if self.prnu:
+            prnu = defects.pixel_response(self.shape, self.prnu,
+                                          rng=camera_rng(self.camera_seed, Defect.FLAT))
+        return defects.flat_map(self.shape, vignetting_depth=self.vignetting, dust=dust, prnu=prnu)
+
+    @property
+    def readout_shape(self):
+        """``(ny, nx + overscan)``: the frame as read out, overscan included."""
+        return (self.shape[0], self.shape[1] + self.overscan)
 
     def bias_rows(self, r0, r1):
-        """Rows ``r0:r1`` of `bias_map` (ADU, float32)."""
+        """Rows ``r0:r1`` of the read-out frame's bias (ADU, float32), overscan included.
+
+        Built a block at a time on the hot path, so no full-size bias map is held.
+        """
         cols, pattern = self._bad_columns
-        return defects.bias_map((r1 - r0, self.shape[1]), self.bias_level, cols, pattern[r0:r1])
+        return defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
+                                pattern[r0:r1])
+
+    @cached_property
+    def _static_dq(self):
+        """Data-quality bits that belong to the camera (hot pixels, bad columns)."""
+        dq = np.zeros(self.readout_shape, dtype=np.uint8)
+        rows, cols = np.divmod(self.hot_pixel_indices, self.shape[1])
+        dq[rows, cols] |= DQ.HOT_PIXEL
+        dq[:, self.bad_column_indices] |= DQ.BAD_COLUMN
+        return dq
 
     # Exposures ---------------------------------------------------------------
 
     def expose(self, exposure_time, *, sky=0.0, stars=None, max_counts=2000.0, star_sigma=4.0,
-               quantize=True, imagetyp=None, threads=None, rng=None):
+               moffat=None, quantize=True, imagetyp=None, threads=None, rng=None):
         """Take one exposure.
 
         Physics, per pixel: expected electrons = dark map x t + gain x (sky +
-        stars); ONE Poisson draw of that sum; + Gaussian read noise (e-);
-        / gain; + bias map (ADU); round and clip to 0..65535 (uint16).
+        stars) x flat map; ONE Poisson draw of that sum; + cosmic-ray
+        electrons; full-well bleeding along columns; + Gaussian read noise
+        (e-); / gain; + bias map (ADU); round and clip to 0..65535 (uint16).
+        Overscan columns get read noise and bias only.
 
         Parameters
         ----------
@@ -158,6 +235,9 @@ class Camera:
             Largest peak of random stars, in ADU over the exposure.
         star_sigma : float, optional
             Gaussian sigma of the stars, in pixels.
+        moffat : tuple of float, optional
+            ``(fwhm, beta)``: Moffat stars of that FWHM (pixels) and power
+            instead of Gaussians (see `ccdsim.render_stars`).
         quantize : bool, optional
             True: the ADC's uint16. False: float32 ADU, not rounded or clipped.
         imagetyp : str, optional
@@ -172,7 +252,9 @@ class Camera:
         Returns
         -------
         Frame
-            ``.data`` (ADU), ``.header``, ``.truth`` (star table or None).
+            ``.data`` (ADU, overscan columns last), ``.header``, ``.truth``
+            (star table or None), ``.dq`` (data-quality bits, `ccdsim.DQ`) and
+            ``.cosmics`` (cosmic-ray table, or None without cosmic rays).
         """
         t = check_number("exposure_time", exposure_time, high=1e6)
         star_sigma = check_number("star_sigma", star_sigma, low=MIN_SIGMA, high=1e3)
@@ -190,6 +272,13 @@ class Camera:
             max_counts = check_number("max_counts", max_counts, low=0, low_open=True, high=1e9)
         if threads is not None:
             check_int("threads", threads, low=1, high=1024)
+        if moffat is not None:
+            try:
+                fwhm, beta = moffat
+            except (TypeError, ValueError):
+                raise ParameterError("moffat must be a pair (fwhm, beta)") from None
+            moffat = (check_number("moffat_fwhm", fwhm, low=0, low_open=True, high=1e3),
+                      check_number("moffat_beta", beta, low=1, low_open=True, high=100))
 
         seed_seq = frame_seed_sequence(rng)
         truth = None
@@ -199,41 +288,76 @@ class Camera:
         elif isinstance(stars, Table):
             truth = stars.copy()
         gain = self.gain
-        stars_e = None
-        if truth:
+        nx = self.shape[1]
+        sky_map = np.ndim(sky) > 0
+        has_light = sky_map or sky > 0 or bool(truth)
+        flat = self.flat_map if self.has_flat and has_light else None
+        stars_e = star_img = None
+        if truth and moffat is not None:
+            star_img = render_stars(self.shape, truth, moffat=moffat)  # ADU, full frame
+        elif truth:
             x, y, flux, sig = star_arrays(truth, star_sigma)
             stars_e = (x, y, flux * gain, sig)  # ADU over the exposure -> e-
         dark_e = self.dark_current * t
         hot = self.hot_pixel_indices if dark_e > 0 else self.hot_pixel_indices[:0]
         hot_e = dark_e * (self.hot_pixel_factor - 1)
-        nx = self.shape[1]
-        sky_map = np.ndim(sky) > 0
-        uniform_e = dark_e + (0.0 if sky_map else sky * gain)
+        sky_e = 0.0 if sky_map else sky * gain
 
         def expected(r0, r1):
             """Expected electrons in rows r0:r1: array, float if uniform, None if zero."""
             lo, hi = np.searchsorted(hot, [r0 * nx, r1 * nx])
             near = stars_reaching_rows(stars_e[1], stars_e[3], r0, r1) if stars_e else ()
-            if not (sky_map or len(near) or hi > lo):
-                return uniform_e if uniform_e > 0 else None
-            lam = np.full((r1 - r0, nx), uniform_e)
+            if not (sky_map or len(near) or hi > lo or star_img is not None
+                    or (flat is not None and sky_e > 0)):
+                return dark_e + sky_e if dark_e + sky_e > 0 else None
+            lam = np.full((r1 - r0, nx), sky_e)
             if sky_map:
                 lam += sky[r0:r1] * gain
             if len(near):
                 add_stars_to_rows(lam, r0, *stars_e, near=near)
+            if star_img is not None:
+                lam += star_img[r0:r1] * gain
+            if flat is not None:  # the flat scales light only, never dark current
+                lam *= flat[r0:r1]
+            lam += dark_e
             rows, cols = np.divmod(hot[lo:hi] - r0 * nx, nx)
             lam[rows, cols] += hot_e
             return lam
 
+        # Cosmic rays and the full well act on the whole electron image.
+        cosmics = None
+        if self.cosmic_ray_rate > 0:
+            cosmics = cosmic_ray_table(self.shape, t, rate=self.cosmic_ray_rate,
+                                       pixel_size=self.pixel_size,
+                                       rng=child_rng(seed_seq, Stream.COSMIC_RAYS))
+        dq = self._static_dq.copy()
+        dq_data = dq[:, :self.shape[1]]
+
+        def electrons_stage(electrons):
+            if cosmics is not None and len(cosmics):
+                hits = np.rint(render_cosmic_rays(self.shape, cosmics))  # whole electrons
+                electrons += hits
+                dq_data[hits > 0] |= DQ.COSMIC_RAY
+            if self.full_well is not None:
+                dq_data[bleed_columns(electrons, self.full_well)] |= DQ.FULL_WELL
+
+        two_stage = (cosmics is not None and len(cosmics)) or self.full_well is not None
         data = expose_pixels(self.shape, expected, read_noise_e=self.read_noise, gain=gain,
                              bias_rows=self.bias_rows, seed_seq=seed_seq, quantize=quantize,
-                             threads=threads)
+                             threads=threads, overscan=self.overscan,
+                             electrons_stage=electrons_stage if two_stage else None)
+        if quantize:
+            dq[(data == ADC_MAX) | (data == 0)] |= DQ.ADC_SATURATED
         if imagetyp is None:
-            light = sky_map or sky > 0 or truth is not None
+            light = has_light
             imagetyp = "Light Frame" if light else ("Bias Frame" if t == 0 else "Dark Frame")
         settings = dict(exposure_time=t, sky=float(np.mean(sky)) if np.ndim(sky) else sky,
                         stars=len(truth) if truth is not None else 0,
                         max_counts=max_counts if isinstance(stars, int) else None,
-                        star_sigma=star_sigma, quantize=quantize, imagetyp=imagetyp)
+                        star_sigma=None if moffat else star_sigma,
+                        moffat_fwhm=moffat[0] if moffat else None,
+                        moffat_beta=moffat[1] if moffat else None,
+                        cosmic_rays=len(cosmics) if cosmics is not None else None,
+                        quantize=quantize, imagetyp=imagetyp)
         header = frame_header(self.parameters(), settings, seed_seq)
-        return Frame(data=data, header=header, truth=truth)
+        return Frame(data=data, header=header, truth=truth, dq=dq, cosmics=cosmics)

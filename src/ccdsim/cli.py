@@ -13,7 +13,7 @@ from ._version import __version__
 from .validate import ParameterError
 
 # Commands that make frames (they take --config).
-FRAME_COMMANDS = {"image", "batch"}
+FRAME_COMMANDS = {"image", "night", "batch"}
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -81,6 +81,9 @@ def build_parser():
     p.set_defaults(func=_cmd_image)
 
     _add_batch_parser(sub)
+    from .night_cli import add_parser as _add_night_parser
+
+    _add_night_parser(sub)
 
     # Every command that makes frames takes --config (defaults < file < flags).
     for name, sp in list(sub.choices.items()):
@@ -137,11 +140,16 @@ def config_show(parser, rest):
     return 0
 
 
+def config_history(parser, args):
+    """The effective configuration as HISTORY lines (``config: key = value``)."""
+    return [f"config: {line.strip()}" for line in _effective_toml(parser, args).splitlines()
+            if line.strip()]
+
+
 def record_config(header, parser, args):
     """Write the effective configuration into ``header`` as HISTORY cards."""
-    for line in _effective_toml(parser, args).splitlines():
-        if line.strip():
-            header.add_history(f"config: {line.strip()}")
+    for line in config_history(parser, args):
+        header.add_history(line)
 
 
 def _range_arg(text):

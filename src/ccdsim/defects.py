@@ -6,7 +6,8 @@ camera, not to a frame.
 
 import numpy as np
 
-__all__ = ["bad_columns", "bias_map", "hot_pixel_indices", "hot_pixel_mask", "dark_map"]
+__all__ = ["bad_columns", "bias_map", "hot_pixel_indices", "hot_pixel_mask", "dark_map",
+           "vignetting", "dust_donuts", "pixel_response", "flat_map"]
 
 
 def bad_columns(shape, n_columns, amplitude, *, rng=None):
@@ -78,4 +79,120 @@ def dark_map(shape, current, hot_mask=None, hot_factor=1e4):
     out = np.full(shape, current, dtype=np.float32)
     if hot_mask is not None:
         out[hot_mask] = current * hot_factor
+    return out
+
+
+# Flat field (sensitivity) ---------------------------------------------------
+# Multiplies light only (sky and stars), never bias or dark current.
+
+
+def vignetting(shape, depth):
+    """Smooth fall-off of the illumination towards the corners.
+
+    ``1 - depth * (r / r_corner)**2`` with ``r`` the distance from the frame
+    centre: 1 at the centre, ``1 - depth`` in the corners (the shape of
+    ``cos**4`` vignetting near the axis).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    depth : float
+        Fractional loss of light in the corners, in [0, 1).
+
+    Returns
+    -------
+    ndarray of float32, relative sensitivity.
+    """
+    ny, nx = shape
+    y = (np.arange(ny, dtype=np.float32) - (ny - 1) / 2) ** 2
+    x = (np.arange(nx, dtype=np.float32) - (nx - 1) / 2) ** 2
+    r2_corner = max(((ny - 1) / 2) ** 2 + ((nx - 1) / 2) ** 2, 1.0)
+    return (1 - np.float32(depth / r2_corner) * (y[:, None] + x[None, :])).astype(np.float32)
+
+
+def dust_donuts(shape, n_spots, *, radius=(8.0, 30.0), depth=(0.01, 0.05), rng=None):
+    """Shadows of dust on a window or filter: out-of-focus rings ("donuts").
+
+    Each shadow is an annulus (the telescope's central obstruction makes the
+    hole) with outer radius uniform in ``radius``, inner radius 0.4 of it and
+    a fractional loss of light uniform in ``depth``, with edges softened over
+    about one pixel.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    n_spots : int
+        Number of dust shadows (>= 0).
+    radius : tuple of float, optional
+        Range of the outer radius, in pixels.
+    depth : tuple of float, optional
+        Range of the fractional loss of light inside the ring.
+    rng : {None, int, numpy.random.Generator}, optional
+        Source of randomness (SPEC 7); pass ``camera_rng(seed, Defect.DUST)``.
+
+    Returns
+    -------
+    ndarray of float32, relative sensitivity (1 outside the shadows).
+    """
+    rng = np.random.default_rng(rng)
+    ny, nx = shape
+    out = np.ones(shape, dtype=np.float32)
+    xc = rng.uniform(0, nx, n_spots)
+    yc = rng.uniform(0, ny, n_spots)
+    r_out = rng.uniform(*radius, n_spots)
+    d = rng.uniform(*depth, n_spots)
+    for x0, y0, ro, dd in zip(xc, yc, r_out, d):
+        half = int(np.ceil(ro + 2))
+        ys = slice(max(int(y0) - half, 0), min(int(y0) + half + 1, ny))
+        xs = slice(max(int(x0) - half, 0), min(int(x0) + half + 1, nx))
+        yy, xx = np.mgrid[ys, xs]
+        r = np.hypot(xx - x0, yy - y0)
+        # 1 inside the annulus, 0 outside, linear over one pixel at each edge
+        inside = np.clip(ro + 0.5 - r, 0, 1) * np.clip(r - 0.4 * ro + 0.5, 0, 1)
+        out[ys, xs] *= (1 - dd * inside).astype(np.float32)
+    return out
+
+
+def pixel_response(shape, rms, *, rng=None):
+    """Pixel-to-pixel response non-uniformity (PRNU): ``1 + rms * N(0, 1)`` per pixel.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    rms : float
+        Fractional rms of the pixel responses (about 0.01 for real CCDs).
+    rng : {None, int, numpy.random.Generator}, optional
+        Source of randomness (SPEC 7); pass ``camera_rng(seed, Defect.FLAT)``.
+    """
+    rng = np.random.default_rng(rng)
+    out = rng.standard_normal(shape, dtype=np.float32)
+    out *= np.float32(rms)
+    out += 1
+    return np.clip(out, 0.01, None, out=out)
+
+
+def flat_map(shape, *, vignetting_depth=0.0, dust=None, prnu=None):
+    """Sensitivity map: vignetting x dust x PRNU, normalised to mean 1.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    vignetting_depth : float, optional
+        Fractional loss of light in the corners (see `vignetting`).
+    dust, prnu : ndarray, optional
+        Maps from `dust_donuts` and `pixel_response`.
+
+    Returns
+    -------
+    ndarray of float32, dimensionless, mean 1 over the data section.
+    """
+    out = vignetting(shape, vignetting_depth)
+    for part in (dust, prnu):
+        if part is not None:
+            out *= part
+    out /= np.float32(out.mean(dtype=np.float64))
     return out

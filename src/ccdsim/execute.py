@@ -70,7 +70,13 @@ def run_tasks(func, items, *, workers=None, scheduler=None, progress=True, desc=
                 out.append(func(item))
                 bar.update()
             return out
-        from dask.distributed import Client, LocalCluster, as_completed
+        try:
+            from dask.distributed import Client, LocalCluster, as_completed
+        except ImportError:
+            from .validate import ParameterError
+
+            raise ParameterError("--workers and --scheduler need Dask: "
+                                 "pip install 'ccdsim[dask]'") from None
 
         cluster = None
         if workers is not None:

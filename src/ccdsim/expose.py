@@ -4,6 +4,13 @@ This is the one hot path. The frame is generated in blocks of `BLOCK_ROWS`
 rows; block ``b`` draws from its own Generator, the child ``(Stream.PIXELS, b)``
 of the frame's SeedSequence, so the pixels depend on the seed alone and not on
 how many threads run the blocks.
+
+Effects that move charge across blocks (cosmic rays, full-well bleeding
+along columns) need the whole electron image at once. Then the frame is made
+in two stages: every block draws its Poisson electrons into one array, the
+``electrons_stage`` callable works on it, and every block, with the same
+Generator continuing, adds read noise and converts to ADU. When that stage
+changes nothing, the pixels equal those of the single-stage path.
 """
 
 import os
@@ -22,47 +29,70 @@ BLOCK_ROWS = 128
 # 16-bit ADC.
 ADC_MAX = 65535
 
+_NO_COUNTS = np.zeros((0, 0), dtype=np.int64)
+_NO_NOISE = np.zeros((0, 0), dtype=np.float32)
 
-_EMPTY_COUNTS = np.zeros((0, 0), dtype=np.int64)
-_EMPTY_NOISE = np.zeros((0, 0), dtype=np.float32)
 
-
-def _block(r0, r1, b, expected, read_noise_e, gain, bias_rows, seed_seq, quantize, out):
-    rng = child_rng(seed_seq, Stream.PIXELS, b)
-    shape = (r1 - r0, out.shape[1])
+def _counts(r0, r1, nx, expected, rng):
+    """Poisson electrons of rows ``r0:r1`` of the data section (int64), or an empty array."""
     lam = expected(r0, r1)
+    if lam is None:
+        return _NO_COUNTS
     # One Poisson draw of all expected electrons (a sum of Poissons is Poisson).
     # A uniform block passes a scalar: the same numbers, drawn faster.
-    if lam is None:
-        counts = _EMPTY_COUNTS
-    elif np.ndim(lam) == 0:
-        counts = rng.poisson(lam, size=shape)
-    else:
-        counts = rng.poisson(lam)
-    noise = (rng.standard_normal(shape, dtype=np.float32) if read_noise_e > 0
-             else _EMPTY_NOISE)
-    electrons_to_adu(counts, noise, float(read_noise_e), float(gain), bias_rows(r0, r1),
-                     out[r0:r1], bool(quantize))
+    if np.ndim(lam) == 0:
+        return rng.poisson(lam, size=(r1 - r0, nx))
+    return rng.poisson(lam)
+
+
+def _readout(electrons, r0, r1, rng, read_noise_e, gain, bias_rows, quantize, out):
+    """Read noise (e-), gain, bias and ADC for rows ``r0:r1``, in one compiled pass.
+
+    ``electrons`` covers the data columns (or is empty: no charge); the
+    overscan columns after them get read noise and bias only.
+    """
+    rows = out[r0:r1]
+    noise = (rng.standard_normal(rows.shape, dtype=np.float32) if read_noise_e > 0
+             else _NO_NOISE)
+    electrons_to_adu(electrons, noise, float(read_noise_e), float(gain), bias_rows(r0, r1),
+                     rows, bool(quantize))
+
+
+def _run(fn, args, threads):
+    threads = os.cpu_count() if threads is None else int(threads)
+    if threads <= 1 or len(args) == 1:
+        for a in args:
+            fn(*a)
+        return
+    # numpy's Generators and the compiled loops release the GIL, so threads scale.
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
+        for f in [pool.submit(fn, *a) for a in args]:
+            f.result()
+    finally:
+        # On Ctrl-C (or an error) drop the blocks not yet started.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
-                  quantize=True, threads=None):
+                  quantize=True, threads=None, overscan=0, electrons_stage=None):
     """Turn expected electrons into a read-out frame in ADU.
 
     Parameters
     ----------
     shape : tuple of int
-        ``(ny, nx)``.
+        ``(ny, nx)`` of the data section (the light-sensitive pixels).
     expected : callable
-        ``expected(r0, r1)`` returns the expected electrons of rows ``r0:r1``:
-        a float64 array, a float where they are uniform, or None where no
-        charge is expected (a bias frame).
+        ``expected(r0, r1)`` returns the expected electrons of rows ``r0:r1``
+        of the data section: a float64 array, a float where they are
+        uniform, or None where no charge is expected (a bias frame).
     read_noise_e : float
         Read noise, in electrons (Gaussian sigma).
     gain : float
         Gain, in e-/ADU.
     bias_rows : callable
-        ``bias_rows(r0, r1)`` returns rows ``r0:r1`` of the bias map, in ADU.
+        ``bias_rows(r0, r1)`` returns rows ``r0:r1`` of the bias of the whole
+        read-out frame, ``(r1 - r0, nx + overscan)``, in ADU.
     seed_seq : numpy.random.SeedSequence
         The frame's seed; block ``b`` draws from its child ``(Stream.PIXELS, b)``.
     quantize : bool, optional
@@ -70,28 +100,41 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
         otherwise float32 ADU with neither rounding nor clipping.
     threads : int, optional
         Worker threads (default: all CPUs). Does not change the result.
+    overscan : int, optional
+        Overscan columns read out after each row's ``nx`` data pixels: they
+        carry bias and read noise only.
+    electrons_stage : callable, optional
+        ``electrons_stage(electrons)`` modifies the whole ``(ny, nx)``
+        float32 image of electrons in place after the Poisson draw and before
+        the read noise (cosmic rays, full-well bleeding).
 
     Returns
     -------
     ndarray
-        uint16 (``quantize``) or float32, in ADU.
+        ``(ny, nx + overscan)``, uint16 (``quantize``) or float32, in ADU.
     """
-    ny = shape[0]
-    out = np.empty(shape, dtype=np.uint16 if quantize else np.float32)
-    starts = list(range(0, ny, BLOCK_ROWS))
-    args = [(r0, min(r0 + BLOCK_ROWS, ny), b, expected, read_noise_e, gain, bias_rows,
-             seed_seq, quantize, out) for b, r0 in enumerate(starts)]
-    threads = os.cpu_count() if threads is None else int(threads)
-    if threads <= 1 or len(args) == 1:
-        for a in args:
-            _block(*a)
-    else:
-        # numpy's Generators release the GIL during bulk fills, so threads scale.
-        pool = ThreadPoolExecutor(max_workers=threads)
-        try:
-            for f in [pool.submit(_block, *a) for a in args]:
-                f.result()
-        finally:
-            # On Ctrl-C (or an error) drop the blocks not yet started.
-            pool.shutdown(wait=True, cancel_futures=True)
+    ny, nx = shape
+    out = np.empty((ny, nx + overscan), dtype=np.uint16 if quantize else np.float32)
+    blocks = [(b, r0, min(r0 + BLOCK_ROWS, ny)) for b, r0 in enumerate(range(0, ny, BLOCK_ROWS))]
+    rngs = [child_rng(seed_seq, Stream.PIXELS, b) for b, _, _ in blocks]
+    readout = (read_noise_e, gain, bias_rows, quantize, out)
+
+    if electrons_stage is None:
+        def one_stage(r0, r1, rng):
+            _readout(_counts(r0, r1, nx, expected, rng), r0, r1, rng, *readout)
+
+        _run(one_stage, [(r0, r1, rngs[b]) for b, r0, r1 in blocks], threads)
+        return out
+
+    electrons = np.zeros(shape, dtype=np.float32)
+
+    def draw(r0, r1, rng):
+        counts = _counts(r0, r1, nx, expected, rng)
+        if counts.size:
+            electrons[r0:r1] = counts
+
+    _run(draw, [(r0, r1, rngs[b]) for b, r0, r1 in blocks], threads)
+    electrons_stage(electrons)
+    _run(lambda r0, r1, rng: _readout(electrons[r0:r1], r0, r1, rng, *readout),
+         [(r0, r1, rngs[b]) for b, r0, r1 in blocks], threads)
     return out

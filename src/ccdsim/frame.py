@@ -23,15 +23,21 @@ class Frame:
         IMAGETYP, EXPTIME, GAIN, RDNOISE, seeds and every parameter.
     truth : astropy.table.Table or None
         The stars: ``x_0``, ``y_0`` (px, 0-based), ``flux`` (ADU, total), ...
+    dq : ndarray or None
+        Data-quality bits (uint8, shape of ``data``; see `ccdsim.DQ`).
+    cosmics : astropy.table.Table or None
+        The cosmic rays (`ccdsim.cosmics.cosmic_ray_table`), when the camera has them.
     """
 
     data: np.ndarray
     header: fits.Header
     truth: Table | None = None
+    dq: np.ndarray | None = None
+    cosmics: Table | None = None
 
     def to_hdulist(self):
-        """The frame as FITS: image in the primary HDU, ``TRUTH`` table extension."""
-        return frame_hdulist(self.data, self.header, self.truth)
+        """The frame as FITS: primary image; ``TRUTH``, ``DQ``, ``COSMICS`` extensions."""
+        return frame_hdulist(self.data, self.header, self.truth, dq=self.dq, cosmics=self.cosmics)
 
     def write(self, path, *, overwrite=False):
         """Write the frame to a FITS file atomically; never replaces a file unless asked."""

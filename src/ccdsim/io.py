@@ -24,12 +24,21 @@ _CAMERA_KEYS = {
     "hot_pixel_fraction": ("HOTFRAC", "fraction of hot pixels"),
     "hot_pixel_factor": ("HOTFACT", "hot pixel dark current / DARKCUR"),
     "camera_seed": ("CAMSEED", "camera seed (defects)"),
+    "vignetting": ("VIGNET", "flat: fractional light loss in the corners"),
+    "dust_spots": ("NDUST", "flat: number of dust shadows"),
+    "prnu": ("PRNU", "flat: pixel response non-uniformity (rms)"),
+    "full_well": ("FULLWELL", "[e-] full well"),
+    "cosmic_ray_rate": ("CRRATE", "[1/cm2/s] cosmic-ray rate"),
+    "pixel_size": ("PIXSIZE", "[um] pixel pitch"),
 }
 _FRAME_KEYS = {
     "sky": ("SKYADU", "[adu] mean sky over the exposure"),
     "stars": ("NSTARS", "number of stars"),
     "max_counts": ("MAXCNTS", "[adu] largest random star peak"),
     "star_sigma": ("STARSIG", "[pix] Gaussian sigma of the stars"),
+    "moffat_fwhm": ("MOFFWHM", "[pix] Moffat FWHM of the stars"),
+    "moffat_beta": ("MOFBETA", "Moffat beta of the stars"),
+    "cosmic_rays": ("NCOSMIC", "number of cosmic rays (COSMICS table)"),
     "quantize": ("QUANTIZ", "rounded, clipped to 0..65535 by the ADC"),
 }
 
@@ -58,8 +67,15 @@ def frame_header(camera_params, settings, seed_seq):
     set_card(h, "EXPOSURE", settings["exposure_time"], "[s] exposure time")
     h["BUNIT"] = ("adu", "unit of the data")
     for name, (key, comment) in _CAMERA_KEYS.items():
-        set_card(h, key, camera_params[name], comment)
+        if camera_params.get(name) is not None:
+            set_card(h, key, camera_params[name], comment)
     ny, nx = camera_params["shape"]
+    # FITS sections are 1-based, x first, inclusive.
+    h["DATASEC"] = (f"[1:{nx},1:{ny}]", "light-sensitive pixels")
+    h["TRIMSEC"] = (f"[1:{nx},1:{ny}]", "section to keep after trimming")
+    overscan = camera_params.get("overscan", 0)
+    if overscan:
+        h["BIASSEC"] = (f"[{nx + 1}:{nx + overscan},1:{ny}]", "overscan: bias + read noise")
     set_card(h, "FRMSEED", seed_text(seed_seq), "frame seed (noise, random stars)")
     for name, (key, comment) in _FRAME_KEYS.items():
         if settings.get(name) is not None:
@@ -73,11 +89,24 @@ def frame_header(camera_params, settings, seed_seq):
     return h
 
 
-def frame_hdulist(data, header, truth=None):
-    """HDUList: the image in the primary HDU, the truth table as extension ``TRUTH``."""
+def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None):
+    """HDUList: the image in the primary HDU, then the truth.
+
+    Extensions: ``TRUTH`` (star table), ``DQ`` (data-quality bits, see
+    `ccdsim.DQ`) and ``COSMICS`` (cosmic-ray table), each when given.
+    """
     hdus = [fits.PrimaryHDU(data=data, header=header)]
     if truth is not None:
         hdus.append(fits.BinTableHDU(Table(truth), name="TRUTH"))
+    if dq is not None:
+        from .quality import DQ
+
+        dq_hdu = fits.ImageHDU(dq, name="DQ")
+        for name, bit in DQ.describe().items():
+            dq_hdu.header[f"DQ{bit}"] = (name.lower().replace("_", " "), f"meaning of bit {bit}")
+        hdus.append(dq_hdu)
+    if cosmics is not None:
+        hdus.append(fits.BinTableHDU(Table(cosmics), name="COSMICS"))
     return fits.HDUList(hdus)
 
 

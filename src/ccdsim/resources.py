@@ -22,11 +22,13 @@ def available_memory():
 def frame_memory(shape, bytes_per_pixel=2):
     """Bytes one frame needs while it is made.
 
-    The output (``bytes_per_pixel``) plus the camera's float32 bias and dark
-    maps and its hot-pixel mask, plus the working blocks (small).
+    The output (``bytes_per_pixel``), its data-quality mask and the camera's
+    (1 byte each), and at most a float32 flat map and a float32 electron
+    image (when cosmic rays or a full well need the whole frame at once),
+    plus the working blocks.
     """
     npix = int(shape[0]) * int(shape[1])
-    return npix * (bytes_per_pixel + 4 + 4 + 1) + 64 * 2**20
+    return npix * (bytes_per_pixel + 2 + 4 + 4) + 64 * 2**20
 
 
 def check_memory(shape, bytes_per_pixel=2):

@@ -9,8 +9,8 @@ index, so pixels depend on the seed only, never on threads or workers.
 
 import numpy as np
 
-__all__ = ["DEFAULT_CAMERA_SEED", "Defect", "Stream", "camera_rng", "frame_seed_sequence",
-           "child_rng", "seed_text"]
+__all__ = ["DEFAULT_CAMERA_SEED", "Defect", "Stream", "NightStream", "camera_rng",
+           "frame_seed_sequence", "child_rng", "seed_text"]
 
 # The guide seeds its bad columns with 8392; we keep it as the default camera.
 DEFAULT_CAMERA_SEED = 8392
@@ -31,6 +31,17 @@ class Stream:
     STARS = 0
     PIXELS = 1
     COSMIC_RAYS = 2
+
+
+class NightStream:
+    """Spawn keys under a night's seed (never renumber).
+
+    The star field at ``(FIELD,)``; frame ``i`` at ``(FRAMES, i)``, so a frame's
+    noise depends on its index in the plan only, not on the order frames run.
+    """
+
+    FIELD = 0
+    FRAMES = 1
 
 
 def camera_rng(camera_seed, kind):

@@ -12,7 +12,7 @@ from ._kernels import add_gaussian_stars
 from .validate import ParameterError, check_int, check_number
 
 __all__ = ["make_star_table", "render_stars", "star_arrays", "stars_reaching_rows",
-           "add_stars_to_rows", "gaussian_peak_to_flux"]
+           "add_stars_to_rows", "gaussian_peak_to_flux", "moffat_alpha"]
 
 # Stars are drawn out to this many sigma (a square stamp); about 1e-6 of the flux lies beyond.
 TRUNCATE_SIGMA = 5.0
@@ -112,7 +112,42 @@ def star_arrays(table, sigma=4.0):
     return x, y, flux, sig
 
 
-def render_stars(shape, table, *, sigma=4.0, out=None):
+# Moffat stars: drawn out to where at most this fraction of the light is left
+# (but no farther than _MOFFAT_MAX_RADIUS px), on a grid of _OVERSAMPLE^2 points per pixel.
+MOFFAT_TAIL = 1e-3
+_MOFFAT_MAX_RADIUS = 300
+_OVERSAMPLE = 5
+
+
+def moffat_alpha(fwhm, beta):
+    """Moffat core width alpha (px) for a FWHM (px) and power ``beta``."""
+    return fwhm / (2.0 * np.sqrt(2.0 ** (1.0 / beta) - 1.0))
+
+
+def _render_moffat(out, x, y, flux, fwhm, beta):
+    """Add Moffat stars (total ``flux`` each) into ``out``, averaged over sub-pixels."""
+    ny, nx = out.shape
+    alpha = moffat_alpha(fwhm, beta)
+    radius = min(alpha * np.sqrt(MOFFAT_TAIL ** (1.0 / (1.0 - beta)) - 1.0), _MOFFAT_MAX_RADIUS)
+    half = int(np.ceil(radius))
+    sub = (np.arange(_OVERSAMPLE) + 0.5) / _OVERSAMPLE - 0.5
+    norm = (beta - 1.0) / (np.pi * alpha**2)
+    for xs, ys, f in zip(x, y, flux):
+        xc, yc = int(np.floor(xs + 0.5)), int(np.floor(ys + 0.5))
+        r0, r1 = max(yc - half, 0), min(yc + half + 1, ny)
+        c0, c1 = max(xc - half, 0), min(xc + half + 1, nx)
+        if r0 >= r1 or c0 >= c1:
+            continue
+        dy = (np.arange(r0, r1)[:, None] + sub[None, :] - ys).reshape(-1)
+        dx = (np.arange(c0, c1)[:, None] + sub[None, :] - xs).reshape(-1)
+        r2 = dy[:, None] ** 2 + dx[None, :] ** 2
+        prof = norm * (1.0 + r2 / alpha**2) ** (-beta)
+        prof[r2 > radius**2] = 0.0
+        pix = prof.reshape(r1 - r0, _OVERSAMPLE, c1 - c0, _OVERSAMPLE).mean(axis=(1, 3))
+        out[r0:r1, c0:c1] += (f * pix).astype(out.dtype)
+
+
+def render_stars(shape, table, *, sigma=4.0, moffat=None, out=None):
     """Expected counts of the stars in ``table``, integrated over each pixel.
 
     Parameters
@@ -124,6 +159,11 @@ def render_stars(shape, table, *, sigma=4.0, out=None):
         an optional ``sigma`` column (px) overrides ``sigma`` per star.
     sigma : float, optional
         Gaussian standard deviation in pixels for stars without a ``sigma`` column.
+    moffat : tuple of float, optional
+        ``(fwhm, beta)``: draw every star as a Moffat profile
+        ``(1 + r^2/alpha^2)^-beta`` of that FWHM (px) instead of a Gaussian,
+        averaged over 5x5 points per pixel, out to the radius holding all
+        but `MOFFAT_TAIL` of the light (at most 300 px).
     out : ndarray, optional
         Float array of ``shape`` to add into; a new float32 array otherwise.
 
@@ -141,6 +181,9 @@ def render_stars(shape, table, *, sigma=4.0, out=None):
     if out is None:
         out = np.zeros(shape, dtype=np.float32)
     x, y, flux, sig = star_arrays(table, sigma)
+    if moffat is not None:
+        _render_moffat(out, x, y, flux, *moffat)
+        return out
     for r0 in range(0, shape[0], _ROWS):
         add_stars_to_rows(out[r0:r0 + _ROWS], r0, x, y, flux, sig)
     return out

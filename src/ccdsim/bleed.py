@@ -1,0 +1,62 @@
+"""Full well: charge above a pixel's capacity spills along its column.
+
+A CCD pixel holds at most ``full_well`` electrons; the excess flows into the
+neighbouring pixels of the same column (the channel stops block the rows),
+half up and half down, filling each neighbour to capacity before going on.
+Charge is conserved: what reaches the end of a column turns back, so only a
+column full from end to end loses charge.
+"""
+
+import numpy as np
+
+__all__ = ["bleed_columns"]
+
+
+def _spill(col, start, step, charge, full_well):
+    """Pour ``charge`` into ``col`` from ``start`` on in direction ``step``; return what is left."""
+    seg = col[start::step] if step > 0 else col[start::-1] if start >= 0 else col[:0]
+    if charge <= 0 or seg.size == 0:
+        return charge
+    # Over-full pixels further on (another star's) have no room and keep their excess.
+    room = np.cumsum(np.maximum(full_well - seg, 0), dtype=np.float64)
+    k = int(np.searchsorted(room, charge))  # pixels filled to the brim
+    if k >= seg.size:
+        np.maximum(seg, full_well, out=seg)
+        return charge - room[-1]
+    np.maximum(seg[:k], full_well, out=seg[:k])
+    seg[k] += charge - (room[k - 1] if k else 0.0)
+    return 0.0
+
+
+def bleed_columns(electrons, full_well):
+    """Move charge above ``full_well`` along the columns, in place.
+
+    Parameters
+    ----------
+    electrons : ndarray, shape (ny, nx)
+        Electrons per pixel (float); modified in place.
+    full_well : float
+        Capacity of a pixel, in electrons.
+
+    Returns
+    -------
+    ndarray of bool
+        Pixels that were full or received spilled charge.
+    """
+    touched = np.zeros(electrons.shape, dtype=bool)
+    fw = electrons.dtype.type(full_well)
+    for j in np.flatnonzero((electrons > fw).any(axis=0)):
+        col = electrons[:, j]
+        before = col.copy()
+        over = col > fw
+        # runs of over-full pixels: [a, b)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], over.view(np.int8), [0]))))
+        for a, b in zip(edges[::2], edges[1::2]):
+            excess = float(np.sum(col[a:b], dtype=np.float64)) - float(fw) * (b - a)
+            col[a:b] = fw
+            up = excess / 2
+            left = _spill(col, b, 1, up, fw)  # towards higher rows
+            left = _spill(col, a - 1, -1, excess - up + left, fw)  # then lower rows
+            _spill(col, b, 1, left, fw)  # the lower end may be full: back up
+        touched[:, j] = (col != before) | (col >= fw)
+    return touched

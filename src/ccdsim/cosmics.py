@@ -1,0 +1,125 @@
+"""Cosmic rays: random tracks of charge, drawn from a frame's own stream.
+
+Muons reach the ground with a zenith angle distributed as cos^2; through a
+flat sensor the rate of hits goes as cos^3 sin dtheta, so ``cos(theta) =
+U**(1/4)``. A track crosses the depleted silicon (`DEPTH_UM` thick) and its
+projection on the pixels is ``DEPTH_UM * tan(theta)`` long, in a uniformly
+random direction. It frees about `ELECTRONS_PER_UM` electrons per micron of
+path (a minimum-ionising particle), with a lognormal spread standing in for
+the Landau tail. These are electrons: they are added after the Poisson draw
+of the light and dark current, and are not scaled by the gain.
+"""
+
+import numpy as np
+from astropy.table import Table
+
+__all__ = ["DEPTH_UM", "ELECTRONS_PER_UM", "expected_count", "cosmic_ray_table",
+           "render_cosmic_rays"]
+
+# Depleted thickness of the silicon, in microns (a thick, red-sensitive CCD).
+DEPTH_UM = 50.0
+# Electron-hole pairs per micron of silicon for a minimum-ionising particle.
+ELECTRONS_PER_UM = 80.0
+# Longest projected track, in units of the depth (tan(theta) <= 10, 84 degrees).
+_MAX_TAN = 10.0
+# Points per pixel of track when depositing charge.
+_STEPS_PER_PIXEL = 8
+
+
+def expected_count(shape, exposure_time, rate, pixel_size):
+    """Mean number of cosmic rays on the frame.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    exposure_time : float
+        In seconds.
+    rate : float
+        Cosmic-ray flux, in events/cm^2/s (about 0.02 at sea level, more on
+        mountains).
+    pixel_size : float
+        Pixel pitch, in microns.
+    """
+    area_cm2 = shape[0] * shape[1] * (pixel_size * 1e-4) ** 2
+    return rate * area_cm2 * exposure_time
+
+
+def cosmic_ray_table(shape, exposure_time, *, rate, pixel_size, rng=None):
+    """Draw the cosmic rays that hit one exposure.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    exposure_time : float
+        In seconds; the count is Poisson with mean ``rate * area * time``.
+    rate : float
+        Events/cm^2/s.
+    pixel_size : float
+        Pixel pitch, in microns.
+    rng : {None, int, numpy.random.Generator}, optional
+        Source of randomness (SPEC 7): the frame's ``Stream.COSMIC_RAYS``.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``id``, ``x_start``, ``y_start``, ``x_end``, ``y_end`` (px, 0-based)
+        and ``electrons`` (e-, generated along the whole track).
+    """
+    rng = np.random.default_rng(rng)
+    ny, nx = shape
+    n = rng.poisson(expected_count(shape, exposure_time, rate, pixel_size))
+    x0 = rng.uniform(-0.5, nx - 0.5, n)
+    y0 = rng.uniform(-0.5, ny - 0.5, n)
+    cos_t = rng.uniform(0, 1, n) ** 0.25
+    tan_t = np.minimum(np.sqrt(1 - cos_t**2) / np.maximum(cos_t, 1e-12), _MAX_TAN)
+    length = DEPTH_UM * tan_t / pixel_size
+    phi = rng.uniform(0, 2 * np.pi, n)
+    path_um = DEPTH_UM * np.sqrt(1 + tan_t**2)
+    electrons = ELECTRONS_PER_UM * path_um * rng.lognormal(0.0, 0.3, n)
+    table = Table([np.arange(1, n + 1), x0, y0, x0 + length * np.cos(phi),
+                   y0 + length * np.sin(phi), np.round(electrons)],
+                  names=["id", "x_start", "y_start", "x_end", "y_end", "electrons"])
+    for c in ("x_start", "y_start", "x_end", "y_end"):
+        table[c].unit = "pix"
+    table["electrons"].description = "electrons freed along the track (e-)"
+    return table
+
+
+def render_cosmic_rays(shape, table, out=None):
+    """Spread each track's electrons evenly along its segment.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    table : astropy.table.Table
+        From `cosmic_ray_table`.
+    out : ndarray, optional
+        Float array of ``shape`` to add the electrons into.
+
+    Returns
+    -------
+    ndarray
+        Electrons per pixel (float32 unless ``out`` is given). Charge from a
+        track's part off the frame is lost.
+    """
+    ny, nx = shape
+    if out is None:
+        out = np.zeros(shape, dtype=np.float32)
+    if len(table) == 0:
+        return out
+    xs, ys = np.asarray(table["x_start"]), np.asarray(table["y_start"])
+    xe, ye = np.asarray(table["x_end"]), np.asarray(table["y_end"])
+    e = np.asarray(table["electrons"], dtype=float)
+    steps = np.maximum(np.ceil(np.hypot(xe - xs, ye - ys) * _STEPS_PER_PIXEL), 1).astype(int)
+    track = np.repeat(np.arange(len(table)), steps)
+    # position of each step along its track, at the centres of equal pieces
+    first = np.repeat(np.cumsum(steps) - steps, steps)
+    f = (np.arange(track.size) - first + 0.5) / steps[track]
+    col = np.floor(xs[track] + f * (xe - xs)[track] + 0.5).astype(np.int64)
+    row = np.floor(ys[track] + f * (ye - ys)[track] + 0.5).astype(np.int64)
+    ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+    np.add.at(out.reshape(-1), row[ok] * nx + col[ok], (e / steps)[track][ok])
+    return out
