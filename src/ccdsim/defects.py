@@ -42,7 +42,23 @@ def bad_columns(shape, n_columns, amplitude, *, rng=None):
 
 
 def bias_map(shape, level, columns=(), pattern=None):
-    """Bias map in ADU: a constant ``level`` plus ``pattern`` in the bad ``columns``."""
+    """Bias map in ADU: a constant ``level`` plus ``pattern`` in the bad ``columns``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    level : float
+        Bias level, in ADU.
+    columns : array_like of int, optional
+        Bad column indices (0-based), as from `bad_columns`.
+    pattern : ndarray, shape (ny,), optional
+        Offset added to each row of the bad columns, in ADU.
+
+    Returns
+    -------
+    ndarray of float32, in ADU.
+    """
     out = np.full(shape, level, dtype=np.float32)
     if len(columns):
         out[:, columns] += pattern[:, None]
@@ -69,7 +85,23 @@ def hot_pixel_mask(shape, fraction, *, rng=None):
 
 
 def dark_map(shape, current, hot_mask=None, hot_factor=1e4):
-    """Dark current per pixel in e-/pixel/s; hot pixels run ``hot_factor`` times higher."""
+    """Dark current per pixel in e-/pixel/s; hot pixels run ``hot_factor`` times higher.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    current : float
+        Dark current of an ordinary pixel, in e-/pixel/s.
+    hot_mask : ndarray of bool, optional
+        Hot pixels, as from `hot_pixel_mask`; none if None.
+    hot_factor : float, optional
+        Hot pixels' dark current relative to ``current`` (the guide uses 1e4).
+
+    Returns
+    -------
+    ndarray of float32, in e-/pixel/s.
+    """
     out = np.full(shape, current, dtype=np.float32)
     if hot_mask is not None:
         out[hot_mask] = current * hot_factor
