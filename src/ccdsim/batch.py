@@ -127,12 +127,33 @@ class BatchPlan:
         object.__setattr__(self, "ranges", full)
 
     def frame_parameters(self, i):
-        """Parameters of frame ``i`` (a dict; drawn from the child ``(i, 0)``)."""
+        """Parameters of frame ``i``, drawn from the child ``(i, 0)`` of the batch seed.
+
+        Parameters
+        ----------
+        i : int
+            Frame index.
+
+        Returns
+        -------
+        dict
+            ``{name: value}`` for every name in `PARAMETERS`.
+        """
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(i, 0)))
         return {name: r.draw(rng) for name, r in self.ranges.items()}
 
     def frame_seed(self, i):
-        """The noise seed of frame ``i`` (the child ``(i, 1)`` of the batch seed)."""
+        """The noise seed of frame ``i`` (the child ``(i, 1)`` of the batch seed).
+
+        Parameters
+        ----------
+        i : int
+            Frame index.
+
+        Returns
+        -------
+        numpy.random.SeedSequence
+        """
         return np.random.SeedSequence(self.seed, spawn_key=(i, 1))
 
     def filename(self, i):
@@ -151,7 +172,20 @@ class BatchPlan:
 
 
 def make_batch_frame(plan, i):
-    """Make frame ``i`` of ``plan`` (a `Frame`); pure function of the plan and the index."""
+    """Make frame ``i`` of ``plan``: a pure function of the plan and the index.
+
+    Parameters
+    ----------
+    plan : BatchPlan
+        The batch.
+    i : int
+        Frame index.
+
+    Returns
+    -------
+    Frame
+        With ``BATCHIDX`` and ``BATCHSD`` in its header.
+    """
     from .camera import Camera
 
     p = plan.frame_parameters(i)

@@ -194,6 +194,15 @@ class Camera:
         """Rows ``r0:r1`` of the read-out frame's bias (ADU, float32), overscan included.
 
         Built a block at a time on the hot path, so no full-size bias map is held.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        ndarray of float32, shape ``(r1 - r0, nx + overscan)``
         """
         cols, pattern = self._bad_columns
         return defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,

@@ -90,6 +90,10 @@ def dark_current(shape, current, exposure_time, *, gain=1.0, hot_pixels=False,
     hot_pixels : bool, optional
         Add hot pixels: ``hot_pixel_fraction`` of the pixels at
         ``hot_pixel_factor`` times the current (guide: 1e-4 and 1e4).
+    hot_pixel_fraction : float, optional
+        Fraction of the pixels that are hot, in [0, 1].
+    hot_pixel_factor : float, optional
+        Hot pixels' dark current relative to ``current`` (dimensionless).
     camera_seed : int, optional
         Fixes where the hot pixels are, as in ``Camera(camera_seed=...)``.
     rng : {None, int, numpy.random.Generator}, optional

@@ -22,7 +22,18 @@ _NOT_CONFIG = {"help", "config", "version"}
 
 
 def option_actions(subparser):
-    """The subparser's options that a config file may set: ``{dest: action}``."""
+    """The subparser's options that a config file may set.
+
+    Parameters
+    ----------
+    subparser : argparse.ArgumentParser
+        One command's parser.
+
+    Returns
+    -------
+    dict
+        ``{dest: action}``.
+    """
     return {a.dest: a for a in subparser._actions
             if a.option_strings and a.dest not in _NOT_CONFIG
             and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))}
@@ -149,7 +160,20 @@ def load_config(path, command, commands):
 
 
 def effective_config(args, subparser):
-    """The options a run used, ``{dest: value}``, in the parser's order (None left out)."""
+    """The options a run used, in the parser's order (None left out).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    subparser : argparse.ArgumentParser
+        The command's parser.
+
+    Returns
+    -------
+    dict
+        ``{dest: value}``.
+    """
     out = {}
     for dest in option_actions(subparser):
         value = getattr(args, dest, None)
@@ -170,6 +194,15 @@ def _literal(value):
 
 def to_toml(values):
     """TOML text of a flat ``{key: value}`` dict.
+
+    Parameters
+    ----------
+    values : dict
+        Keys to bools, numbers, strings or lists of them.
+
+    Returns
+    -------
+    str
 
     Written here rather than with a TOML writer because those spread short
     arrays over several lines (``shape = [2000, 2000]`` reads better); the

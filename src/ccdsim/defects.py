@@ -43,7 +43,23 @@ def bad_columns(shape, n_columns, amplitude, *, rng=None):
 
 
 def bias_map(shape, level, columns=(), pattern=None):
-    """Bias map in ADU: a constant ``level`` plus ``pattern`` in the bad ``columns``."""
+    """Bias map in ADU: a constant ``level`` plus ``pattern`` in the bad ``columns``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    level : float
+        Bias level, in ADU.
+    columns : array_like of int, optional
+        Bad column indices (0-based), as from `bad_columns`.
+    pattern : ndarray, shape (ny,), optional
+        Offset added to each row of the bad columns, in ADU.
+
+    Returns
+    -------
+    ndarray of float32, in ADU.
+    """
     out = np.full(shape, level, dtype=np.float32)
     if len(columns):
         out[:, columns] += pattern[:, None]
@@ -68,14 +84,44 @@ def hot_pixel_indices(shape, fraction, *, rng=None):
 
 
 def hot_pixel_mask(shape, fraction, *, rng=None):
-    """Boolean mask of the pixels `hot_pixel_indices` picks."""
+    """Boolean mask of the pixels `hot_pixel_indices` picks.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    fraction : float
+        Fraction of pixels that are hot, in [0, 1].
+    rng : {None, int, numpy.random.Generator}, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    ndarray of bool, shape ``shape``
+    """
     mask = np.zeros(shape[0] * shape[1], dtype=bool)
     mask[hot_pixel_indices(shape, fraction, rng=rng)] = True
     return mask.reshape(shape)
 
 
 def dark_map(shape, current, hot_mask=None, hot_factor=1e4):
-    """Dark current per pixel in e-/pixel/s; hot pixels run ``hot_factor`` times higher."""
+    """Dark current per pixel in e-/pixel/s; hot pixels run ``hot_factor`` times higher.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    current : float
+        Dark current of an ordinary pixel, in e-/pixel/s.
+    hot_mask : ndarray of bool, optional
+        Hot pixels, as from `hot_pixel_mask`; none if None.
+    hot_factor : float, optional
+        Hot pixels' dark current relative to ``current`` (the guide uses 1e4).
+
+    Returns
+    -------
+    ndarray of float32, in e-/pixel/s.
+    """
     out = np.full(shape, current, dtype=np.float32)
     if hot_mask is not None:
         out[hot_mask] = current * hot_factor

@@ -69,7 +69,28 @@ def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
 
 
 def save_png(image, path, *, overwrite=False, title=None, dpi=100, **kwargs):
-    """Save a `show_image` picture as PNG, atomically (see `ccdsim.io.atomic_path`)."""
+    """Save a `show_image` picture as PNG, atomically (see `ccdsim.io.atomic_path`).
+
+    Parameters
+    ----------
+    image : array_like
+        The image (any unit, usually ADU).
+    path : str or os.PathLike
+        Output PNG file; its folder must exist.
+    overwrite : bool, optional
+        Replace an existing file (refused otherwise).
+    title : str, optional
+        Axes title.
+    dpi : float, optional
+        Resolution, in dots per inch (the default 8 x 7 inch figure is 800 x 700 pixels).
+    **kwargs
+        Options of `show_image` (``percl``, ``percu``, ``log``, ``figsize``, ...).
+
+    Returns
+    -------
+    str or os.PathLike
+        ``path``.
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=kwargs.pop("figsize", (8, 7)), layout="constrained")

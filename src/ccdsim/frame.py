@@ -15,7 +15,7 @@ __all__ = ["Frame"]
 class Frame:
     """One exposure.
 
-    Attributes
+    Parameters
     ----------
     data : ndarray
         Pixels in ADU (uint16 from the ADC, or float32 unquantised).
@@ -40,11 +40,34 @@ class Frame:
         return frame_hdulist(self.data, self.header, self.truth, dq=self.dq, cosmics=self.cosmics)
 
     def write(self, path, *, overwrite=False):
-        """Write the frame to a FITS file atomically; never replaces a file unless asked."""
+        """Write the frame to a FITS file atomically; never replaces a file unless asked.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output FITS file; its folder must exist.
+        overwrite : bool, optional
+            Replace an existing file (refused otherwise).
+
+        Returns
+        -------
+        str or os.PathLike
+            ``path``.
+        """
         return write_hdulist(self.to_hdulist(), path, overwrite=overwrite)
 
     def show(self, **kwargs):
-        """Display with `ccdsim.show_image` (percentile stretch, colorbar)."""
+        """Display with `ccdsim.show_image` (percentile stretch, colorbar).
+
+        Parameters
+        ----------
+        **kwargs
+            Options of `ccdsim.show_image` (``percu``, ``log``, ``ax``, ...).
+
+        Returns
+        -------
+        matplotlib.image.AxesImage
+        """
         from .display import show_image
 
         return show_image(self.data, **kwargs)

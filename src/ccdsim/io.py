@@ -94,6 +94,23 @@ def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None):
 
     Extensions: ``TRUTH`` (star table), ``DQ`` (data-quality bits, see
     `ccdsim.DQ`) and ``COSMICS`` (cosmic-ray table), each when given.
+
+    Parameters
+    ----------
+    data : ndarray
+        The image, in ADU.
+    header : astropy.io.fits.Header
+        Primary header (see `frame_header`).
+    truth : astropy.table.Table, optional
+        The star table.
+    dq : ndarray of uint8, optional
+        Data-quality bits per pixel.
+    cosmics : astropy.table.Table, optional
+        The cosmic rays.
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
     """
     hdus = [fits.PrimaryHDU(data=data, header=header)]
     if truth is not None:
@@ -112,6 +129,15 @@ def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None):
 
 def check_writable(path, overwrite=False, name="output"):
     """Refuse early: an existing file without ``overwrite``, or a missing folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File about to be written.
+    overwrite : bool, optional
+        Whether an existing file may be replaced.
+    name : str, optional
+        What the file is, for the error message.
 
     Raises
     ------
@@ -134,6 +160,18 @@ def atomic_path(path, overwrite=False):
     The file appears whole or not at all. Without ``overwrite`` an existing
     file is never replaced, even one that appeared while we were writing
     (the final step is a hard link, which fails if the name exists).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final file name; its folder must exist.
+    overwrite : bool, optional
+        Replace an existing file (refused otherwise).
+
+    Yields
+    ------
+    str
+        Temporary file name in the same folder, to write to.
     """
     path = os.fspath(path)
     check_writable(path, overwrite)
@@ -160,7 +198,22 @@ def atomic_path(path, overwrite=False):
 
 
 def write_hdulist(hdulist, path, overwrite=False):
-    """Write ``hdulist`` to ``path`` atomically (see `atomic_path`)."""
+    """Write ``hdulist`` to ``path`` atomically (see `atomic_path`).
+
+    Parameters
+    ----------
+    hdulist : astropy.io.fits.HDUList
+        What to write (with checksums).
+    path : str or os.PathLike
+        Output FITS file; its folder must exist.
+    overwrite : bool, optional
+        Replace an existing file (refused otherwise).
+
+    Returns
+    -------
+    str or os.PathLike
+        ``path``.
+    """
     with atomic_path(path, overwrite) as tmp:
         hdulist.writeto(tmp, overwrite=True, checksum=True)
     return path

@@ -81,7 +81,7 @@ class FrameSpec:
 class NightPlan:
     """Everything that defines a night; `run_frame` makes any frame of it.
 
-    Attributes
+    Parameters
     ----------
     camera : Camera
         The camera (its defects and flat field are the same all night).
@@ -114,7 +114,17 @@ class NightPlan:
         return np.random.SeedSequence(self.seed)
 
     def count(self, kind):
-        """Number of frames of one kind."""
+        """Number of frames of one kind.
+
+        Parameters
+        ----------
+        kind : {'bias', 'dark', 'flat', 'science'}
+            The kind of frame.
+
+        Returns
+        -------
+        int
+        """
         return sum(f.kind == kind for f in self.frames)
 
 

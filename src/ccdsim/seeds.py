@@ -62,6 +62,15 @@ def frame_seed_sequence(rng=None):
 
     ``None`` draws fresh entropy (recorded in the header, so the frame can be
     repeated); a Generator or BitGenerator is advanced by one draw.
+
+    Parameters
+    ----------
+    rng : {None, int, array_like[int], SeedSequence, BitGenerator, Generator}, optional
+        The frame's seed (SPEC 7).
+
+    Returns
+    -------
+    numpy.random.SeedSequence
     """
     if isinstance(rng, np.random.SeedSequence):
         return rng
@@ -72,13 +81,36 @@ def frame_seed_sequence(rng=None):
 
 
 def child_rng(seed_seq, *key):
-    """Generator for the child of ``seed_seq`` at ``key`` (stateless, unlike ``spawn``)."""
+    """Generator for the child of ``seed_seq`` at ``key`` (stateless, unlike ``spawn``).
+
+    Parameters
+    ----------
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed.
+    *key : int
+        Path below ``seed_seq``: a `Stream` constant, then e.g. a block index.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
     child = np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + key)
     return np.random.default_rng(child)
 
 
 def seed_text(seed_seq):
-    """Text that `frame_seed_sequence`/`parse_seed_text` turn back into ``seed_seq``."""
+    """Text that `frame_seed_sequence`/`parse_seed_text` turn back into ``seed_seq``.
+
+    Parameters
+    ----------
+    seed_seq : numpy.random.SeedSequence
+        The seed to write down (entropy and spawn key).
+
+    Returns
+    -------
+    str
+        ``"ENTROPY"`` or ``"ENTROPY/KEY,..."`` (the ``FRMSEED`` header value).
+    """
     entropy = seed_seq.entropy
     if not isinstance(entropy, int):
         entropy = ",".join(str(int(e)) for e in np.atleast_1d(entropy))

@@ -23,7 +23,20 @@ _ROWS = 128
 
 
 def gaussian_peak_to_flux(peak, sigma):
-    """Total flux of a round Gaussian with the given peak (same units) and sigma (px)."""
+    """Total flux of a round Gaussian: ``2 pi sigma**2 peak``.
+
+    Parameters
+    ----------
+    peak : float or array_like
+        Peak value of the continuous profile (ADU, or any unit).
+    sigma : float or array_like
+        Gaussian standard deviation, in pixels.
+
+    Returns
+    -------
+    ndarray
+        Total flux, in the unit of ``peak`` (summed over pixels).
+    """
     return 2.0 * np.pi * np.asarray(sigma, dtype=float) ** 2 * np.asarray(peak, dtype=float)
 
 

@@ -57,7 +57,22 @@ def check_number(name, value, *, low=0.0, high=None, low_open=False):
 
 
 def check_int(name, value, *, low=0, high=None):
-    """Return ``value`` as an int inside ``[low, high]``; see `check_number`."""
+    """Return ``value`` as an int inside ``[low, high]``; see `check_number`.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : int
+        Value to check (bool is refused).
+    low, high : int or None
+        Inclusive bounds; ``high=None`` means no upper bound.
+
+    Raises
+    ------
+    ParameterError
+        If the value is not an integer or out of range.
+    """
     allowed = _range_text(low, high, False)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ParameterError(f"{name} must be an integer {allowed} (got {value!r})")
@@ -76,7 +91,20 @@ MAX_SIDE = 1 << 20
 
 
 def check_shape(shape, name="shape"):
-    """Return ``shape`` as a tuple ``(ny, nx)`` of positive ints."""
+    """Return ``shape`` as a tuple ``(ny, nx)`` of positive ints.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        ``(ny, nx)`` in pixels, each in ``[1, MAX_SIDE]``.
+    name : str, optional
+        Parameter name used in the error message.
+
+    Raises
+    ------
+    ParameterError
+        If ``shape`` is not two integers in range.
+    """
     try:
         dims = tuple(shape)
     except TypeError:
