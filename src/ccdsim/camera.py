@@ -18,7 +18,7 @@ from .sources import (MIN_SIGMA, add_stars_to_rows, make_star_table, render_star
                       stars_reaching_rows)
 from .validate import MIN_GAIN, ParameterError, check_int, check_number, check_shape
 
-__all__ = ["Camera"]
+__all__ = ["Camera", "Exposure"]
 
 MAX_ELECTRONS_RATE = 1e6  # e-/pixel/s, far beyond any real sensor
 
@@ -208,11 +208,23 @@ class Camera:
         return defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
                                 pattern[r0:r1])
 
-    @cached_property
-    def _static_dq(self):
-        """Data-quality bits that belong to the camera (hot pixels, bad columns)."""
-        dq = np.zeros(self.readout_shape, dtype=np.uint8)
-        rows, cols = np.divmod(self.hot_pixel_indices, self.shape[1])
+    def dq_rows(self, r0, r1):
+        """Data-quality bits of the camera (hot pixels, bad columns) for rows ``r0:r1``.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        ndarray of uint8, ``(r1 - r0, nx + overscan)``
+        """
+        nx = self.shape[1]
+        dq = np.zeros((r1 - r0, self.readout_shape[1]), dtype=np.uint8)
+        idx = self.hot_pixel_indices
+        lo, hi = np.searchsorted(idx, [r0 * nx, r1 * nx])
+        rows, cols = np.divmod(idx[lo:hi] - r0 * nx, nx)
         dq[rows, cols] |= DQ.HOT_PIXEL
         dq[:, self.bad_column_indices] |= DQ.BAD_COLUMN
         return dq
@@ -265,6 +277,30 @@ class Camera:
             (star table or None), ``.dq`` (data-quality bits, `ccdsim.DQ`) and
             ``.cosmics`` (cosmic-ray table, or None without cosmic rays).
         """
+        if threads is not None:
+            check_int("threads", threads, low=1, high=1024)
+        return self.prepare(exposure_time, sky=sky, stars=stars, max_counts=max_counts,
+                            star_sigma=star_sigma, moffat=moffat, quantize=quantize,
+                            imagetyp=imagetyp, rng=rng).frame(threads=threads)
+
+    def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=2000.0, star_sigma=4.0,
+                moffat=None, quantize=True, imagetyp=None, rng=None):
+        """Plan one exposure without reading it out: an `Exposure`.
+
+        Takes the parameters of `expose` (but ``threads``); the frame's stars,
+        cosmic rays and seed are fixed here. ``prepare(...).frame()`` is
+        ``expose(...)``; ``prepare(...).rows(r0, r1)`` reads out one band, for
+        frames larger than memory.
+
+        Parameters
+        ----------
+        exposure_time, sky, stars, max_counts, star_sigma, moffat, quantize, imagetyp, rng
+            As in `expose`.
+
+        Returns
+        -------
+        Exposure
+        """
         t = check_number("exposure_time", exposure_time, high=1e6)
         star_sigma = check_number("star_sigma", star_sigma, low=MIN_SIGMA, high=1e3)
         if np.ndim(sky) == 0:
@@ -279,8 +315,6 @@ class Camera:
             stars = check_int("stars", stars, high=10**7)
         if isinstance(stars, int):
             max_counts = check_number("max_counts", max_counts, low=0, low_open=True, high=1e9)
-        if threads is not None:
-            check_int("threads", threads, low=1, high=1024)
         if moffat is not None:
             try:
                 fwhm, beta = moffat
@@ -296,70 +330,21 @@ class Camera:
                                     rng=child_rng(seed_seq, Stream.STARS))
         elif isinstance(stars, Table):
             truth = stars.copy()
-        gain = self.gain
-        nx = self.shape[1]
-        sky_map = np.ndim(sky) > 0
-        has_light = sky_map or sky > 0 or bool(truth)
-        flat = self.flat_map if self.has_flat and has_light else None
         stars_e = star_img = None
         if truth and moffat is not None:
             star_img = render_stars(self.shape, truth, moffat=moffat)  # ADU, full frame
         elif truth:
             x, y, flux, sig = star_arrays(truth, star_sigma)
-            stars_e = (x, y, flux * gain, sig)  # ADU over the exposure -> e-
-        dark_e = self.dark_current * t
-        hot = self.hot_pixel_indices if dark_e > 0 else self.hot_pixel_indices[:0]
-        hot_e = dark_e * (self.hot_pixel_factor - 1)
-        sky_e = 0.0 if sky_map else sky * gain
-
-        def expected(r0, r1):
-            """Expected electrons in rows r0:r1: array, float if uniform, None if zero."""
-            lo, hi = np.searchsorted(hot, [r0 * nx, r1 * nx])
-            near = stars_reaching_rows(stars_e[1], stars_e[3], r0, r1) if stars_e else ()
-            if not (sky_map or len(near) or hi > lo or star_img is not None
-                    or (flat is not None and sky_e > 0)):
-                return dark_e + sky_e if dark_e + sky_e > 0 else None
-            lam = np.full((r1 - r0, nx), sky_e)
-            if sky_map:
-                lam += sky[r0:r1] * gain
-            if len(near):
-                add_stars_to_rows(lam, r0, *stars_e, near=near)
-            if star_img is not None:
-                lam += star_img[r0:r1] * gain
-            if flat is not None:  # the flat scales light only, never dark current
-                lam *= flat[r0:r1]
-            lam += dark_e
-            rows, cols = np.divmod(hot[lo:hi] - r0 * nx, nx)
-            lam[rows, cols] += hot_e
-            return lam
-
+            stars_e = (x, y, flux * self.gain, sig)  # ADU over the exposure -> e-
         # Cosmic rays and the full well act on the whole electron image.
         cosmics = None
         if self.cosmic_ray_rate > 0:
             cosmics = cosmic_ray_table(self.shape, t, rate=self.cosmic_ray_rate,
                                        pixel_size=self.pixel_size,
                                        rng=child_rng(seed_seq, Stream.COSMIC_RAYS))
-        dq = self._static_dq.copy()
-        dq_data = dq[:, :self.shape[1]]
-
-        def electrons_stage(electrons):
-            if cosmics is not None and len(cosmics):
-                hits = np.rint(render_cosmic_rays(self.shape, cosmics))  # whole electrons
-                electrons += hits
-                dq_data[hits > 0] |= DQ.COSMIC_RAY
-            if self.full_well is not None:
-                dq_data[bleed_columns(electrons, self.full_well)] |= DQ.FULL_WELL
-
-        two_stage = (cosmics is not None and len(cosmics)) or self.full_well is not None
-        data = expose_pixels(self.shape, expected, read_noise_e=self.read_noise, gain=gain,
-                             bias_rows=self.bias_rows, seed_seq=seed_seq, quantize=quantize,
-                             threads=threads, overscan=self.overscan,
-                             electrons_stage=electrons_stage if two_stage else None)
-        if quantize:
-            dq[(data == ADC_MAX) | (data == 0)] |= DQ.ADC_SATURATED
+        has_light = np.ndim(sky) > 0 or sky > 0 or bool(truth)
         if imagetyp is None:
-            light = has_light
-            imagetyp = "Light Frame" if light else ("Bias Frame" if t == 0 else "Dark Frame")
+            imagetyp = "Light Frame" if has_light else ("Bias Frame" if t == 0 else "Dark Frame")
         settings = dict(exposure_time=t, sky=float(np.mean(sky)) if np.ndim(sky) else sky,
                         stars=len(truth) if truth is not None else 0,
                         max_counts=max_counts if isinstance(stars, int) else None,
@@ -368,5 +353,155 @@ class Camera:
                         moffat_beta=moffat[1] if moffat else None,
                         cosmic_rays=len(cosmics) if cosmics is not None else None,
                         quantize=quantize, imagetyp=imagetyp)
-        header = frame_header(self.parameters(), settings, seed_seq)
-        return Frame(data=data, header=header, truth=truth, dq=dq, cosmics=cosmics)
+        return Exposure(camera=self, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
+                        star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
+                        quantize=quantize, settings=settings)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One exposure, planned but not yet read out: `Camera.prepare` makes it.
+
+    Everything random about the frame is fixed here (its seed, stars and
+    cosmic rays); `frame` reads out the whole frame, `rows` any band of
+    128-row blocks, with the same pixels either way. It holds no function
+    closures, so it can be sent to a Dask worker.
+    """
+
+    camera: Camera
+    exposure_time: float
+    sky: object
+    truth: object
+    stars_e: tuple | None
+    star_img: object
+    cosmics: object
+    seed_seq: object
+    quantize: bool
+    settings: dict
+
+    @property
+    def shape(self):
+        """``(ny, nx + overscan)`` of the read-out frame."""
+        return self.camera.readout_shape
+
+    @property
+    def two_stage(self):
+        """True if charge moves across blocks (cosmic rays, full well)."""
+        return bool(self.cosmics is not None and len(self.cosmics)) or \
+            self.camera.full_well is not None
+
+    @cached_property
+    def _light(self):
+        cam, sky = self.camera, self.sky
+        sky_map = np.ndim(sky) > 0
+        has_light = sky_map or sky > 0 or self.stars_e is not None or self.star_img is not None
+        flat = cam.flat_map if cam.has_flat and has_light else None
+        dark_e = cam.dark_current * self.exposure_time
+        hot = cam.hot_pixel_indices if dark_e > 0 else cam.hot_pixel_indices[:0]
+        return sky_map, flat, dark_e, hot, 0.0 if sky_map else sky * cam.gain
+
+    def expected(self, r0, r1):
+        """Expected electrons in rows ``r0:r1``: an array, a float if uniform, None if zero.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row of the data section.
+
+        Returns
+        -------
+        ndarray, float or None
+        """
+        cam = self.camera
+        nx = cam.shape[1]
+        sky_map, flat, dark_e, hot, sky_e = self._light
+        stars_e = self.stars_e
+        lo, hi = np.searchsorted(hot, [r0 * nx, r1 * nx])
+        near = stars_reaching_rows(stars_e[1], stars_e[3], r0, r1) if stars_e else ()
+        if not (sky_map or len(near) or hi > lo or self.star_img is not None
+                or (flat is not None and sky_e > 0)):
+            return dark_e + sky_e if dark_e + sky_e > 0 else None
+        lam = np.full((r1 - r0, nx), sky_e)
+        if sky_map:
+            lam += self.sky[r0:r1] * cam.gain
+        if len(near):
+            add_stars_to_rows(lam, r0, *stars_e, near=near)
+        if self.star_img is not None:
+            lam += self.star_img[r0:r1] * cam.gain
+        if flat is not None:  # the flat scales light only, never dark current
+            lam *= flat[r0:r1]
+        lam += dark_e
+        rows, cols = np.divmod(hot[lo:hi] - r0 * nx, nx)
+        lam[rows, cols] += dark_e * (cam.hot_pixel_factor - 1)
+        return lam
+
+    def _pixels(self, r0, r1, threads, dq):
+        cam = self.camera
+        stage = None
+        if self.two_stage:
+            dq_data = dq[:, :cam.shape[1]]
+
+            def stage(electrons):
+                if self.cosmics is not None and len(self.cosmics):
+                    hits = np.rint(render_cosmic_rays(cam.shape, self.cosmics))  # whole e-
+                    electrons += hits
+                    dq_data[hits > 0] |= DQ.COSMIC_RAY
+                if cam.full_well is not None:
+                    dq_data[bleed_columns(electrons, cam.full_well)] |= DQ.FULL_WELL
+
+        data = expose_pixels(cam.shape, self.expected, read_noise_e=cam.read_noise,
+                             gain=cam.gain, bias_rows=cam.bias_rows, seed_seq=self.seed_seq,
+                             quantize=self.quantize, threads=threads, overscan=cam.overscan,
+                             electrons_stage=stage, rows=(r0, r1))
+        if self.quantize:
+            dq[(data == ADC_MAX) | (data == 0)] |= DQ.ADC_SATURATED
+        return data
+
+    def rows(self, r0, r1, *, threads=None):
+        """Read out rows ``r0:r1`` only (a band of whole 128-row blocks).
+
+        The pixels equal those rows of `frame`. Not possible when charge
+        moves across blocks (cosmic rays, full well).
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row; ``r0`` a multiple of ``BLOCK_ROWS``
+            and ``r1`` one too, or the last row.
+        threads : int, optional
+            Worker threads; never changes the pixels.
+
+        Returns
+        -------
+        data : ndarray
+            ADU, ``(r1 - r0, nx + overscan)``.
+        dq : ndarray of uint8
+            Data-quality bits of those rows.
+        """
+        if self.two_stage:
+            raise ParameterError("an exposure with cosmic rays or a full well cannot be made "
+                                 "in bands of rows (charge crosses them)")
+        dq = self.camera.dq_rows(r0, r1)
+        return self._pixels(r0, r1, threads, dq), dq
+
+    def header(self):
+        """The primary header (what made the frame)."""
+        return frame_header(self.camera.parameters(), self.settings, self.seed_seq)
+
+    def frame(self, *, threads=None):
+        """Read out the whole frame.
+
+        Parameters
+        ----------
+        threads : int, optional
+            Worker threads; never changes the pixels.
+
+        Returns
+        -------
+        Frame
+        """
+        ny = self.camera.shape[0]
+        dq = self.camera.dq_rows(0, ny)
+        data = self._pixels(0, ny, threads, dq)
+        return Frame(data=data, header=self.header(), truth=self.truth, dq=dq,
+                     cosmics=self.cosmics)

@@ -78,6 +78,11 @@ def build_parser():
     o.add_argument("--png", metavar="PATH", default=None, help="also write a PNG preview")
     o.add_argument("--threads", type=int, default=None,
                    help="worker threads (default: all CPUs; never changes the pixels)")
+    o.add_argument("--chunks", type=int, nargs="?", const=1024, default=None, metavar="ROWS",
+                   help="frames larger than memory: build the frame as a dask array of "
+                        "ROWS-row bands (a multiple of 128; default 1024) and stream it into "
+                        "the FITS file; the pixels are the same")
+    add_execution_options(p)
     p.set_defaults(func=_cmd_image)
 
     _add_batch_parser(sub)
@@ -162,7 +167,7 @@ _range_arg.accepts = (str, int, float)
 
 
 def add_execution_options(p):
-    """--workers / --scheduler: where many frames are made (results never change)."""
+    """--workers / --scheduler: where the work runs (the results never change)."""
     g = p.add_argument_group("execution (the pixels are the same wherever they are made)")
     g.add_argument("--workers", type=int, default=None, metavar="N",
                    help="run on a local Dask cluster of N worker processes")
@@ -240,6 +245,7 @@ def _camera_from_args(args):
 
 
 def _cmd_image(args, parser):
+    from .execute import check_execution
     from .io import check_writable
     from .resources import check_memory
     from .sources import MIN_SIGMA
@@ -256,21 +262,45 @@ def _cmd_image(args, parser):
         check_int("seed", args.seed, high=2**63 - 1)
     if args.threads is not None:
         check_int("threads", args.threads, low=1, high=1024)
-    check_memory(camera.shape, 2 if args.quantize else 4)
+    check_execution(args.workers, args.scheduler)
+    if args.chunks is None:
+        if args.workers is not None or args.scheduler is not None:
+            raise ParameterError("--workers and --scheduler make a frame in bands: "
+                                 "add --chunks")
+        check_memory(camera.shape, 2 if args.quantize else 4)
+    else:
+        from .bigframe import check_chunk_rows
+
+        check_chunk_rows(args.chunks)
+        if args.png:
+            raise ParameterError("--png is not available with --chunks (the frame is never "
+                                 "in memory whole)")
     check_writable(args.output, args.overwrite, "output")
     if args.png:
         if os.path.abspath(args.png) == os.path.abspath(args.output):
             raise ParameterError("--png must differ from the FITS output")
         check_writable(args.png, args.overwrite, "png")
 
-    frame = camera.expose(args.exposure, sky=args.sky, stars=args.stars,
-                          max_counts=args.max_counts, star_sigma=args.star_sigma,
-                          quantize=args.quantize, threads=args.threads, rng=args.seed)
-    record_config(frame.header, parser, args)
-    frame.write(args.output, overwrite=args.overwrite)
-    msg = (f"wrote {args.output}: {camera.shape[0]}x{camera.shape[1]} {frame.data.dtype.name}, "
-           f"{len(frame.truth) if frame.truth is not None else 0} stars, "
-           f"FRMSEED={frame.header['FRMSEED']}")
+    exposure = camera.prepare(args.exposure, sky=args.sky, stars=args.stars,
+                              max_counts=args.max_counts, star_sigma=args.star_sigma,
+                              quantize=args.quantize, rng=args.seed)
+    if args.chunks is not None:
+        from .bigframe import write_chunked
+        from .execute import dask_client
+
+        with dask_client(args.workers, args.scheduler):
+            write_chunked(exposure, args.output, chunk_rows=args.chunks,
+                          overwrite=args.overwrite, history=config_history(parser, args),
+                          progress=not args.quiet and sys.stderr.isatty())
+        header, n_stars, dtype = exposure.header(), len(exposure.truth or ()), \
+            ("uint16" if args.quantize else "float32")
+    else:
+        frame = exposure.frame(threads=args.threads)
+        record_config(frame.header, parser, args)
+        frame.write(args.output, overwrite=args.overwrite)
+        header, n_stars, dtype = frame.header, len(frame.truth or ()), frame.data.dtype.name
+    ny, nx = camera.readout_shape
+    msg = f"wrote {args.output}: {ny}x{nx} {dtype}, {n_stars} stars, FRMSEED={header['FRMSEED']}"
     if args.png:
         from .display import save_png
 

@@ -7,8 +7,9 @@ remote runs write the same pixels whatever the order or the worker.
 
 import logging
 import sys
+from contextlib import contextmanager
 
-__all__ = ["run_tasks", "check_execution"]
+__all__ = ["run_tasks", "check_execution", "dask_client"]
 
 
 def check_execution(workers=None, scheduler=None):
@@ -21,6 +22,37 @@ def check_execution(workers=None, scheduler=None):
         check_int("workers", workers, low=1, high=256)
     if scheduler is not None and not str(scheduler).startswith(("tcp://", "tls://", "inproc://")):
         raise ParameterError(f"scheduler must be an address like tcp://host:port (got {scheduler!r})")
+
+
+@contextmanager
+def dask_client(workers=None, scheduler=None):
+    """A dask.distributed Client for the duration (None when neither is given).
+
+    With ``workers``, a local cluster of single-threaded worker processes on
+    127.0.0.1; with ``scheduler``, a connection to that address. While the
+    client is open, ``dask.compute`` runs on it.
+    """
+    if workers is None and scheduler is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        from .validate import ParameterError
+
+        raise ParameterError("--workers and --scheduler need Dask: "
+                             "pip install 'ccdsim[dask]'") from None
+    cluster = None
+    if workers is not None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            yield client
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def _progress(total, desc, enabled):
@@ -70,30 +102,15 @@ def run_tasks(func, items, *, workers=None, scheduler=None, progress=True, desc=
                 out.append(func(item))
                 bar.update()
             return out
-        try:
-            from dask.distributed import Client, LocalCluster, as_completed
-        except ImportError:
-            from .validate import ParameterError
+        with dask_client(workers, scheduler) as client:
+            from dask.distributed import as_completed
 
-            raise ParameterError("--workers and --scheduler need Dask: "
-                                 "pip install 'ccdsim[dask]'") from None
-
-        cluster = None
-        if workers is not None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-        try:
-            with Client(cluster if cluster is not None else scheduler) as client:
-                futures = client.map(func, items, pure=False)
-                index = {f.key: i for i, f in enumerate(futures)}
-                results = [None] * len(items)
-                for fut in as_completed(futures):
-                    results[index[fut.key]] = fut.result()
-                    bar.update()
-                return results
-        finally:
-            if cluster is not None:
-                cluster.close()
+            futures = client.map(func, items, pure=False)
+            index = {f.key: i for i, f in enumerate(futures)}
+            results = [None] * len(items)
+            for fut in as_completed(futures):
+                results[index[fut.key]] = fut.result()
+                bar.update()
+            return results
     finally:
         bar.close()

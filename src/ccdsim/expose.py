@@ -75,7 +75,7 @@ def _run(fn, args, threads):
 
 
 def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
-                  quantize=True, threads=None, overscan=0, electrons_stage=None):
+                  quantize=True, threads=None, overscan=0, electrons_stage=None, rows=None):
     """Turn expected electrons into a read-out frame in ADU.
 
     Parameters
@@ -108,23 +108,39 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
         float32 image of electrons in place after the Poisson draw and before
         the read noise (cosmic rays, full-well bleeding).
 
+    rows : tuple of int, optional
+        ``(r0, r1)``: read out only these rows (whole blocks: ``r0`` a
+        multiple of `BLOCK_ROWS`, ``r1`` too or ``ny``); same pixels as the
+        whole frame's rows. Single-stage only.
+
     Returns
     -------
     ndarray
-        ``(ny, nx + overscan)``, uint16 (``quantize``) or float32, in ADU.
+        ``(ny, nx + overscan)`` (or ``(r1 - r0, ...)``), uint16
+        (``quantize``) or float32, in ADU.
     """
     ny, nx = shape
-    out = np.empty((ny, nx + overscan), dtype=np.uint16 if quantize else np.float32)
-    blocks = [(b, r0, min(r0 + BLOCK_ROWS, ny)) for b, r0 in enumerate(range(0, ny, BLOCK_ROWS))]
-    rngs = [child_rng(seed_seq, Stream.PIXELS, b) for b, _, _ in blocks]
-    readout = (read_noise_e, gain, bias_rows, quantize, out)
+    first, last = (0, ny) if rows is None else rows
+    if first % BLOCK_ROWS or (last % BLOCK_ROWS and last != ny) or not 0 <= first < last <= ny:
+        raise ValueError(f"rows {rows} are not whole blocks of {BLOCK_ROWS} rows")
+    out = np.empty((last - first, nx + overscan), dtype=np.uint16 if quantize else np.float32)
+    blocks = [(r0 // BLOCK_ROWS, r0, min(r0 + BLOCK_ROWS, ny))
+              for r0 in range(first, last, BLOCK_ROWS)]
+    rngs = {b: child_rng(seed_seq, Stream.PIXELS, b) for b, _, _ in blocks}
+
+    def bias_band(r0, r1):
+        return bias_rows(r0 + first, r1 + first)
+
+    readout = (read_noise_e, gain, bias_band, quantize, out)
 
     if electrons_stage is None:
         def one_stage(r0, r1, rng):
-            _readout(_counts(r0, r1, nx, expected, rng), r0, r1, rng, *readout)
+            _readout(_counts(r0, r1, nx, expected, rng), r0 - first, r1 - first, rng, *readout)
 
         _run(one_stage, [(r0, r1, rngs[b]) for b, r0, r1 in blocks], threads)
         return out
+    if rows is not None and rows != (0, ny):
+        raise ValueError("a two-stage exposure is read out whole")
 
     electrons = np.zeros(shape, dtype=np.float32)
 
