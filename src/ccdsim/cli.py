@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 
+from . import cli_explore
 from ._version import __version__
 from .validate import ParameterError
 
@@ -76,6 +77,7 @@ def build_parser():
     o.add_argument("--threads", type=int, default=None,
                    help="worker threads (default: all CPUs; never changes the pixels)")
     p.set_defaults(func=_cmd_image)
+    cli_explore.add_parser(sub)
     return parser
 
 
