@@ -10,7 +10,7 @@ def add_parser(sub):
     p = sub.add_parser("explore", help="interactive explorer in the browser",
                        description="Start a local web app: sliders for every source of counts, "
                                    "the frame, its histogram, its noise budget and its parts.")
-    p.add_argument("--port", type=int, default=5006, help="TCP port (default: 5006)")
+    p.add_argument("--port", type=int, default=5006, help="TCP port, 0 for any free one (default: 5006)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--no-browser", dest="show", action="store_false",
@@ -21,7 +21,7 @@ def add_parser(sub):
 
 
 def _cmd_explore(args):
-    check_int("port", args.port, low=1, high=65535)
+    check_int("port", args.port, high=65535)
     for i, side in enumerate(args.shape):
         check_int(f"shape[{i}]", side, low=1, high=2000)
     try:

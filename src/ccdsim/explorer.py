@@ -14,6 +14,7 @@ files, and downloads are generated in memory from the current frame.
 import html
 import io
 import logging
+import socket
 import time
 
 import numpy as np
@@ -420,26 +421,39 @@ def explore(shape=(500, 500), **values):
     return Explorer(shape, **values)
 
 
+def _free_port(host):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 def serve(*, port=5006, host="127.0.0.1", show=True, shape=(500, 500)):
     """Serve the explorer until interrupted; each browser tab gets its own `Explorer`.
 
     Only the app is served (no static folders, nothing read from paths sent by the
-    browser). Websocket connections are accepted only from the address served.
+    browser). Pages are accepted only when the browser addresses the server as
+    ``host:port`` (or, on this machine, ``localhost``/``127.0.0.1``).
 
     Parameters
     ----------
     port : int
-        TCP port.
+        TCP port; 0 picks a free one (the printed address says which).
     host : str
-        Address to listen on; 127.0.0.1 (only this machine) unless told otherwise.
+        Address to listen on and that browsers use; 127.0.0.1 (only this
+        machine) unless told otherwise.
     show : bool
         Open the default web browser.
     shape : tuple of int
         Initial frame size.
     """
-    origins = [f"{host}:{port}"]
+    port = port or _free_port(host)
+    origins = {f"{host}:{port}"}
     if host in ("127.0.0.1", "localhost"):
-        origins += [f"localhost:{port}", f"127.0.0.1:{port}"]
-    print(f"ccdsim explorer at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    pn.serve({"/": lambda: Explorer(shape).layout}, port=port, address=host, show=show,
-             websocket_origin=origins, title="ccdsim explorer", verbose=False)
+        origins |= {f"127.0.0.1:{port}", f"localhost:{port}"}
+    server = pn.serve({"/": lambda: Explorer(shape).layout}, port=port, address=host,
+                      show=show, start=False, websocket_origin=sorted(origins),
+                      title="ccdsim explorer", verbose=False)
+    # The socket is bound now, so the address printed is one that answers.
+    print(f"ccdsim explorer at http://{host}:{server.port}/ (Ctrl+C to stop)", flush=True)
+    server.start()
+    server.io_loop.start()
