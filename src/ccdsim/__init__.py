@@ -15,4 +15,14 @@ from .validate import ParameterError
 
 __all__ = ["__version__", "Camera", "Frame", "ParameterError", "bias", "dark_current",
            "read_noise", "sky_background", "stars", "make_star_table", "render_stars",
-           "show_image", "save_png"]
+           "show_image", "save_png", "explore"]
+
+
+def explore(shape=(500, 500), **values):
+    """Interactive explorer for Jupyter (needs ``pip install 'ccdsim[explorer]'``).
+
+    See `ccdsim.explorer.explore`; Panel is imported only when this is called.
+    """
+    from .explorer import explore as _explore
+
+    return _explore(shape, **values)

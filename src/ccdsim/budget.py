@@ -7,6 +7,11 @@ A background pixel (no star, no defect) holds, in ADU,
 rounded by the ADC. So its mean is ``bias + dark*t/gain + sky`` and its
 standard deviation ``sqrt(read^2 + dark*t + sky_e) / gain``, plus 1/12 ADU^2
 from the rounding (sky_e = sky x gain, the sky in electrons).
+
+The 1/12 is exact when read noise smooths the ADC's steps (a read noise of
+1 ADU or more); without read noise the values sit on a lattice and the exact
+distribution (`predicted_histogram`) differs a little (gain 2, sky 3 ADU:
+std 1.271 exact against 1.258).
 """
 
 from dataclasses import dataclass

@@ -151,22 +151,22 @@ class Explorer:
         self.sliders = {}
         for name, label, start, end, step, default in _SLIDERS:
             self.sliders[name] = pn.widgets.EditableFloatSlider(
-                name=label, start=start, end=end, step=step, value=float(values.get(name, default)),
+                label=label, start=start, end=end, step=step, value=float(values.get(name, default)),
                 width=280, css_classes=[f"ccdsim-{name}"])
         self.sliders["stars"] = pn.widgets.EditableIntSlider(
-            name="number of stars", start=0, end=500, step=1, value=int(values.get("stars", 50)),
+            label="number of stars", start=0, end=500, step=1, value=int(values.get("stars", 50)),
             width=280, css_classes=["ccdsim-stars"])
-        self.toggles = {label: pn.widgets.Checkbox(name=label, value=True,
+        self.toggles = {label: pn.widgets.Checkbox(label=label, value=True,
                                                    css_classes=[f"ccdsim-{label.replace(' ', '-')}"])
                         for label in {**CAMERA_TOGGLES, **EXPOSURE_TOGGLES}}
         sizes = {f"{n} x {n}": (n, n) for n in SIZES}
         sizes.setdefault(f"{shape[0]} x {shape[1]}", shape)
-        self.size = pn.widgets.Select(name="frame size [pixels]", options=sizes, value=shape,
+        self.size = pn.widgets.Select(label="frame size [pixels]", options=sizes, value=shape,
                                       width=280)
-        self.stretch = pn.widgets.Select(name="stretch (percentiles)", options=STRETCHES,
+        self.stretch = pn.widgets.Select(label="stretch (percentiles)", options=STRETCHES,
                                          value=STRETCHES["1 – 99 %"], width=280)
-        self.seed = pn.widgets.IntInput(name="frame seed", value=seed, width=135)
-        self.new_noise = pn.widgets.Button(name="new noise", width=135, margin=(23, 5, 5, 5))
+        self.seed = pn.widgets.IntInput(label="frame seed", value=seed, width=135)
+        self.new_noise = pn.widgets.Button(label="new noise", width=135, margin=(23, 5, 5, 5))
         self.new_noise.on_click(lambda _: setattr(self.seed, "value", (self.seed.value or 0) + 1))
 
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, width=280)
@@ -195,10 +195,10 @@ class Explorer:
 
         self.fits_download = pn.widgets.FileDownload(
             callback=self._fits_bytes, filename="ccdsim_frame.fits", label="FITS (image + truth)",
-            button_type="primary", width=135, embed=False)
+            color="primary", width=135, embed=False)
         self.png_download = pn.widgets.FileDownload(
             callback=self._png_bytes, filename="ccdsim_frame.png", label="PNG picture",
-            button_type="primary", width=135, embed=False)
+            color="primary", width=135, embed=False)
 
         controls = pn.Column(
             pn.pane.Markdown("### Camera"),
