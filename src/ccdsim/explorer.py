@@ -78,16 +78,18 @@ def _stretch(image, percentiles):
     return lo, hi
 
 
-def _image_figure(title, width, height, x_range=None, y_range=None, colorbar=False, name=None):
+def _image_figure(title, width, height, x_range=None, y_range=None, colorbar=False, name=None,
+                  hover=True):
     """A Bokeh figure showing one image through a grey linear colour mapper.
 
-    ``name`` names the image's data source, so the page can find its pixels.
+    ``name`` names the image's data source, so the page can find its pixels;
+    ``hover`` shows a pixel's position and value (ADU) under the mouse.
     """
     ranges = {k: v for k, v in (("x_range", x_range), ("y_range", y_range)) if v is not None}
     fig = figure(title=title, width=width, height=height, match_aspect=True,
-                 tools="pan,wheel_zoom,box_zoom,reset,hover",
-                 tooltips=[("x", "$x{0}"), ("y", "$y{0}"), ("ADU", "@image{0.0}")],
-                 toolbar_location="above", **ranges)
+                 tools="pan,wheel_zoom,box_zoom,reset" + (",hover" if hover else ""),
+                 tooltips=[("x", "$x{0}"), ("y", "$y{0}"), ("ADU", "@image{0.0}")] if hover
+                 else None, toolbar_location="above", **ranges)
     mapper = LinearColorMapper(palette=Greys256, low=0, high=1)
     renderer = fig.image(image=[], x=[], y=[], dw=[], dh=[], color_mapper=mapper)
     renderer.data_source.name = name
@@ -97,13 +99,24 @@ def _image_figure(title, width, height, x_range=None, y_range=None, colorbar=Fal
     return fig, renderer.data_source, mapper
 
 
-def _show(source, mapper, image, percentiles, max_side):
-    """Put ``image`` (block-averaged to ``max_side``) into a figure; returns the limits."""
-    shown = _reduced(np.asarray(image, dtype=np.float32), max_side)
+def _show(source, mapper, image, percentiles, max_side, *, as_bytes=False):
+    """Put ``image`` (block-averaged to ``max_side``) into a figure; returns the limits.
+
+    ``as_bytes`` sends the stretched picture as uint8 (a quarter of the data,
+    for thumbnails whose values need no hover); otherwise the values themselves
+    go to the page, in ADU.
+    """
+    image = np.asarray(image)
+    shown = _reduced(image, max_side)
     lo, hi = _stretch(shown, percentiles)
     ny, nx = image.shape
+    if as_bytes:
+        scaled = (shown.astype(np.float32) - np.float32(lo)) * np.float32(255 / (hi - lo))
+        shown = np.clip(scaled, 0, 255).astype(np.uint8)
+        mapper.update(low=0, high=255)
+    else:
+        mapper.update(low=lo, high=hi)
     source.data = dict(image=[shown], x=[-0.5], y=[-0.5], dw=[nx], dh=[ny])
-    mapper.update(low=lo, high=hi)
     return lo, hi
 
 
@@ -136,6 +149,8 @@ class Explorer:
         The message shown for the last invalid input (None when all is well).
     update_seconds : float
         Time the last update took on the server (make, measure, draw).
+    updates : int
+        Number of frames made so far.
     """
 
     def __init__(self, shape=(500, 500), *, seed=1, **values):
@@ -146,7 +161,7 @@ class Explorer:
         if unknown:
             raise ParameterError(f"unknown explorer control(s): {', '.join(sorted(unknown))}")
         self.frame = self.camera = self.budget = None
-        self.measured, self.error, self.update_seconds = {}, None, float("nan")
+        self.measured, self.error, self.update_seconds, self.updates = {}, None, float("nan"), 0
 
         self.sliders = {}
         for name, label, start, end, step, default in _SLIDERS:
@@ -186,7 +201,7 @@ class Explorer:
         shared = {}
         for name in (*COMPONENTS, "sum"):
             fig, src, mapper = _image_figure(name, THUMB_SIDE + 30, THUMB_SIDE + 40, **shared,
-                                             name=f"{name}-pixels")
+                                             name=f"{name}-pixels", hover=False)
             fig.toolbar_location = None
             fig.xaxis.axis_label = fig.yaxis.axis_label = None
             shared = dict(x_range=fig.x_range, y_range=fig.y_range)  # pan/zoom together
@@ -232,8 +247,7 @@ class Explorer:
     def _settings(self):
         """Validated settings from the controls; raises ParameterError like the CLI."""
         v = {name: w.value for name, w in self.sliders.items()}
-        if v["stars"] is not None and not isinstance(v["stars"], bool):
-            check_int("stars", v["stars"], high=MAX_STARS)
+        check_int("stars", v["stars"], high=MAX_STARS)  # the explorer's own bound, for speed
         seed = check_int("seed", self.seed.value, high=2**63 - 1)
         shape = self.size.value
         cam_kw = dict(shape=shape, gain=v["gain"], read_noise=v["read_noise"],
@@ -286,9 +300,12 @@ class Explorer:
         self._draw_histogram(frame.data[mask])
         self._draw_budget()
         self._draw_parts(parts, frame.data)
+        self.updates += 1
         self.update_seconds = time.perf_counter() - t0
-        self.info.object += (f'<p>update: <span data-q="update-ms">'
-                             f'{1e3 * self.update_seconds:.0f}</span> ms on the server</p>')
+        # Written last, so the page shows it once everything else has arrived.
+        self.info.object += (f'<p>update <span data-q="update-count">{self.updates}</span>: '
+                             f'<span data-q="update-ms">{1e3 * self.update_seconds:.0f}</span> '
+                             f'ms on the server</p>')
         return True
 
     def _fail(self, message):
@@ -356,9 +373,10 @@ from stars, hot pixels and bad columns.</p>
         limits = {}
         for name in COMPONENTS:
             _, src, mapper = self.thumbs[name]
-            limits[name] = _show(src, mapper, parts[name], self.stretch.value, THUMB_SIDE)
+            limits[name] = _show(src, mapper, parts[name], self.stretch.value, THUMB_SIDE,
+                                 as_bytes=True)
         _, src, mapper = self.thumbs["sum"]
-        _show(src, mapper, data, self.stretch.value, THUMB_SIDE)
+        _show(src, mapper, data, self.stretch.value, THUMB_SIDE, as_bytes=True)
         self.parts_info.object = (
             "<p>frame = bias + dark + sky + stars + noise. The first four are what the camera "
             "expects (its bias map, dark map &times; t / gain, the sky, the stars of the truth "
