@@ -10,9 +10,9 @@ fails with probability below 1e-6 per check.
 import io
 import math
 import os
-import shutil
 import re
 import select
+import shutil
 import subprocess
 import sys
 import threading

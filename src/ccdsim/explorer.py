@@ -27,7 +27,7 @@ from .budget import background_mask, measure, predict, predicted_histogram
 from .camera import Camera
 from .decompose import COMPONENTS, decompose
 from .display import _reduced
-from .validate import ParameterError, check_int, check_number, check_shape
+from .validate import ParameterError, check_int, check_shape
 
 __all__ = ["Explorer", "explore", "serve", "MAX_SIDE", "CAMERA_TOGGLES", "EXPOSURE_TOGGLES"]
 
@@ -370,20 +370,18 @@ from stars, hot pixels and bad columns.</p>
 <th>variance [ADU&sup2;]</th></tr>{rows}</table>"""
 
     def _draw_parts(self, parts, data):
-        limits = {}
-        for name in COMPONENTS:
-            _, src, mapper = self.thumbs[name]
-            limits[name] = _show(src, mapper, parts[name], self.stretch.value, THUMB_SIDE,
-                                 as_bytes=True)
-        _, src, mapper = self.thumbs["sum"]
-        _show(src, mapper, data, self.stretch.value, THUMB_SIDE, as_bytes=True)
+        for name, image in (*parts.items(), ("sum", data)):
+            fig, src, mapper = self.thumbs[name]
+            lo, hi = _show(src, mapper, image, self.stretch.value, THUMB_SIDE, as_bytes=True)
+            lowest, highest = float(image.min()), float(image.max())
+            fig.title.text = (f"{name}: {lowest:.6g} ADU everywhere" if lowest == highest
+                              else f"{name}: black {lo:.1f}, white {hi:.1f} ADU")
         self.parts_info.object = (
-            "<p>frame = bias + dark + sky + stars + noise. The first four are what the camera "
-            "expects (its bias map, dark map &times; t / gain, the sky, the stars of the truth "
-            "table); noise is what is left: the shot noise of every electron, read noise and "
-            "the ADC's rounding. Each picture has its own stretch ("
-            + ", ".join(f"{n} {lo:.1f}..{hi:.1f}" for n, (lo, hi) in limits.items())
-            + " ADU).</p>")
+            "<p>frame = bias + dark + sky + stars + noise (the sum). The first four are what "
+            "the camera expects: its bias map, its dark map &times; t / gain, the sky, the "
+            "stars of the truth table. The noise is what is left: the shot noise of every "
+            "electron, the read noise and the ADC's rounding. Each picture has its own "
+            "stretch; pan or zoom one and all follow.</p>")
 
     # Downloads -----------------------------------------------------------------
 
