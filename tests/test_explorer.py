@@ -92,6 +92,29 @@ def test_bad_input_keeps_the_last_frame_and_says_why(explorer):
     e.seed.value = 1
 
 
+def test_saturation_is_pointed_out(explorer):
+    e = explorer
+    e.sliders["sky"].value = 1e5  # far above the 16-bit ADC's 65535 ADU
+    assert e.measured["clipped"] == e.measured["n"] > 0
+    assert "at the ADC's limit" in e.budget_pane.object
+    e.sliders["sky"].value = 20.0
+    assert e.measured["clipped"] == 0 and "ADC's limit" not in e.budget_pane.object
+
+
+def test_unexpected_failure_is_one_line_in_the_page(explorer, monkeypatch):
+    import ccdsim.explorer
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ccdsim.explorer, "decompose", boom)
+    assert not explorer.update()
+    assert explorer.error == "could not make the frame: RuntimeError: boom"
+    assert explorer.alert.visible
+    monkeypatch.undo()
+    assert explorer.update() and explorer.error is None
+
+
 def test_downloads_are_the_current_frame(explorer):
     e = explorer
     with fits.open(e._fits_bytes()) as hdul:

@@ -26,6 +26,7 @@ from bokeh.plotting import figure
 from .budget import background_mask, measure, predict, predicted_histogram
 from .camera import Camera
 from .decompose import COMPONENTS, decompose
+from .expose import ADC_MAX
 from .display import _reduced
 from .validate import ParameterError, check_int, check_shape
 
@@ -281,25 +282,13 @@ class Explorer:
             camera = self._camera(cam_kw)
             t = exp_kw.pop("exposure_time")
             frame = camera.expose(t, **exp_kw)
+            self._show_frame(camera, frame, t, exp_kw["sky"])
         except ParameterError as exc:
             return self._fail(str(exc))
         except Exception as exc:  # never a stack trace in the page; the log keeps it
             log.exception("explorer update failed")
             return self._fail(f"could not make the frame: {type(exc).__name__}: {exc}")
         self.error, self.alert.visible, self.alert.object = None, False, ""
-        self.camera, self.frame = camera, frame
-        self.budget = predict(bias_level=camera.bias_level, read_noise=camera.read_noise,
-                              gain=camera.gain, dark_current=camera.dark_current,
-                              exposure_time=t, sky=exp_kw["sky"])
-        parts = decompose(camera, frame, t, exp_kw["sky"])
-        mask = background_mask(camera, parts["stars"], self.budget)
-        mean, std, n = measure(frame.data, mask)
-        self.measured = dict(mean=mean, std=std, n=n, mean_err=std / np.sqrt(max(n, 1)),
-                             std_err=std / np.sqrt(2 * max(n - 1, 1)))
-        self._draw_frame(frame.data)
-        self._draw_histogram(frame.data[mask])
-        self._draw_budget()
-        self._draw_parts(parts, frame.data)
         self.updates += 1
         self.update_seconds = time.perf_counter() - t0
         # Written last, so the page shows it once everything else has arrived.
@@ -307,6 +296,24 @@ class Explorer:
                              f'<span data-q="update-ms">{1e3 * self.update_seconds:.0f}</span> '
                              f'ms on the server</p>')
         return True
+
+    def _show_frame(self, camera, frame, t, sky):
+        """Measure ``frame`` against its prediction and draw everything."""
+        self.camera, self.frame = camera, frame
+        self.budget = predict(bias_level=camera.bias_level, read_noise=camera.read_noise,
+                              gain=camera.gain, dark_current=camera.dark_current,
+                              exposure_time=t, sky=sky)
+        parts = decompose(camera, frame, t, sky)
+        mask = background_mask(camera, parts["stars"], self.budget)
+        mean, std, n = measure(frame.data, mask)
+        self.measured = dict(mean=mean, std=std, n=n, mean_err=std / np.sqrt(max(n, 1)),
+                             std_err=std / np.sqrt(2 * max(n - 1, 1)),
+                             clipped=int(np.count_nonzero(
+                                 (frame.data[mask] == 0) | (frame.data[mask] == ADC_MAX))))
+        self._draw_frame(frame.data)
+        self._draw_histogram(frame.data[mask])
+        self._draw_budget()
+        self._draw_parts(parts, frame.data)
 
     def _fail(self, message):
         self.error = message
@@ -350,6 +357,9 @@ class Explorer:
         rows = "".join(
             f"<tr><td>{name}</td><td>{mean:.2f}</td><td>{var:.2f}</td></tr>"
             for name, mean, var in b.rows())
+        clipped = (f'<p style="color:#b00">{m["clipped"]} background pixels are at the ADC\'s '
+                   f'limit (0 or {ADC_MAX} ADU): there the measured values cannot follow '
+                   f'the prediction.</p>' if m["clipped"] else "")
         self.budget_pane.object = f"""
 <table class="budget" style="border-collapse:collapse">
 <tr><th></th><th>predicted</th><th>measured</th></tr>
@@ -366,7 +376,7 @@ std = &radic;(read&sup2; + dark&middot;t + sky&middot;gain)/gain &oplus; &radic;
 (t = {t:g} s; the dark current's own shot noise, {b.dark_e:g} e-&sup2;, is the term the
 guide's text forgot.) Measured on <span data-q="n-background">{m['n']}</span> pixels away
 from stars, hot pixels and bad columns.</p>
-<table style="font-size:90%"><tr><th>source</th><th>mean [ADU]</th>
+{clipped}<table style="font-size:90%"><tr><th>source</th><th>mean [ADU]</th>
 <th>variance [ADU&sup2;]</th></tr>{rows}</table>"""
 
     def _draw_parts(self, parts, data):
