@@ -12,7 +12,8 @@ def add_parser(sub):
                                    "the frame, its histogram, its noise budget and its parts.")
     p.add_argument("--port", type=int, default=5006, help="TCP port, 0 for any free one (default: 5006)")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: 127.0.0.1, this machine only)")
+                   help="address to listen on and that browsers use (default: 127.0.0.1, "
+                        "this machine only; 0.0.0.0 for every interface)")
     p.add_argument("--no-browser", dest="show", action="store_false",
                    help="do not open a web browser")
     p.add_argument("--shape", nargs=2, type=int, metavar=("NY", "NX"), default=[500, 500],

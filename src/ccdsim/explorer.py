@@ -458,7 +458,8 @@ def serve(*, port=5006, host="127.0.0.1", show=True, shape=(500, 500)):
 
     Only the app is served (no static folders, nothing read from paths sent by the
     browser). Pages are accepted only when the browser addresses the server as
-    ``host:port`` (or, on this machine, ``localhost``/``127.0.0.1``).
+    ``host:port`` (also ``localhost``/``127.0.0.1`` on this machine, and the
+    machine's own name when ``host`` is ``0.0.0.0``).
 
     Parameters
     ----------
@@ -473,9 +474,12 @@ def serve(*, port=5006, host="127.0.0.1", show=True, shape=(500, 500)):
         Initial frame size.
     """
     port = port or _free_port(host)
-    origins = {f"{host}:{port}"}
-    if host in ("127.0.0.1", "localhost"):
-        origins |= {f"127.0.0.1:{port}", f"localhost:{port}"}
+    names = {host}
+    if host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+        names |= {"127.0.0.1", "localhost"}
+    if host in ("0.0.0.0", "::"):  # every interface: the machine's own names too
+        names |= {socket.gethostname(), socket.getfqdn()}
+    origins = {f"{name}:{port}" for name in names}
     server = pn.serve({"/": lambda: Explorer(shape).layout}, port=port, address=host,
                       show=show, start=False, websocket_origin=sorted(origins),
                       title="ccdsim explorer", verbose=False)
