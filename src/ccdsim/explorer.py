@@ -391,7 +391,9 @@ from stars, hot pixels and bad columns.</p>
             "the camera expects: its bias map, its dark map &times; t / gain, the sky, the "
             "stars of the truth table. The noise is what is left: the shot noise of every "
             "electron, the read noise and the ADC's rounding. Each picture has its own "
-            "stretch; pan or zoom one and all follow.</p>")
+            f"stretch; pan or zoom one and all follow. Frames above {THUMB_SIDE} pixels a "
+            "side are shown as block means here (so the noise looks smaller than in the "
+            "frame).</p>")
 
     # Downloads -----------------------------------------------------------------
 
