@@ -33,7 +33,7 @@ _LAZY = {
     "DQ": "quality",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "explore", *_LAZY]
 
 
 def __getattr__(name):
@@ -46,3 +46,13 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+def explore(shape=(500, 500), **values):
+    """Interactive explorer for Jupyter (needs ``pip install 'ccdsim[explorer]'``).
+
+    See `ccdsim.explorer.explore`; Panel is imported only when this is called.
+    """
+    from .explorer import explore as _explore
+
+    return _explore(shape, **values)

@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 
+from . import cli_explore
 from ._version import __version__
 from .validate import ParameterError
 
@@ -89,6 +90,7 @@ def build_parser():
     from .night_cli import add_parser as _add_night_parser
 
     _add_night_parser(sub)
+    cli_explore.add_parser(sub)
 
     # Every command that makes frames takes --config (defaults < file < flags).
     for name, sp in list(sub.choices.items()):

@@ -1,0 +1,119 @@
+"""Noise budget: the predicted background against simulated frames, and the component split."""
+
+import math
+
+import numpy as np
+import pytest
+
+from ccdsim import Camera
+from ccdsim.budget import background_mask, measure, predict, predicted_histogram
+from ccdsim.decompose import COMPONENTS, decompose
+
+
+def test_guide_numbers():
+    b = predict(bias_level=1100, read_noise=5, gain=1, dark_current=0.1, exposure_time=100,
+                sky=20)
+    assert b.mean == 1130
+    assert b.std == pytest.approx(math.sqrt(25 + 10 + 20 + 1 / 12), rel=1e-12)
+    assert sum(var for _, _, var in b.rows()) == pytest.approx(b.std**2, rel=1e-12)
+    assert sum(mean for _, mean, _ in b.rows()) == pytest.approx(b.mean, rel=1e-12)
+
+
+CASES = [  # gain e-/ADU, read noise e-, dark e-/s, sky ADU
+    (1.0, 5.0, 0.1, 20.0),
+    (2.5, 5.0, 0.1, 150.0),
+    (0.5, 3.0, 0.0, 10.0),
+    (2.0, 0.0, 0.0, 3.0),  # no read noise: the ADC rounds n/g exactly
+]
+
+
+@pytest.mark.parametrize("gain,read,dark,sky", CASES)
+def test_predicted_histogram_matches_simulation(gain, read, dark, sky):
+    """Chi-square of the background histogram against the exact predicted distribution.
+
+    Bins with fewer than 20 expected pixels are merged into their neighbours'
+    tails (left out); with k bins the statistic has mean k and std sqrt(2k), and
+    we allow k + 5 sqrt(2k). The measured mean and std must lie within 5
+    standard errors (sigma/sqrt(N), sigma/sqrt(2(N-1))) of the prediction.
+    """
+    cam = Camera(shape=(400, 400), gain=gain, read_noise=read, dark_current=dark)
+    frame = cam.expose(100, sky=sky, rng=7)
+    b = predict(bias_level=1100, read_noise=read, gain=gain, dark_current=dark,
+                exposure_time=100, sky=sky)
+    mask = background_mask(cam)
+    values = frame.data[mask]
+    edges = np.arange(math.floor(b.mean - 6 * b.std) - 0.5, b.mean + 6 * b.std + 1)
+    observed, _ = np.histogram(values, edges)
+    expected = values.size * predicted_histogram(b, edges)
+    keep = expected >= 20
+    k = int(keep.sum())
+    chi2 = np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])
+    assert k >= 5
+    assert chi2 < k + 5 * math.sqrt(2 * k)
+    # Moments of the exact distribution; the budget's formula (1/12 for the ADC)
+    # equals them unless there is no read noise to smooth the ADC's steps.
+    p = predicted_histogram(b, edges)
+    p /= p.sum()  # the +-6 sigma window holds all but ~1e-9
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    exact_mean = np.sum(p * centres)
+    exact_std = math.sqrt(np.sum(p * (centres - exact_mean) ** 2))
+    if read > 0:
+        assert exact_mean == pytest.approx(b.mean, abs=1e-4)
+        assert exact_std == pytest.approx(b.std, rel=1e-4)
+    mean, std, n = measure(frame.data, mask)
+    assert n == values.size
+    assert abs(mean - exact_mean) < 5 * exact_std / math.sqrt(n)
+    assert abs(std - exact_std) < 5 * exact_std / math.sqrt(2 * (n - 1))
+
+
+def test_predicted_histogram_sums_to_one_over_the_distribution():
+    b = predict(bias_level=500, read_noise=4, gain=1.3, dark_current=0.2, exposure_time=60,
+                sky=40)
+    edges = np.arange(math.floor(b.mean - 10 * b.std) - 0.5, b.mean + 10 * b.std + 1, 3)
+    p = predicted_histogram(b, edges)
+    assert p.sum() == pytest.approx(1, abs=1e-9)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    assert np.sum(p * centres) == pytest.approx(b.mean, abs=0.05)
+
+
+def test_background_mask_leaves_out_defects_and_stars():
+    cam = Camera(shape=(300, 300))
+    frame = cam.expose(100, sky=20, stars=10, rng=3)
+    parts = decompose(cam, frame, 100, 20)
+    b = predict(bias_level=1100, read_noise=5, gain=1, dark_current=0.1, exposure_time=100,
+                sky=20)
+    mask = background_mask(cam, parts["stars"], b)
+    assert not mask[cam.hot_pixel_mask].any()
+    assert not mask[:, cam.bad_column_indices].any()
+    for x, y in zip(frame.truth["x_0"], frame.truth["y_0"]):
+        assert not mask[int(round(y)), int(round(x))]
+    assert mask.sum() > 0.5 * mask.size
+
+
+def test_measure_with_too_few_pixels():
+    mean, std, n = measure(np.ones((3, 3)), np.zeros((3, 3), bool))
+    assert n == 0 and math.isnan(mean) and math.isnan(std)
+
+
+def test_components_add_up_to_the_frame():
+    """bias + dark + sky + stars + noise is the frame; the noise has mean 0 and the budget's std.
+
+    Tolerances on the noise: 5 standard errors of N background pixels.
+    """
+    cam = Camera(shape=(300, 400), gain=1.7)
+    frame = cam.expose(50, sky=30, stars=8, rng=5)
+    parts = decompose(cam, frame, 50, 30)
+    assert tuple(parts) == COMPONENTS
+    total = sum(parts[name].astype(np.float64) for name in COMPONENTS)
+    np.testing.assert_allclose(total, frame.data, atol=0.01)
+    np.testing.assert_array_equal(parts["bias"], cam.bias_map)
+    np.testing.assert_allclose(parts["dark"], cam.dark_map * 50 / 1.7, rtol=1e-6)
+    assert np.all(parts["sky"] == 30)
+    assert parts["stars"].sum() == pytest.approx(frame.truth["flux"].sum(), rel=1e-3)
+    b = predict(bias_level=1100, read_noise=5, gain=1.7, dark_current=0.1, exposure_time=50,
+                sky=30)
+    mask = background_mask(cam, parts["stars"], b)
+    noise = parts["noise"][mask]
+    n = noise.size
+    assert abs(noise.mean()) < 5 * b.std / math.sqrt(n)
+    assert abs(noise.std(ddof=1) - b.std) < 5 * b.std / math.sqrt(2 * (n - 1))

@@ -1,0 +1,169 @@
+"""The explorer object as Jupyter uses it: build it, change controls, call update.
+
+Statistical checks allow 5 standard errors of the N background pixels
+(mean: sigma/sqrt(N); std: sigma/sqrt(2(N-1))).
+"""
+
+import math
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+import ccdsim
+from ccdsim import Camera, ParameterError
+from ccdsim.explorer import DISPLAY_SIDE, Explorer
+
+
+def _predicted(bias, read, gain, dark, t, sky):
+    return bias + dark * t / gain + sky, math.sqrt((read**2 + dark * t + sky * gain) / gain**2
+                                                     + 1 / 12)
+
+
+def _check_budget(e, mean, std):
+    assert e.budget.mean == pytest.approx(mean, rel=1e-12)
+    assert e.budget.std == pytest.approx(std, rel=1e-12)
+    n = e.measured["n"]
+    assert abs(e.measured["mean"] - mean) < 5 * std / math.sqrt(n)
+    assert abs(e.measured["std"] - std) < 5 * std / math.sqrt(2 * (n - 1))
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return ccdsim.explore()
+
+
+def test_explore_builds_the_guides_frame(explorer):
+    e = explorer
+    assert isinstance(e, Explorer)
+    assert e.frame.data.shape == (500, 500)
+    ref = Camera(shape=(500, 500)).expose(100, sky=20, stars=50, rng=1)
+    np.testing.assert_array_equal(e.frame.data, ref.data)
+    _check_budget(e, 1130, math.sqrt(55 + 1 / 12))
+    assert e.error is None and e.__panel__() is e.layout
+
+
+def test_gain_really_acts(explorer):
+    e = explorer
+    for gain in (0.5, 2.0, 3.5):
+        e.sliders["gain"].value = gain
+        assert e.camera.gain == gain and e.frame.header["GAIN"] == gain
+        _check_budget(e, *_predicted(1100, 5, gain, 0.1, 100, 20))
+    e.sliders["gain"].value = 1.0
+
+
+def test_update_after_several_changes(explorer):
+    e = explorer
+    e.sliders["sky"].value = 120.0
+    e.sliders["exposure_time"].value = 300.0
+    e.sliders["dark_current"].value = 0.5
+    e.sliders["read_noise"].value = 12.0
+    e.sliders["bias_level"].value = 900.0
+    assert e.update()
+    _check_budget(e, *_predicted(900, 12, 1.0, 0.5, 300, 120))
+    for name, value in (("sky", 20.0), ("exposure_time", 100.0), ("dark_current", 0.1),
+                        ("read_noise", 5.0), ("bias_level", 1100.0)):
+        e.sliders[name].value = value
+
+
+def test_toggles_remove_defects(explorer):
+    e = explorer
+    e.toggles["hot pixels"].value = False
+    e.toggles["bad columns"].value = False
+    assert not e.camera.hot_pixel_mask.any() and len(e.camera.bad_column_indices) == 0
+    e.toggles["hot pixels"].value = True
+    e.toggles["bad columns"].value = True
+    assert e.camera.hot_pixel_mask.sum() == 25 and len(e.camera.bad_column_indices) == 5
+
+
+def test_bad_input_keeps_the_last_frame_and_says_why(explorer):
+    e = explorer
+    frame = e.frame
+    e.sliders["gain"].value = -1.0
+    assert e.error == "gain must be in [0.001, 1000] (got -1)"
+    assert e.alert.visible and e.frame is frame
+    e.sliders["gain"].value = 1.0
+    assert e.error is None and not e.alert.visible
+    e.seed.value = -3
+    assert e.error.startswith("seed must be an integer")
+    e.seed.value = 1
+
+
+def test_saturation_is_pointed_out(explorer):
+    e = explorer
+    e.sliders["sky"].value = 1e5  # far above the 16-bit ADC's 65535 ADU
+    assert e.measured["clipped"] == e.measured["n"] > 0
+    assert "at the ADC's limit" in e.budget_pane.object
+    e.sliders["sky"].value = 20.0
+    assert e.measured["clipped"] == 0 and "ADC's limit" not in e.budget_pane.object
+
+
+def test_unexpected_failure_is_one_line_in_the_page(explorer, monkeypatch):
+    import ccdsim.explorer
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ccdsim.explorer, "decompose", boom)
+    assert not explorer.update()
+    assert explorer.error == "could not make the frame: RuntimeError: boom"
+    assert explorer.alert.visible
+    monkeypatch.undo()
+    assert explorer.update() and explorer.error is None
+
+
+def test_downloads_are_the_current_frame(explorer):
+    e = explorer
+    with fits.open(e._fits_bytes()) as hdul:
+        np.testing.assert_array_equal(hdul[0].data, e.frame.data)
+        assert len(hdul["TRUTH"].data) == len(e.frame.truth)
+    assert e._png_bytes().read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_large_frame_is_block_averaged_for_display():
+    e = Explorer(shape=(2000, 1000), stars=5)
+    shown = e._src.data["image"][0]
+    assert shown.shape == (DISPLAY_SIDE, DISPLAY_SIDE // 2)  # 2x2 block means, as show_image
+    assert e.frame.data.shape == (2000, 1000)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(shape=(2001, 10)), "shape[0] must be an integer in [1, 2000]"),
+    (dict(shape=(10,)), "shape must be two integers"),
+    (dict(colour=3), "unknown explorer control(s): colour"),
+])
+def test_bad_construction(kwargs, message):
+    with pytest.raises(ParameterError) as info:
+        Explorer(**kwargs)
+    assert message in str(info.value)
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "ccdsim", "explore", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--port", "-1"], "port must be an integer in [0, 65535] (got -1)"),
+    (["--port", "70000"], "port must be an integer in [0, 65535] (got 70000)"),
+    (["--shape", "3000", "500"], "shape[0] must be an integer in [1, 2000] (got 3000)"),
+    (["--shape", "500", "0"], "shape[1] must be an integer in [1, 2000] (got 0)"),
+])
+def test_cli_bad_input(args, message):
+    res = _run(*args, "--no-browser")
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.strip() == f"ccdsim: error: {message}"
+
+
+def test_cli_port_in_use():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = _run("--port", str(port), "--no-browser")
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.startswith(f"ccdsim: error: cannot listen on 127.0.0.1:{port}")
+    assert len(res.stderr.strip().splitlines()) == 1
