@@ -98,11 +98,17 @@ def test_dark_current_shot_noise_in_electrons():
 def test_adc_saturates_and_clips():
     cam = Camera(shape=(64, 64), gain=1.0, bias_level=100, read_noise=50, bad_columns=0,
                  hot_pixel_fraction=0, dark_current=0)
-    bright = cam.expose(1, sky=1e6, rng=0).data
-    assert bright.dtype == np.uint16 and np.all(bright == 65535)
+    bright = cam.expose(1, sky=1e6, rng=0)
+    assert bright.data.dtype == np.uint16 and np.all(bright.data == 65535)
     dark = Camera(shape=(64, 64), bias_level=0, read_noise=50, bad_columns=0,
-                  hot_pixel_fraction=0, dark_current=0).expose(0, rng=0).data
-    assert dark.min() == 0 and np.mean(dark == 0) > 0.4  # half the noise is below 0
+                  hot_pixel_fraction=0, dark_current=0).expose(0, rng=0)
+    assert dark.data.min() == 0 and np.mean(dark.data == 0) > 0.4  # half the noise is below 0
+    # the data-quality mask flags exactly the pixels the ADC clipped
+    from ccdsim import DQ
+
+    for f in (bright, dark):
+        np.testing.assert_array_equal((f.dq & DQ.ADC_SATURATED) > 0,
+                                      (f.data == 0) | (f.data == 65535))
 
 
 def test_float_output_is_not_quantised():

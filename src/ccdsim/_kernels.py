@@ -77,7 +77,7 @@ def add_gaussian_stars(out, row0, x, y, flux, sigma, truncate):
 
 
 @numba.njit(cache=True, nogil=True)
-def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize):
+def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize, dq, saturated):
     """Read-out of one block in a single pass: (e- + read noise) / gain + bias -> ADC.
 
     Parameters
@@ -98,6 +98,11 @@ def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize):
         Where the ADU go.
     quantize : bool
         Round half to even (as ``np.rint``) and clip to 0..65535.
+    dq : 2-D uint8 array (shape (0, 0) for none)
+        Data-quality bits of these rows: ``saturated`` is set where the ADC
+        reads 0 or 65535.
+    saturated : int
+        The bit to set.
 
     Notes
     -----
@@ -108,6 +113,7 @@ def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize):
     nrows, ncols = out.shape
     ndata = counts.shape[1] if counts.shape[0] > 0 else 0
     has_noise = noise.shape[0] > 0
+    has_dq = dq.shape[0] > 0
     for i in range(nrows):
         for j in range(ncols):
             e = 0.0
@@ -118,8 +124,12 @@ def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize):
             v = e / gain + bias[i, j]
             if quantize:
                 v = np.rint(v)
-                if v < 0.0:
+                if v <= 0.0:
                     v = 0.0
-                elif v > 65535.0:
+                    if has_dq:
+                        dq[i, j] |= saturated
+                elif v >= 65535.0:
                     v = 65535.0
+                    if has_dq:
+                        dq[i, j] |= saturated
             out[i, j] = v

@@ -9,7 +9,7 @@ from astropy.table import Table
 from . import defects
 from .bleed import bleed_columns
 from .cosmics import cosmic_ray_table, render_cosmic_rays
-from .expose import ADC_MAX, expose_pixels
+from .expose import expose_pixels
 from .frame import Frame
 from .io import frame_header
 from .quality import DQ
@@ -452,9 +452,8 @@ class Exposure:
         data = expose_pixels(cam.shape, self.expected, read_noise_e=cam.read_noise,
                              gain=cam.gain, bias_rows=cam.bias_rows, seed_seq=self.seed_seq,
                              quantize=self.quantize, threads=threads, overscan=cam.overscan,
-                             electrons_stage=stage, rows=(r0, r1))
-        if self.quantize:
-            dq[(data == ADC_MAX) | (data == 0)] |= DQ.ADC_SATURATED
+                             electrons_stage=stage, rows=(r0, r1), dq=dq,
+                             saturated=DQ.ADC_SATURATED)
         return data
 
     def rows(self, r0, r1, *, threads=None):

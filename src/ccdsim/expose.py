@@ -31,6 +31,7 @@ ADC_MAX = 65535
 
 _NO_COUNTS = np.zeros((0, 0), dtype=np.int64)
 _NO_NOISE = np.zeros((0, 0), dtype=np.float32)
+_NO_DQ = np.zeros((0, 0), dtype=np.uint8)
 
 
 def _counts(r0, r1, nx, expected, rng):
@@ -45,7 +46,8 @@ def _counts(r0, r1, nx, expected, rng):
     return rng.poisson(lam)
 
 
-def _readout(electrons, r0, r1, rng, read_noise_e, gain, bias_rows, quantize, out):
+def _readout(electrons, r0, r1, rng, read_noise_e, gain, bias_rows, quantize, out, dq,
+             saturated):
     """Read noise (e-), gain, bias and ADC for rows ``r0:r1``, in one compiled pass.
 
     ``electrons`` covers the data columns (or is empty: no charge); the
@@ -55,7 +57,7 @@ def _readout(electrons, r0, r1, rng, read_noise_e, gain, bias_rows, quantize, ou
     noise = (rng.standard_normal(rows.shape, dtype=np.float32) if read_noise_e > 0
              else _NO_NOISE)
     electrons_to_adu(electrons, noise, float(read_noise_e), float(gain), bias_rows(r0, r1),
-                     rows, bool(quantize))
+                     rows, bool(quantize), _NO_DQ if dq is None else dq[r0:r1], saturated)
 
 
 def _run(fn, args, threads):
@@ -75,7 +77,8 @@ def _run(fn, args, threads):
 
 
 def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
-                  quantize=True, threads=None, overscan=0, electrons_stage=None, rows=None):
+                  quantize=True, threads=None, overscan=0, electrons_stage=None, rows=None,
+                  dq=None, saturated=0):
     """Turn expected electrons into a read-out frame in ADU.
 
     Parameters
@@ -108,6 +111,11 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
         float32 image of electrons in place after the Poisson draw and before
         the read noise (cosmic rays, full-well bleeding).
 
+    dq : ndarray of uint8, optional
+        Data-quality bits of the rows read out; ``saturated`` is or-ed in
+        where the ADC reads 0 or 65535.
+    saturated : int, optional
+        That bit.
     rows : tuple of int, optional
         ``(r0, r1)``: read out only these rows (whole blocks: ``r0`` a
         multiple of `BLOCK_ROWS`, ``r1`` too or ``ny``); same pixels as the
@@ -131,7 +139,7 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
     def bias_band(r0, r1):
         return bias_rows(r0 + first, r1 + first)
 
-    readout = (read_noise_e, gain, bias_band, quantize, out)
+    readout = (read_noise_e, gain, bias_band, quantize, out, dq, int(saturated))
 
     if electrons_stage is None:
         def one_stage(r0, r1, rng):
