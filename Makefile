@@ -1,25 +1,35 @@
 # One command each: `make demo` (set up and make the guide's image), `make test`,
-# `make docs` (reference pages), `make tutorial` (run the notebook, refresh its pictures).
+# `make docs` (reference pages), `make tutorial` (run the notebook, refresh its pictures),
+# `make bench` (speed tables).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= test
+SPEC = $(if $(EXTRAS),.[$(EXTRAS)],.)
 
-.PHONY: setup demo test docs tutorial clean
+.PHONY: setup demo test browser docs tutorial bench clean
 
-$(VENV)/.installed-$(EXTRAS): pyproject.toml
+$(VENV)/.installed-$(or $(EXTRAS),core): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	$(PY) -m pip install -q -e '$(SPEC)'
 	touch $@
 
-setup: $(VENV)/.installed-$(EXTRAS)
+setup: $(VENV)/.installed-$(or $(EXTRAS),core)
 
 # The guide's final image: FITS (image + TRUTH star table) and a PNG preview.
-demo: setup
+# Only the core install is needed.
+demo:
+	$(MAKE) setup EXTRAS=
 	mkdir -p out
 	$(VENV)/bin/ccdsim image out/guide.fits --png out/guide.png --seed 1 --overwrite
 
-test: setup
+# The explorer's tests drive a real headless Chromium: Debian's package.
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+test: setup browser
 	$(PY) -m pytest -q
 
 # HTML reference documentation in docs/_build/html; warnings are errors.
@@ -30,6 +40,11 @@ docs:
 # Execute docs/tutorial.ipynb (in docs/) and rewrite its pictures in docs/images.
 tutorial: setup
 	cd docs && $(abspath $(VENV))/bin/jupyter-execute tutorial.ipynb
+
+# Speed and scale tables (see README "Speed"); several minutes.
+bench: setup
+	$(PY) benchmarks/bench_frame.py
+	$(PY) benchmarks/bench_scale.py
 
 clean:
 	rm -rf out docs/_build

@@ -120,3 +120,34 @@ def test_ctrl_c_stops_with_one_line_and_no_files(tmp_path):
     assert "Traceback" not in err and out == ""
     assert os.listdir(tmp_path) == []
     assert stopped_after < 30  # prompt: it does not finish the frame first
+
+
+def _interrupt(args, tmp_path, after=2.5):
+    proc = subprocess.Popen([sys.executable, "-m", "ccdsim", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def test_ctrl_c_during_a_night_leaves_only_complete_files(tmp_path):
+    """SIGINT part-way through a night: exit 130, one line, every file left is whole."""
+    from astropy.io import fits
+
+    outdir = tmp_path / "night"
+    code, out, err = _interrupt(["night", str(outdir), "--n-bias", "40", "--seed", "1",
+                                 "--quiet"], tmp_path)
+    assert code == 130, err
+    assert err.strip().splitlines() == ["ccdsim: interrupted; no partial files left"]
+    left = [p for p in outdir.rglob("*") if p.is_file()]
+    assert not [p for p in left if p.name.startswith(".")]  # no temporaries
+    assert len(left) < 43  # it stopped before the end
+    import warnings
+
+    for p in left:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a failed checksum is only a warning otherwise
+            with fits.open(p, checksum=True) as hdul:
+                hdul.verify("exception")
+                assert hdul[0].data is not None

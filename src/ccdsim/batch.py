@@ -171,7 +171,7 @@ class BatchPlan:
         return to_toml(values)
 
 
-def make_batch_frame(plan, i):
+def make_batch_frame(plan, i, *, threads=None):
     """Make frame ``i`` of ``plan``: a pure function of the plan and the index.
 
     Parameters
@@ -180,6 +180,8 @@ def make_batch_frame(plan, i):
         The batch.
     i : int
         Frame index.
+    threads : int, optional
+        Worker threads; never changes the pixels.
 
     Returns
     -------
@@ -195,7 +197,7 @@ def make_batch_frame(plan, i):
                  hot_pixel_fraction=1e-4 if plan.hot_pixels else 0.0,
                  camera_seed=plan.camera_seed)
     frame = cam.expose(p["exposure"], sky=p["sky"], stars=p["stars"], max_counts=p["max_counts"],
-                       star_sigma=p["star_sigma"], quantize=plan.quantize, threads=1,
+                       star_sigma=p["star_sigma"], quantize=plan.quantize, threads=threads,
                        rng=plan.frame_seed(i))
     frame.header["BATCHIDX"] = (i, "index of this frame in its batch")
     frame.header["BATCHSD"] = (plan.seed, "batch seed")
@@ -223,9 +225,9 @@ def verify_frame(path, plan, i):
 
 def _batch_task(args):
     """One frame on a worker: make it and write it atomically (module level: picklable)."""
-    plan, i, outdir = args
+    plan, i, outdir, threads = args
     path = os.path.join(outdir, plan.filename(i))
-    make_batch_frame(plan, i).write(path, overwrite=True)
+    make_batch_frame(plan, i, threads=threads).write(path, overwrite=True)
     return i
 
 
@@ -274,7 +276,9 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
 
     todo = [i for i in range(plan.n)
             if not verify_frame(os.path.join(outdir, plan.filename(i)), plan, i)]
-    run_tasks(_batch_task, [(plan, i, outdir) for i in todo], workers=workers,
+    # Here, each frame uses every core; on Dask, each worker process one.
+    threads = None if workers is None and scheduler is None else 1
+    run_tasks(_batch_task, [(plan, i, outdir, threads) for i in todo], workers=workers,
               scheduler=scheduler, progress=progress, desc="batch")
 
     rows = []
