@@ -251,7 +251,7 @@ def main():
         checks.append(("galsim / ccdsim >= 2", med["galsim"] / med["ccdsim"], 2.0))
     checks += [
         ("5,000 stars: added time <= 15%", st[5000] / st[0] - 1, 0.15),
-        (f"time per pixel, largest / smallest frame (~1 is linear)",
+        ("time per pixel, largest / smallest frame (~1 is linear)",
          per_mpix[-1] / per_mpix[0], None),
     ]
     print("Targets")

@@ -21,6 +21,8 @@ import tempfile
 import threading
 import time
 
+from bench_frame import table  # same folder: one table format for both
+
 
 def ccdsim(*args):
     return [sys.executable, "-m", "ccdsim", *args]
@@ -71,15 +73,6 @@ def timed(cmd):
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed: {err.strip()[-500:]}")
     return time.perf_counter() - t0, peak[0]
-
-
-def table(rows, header):
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print("  ".join(str(x).ljust(w) for x, w in zip(r, widths)))
-    print()
 
 
 def main():

@@ -1,7 +1,6 @@
 """Batches: reproducible frames, resumable runs, and the same pixels on Dask."""
 
 import os
-import shutil
 import subprocess
 import sys
 import time

@@ -1,6 +1,5 @@
 """The command line: output files, headers, truth, and bad input."""
 
-import os
 import subprocess
 import sys
 

@@ -208,6 +208,24 @@ class Camera:
         return defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
                                 pattern[r0:r1])
 
+    def hot_pixels_in_rows(self, r0, r1):
+        """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, relative to ``r0``.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        tuple of ndarray
+            Index arrays for a ``(r1 - r0, ...)`` block.
+        """
+        nx = self.shape[1]
+        idx = self.hot_pixel_indices
+        lo, hi = np.searchsorted(idx, [r0 * nx, r1 * nx])
+        return np.divmod(idx[lo:hi] - r0 * nx, nx)
+
     def dq_rows(self, r0, r1):
         """Data-quality bits of the camera (hot pixels, bad columns) for rows ``r0:r1``.
 
@@ -220,12 +238,8 @@ class Camera:
         -------
         ndarray of uint8, ``(r1 - r0, nx + overscan)``
         """
-        nx = self.shape[1]
         dq = np.zeros((r1 - r0, self.readout_shape[1]), dtype=np.uint8)
-        idx = self.hot_pixel_indices
-        lo, hi = np.searchsorted(idx, [r0 * nx, r1 * nx])
-        rows, cols = np.divmod(idx[lo:hi] - r0 * nx, nx)
-        dq[rows, cols] |= DQ.HOT_PIXEL
+        dq[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
         dq[:, self.bad_column_indices] |= DQ.BAD_COLUMN
         return dq
 
@@ -397,8 +411,7 @@ class Exposure:
         has_light = sky_map or sky > 0 or self.stars_e is not None or self.star_img is not None
         flat = cam.flat_map if cam.has_flat and has_light else None
         dark_e = cam.dark_current * self.exposure_time
-        hot = cam.hot_pixel_indices if dark_e > 0 else cam.hot_pixel_indices[:0]
-        return sky_map, flat, dark_e, hot, 0.0 if sky_map else sky * cam.gain
+        return sky_map, flat, dark_e, 0.0 if sky_map else sky * cam.gain
 
     def expected(self, r0, r1):
         """Expected electrons in rows ``r0:r1``: an array, a float if uniform, None if zero.
@@ -414,11 +427,12 @@ class Exposure:
         """
         cam = self.camera
         nx = cam.shape[1]
-        sky_map, flat, dark_e, hot, sky_e = self._light
+        sky_map, flat, dark_e, sky_e = self._light
         stars_e = self.stars_e
-        lo, hi = np.searchsorted(hot, [r0 * nx, r1 * nx])
+        hot = cam.hot_pixels_in_rows(r0, r1) if dark_e > 0 else None
         near = stars_reaching_rows(stars_e[1], stars_e[3], r0, r1) if stars_e else ()
-        if not (sky_map or len(near) or hi > lo or self.star_img is not None
+        has_hot = hot is not None and len(hot[0]) > 0
+        if not (sky_map or len(near) or has_hot or self.star_img is not None
                 or (flat is not None and sky_e > 0)):
             return dark_e + sky_e if dark_e + sky_e > 0 else None
         lam = np.full((r1 - r0, nx), sky_e)
@@ -431,8 +445,8 @@ class Exposure:
         if flat is not None:  # the flat scales light only, never dark current
             lam *= flat[r0:r1]
         lam += dark_e
-        rows, cols = np.divmod(hot[lo:hi] - r0 * nx, nx)
-        lam[rows, cols] += dark_e * (cam.hot_pixel_factor - 1)
+        if has_hot:
+            lam[hot] += dark_e * (cam.hot_pixel_factor - 1)
         return lam
 
     def _pixels(self, r0, r1, threads, dq):

@@ -5,7 +5,6 @@ import secrets
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 

@@ -9,7 +9,6 @@ same pixels. `write_night` writes a whole night to a folder, and
 ``ccdsim night`` is the command line over it.
 """
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
