@@ -89,3 +89,17 @@ def test_bad_config_one_line_exit_2_nothing_written(tmp_path, capsys, text, mess
 def test_missing_config_file(tmp_path, capsys):
     assert main(["image", str(tmp_path / "a.fits"), "--config", str(tmp_path / "no.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_night_and_batch_take_config_and_record_it(tmp_path):
+    cfg = write(tmp_path, "shape = [64, 80]\ngain = 2.5\n[night]\nn_bias = 1\nn_dark = 1\n"
+                          "n_flat = 1\nn_science = 1\nseed = 3\nquiet = true\n"
+                          "[batch]\nn = 2\nsky = \"10:20\"\nquiet = true\n")
+    assert main(["night", str(tmp_path / "night"), "--config", cfg]) == 0
+    h = fits.getheader(tmp_path / "night" / "bias-001.fits")
+    assert h["GAIN"] == 2.5 and (h["NAXIS2"], h["NAXIS1"]) == (64, 130)  # 50 overscan columns
+    assert "config: n_bias = 1" in [str(c) for c in h["HISTORY"]]
+    assert main(["batch", str(tmp_path / "batch"), "--config", cfg]) == 0
+    h = fits.getheader(tmp_path / "batch" / "frame_0001.fits")
+    assert h["GAIN"] == 2.5 and 10 <= h["SKYADU"] <= 20
+    assert 'config: sky = "10:20"' in [str(c) for c in h["HISTORY"]]

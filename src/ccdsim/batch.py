@@ -225,13 +225,17 @@ def verify_frame(path, plan, i):
 
 def _batch_task(args):
     """One frame on a worker: make it and write it atomically (module level: picklable)."""
-    plan, i, outdir, threads = args
+    plan, i, outdir, threads, history = args
     path = os.path.join(outdir, plan.filename(i))
-    make_batch_frame(plan, i, threads=threads).write(path, overwrite=True)
+    frame = make_batch_frame(plan, i, threads=threads)
+    for line in history:
+        frame.header.add_history(line)
+    frame.write(path, overwrite=True)
     return i
 
 
-def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, progress=True):
+def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, progress=True,
+              history=()):
     """Write the frames of ``plan`` into ``outdir``, skipping those already complete.
 
     Parameters
@@ -247,6 +251,8 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
         Where to run (see `ccdsim.execute.run_tasks`).
     progress : bool, optional
         Show a progress bar.
+    history : sequence of str, optional
+        HISTORY lines for every frame's header (the effective configuration).
 
     Returns
     -------
@@ -278,8 +284,8 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
             if not verify_frame(os.path.join(outdir, plan.filename(i)), plan, i)]
     # Here, each frame uses every core; on Dask, each worker process one.
     threads = None if workers is None and scheduler is None else 1
-    run_tasks(_batch_task, [(plan, i, outdir, threads) for i in todo], workers=workers,
-              scheduler=scheduler, progress=progress, desc="batch")
+    run_tasks(_batch_task, [(plan, i, outdir, threads, tuple(history)) for i in todo],
+              workers=workers, scheduler=scheduler, progress=progress, desc="batch")
 
     rows = []
     for i in range(plan.n):

@@ -187,7 +187,8 @@ def _add_batch_parser(sub):
                                    "depends only on the seed and i. Rerunning the same command "
                                    "skips frames already complete and verified.")
     p.add_argument("outdir", metavar="OUTDIR", help="folder for the frames and manifest.ecsv")
-    p.add_argument("--n", type=int, required=True, help="number of frames")
+    p.add_argument("--n", type=int, default=None,
+                   help="number of frames (required, here or in the config file)")
     p.add_argument("--seed", type=int, default=0, help="batch seed, >= 0 (default: 0)")
     p.add_argument("--shape", nargs=2, type=int, metavar=("NY", "NX"), default=[2000, 2000],
                    help="frame size in pixels (default: 2000 2000)")
@@ -215,6 +216,8 @@ def _cmd_batch(args, parser):
     from .execute import check_execution
     from .seeds import DEFAULT_CAMERA_SEED
 
+    if args.n is None:
+        raise ParameterError("n, the number of frames, is required (--n N, or n = N in --config)")
     ranges = {name: parse_range(name, getattr(args, name)) for name in PARAMETERS
               if getattr(args, name) is not None}
     plan = BatchPlan(n=args.n, seed=args.seed, shape=tuple(args.shape),
@@ -223,13 +226,17 @@ def _cmd_batch(args, parser):
                      ranges=ranges, hot_pixels=not args.no_hot_pixels,
                      bad_columns=not args.no_bad_columns, quantize=args.quantize)
     check_execution(args.workers, args.scheduler)
+    from .resources import check_memory
+
+    check_memory(plan.shape, 2 if plan.quantize else 4)
     if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
         raise ParameterError(f"OUTDIR {args.outdir} exists and is not a folder")
     parent = os.path.dirname(os.path.abspath(args.outdir))
     if not os.path.isdir(parent):
         raise FileNotFoundError(f"OUTDIR folder {parent} does not exist")
     done = run_batch(plan, args.outdir, overwrite=args.overwrite, workers=args.workers,
-                     scheduler=args.scheduler, progress=not args.quiet)
+                     scheduler=args.scheduler, progress=not args.quiet,
+                     history=config_history(parser, args))
     print(f"{args.outdir}: {done['made']} frames made, {done['skipped']} already complete; "
           f"manifest {os.path.join(args.outdir, 'manifest.ecsv')}")
     return 0

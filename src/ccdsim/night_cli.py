@@ -89,6 +89,9 @@ def cmd_night(args, parser):
     if args.threads is not None:
         check_int("threads", args.threads, low=1, high=1024)
     check_execution(args.workers, args.scheduler)
+    from .resources import check_memory
+
+    check_memory((args.shape[0], args.shape[1] + max(args.overscan, 0)))
     camera = dataclasses.replace(
         _camera_from_args(args),
         vignetting=0.0 if args.no_flat else args.vignetting,
