@@ -14,6 +14,11 @@ def test_docs_build_without_warnings(tmp_path):
                           str(DOCS), str(tmp_path / "html")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     html = (tmp_path / "html" / "api.html").read_text()
-    for name in ("ccdsim.Camera", "ccdsim.read_noise", "ccdsim.show_image", "ccdsim.dark_current"):
+    for name in ("ccdsim.Camera", "ccdsim.read_noise", "ccdsim.show_image", "ccdsim.dark_current",
+                 "ccdsim.plan_night", "ccdsim.run_frame", "ccdsim.DQ", "ccdsim.Camera.prepare",
+                 "ccdsim.camera.Exposure", "ccdsim.bigframe.exposure_to_dask",
+                 "ccdsim.bigframe.write_chunked", "ccdsim.batch.run_batch",
+                 "ccdsim.execute.run_tasks", "ccdsim.config.load_config",
+                 "ccdsim.explorer.Explorer"):
         assert f'id="{name}"' in html, name
     assert (tmp_path / "html" / "from_the_guide.html").is_file()

@@ -52,6 +52,19 @@ def explore(shape=(500, 500), **values):
     """Interactive explorer for Jupyter (needs ``pip install 'ccdsim[explorer]'``).
 
     See `ccdsim.explorer.explore`; Panel is imported only when this is called.
+
+    Parameters
+    ----------
+    shape : tuple of int, optional
+        Frame size ``(ny, nx)`` in pixels.
+    **values
+        Initial control values (``gain=2``, ``sky=100``, ...); see
+        `ccdsim.explorer.Explorer`.
+
+    Returns
+    -------
+    ccdsim.explorer.Explorer
+        Shown inline when it is the last expression of a cell.
     """
     from .explorer import explore as _explore
 

@@ -23,7 +23,15 @@ MANIFEST = "manifest.ecsv"
 
 @dataclass(frozen=True)
 class Range:
-    """A value, or a uniform range ``[low, high]`` to draw it from (``integer`` draws ints)."""
+    """A value, or a uniform range ``[low, high]`` to draw it from (``integer`` draws ints).
+
+    Parameters
+    ----------
+    low, high : float
+        Ends of the range, in the parameter's unit; equal for a fixed value.
+    integer : bool, optional
+        Draw integers in ``[low, high]`` (both ends included).
+    """
 
     low: float
     high: float
@@ -205,7 +213,21 @@ def make_batch_frame(plan, i, *, threads=None):
 
 
 def verify_frame(path, plan, i):
-    """True if ``path`` is frame ``i`` of ``plan``, whole (FITS checksums) and as planned."""
+    """True if ``path`` is frame ``i`` of ``plan``, whole (FITS checksums) and as planned.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The FITS file.
+    plan : BatchPlan
+        The batch.
+    i : int
+        The frame's index in the batch.
+
+    Returns
+    -------
+    bool
+    """
     from astropy.io import fits
 
     from .seeds import seed_text

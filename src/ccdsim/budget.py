@@ -37,7 +37,7 @@ STAR_FRACTION = 0.001
 class Budget:
     """Predicted background of a frame, term by term.
 
-    Attributes
+    Parameters
     ----------
     bias, dark, sky : float
         Mean contributions, in ADU.
@@ -46,7 +46,7 @@ class Budget:
         dark and sky shot noise, equal to their electrons).
     gain : float
         e-/ADU.
-    quantized : bool
+    quantized : bool, optional
         Whether the ADC rounds (adds 1/12 ADU^2).
     """
 
@@ -149,7 +149,17 @@ def background_mask(camera, star_adu=None, budget=None):
 def measure(data, mask):
     """Mean, standard deviation (ADU) and count of the pixels under ``mask``.
 
-    Returns ``(nan, nan, n)`` for fewer than two pixels.
+    Parameters
+    ----------
+    data : array_like
+        The frame, in ADU.
+    mask : ndarray of bool
+        The pixels to measure (`background_mask`).
+
+    Returns
+    -------
+    tuple
+        ``(mean, std, n)``; ``(nan, nan, n)`` for fewer than two pixels.
     """
     values = np.asarray(data)[mask].astype(np.float64)
     if values.size < 2:

@@ -380,6 +380,31 @@ class Exposure:
     cosmic rays); `frame` reads out the whole frame, `rows` any band of
     128-row blocks, with the same pixels either way. It holds no function
     closures, so it can be sent to a Dask worker.
+
+    Parameters
+    ----------
+    camera : Camera
+        The camera that takes it.
+    exposure_time : float
+        In seconds.
+    sky : float or ndarray
+        Sky, in ADU per pixel over the exposure (an array of the data
+        section's shape for a non-uniform sky).
+    truth : astropy.table.Table or None
+        The stars' table (``flux`` in ADU over the exposure, before the flat).
+    stars_e : tuple or None
+        Gaussian stars as arrays ``(x, y, flux, sigma)``: pixels (0-based),
+        electrons over the exposure, pixels.
+    star_img : ndarray or None
+        Moffat stars: expected counts per pixel, in ADU over the exposure.
+    cosmics : astropy.table.Table or None
+        The frame's cosmic rays (`ccdsim.cosmics.cosmic_ray_table`).
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed: each 128-row block draws from its own child.
+    quantize : bool
+        True: uint16 from the ADC; False: float32 ADU.
+    settings : dict
+        The exposure's header values (exposure time, sky, stars, ...).
     """
 
     camera: Camera

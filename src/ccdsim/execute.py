@@ -13,7 +13,16 @@ __all__ = ["run_tasks", "check_execution", "dask_client"]
 
 
 def check_execution(workers=None, scheduler=None):
-    """Validate the execution choice (raises ParameterError)."""
+    """Validate the execution choice (raises ParameterError).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local worker processes, 1..256.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:port``); excludes
+        ``workers``.
+    """
     from .validate import ParameterError, check_int
 
     if workers is not None and scheduler is not None:
@@ -31,6 +40,17 @@ def dask_client(workers=None, scheduler=None):
     With ``workers``, a local cluster of single-threaded worker processes on
     127.0.0.1; with ``scheduler``, a connection to that address. While the
     client is open, ``dask.compute`` runs on it.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local worker processes.
+    scheduler : str, optional
+        Address of a running Dask scheduler.
+
+    Yields
+    ------
+    dask.distributed.Client or None
     """
     if workers is None and scheduler is None:
         yield None

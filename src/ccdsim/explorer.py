@@ -273,8 +273,16 @@ class Explorer:
     def update(self, *_):
         """Make a new frame from the controls and redraw everything.
 
-        Returns True, or False when an input is invalid: then the message is
-        shown in the page (`error`) and the last good frame stays.
+        Parameters
+        ----------
+        *_ : object
+            Ignored: Panel passes the event that called it.
+
+        Returns
+        -------
+        bool
+            True, or False when an input is invalid: then the message is
+            shown in the page (`error`) and the last good frame stays.
         """
         t0 = time.perf_counter()
         try:

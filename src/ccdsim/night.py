@@ -42,7 +42,7 @@ _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 class FrameSpec:
     """One frame of a night.
 
-    Attributes
+    Parameters
     ----------
     index : int
         Position in the plan; frame ``index`` draws its noise from the
@@ -240,7 +240,19 @@ def plan_night(camera=None, *, n_bias=5, n_dark=5, n_flat=5, n_science=5, exposu
 
 
 def frame_seed(plan, index):
-    """The `~numpy.random.SeedSequence` of frame ``index``: child ``(FRAMES, index)``."""
+    """The `~numpy.random.SeedSequence` of frame ``index``: child ``(FRAMES, index)``.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The night.
+    index : int
+        Position in ``plan.frames``.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+    """
     return np.random.SeedSequence(plan.seed, spawn_key=(NightStream.FRAMES, int(index)))
 
 
@@ -292,6 +304,11 @@ def _truth_hdu(data, bunit, comment, camera):
 def truth_maps(plan):
     """The camera's true maps over the (trimmed) data section, as FITS.
 
+    Parameters
+    ----------
+    plan : NightPlan
+        The night (only its camera matters).
+
     Returns
     -------
     dict
@@ -309,7 +326,19 @@ def truth_maps(plan):
 
 
 def night_paths(plan, outdir):
-    """Every file `write_night` writes, frames first, then ``truth/``."""
+    """Every file `write_night` writes, frames first, then ``truth/``.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The night.
+    outdir : str or os.PathLike
+        The night's folder.
+
+    Returns
+    -------
+    list of str
+    """
     frames = [os.path.join(outdir, f.filename) for f in plan.frames]
     return frames + [os.path.join(outdir, "truth", name) for name in truth_maps_names()]
 

@@ -26,13 +26,38 @@ def frame_memory(shape, bytes_per_pixel=2):
     (1 byte each), and at most a float32 flat map and a float32 electron
     image (when cosmic rays or a full well need the whole frame at once),
     plus the working blocks.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the read-out frame, in pixels.
+    bytes_per_pixel : int, optional
+        Of the output: 2 for uint16, 4 for float32.
+
+    Returns
+    -------
+    int
+        Bytes.
     """
     npix = int(shape[0]) * int(shape[1])
     return npix * (bytes_per_pixel + 2 + 4 + 4) + 64 * 2**20
 
 
 def check_memory(shape, bytes_per_pixel=2):
-    """Refuse a frame that would not fit in the memory available now."""
+    """Refuse a frame that would not fit in the memory available now.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the read-out frame, in pixels.
+    bytes_per_pixel : int, optional
+        Of the output: 2 for uint16, 4 for float32.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        With the memory needed and the memory available.
+    """
     need, have = frame_memory(shape, bytes_per_pixel), available_memory()
     if need > have:
         raise ParameterError(f"shape {shape[0]}x{shape[1]} needs about {need / 2**30:.1f} GiB "
