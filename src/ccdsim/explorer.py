@@ -453,7 +453,8 @@ if self.frame.cosmics is not None else ""}.{flat_note}</p>
         cam, flat = self.camera, None
         shown = {"flat": cam.has_flat, "cosmic rays": self.frame.cosmics is not None}
         for name, visible in shown.items():
-            self.thumb_panes[name].visible = visible
+            # The pane follows its figure's own `visible` (Panel syncs them), so set both.
+            self.thumbs[name][0].visible = self.thumb_panes[name].visible = visible
         if cam.has_flat:
             flat = cam.flat_map
         images = {**parts, "sum": data, "flat": flat}
