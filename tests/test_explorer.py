@@ -192,7 +192,7 @@ def test_flat_field_switch(explorer):
     assert abs(e.measured["std"] - math.sqrt(var - sky_e**2 * f.var())) > \
         10 * math.sqrt(var) / math.sqrt(2 * (n - 1))
     assert e.thumb_panes["flat"].visible
-    assert e.thumbs["flat"][0].title.text.startswith("flat (sensitivity)")
+    assert e.thumbs["flat"][0].title.text.startswith("flat: black 0.9")  # dimensionless
     assert "flat field (sky from pixel to pixel)" in e.budget_pane.object
     assert 'data-q="flat-on"' in e.info.object
     # The histogram drawn against its prediction (a mixture over the flat): chi-square

@@ -465,7 +465,7 @@ if self.frame.cosmics is not None else ""}.{flat_note}</p>
             lo, hi = _show(src, mapper, image, self.stretch.value, THUMB_SIDE, as_bytes=True)
             lowest, highest = float(image.min()), float(image.max())
             if name == "flat":  # dimensionless
-                fig.title.text = f"flat (sensitivity): black {lo:.3f}, white {hi:.3f}"
+                fig.title.text = f"flat: black {lo:.3f}, white {hi:.3f} (x light)"
             else:
                 fig.title.text = (f"{name}: {lowest:.6g} ADU everywhere" if lowest == highest
                                   else f"{name}: black {lo:.1f}, white {hi:.1f} ADU")
