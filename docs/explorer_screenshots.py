@@ -41,7 +41,8 @@ def main():
             rate.press("Enter")
             page.get_by_text("0.5 events/cm").wait_for(timeout=60_000)
             page.wait_for_timeout(2000)  # let every plot draw
-            page.screenshot(path=IMAGES / "explorer.png", clip=dict(x=0, y=0, width=1420, height=760))
+            page.screenshot(path=IMAGES / "explorer.png",
+                            clip=dict(x=0, y=0, width=1420, height=760))
             top = page.get_by_text("Each source of counts alone").bounding_box()["y"] - 10
             page.screenshot(path=IMAGES / "explorer_components.png",
                             clip=dict(x=300, y=top, width=1140, height=730))

@@ -202,7 +202,8 @@ def test_flat_field_switch(explorer):
     keep = expected >= 20
     k = int(keep.sum())
     assert k >= 10
-    assert np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep]) < k + 5 * math.sqrt(2 * k)
+    chi2 = np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])
+    assert chi2 < k + 5 * math.sqrt(2 * k)
     e.toggles["flat field"].value = False
     assert not e.camera.has_flat and not e.thumb_panes["flat"].visible
     _check_budget(e, *_predicted(1100, 5, 1, 0.1, 100, 2000))

@@ -91,7 +91,7 @@ class Budget:
 
     @property
     def sky_received_e(self):
-        """Mean sky electrons per measured pixel, after the flat (e-); also their shot noise (e-^2)."""
+        """Mean sky electrons per measured pixel after the flat (e-), and their variance (e-^2)."""
         return self.sky_e * self.flat_mean
 
     @property

@@ -181,7 +181,7 @@ class Explorer:
         unknown |= set(toggles or {}) - set(all_toggles)
         if unknown:
             raise ParameterError(f"unknown explorer control(s): {', '.join(sorted(unknown))}")
-        self.frame = self.camera = self.budget = self.mask = None
+        self.frame = self.camera = self.budget = self.mask = self._flat = None
         self.measured, self.error, self.update_seconds, self.updates = {}, None, float("nan"), 0
 
         self.sliders = {}
