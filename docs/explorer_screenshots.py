@@ -29,14 +29,23 @@ def main():
         threading.Thread(target=proc.stdout.read, daemon=True).start()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-            page = browser.new_page(viewport={"width": 1420, "height": 1350})
+            page = browser.new_page(viewport={"width": 1460, "height": 1400})
             page.goto(url)
             page.locator("[data-q=mean-measured]").wait_for(timeout=60_000)
-            page.wait_for_timeout(1500)  # let every plot draw
-            page.screenshot(path=IMAGES / "explorer.png", clip=dict(x=0, y=0, width=1420, height=640))
+            # The night's flat field, and cosmic rays at an exaggerated 0.5 events/cm^2/s.
+            page.locator(".ccdsim-flat-field input").check()
+            page.locator("[data-q=flat-on]").wait_for(timeout=60_000)
+            page.locator(".ccdsim-cosmic-rays input").check()
+            rate = page.locator(".ccdsim-cosmic_ray_rate input[type=text]")
+            rate.fill("0.5")
+            rate.press("Enter")
+            page.get_by_text("0.5 events/cm").wait_for(timeout=60_000)
+            page.wait_for_timeout(2000)  # let every plot draw
+            page.screenshot(path=IMAGES / "explorer.png",
+                            clip=dict(x=0, y=0, width=1420, height=760))
             top = page.get_by_text("Each source of counts alone").bounding_box()["y"] - 10
             page.screenshot(path=IMAGES / "explorer_components.png",
-                            clip=dict(x=300, y=top, width=860, height=640))
+                            clip=dict(x=300, y=top, width=1140, height=730))
             browser.close()
     finally:
         proc.terminate()

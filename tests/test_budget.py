@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ccdsim import Camera
+from ccdsim import DQ, Camera
 from ccdsim.budget import background_mask, measure, predict, predicted_histogram
 from ccdsim.decompose import COMPONENTS, decompose
 
@@ -117,3 +117,102 @@ def test_components_add_up_to_the_frame():
     n = noise.size
     assert abs(noise.mean()) < 5 * b.std / math.sqrt(n)
     assert abs(noise.std(ddof=1) - b.std) < 5 * b.std / math.sqrt(2 * (n - 1))
+
+
+def _chi2(values, b, flat=None):
+    """Chi-square of ``values`` against the predicted histogram (bins of >= 20 expected)."""
+    edges = np.arange(math.floor(b.mean - 6 * b.std) - 0.5, b.mean + 6 * b.std + 1)
+    observed, _ = np.histogram(values, edges)
+    expected = values.size * predicted_histogram(b, edges, flat=flat)
+    keep = expected >= 20
+    k = int(keep.sum())
+    return float(np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])), k
+
+
+FLAT_CASES = [  # gain e-/ADU, sky ADU, vignetting, dust spots, prnu
+    (1.0, 20.0, 0.1, 10, 0.01),  # the night's flat under the guide's sky
+    (1.5, 3000.0, 0.1, 10, 0.01),  # bright sky: the flat's spread is most of the variance
+    (2.0, 400.0, 0.5, 30, 0.03),  # a wide flat: many groups in the mixture
+]
+
+
+@pytest.mark.parametrize("gain,sky,vig,dust,prnu", FLAT_CASES)
+def test_budget_with_a_flat_matches_simulation(gain, sky, vig, dust, prnu):
+    """With a flat, mean = bias + (dark t + sky_e <f>)/g, var adds sky_e^2 var(f)/g^2.
+
+    <f> and var(f) are taken over the measured pixels from the camera's flat map.
+    Given the (fixed) flat, the pixels are independent with different means,
+    so the sample mean and std scatter no more than the Gaussian standard
+    errors sigma/sqrt(N) and sigma/sqrt(2(N-1)) of the total sigma (see
+    ccdsim.budget); we allow 5 of them. The histogram's chi-square over k bins
+    must stay below k + 5 sqrt(2k).
+    """
+    cam = Camera(shape=(400, 400), gain=gain, vignetting=vig, dust_spots=dust, prnu=prnu)
+    frame = cam.expose(100, sky=sky, rng=11)
+    mask = background_mask(cam, dq=frame.dq)
+    f = cam.flat_map[mask].astype(np.float64)
+    b = predict(bias_level=1100, read_noise=5, gain=gain, dark_current=0.1, exposure_time=100,
+                sky=sky, flat=f)
+    sky_e = sky * gain
+    mean_pred = 1100 + (10 + sky_e * f.mean()) / gain
+    var_pred = (25 + 10 + sky_e * f.mean() + sky_e**2 * f.var()) / gain**2 + 1 / 12
+    assert b.mean == pytest.approx(mean_pred, rel=1e-12)
+    assert b.std == pytest.approx(math.sqrt(var_pred), rel=1e-12)
+    assert sum(var for _, _, var in b.rows()) == pytest.approx(var_pred, rel=1e-12)
+    mean, std, n = measure(frame.data, mask)
+    se_mean, se_std = b.std / math.sqrt(n), b.std / math.sqrt(2 * (n - 1))
+    assert abs(mean - b.mean) < 5 * se_mean
+    assert abs(std - b.std) < 5 * se_std
+    chi2, k = _chi2(frame.data[mask], b, flat=f)
+    assert k >= 5 and chi2 < k + 5 * math.sqrt(2 * k)
+    if sky >= 400:  # here leaving out the flat's spread would be caught
+        flat_less = math.sqrt(var_pred - sky_e**2 * f.var() / gain**2)
+        assert abs(std - flat_less) > 10 * se_std
+
+
+def test_predicted_histogram_needs_the_flat_values():
+    b = predict(bias_level=100, read_noise=3, gain=1, dark_current=0, exposure_time=1, sky=50,
+                flat=[0.9, 1.1])
+    with pytest.raises(ValueError, match="flat"):
+        predicted_histogram(b, np.arange(50.5, 250))
+    p = predicted_histogram(b, np.arange(50.5, 250), flat=[0.9, 1.1])
+    assert p.sum() == pytest.approx(1, abs=1e-9)
+
+
+def test_cosmic_rays_are_left_out_by_dq():
+    """Pixels with the COSMIC_RAY bit are not background; the rest follow the budget.
+
+    Tolerances: 5 standard errors, as above. Keeping the hit pixels would move
+    the std far outside them (checked, so the test can fail).
+    """
+    cam = Camera(shape=(400, 400), cosmic_ray_rate=3.0)
+    frame = cam.expose(100, sky=20, rng=4)
+    hit = (frame.dq & DQ.COSMIC_RAY) > 0
+    assert len(frame.cosmics) > 50 and hit.sum() > 200
+    mask = background_mask(cam, dq=frame.dq)
+    assert not mask[hit].any()
+    assert mask.sum() == (background_mask(cam) & ~hit).sum()
+    b = predict(bias_level=1100, read_noise=5, gain=1, dark_current=0.1, exposure_time=100,
+                sky=20)
+    mean, std, n = measure(frame.data, mask)
+    assert abs(mean - b.mean) < 5 * b.std / math.sqrt(n)
+    assert abs(std - b.std) < 5 * b.std / math.sqrt(2 * (n - 1))
+    _, std_all, n_all = measure(frame.data, background_mask(cam))
+    assert abs(std_all - b.std) > 20 * b.std / math.sqrt(2 * (n_all - 1))
+
+
+def test_components_with_flat_and_cosmic_rays_add_up():
+    """Sky and stars reach the pixels times the flat; cosmic rays are their tracks' charge."""
+    cam = Camera(shape=(300, 300), gain=2.0, vignetting=0.1, dust_spots=10, prnu=0.01,
+                 cosmic_ray_rate=2.0)
+    frame = cam.expose(100, sky=50, stars=5, rng=8)
+    parts = decompose(cam, frame, 100, 50)
+    assert tuple(parts) == COMPONENTS
+    total = sum(parts[name].astype(np.float64) for name in COMPONENTS)
+    np.testing.assert_allclose(total, frame.data, atol=0.01)
+    np.testing.assert_allclose(parts["sky"], 50 * cam.flat_map, rtol=1e-6)
+    hits = parts["cosmic rays"]
+    assert np.array_equal(hits > 0, (frame.dq & DQ.COSMIC_RAY) > 0)
+    # Charge on the frame (whole electrons, / gain): all of it, but what fell off the edges.
+    assert hits.sum() * 2.0 <= frame.cosmics["electrons"].sum() + len(frame.cosmics)
+    assert hits.sum() * 2.0 > 0.5 * frame.cosmics["electrons"].sum()

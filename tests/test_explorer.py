@@ -167,3 +167,75 @@ def test_cli_port_in_use():
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.startswith(f"ccdsim: error: cannot listen on 127.0.0.1:{port}")
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_flat_field_switch(explorer):
+    """The night's flat, its budget (mean with <f>, variance with the flat's spread) and thumbnail.
+
+    The sky is raised to 2000 ADU so the flat's spread, sky_e^2 var(f), is far
+    more than 5 standard errors of the std: a budget without it would fail.
+    Tolerances: 5 standard errors of the N measured pixels (see ccdsim.budget:
+    with the flat fixed, these are safe bounds).
+    """
+    e = explorer
+    assert not e.camera.has_flat and not e.thumb_panes["flat"].visible
+    e.sliders["sky"].value = 2000.0
+    e.toggles["flat field"].value = True
+    cam = e.camera
+    assert (cam.vignetting, cam.dust_spots, cam.prnu) == (0.1, 10, 0.01)  # the night's flat
+    f = cam.flat_map[e.mask].astype(np.float64)
+    sky_e = 2000.0
+    mean = 1100 + (10 + sky_e * f.mean())
+    var = 25 + 10 + sky_e * f.mean() + sky_e**2 * f.var() + 1 / 12
+    _check_budget(e, mean, math.sqrt(var))
+    n = e.measured["n"]
+    assert abs(e.measured["std"] - math.sqrt(var - sky_e**2 * f.var())) > \
+        10 * math.sqrt(var) / math.sqrt(2 * (n - 1))
+    assert e.thumb_panes["flat"].visible
+    assert e.thumbs["flat"][0].title.text.startswith("flat: black 0.9")  # dimensionless
+    assert "flat field (sky from pixel to pixel)" in e.budget_pane.object
+    assert 'data-q="flat-on"' in e.info.object
+    # The histogram drawn against its prediction (a mixture over the flat): chi-square
+    # over bins with >= 20 expected pixels below k + 5 sqrt(2k).
+    observed = np.asarray(e._hist_bars.data_source.data["top"])
+    expected = np.asarray(e._hist_pred.data_source.data["y"])
+    keep = expected >= 20
+    k = int(keep.sum())
+    assert k >= 10
+    chi2 = np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])
+    assert chi2 < k + 5 * math.sqrt(2 * k)
+    e.toggles["flat field"].value = False
+    assert not e.camera.has_flat and not e.thumb_panes["flat"].visible
+    _check_budget(e, *_predicted(1100, 5, 1, 0.1, 100, 2000))
+    e.sliders["sky"].value = 20.0
+
+
+def test_cosmic_ray_switch_and_rate(explorer):
+    e = explorer
+    rate = e.sliders["cosmic_ray_rate"]
+    assert rate.disabled and e.frame.cosmics is None and e.camera.cosmic_ray_rate == 0
+    e.toggles["cosmic rays"].value = True
+    assert not rate.disabled and e.camera.cosmic_ray_rate == 0.03  # the night's rate
+    rate.value = 2.0
+    assert e.camera.cosmic_ray_rate == 2.0 and len(e.frame.cosmics) > 20
+    hit = (e.frame.dq & ccdsim.DQ.COSMIC_RAY) > 0
+    assert hit.any() and not e.mask[hit].any()  # never measured as background
+    _check_budget(e, 1130, math.sqrt(55 + 1 / 12))
+    assert e.thumb_panes["cosmic rays"].visible
+    assert "everywhere" not in e.thumbs["cosmic rays"][0].title.text  # tracks, not a constant
+    assert 'data-q="cosmic-rays"' in e.info.object and "cosmic rays (the frame's DQ bits)" in \
+        e.budget_pane.object
+    e.toggles["cosmic rays"].value = False
+    assert rate.disabled and e.frame.cosmics is None and not e.thumb_panes["cosmic rays"].visible
+    rate.value = 0.03
+
+
+def test_initial_toggles():
+    e = Explorer(shape=(250, 250), stars=3, toggles={"flat field": True, "hot pixels": False},
+                 cosmic_ray_rate=1.0)
+    assert e.camera.has_flat and e.camera.hot_pixel_fraction == 0
+    assert e.camera.cosmic_ray_rate == 0  # the rate waits for its switch
+    e.toggles["cosmic rays"].value = True
+    assert e.camera.cosmic_ray_rate == 1.0
+    with pytest.raises(ParameterError, match="unknown explorer control"):
+        Explorer(toggles={"dust": True})

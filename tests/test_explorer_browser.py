@@ -23,7 +23,7 @@ import pytest
 from astropy.io import fits
 from playwright.sync_api import expect, sync_playwright
 
-from ccdsim import Camera
+from ccdsim import DQ, Camera
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -223,3 +223,64 @@ def test_downloads_then_typed_gain_and_sky(page):
     assert n > 100_000  # stars, hot pixels and bad columns left out of 250,000
     assert abs(_number(page, "mean-measured") - mean) < 5 * std / math.sqrt(n) + 0.005
     assert abs(_number(page, "std-measured") - std) < 5 * std / math.sqrt(2 * (n - 1)) + 0.0005
+
+
+IMAGE_SIZE = """name => {
+  const src = window.Bokeh.documents[0].get_model_by_name(name);
+  return src.data.image.length ? src.data.image[0].length : 0;
+}"""
+
+
+def _wait_for_thumbnail(page, name, size):
+    """Wait until the thumbnail ``name`` holds ``size`` pixels (its data arrives on its own)."""
+    page.wait_for_function(f"name => ({IMAGE_SIZE})(name) === {size}", arg=f"{name}-pixels",
+                           timeout=TIMEOUT_MS)
+
+
+def test_flat_field_and_cosmic_rays_switch_on(page):
+    """Switch on the night's flat under a bright sky, then cosmic rays at 2 events/cm^2/s.
+
+    With no stars and no defects every pixel but the cosmic-ray hits is
+    background, so the page's numbers can be predicted here: the flat's mean
+    over the whole frame is 1 (it is normalised), its variance comes from the
+    camera's flat map, and the pixels left out are the frame's COSMIC_RAY bits
+    (the frame made again in Python from the same seeds). Tolerances: 5
+    standard errors, as above, plus the printed rounding.
+    """
+    page.locator(".ccdsim-hot-pixels input").uncheck()
+    page.locator(".ccdsim-bad-columns input").uncheck()
+    for name, value in (("stars", "0"), ("sky", "2000")):
+        box = _input(page, name)
+        box.fill(value)
+        box.press("Enter")
+    expect(page.locator("[data-q=mean-predicted]")).to_have_text("3110.00", timeout=TIMEOUT_MS)
+    assert page.locator("[data-q=flat-on]").count() == 0
+    assert page.evaluate(IMAGE_SIZE, "flat-pixels") == 0
+
+    page.locator(".ccdsim-flat-field input").check()
+    expect(page.locator("[data-q=flat-on]")).to_be_visible(timeout=TIMEOUT_MS)
+    camera = dict(shape=(500, 500), hot_pixel_fraction=0, bad_columns=0, vignetting=0.1,
+                  dust_spots=10, prnu=0.01)
+    flat_var = float(Camera(**camera).flat_map.astype(np.float64).var())
+    std = math.sqrt(25 + 10 + 2000 + 2000**2 * flat_var + 1 / 12)
+    expect(page.locator("[data-q=std-predicted]")).to_have_text(f"{std:.3f}", timeout=TIMEOUT_MS)
+    assert _number(page, "mean-predicted") == pytest.approx(3110, abs=0.01)
+    n = int(_text(page, "n-background"))
+    assert n == 500 * 500
+    assert abs(_number(page, "std-measured") - std) < 5 * std / math.sqrt(2 * (n - 1)) + 0.0005
+    assert abs(_number(page, "mean-measured") - 3110) < 5 * std / math.sqrt(n) + 0.005
+    _wait_for_thumbnail(page, "flat", 250 * 250)  # the sensitivity map appears
+
+    rate = _input(page, "cosmic_ray_rate")
+    expect(rate).to_be_disabled()
+    page.locator(".ccdsim-cosmic-rays input").check()
+    expect(rate).to_be_enabled(timeout=TIMEOUT_MS)
+    rate.fill("2")
+    rate.press("Enter")
+    frame = Camera(**camera, cosmic_ray_rate=2.0).expose(100, sky=2000, stars=0, rng=1)
+    hits = int(np.count_nonzero(frame.dq & DQ.COSMIC_RAY))
+    assert hits > 0
+    expect(page.locator("[data-q=n-background]")).to_have_text(str(500 * 500 - hits),
+                                                                timeout=TIMEOUT_MS)
+    assert _text(page, "cosmic-rays") == str(len(frame.cosmics))
+    _wait_for_thumbnail(page, "cosmic rays", 250 * 250)

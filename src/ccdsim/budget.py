@@ -1,12 +1,27 @@
 """The noise budget of a frame's background: predicted from the parameters, and measured.
 
-A background pixel (no star, no defect) holds, in ADU,
+A background pixel i (no star, no defect, no cosmic ray) holds, in ADU,
 
-    bias + (N + R) / gain,   N ~ Poisson(dark * t + sky_e),   R ~ Normal(0, read_noise),
+    bias + (N_i + R) / gain,   N_i ~ Poisson(dark*t + sky_e*f_i),   R ~ Normal(0, read_noise),
 
-rounded by the ADC. So its mean is ``bias + dark*t/gain + sky`` and its
-standard deviation ``sqrt(read^2 + dark*t + sky_e) / gain``, plus 1/12 ADU^2
-from the rounding (sky_e = sky x gain, the sky in electrons).
+rounded by the ADC; sky_e = sky x gain is the sky in electrons and f_i the
+flat field (sensitivity, 1 without one), which scales light only. Without a
+flat, the mean is ``bias + dark*t/gain + sky`` and the standard deviation
+``sqrt(read^2 + dark*t + sky_e) / gain``, plus 1/12 ADU^2 from the rounding.
+
+With a flat, the measured pixels are a mixture: each has its own expected
+sky. Over the set M of measured pixels (law of total variance, pixel i drawn
+uniformly from M)
+
+    mean     = bias + (dark*t + sky_e * <f>) / gain
+    variance = (read^2 + dark*t + sky_e * <f>) / gain^2 + 1/12 + sky_e^2 var(f) / gain^2,
+
+with <f> and var(f) the mean and (population) variance of the flat over M.
+The last term is the flat's spread: the sky's expected value differs from
+pixel to pixel. The flat is fixed (the camera's), so the sample variance of
+the N measured pixels scatters less than that of N independent Gaussian
+values of the same total variance: the Gaussian standard errors
+(sigma/sqrt(N), sigma/sqrt(2(N-1))) remain safe bounds.
 
 The 1/12 is exact when read noise smooths the ADC's steps (a read noise of
 1 ADU or more); without read noise the values sit on a lattice and the exact
@@ -20,6 +35,8 @@ import numpy as np
 from scipy.special import ndtr
 from scipy.stats import poisson
 
+from .quality import DQ
+
 __all__ = ["Budget", "predict", "background_mask", "measure", "predicted_histogram"]
 
 # Above this many expected electrons the Poisson is replaced by a normal
@@ -28,6 +45,13 @@ __all__ = ["Budget", "predict", "background_mask", "measure", "predicted_histogr
 _NORMAL_ABOVE = 1e4
 # Largest (values x electron counts) table summed exactly; beyond, the normal form.
 _MAX_TERMS = 4_000_000
+# The flat's values are grouped in steps of this fraction of a pixel's noise
+# for the predicted histogram (a mixture over pixels); the spread left inside a
+# group adds at most (0.1)^2/12 of the variance, far below what a histogram shows.
+_FLAT_STEP = 0.1
+# At most this many groups (a wide flat under a bright sky); the spread left in
+# a group then stays below 1/256 of the flat's, (1/256)^2 of its variance.
+_MAX_GROUPS = 256
 # Starlight below this fraction of the background std (ADU) counts as background:
 # it then shifts the measured mean and std by far less than their standard errors.
 STAR_FRACTION = 0.001
@@ -48,6 +72,10 @@ class Budget:
         e-/ADU.
     quantized : bool, optional
         Whether the ADC rounds (adds 1/12 ADU^2).
+    flat_mean, flat_var : float
+        Mean and population variance of the flat field over the measured
+        pixels (dimensionless; 1 and 0 without a flat). ``sky`` and ``sky_e``
+        are the sky before the flat.
     """
 
     bias: float
@@ -58,16 +86,28 @@ class Budget:
     sky_e: float
     gain: float
     quantized: bool = True
+    flat_mean: float = 1.0
+    flat_var: float = 0.0
+
+    @property
+    def sky_received_e(self):
+        """Mean sky electrons per measured pixel after the flat (e-), and their variance (e-^2)."""
+        return self.sky_e * self.flat_mean
+
+    @property
+    def flat_e(self):
+        """Variance of the expected sky from pixel to pixel (the flat's spread), in e-^2."""
+        return self.sky_e**2 * self.flat_var
 
     @property
     def mean(self):
         """Predicted background mean, in ADU."""
-        return self.bias + self.dark + self.sky
+        return self.bias + self.dark + self.sky * self.flat_mean
 
     @property
     def variance_e(self):
         """Variance before the gain and the ADC, in e-^2."""
-        return self.read_e + self.dark_e + self.sky_e
+        return self.read_e + self.dark_e + self.sky_received_e + self.flat_e
 
     @property
     def std(self):
@@ -75,16 +115,23 @@ class Budget:
         return float(np.sqrt(self.variance_e / self.gain**2 + (1 / 12 if self.quantized else 0)))
 
     def rows(self):
-        """``(term, mean ADU, variance ADU^2)`` rows, one per source of counts."""
+        """``(term, mean ADU, variance ADU^2)`` rows, one per source of counts.
+
+        The flat field's row (the spread of the expected sky) is there only
+        when the flat varies over the measured pixels.
+        """
         g2 = self.gain**2
-        return [("bias", self.bias, 0.0),
+        rows = [("bias", self.bias, 0.0),
                 ("read noise", 0.0, self.read_e / g2),
                 ("dark current", self.dark, self.dark_e / g2),
-                ("sky", self.sky, self.sky_e / g2),
-                ("ADC rounding", 0.0, 1 / 12 if self.quantized else 0.0)]
+                ("sky", self.sky * self.flat_mean, self.sky_received_e / g2)]
+        if self.flat_var > 0:
+            rows.append(("flat field (sky from pixel to pixel)", 0.0, self.flat_e / g2))
+        return rows + [("ADC rounding", 0.0, 1 / 12 if self.quantized else 0.0)]
 
 
-def predict(*, bias_level, read_noise, gain, dark_current, exposure_time, sky, quantized=True):
+def predict(*, bias_level, read_noise, gain, dark_current, exposure_time, sky, quantized=True,
+            flat=None):
     """Predicted background of a frame.
 
     Parameters
@@ -103,6 +150,9 @@ def predict(*, bias_level, read_noise, gain, dark_current, exposure_time, sky, q
         ADU per pixel over the exposure.
     quantized : bool, optional
         Whether the ADC rounds to integers.
+    flat : array_like, optional
+        The flat field (sensitivity, the camera's `~ccdsim.Camera.flat_map`)
+        at the measured pixels, e.g. ``camera.flat_map[mask]``; None: no flat.
 
     Returns
     -------
@@ -116,12 +166,17 @@ def predict(*, bias_level, read_noise, gain, dark_current, exposure_time, sky, q
     (1130.0, 7.42)
     """
     dark_e = dark_current * exposure_time
+    flat_mean, flat_var = 1.0, 0.0
+    if flat is not None:
+        f = np.asarray(flat, dtype=np.float64)
+        if f.size:
+            flat_mean, flat_var = float(f.mean()), float(f.var())
     return Budget(bias=float(bias_level), dark=dark_e / gain, sky=float(sky),
                   read_e=float(read_noise) ** 2, dark_e=float(dark_e), sky_e=float(sky) * gain,
-                  gain=float(gain), quantized=quantized)
+                  gain=float(gain), quantized=quantized, flat_mean=flat_mean, flat_var=flat_var)
 
 
-def background_mask(camera, star_adu=None, budget=None):
+def background_mask(camera, star_adu=None, budget=None, dq=None):
     """Pixels that hold background only: no hot pixel, no bad column, (almost) no star.
 
     Parameters
@@ -133,6 +188,10 @@ def background_mask(camera, star_adu=None, budget=None):
     budget : Budget, optional
         With ``star_adu``: pixels with starlight above `STAR_FRACTION` of the
         background std are left out; without it, any starlight at all.
+    dq : ndarray, optional
+        The frame's data-quality bits (``Frame.dq``): pixels hit by a cosmic
+        ray or touched by the full well are left out too (they are not
+        background, and the budget does not describe them).
 
     Returns
     -------
@@ -140,6 +199,8 @@ def background_mask(camera, star_adu=None, budget=None):
     """
     mask = ~camera.hot_pixel_mask
     mask[:, camera.bad_column_indices] = False
+    if dq is not None:
+        mask &= (dq[:, :camera.shape[1]] & (DQ.COSMIC_RAY | DQ.FULL_WELL)) == 0
     if star_adu is not None:
         limit = STAR_FRACTION * budget.std if budget is not None else 0.0
         mask &= star_adu <= limit
@@ -167,13 +228,13 @@ def measure(data, mask):
     return float(values.mean()), float(values.std(ddof=1)), int(values.size)
 
 
-def _pmf_integers(budget, k):
-    """P(ADC output == k) for integer ``k`` (ADU), before clipping."""
-    g, r2, lam = budget.gain, budget.read_e, budget.dark_e + budget.sky_e
+def _pmf_integers(budget, k, lam, max_terms=_MAX_TERMS):
+    """P(ADC output == k) for integer ``k`` (ADU), before clipping, with ``lam`` expected e-."""
+    g, r2 = budget.gain, budget.read_e
     lo, hi = k - 0.5 - budget.bias, k + 0.5 - budget.bias  # ADU window around the bias
     spread = 10 * np.sqrt(lam) + 10
     n = np.arange(max(0, int(lam - spread)), int(lam + spread) + 1)
-    if lam > _NORMAL_ABOVE or n.size * k.size > _MAX_TERMS:
+    if lam > _NORMAL_ABOVE or n.size * k.size > max_terms:
         s = np.sqrt(lam + r2) / g
         return ndtr((hi - lam / g) / s) - ndtr((lo - lam / g) / s)
     # Sum over the number of electrons n: P(n) * P(read noise puts n/g + R/g in the window).
@@ -188,12 +249,38 @@ def _pmf_integers(budget, k):
     return inside @ pn
 
 
-def predicted_histogram(budget, edges):
+def _flat_groups(budget, flat):
+    """Expected electrons and weights of the pixels, grouped by their flat value.
+
+    Groups are `_FLAT_STEP` of a pixel's noise (e-) wide in expected sky (or
+    wider, to make at most `_MAX_GROUPS`); each group stands at the mean of its
+    pixels, so the mixture's mean is exact.
+    """
+    if flat is None:
+        if budget.flat_var > 0:
+            raise ValueError("the budget has a flat field: pass its values (flat=...)")
+        return np.array([budget.dark_e + budget.sky_received_e]), np.ones(1)
+    lam = budget.dark_e + budget.sky_e * np.asarray(flat, dtype=np.float64).ravel()
+    if lam.size == 0:
+        return np.array([budget.dark_e + budget.sky_received_e]), np.ones(1)
+    spread = lam.max() - lam.min()
+    step = max(_FLAT_STEP * np.sqrt(budget.read_e + lam.mean() + 1.0), spread / _MAX_GROUPS)
+    group = np.floor((lam - lam.min()) / step).astype(np.int64)
+    counts = np.bincount(group)
+    sums = np.bincount(group, weights=lam)
+    used = counts > 0
+    return sums[used] / counts[used], counts[used] / lam.size
+
+
+def predicted_histogram(budget, edges, flat=None):
     """Expected fraction of background pixels in each histogram bin.
 
     Exact for the model (Poisson electrons, Gaussian read noise, gain, ADC
     rounding), not a Gaussian approximation; for ``quantized=False`` a normal
-    distribution of the predicted mean and std.
+    distribution of the predicted mean and std. With a flat field the pixels
+    are a mixture, each with its own expected sky: the distribution is the
+    average of the pixels' own, their flat values grouped in steps of a tenth
+    of a pixel's noise.
 
     Parameters
     ----------
@@ -201,6 +288,9 @@ def predicted_histogram(budget, edges):
     edges : ndarray
         Bin edges, in ADU; with a quantising ADC they should sit on
         half-integers so every bin holds whole ADC values.
+    flat : array_like, optional
+        The flat field at the pixels histogrammed (what `predict` was given);
+        required when the budget has a flat that varies.
 
     Returns
     -------
@@ -212,7 +302,10 @@ def predicted_histogram(budget, edges):
         cdf = ndtr((edges - budget.mean) / s)
         return np.diff(cdf)
     k = np.arange(np.ceil(edges[0]), np.floor(edges[-1]) + 1)
-    p = _pmf_integers(budget, k)
+    lams, weights = _flat_groups(budget, flat)
+    # The exact sums' work is shared out, so many groups fall back to the normal form sooner.
+    p = sum(w * _pmf_integers(budget, k, lam, _MAX_TERMS // len(lams))
+            for lam, w in zip(lams, weights))
     idx = np.searchsorted(edges, k, side="right") - 1
     out = np.zeros(len(edges) - 1)
     ok = (idx >= 0) & (idx < len(out))

@@ -1,51 +1,70 @@
 """A frame taken apart: each source of counts alone, as in the guide's step-by-step pictures.
 
-``frame = bias + dark + sky + stars + noise``, in ADU. The first four are
-what the camera expects (the truth: its bias map, its dark map x t / gain,
-the sky, the stars of the truth table); ``noise`` is what is left, the frame's
-randomness (shot noise of every electron, read noise, ADC rounding).
+``frame = bias + dark + sky + stars + cosmic rays + noise``, in ADU. The
+first five are what the camera expects (the truth: its bias map, its dark map
+x t / gain, the sky and the stars of the truth table times the flat field,
+the charge of the frame's cosmic-ray tracks); ``noise`` is what is left, the
+frame's randomness (shot noise of every electron, read noise, ADC rounding).
+The flat field (`ccdsim.Camera.flat_map`) is no term of the sum: it
+multiplies the light (sky and stars), never bias, dark current or cosmic rays.
 """
 
 import numpy as np
 
+from .cosmics import render_cosmic_rays
 from .sources import render_stars
 
 __all__ = ["COMPONENTS", "expected_components", "decompose"]
 
 #: Names of the parts, in the camera's order of events; ``noise`` comes last.
-COMPONENTS = ("bias", "dark", "sky", "stars", "noise")
+COMPONENTS = ("bias", "dark", "sky", "stars", "cosmic rays", "noise")
 
 
-def expected_components(camera, exposure_time, sky, truth=None, *, star_sigma=4.0):
+def expected_components(camera, exposure_time, sky, truth=None, *, star_sigma=4.0, cosmics=None):
     """The expected (noise-free) parts of a frame, in ADU.
 
     Parameters
     ----------
     camera : ccdsim.Camera
-        Its bias map (ADU), dark map (e-/pixel/s) and gain (e-/ADU).
+        Its bias map (ADU), dark map (e-/pixel/s), flat map (dimensionless)
+        and gain (e-/ADU).
     exposure_time : float
         s.
     sky : float
-        ADU per pixel over the exposure.
+        ADU per pixel over the exposure, before the flat field.
     truth : astropy.table.Table, optional
         The frame's star table (``Frame.truth``).
     star_sigma : float, optional
         Gaussian sigma (px) for stars without a ``sigma`` column.
+    cosmics : astropy.table.Table, optional
+        The frame's cosmic rays (``Frame.cosmics``).
 
     Returns
     -------
     dict of name -> float32 ndarray
-        ``bias``, ``dark``, ``sky``, ``stars``.
+        ``bias``, ``dark``, ``sky``, ``stars``, ``cosmic rays`` (the data
+        section, without overscan). Sky and stars are times the flat field,
+        as they reach the pixels.
     """
     shape = camera.shape
     stars = np.zeros(shape, dtype=np.float32)
     if truth is not None and len(truth):
         render_stars(shape, truth, sigma=star_sigma, out=stars)
+    sky_map = np.full(shape, sky, dtype=np.float32)
+    if camera.has_flat:
+        sky_map *= camera.flat_map
+        stars *= camera.flat_map
+    hits = np.zeros(shape, dtype=np.float32)
+    if cosmics is not None and len(cosmics):
+        # The camera adds whole electrons, after the Poisson draw, not scaled by the flat.
+        hits = (np.rint(render_cosmic_rays(shape, cosmics)) / np.float32(camera.gain)).astype(
+            np.float32)
     return {
         "bias": camera.bias_map,
         "dark": (camera.dark_map * np.float32(exposure_time / camera.gain)).astype(np.float32),
-        "sky": np.full(shape, sky, dtype=np.float32),
+        "sky": sky_map,
         "stars": stars,
+        "cosmic rays": hits,
     }
 
 
@@ -64,10 +83,12 @@ def decompose(camera, frame, exposure_time, sky, *, star_sigma=4.0):
     Returns
     -------
     dict of name -> float32 ndarray, in ADU
-        `COMPONENTS` in order; their sum is ``frame.data`` (to float32 rounding).
+        `COMPONENTS` in order, on the data section; their sum is the data
+        section of ``frame.data`` (to float32 rounding).
     """
-    parts = expected_components(camera, exposure_time, sky, frame.truth, star_sigma=star_sigma)
-    noise = frame.data.astype(np.float32)
+    parts = expected_components(camera, exposure_time, sky, frame.truth, star_sigma=star_sigma,
+                                cosmics=frame.cosmics)
+    noise = frame.data[:, :camera.shape[1]].astype(np.float32)
     for image in parts.values():
         noise -= image
     parts["noise"] = noise

@@ -25,9 +25,11 @@ from bokeh.plotting import figure
 
 from .budget import background_mask, measure, predict, predicted_histogram
 from .camera import Camera
+from .cosmics import expected_count
 from .decompose import COMPONENTS, decompose
 from .expose import ADC_MAX
 from .display import _reduced
+from .night import NIGHT_CAMERA
 from .validate import ParameterError, check_int, check_shape
 
 __all__ = ["Explorer", "explore", "serve", "MAX_SIDE", "CAMERA_TOGGLES", "EXPOSURE_TOGGLES"]
@@ -43,14 +45,20 @@ DISPLAY_SIDE = 1000
 #: Side of the component thumbnails, in screen pixels.
 THUMB_SIDE = 250
 
-#: On/off switches that change the camera: label -> (Camera keyword, value on, value off).
-#: A new camera feature (a flat field, say) is one more entry here.
+#: On/off switches that change the camera: label -> ({Camera keyword: (value on, value off)},
+#: on at start). A keyword that also has a slider takes the slider's value when on.
+#: A new camera feature is one more entry here.
 CAMERA_TOGGLES = {
-    "hot pixels": ("hot_pixel_fraction", 1e-4, 0.0),
-    "bad columns": ("bad_columns", 5, 0),
+    "hot pixels": ({"hot_pixel_fraction": (1e-4, 0.0)}, True),
+    "bad columns": ({"bad_columns": (5, 0)}, True),
+    # The night's flat: 10% vignetting, 10 dust donuts, 1% PRNU.
+    "flat field": ({k: (NIGHT_CAMERA[k], 0) for k in ("vignetting", "dust_spots", "prnu")},
+                   False),
+    # A camera property (it depends on the site and the silicon), drawn per frame.
+    "cosmic rays": ({"cosmic_ray_rate": (NIGHT_CAMERA["cosmic_ray_rate"], 0.0)}, False),
 }
-#: On/off switches that change an exposure: label -> (`Camera.expose` keyword, on, off).
-#: Cosmic rays, once `Camera.expose` has them, are one entry here.
+#: On/off switches that change an exposure: label -> ({`Camera.expose` keyword: (on, off)},
+#: on at start), as `CAMERA_TOGGLES`.
 EXPOSURE_TOGGLES = {}
 
 #: Percentile stretches offered: label -> (lower, upper) percent.
@@ -68,6 +76,10 @@ _SLIDERS = (
     ("exposure_time", "exposure time [s]", 0.0, 600.0, 10.0, 100.0),
     ("sky", "sky [ADU/pixel over the exposure]", 0.0, 500.0, 5.0, 20.0),
     ("max_counts", "brightest star peak [ADU]", 100.0, 20000.0, 100.0, 2000.0),
+    # The night's 0.03 by default (about 2 tracks in 500x500 pixels of 15 um in 100 s);
+    # slide up for a picture full of them.
+    ("cosmic_ray_rate", "cosmic-ray rate [events/cm²/s]", 0.0, 3.0, 0.01,
+     NIGHT_CAMERA["cosmic_ray_rate"]),
 )
 
 
@@ -134,10 +146,14 @@ class Explorer:
         Initial frame size ``(ny, nx)`` in pixels, each side 1..`MAX_SIDE`.
     seed : int, optional
         Initial frame seed (noise and star positions); ``new noise`` adds 1.
+    toggles : dict, optional
+        Initial switches by label (`CAMERA_TOGGLES`, `EXPOSURE_TOGGLES`), e.g.
+        ``{"flat field": True, "hot pixels": False}``.
     **values
         Initial control values by name: ``bias_level`` (ADU), ``read_noise``
         (e-), ``gain`` (e-/ADU), ``dark_current`` (e-/pixel/s),
-        ``exposure_time`` (s), ``sky`` (ADU), ``max_counts`` (ADU), ``stars``.
+        ``exposure_time`` (s), ``sky`` (ADU), ``max_counts`` (ADU), ``stars``,
+        ``cosmic_ray_rate`` (events/cm^2/s, used when cosmic rays are on).
 
     Attributes
     ----------
@@ -146,6 +162,8 @@ class Explorer:
     frame, camera, budget : the current `Frame`, `Camera` and `ccdsim.budget.Budget`.
     measured : dict
         ``mean``, ``std`` (ADU), their standard errors, and ``n`` background pixels.
+    mask : ndarray of bool
+        The background pixels measured (no star, hot pixel, bad column or cosmic ray).
     error : str or None
         The message shown for the last invalid input (None when all is well).
     update_seconds : float
@@ -154,14 +172,16 @@ class Explorer:
         Number of frames made so far.
     """
 
-    def __init__(self, shape=(500, 500), *, seed=1, **values):
+    def __init__(self, shape=(500, 500), *, seed=1, toggles=None, **values):
         shape = check_shape(shape)
         for i, side in enumerate(shape):
             check_int(f"shape[{i}]", side, low=1, high=MAX_SIDE)
         unknown = set(values) - {s[0] for s in _SLIDERS} - {"stars"}
+        all_toggles = {**CAMERA_TOGGLES, **EXPOSURE_TOGGLES}
+        unknown |= set(toggles or {}) - set(all_toggles)
         if unknown:
             raise ParameterError(f"unknown explorer control(s): {', '.join(sorted(unknown))}")
-        self.frame = self.camera = self.budget = None
+        self.frame = self.camera = self.budget = self.mask = self._flat = None
         self.measured, self.error, self.update_seconds, self.updates = {}, None, float("nan"), 0
 
         self.sliders = {}
@@ -172,9 +192,10 @@ class Explorer:
         self.sliders["stars"] = pn.widgets.EditableIntSlider(
             label="number of stars", start=0, end=500, step=1, value=int(values.get("stars", 50)),
             width=280, css_classes=["ccdsim-stars"])
-        self.toggles = {label: pn.widgets.Checkbox(label=label, value=True,
+        start = {label: on for label, (_, on) in all_toggles.items()} | dict(toggles or {})
+        self.toggles = {label: pn.widgets.Checkbox(label=label, value=bool(start[label]),
                                                    css_classes=[f"ccdsim-{label.replace(' ', '-')}"])
-                        for label in {**CAMERA_TOGGLES, **EXPOSURE_TOGGLES}}
+                        for label in all_toggles}
         sizes = {f"{n} x {n}": (n, n) for n in SIZES}
         sizes.setdefault(f"{shape[0]} x {shape[1]}", shape)
         self.size = pn.widgets.Select(label="frame size [pixels]", options=sizes, value=shape,
@@ -200,13 +221,14 @@ class Explorer:
         self.budget_pane = pn.pane.HTML("", width=460)
         self.thumbs = {}
         shared = {}
-        for name in (*COMPONENTS, "sum"):
+        for name in (*COMPONENTS, "flat", "sum"):
             fig, src, mapper = _image_figure(name, THUMB_SIDE + 30, THUMB_SIDE + 40, **shared,
                                              name=f"{name}-pixels", hover=False)
             fig.toolbar_location = None
             fig.xaxis.axis_label = fig.yaxis.axis_label = None
             shared = dict(x_range=fig.x_range, y_range=fig.y_range)  # pan/zoom together
             self.thumbs[name] = (fig, src, mapper)
+        self.thumb_panes = {name: pn.pane.Bokeh(fig) for name, (fig, _, _) in self.thumbs.items()}
         self.parts_info = pn.pane.HTML("", width=1100)
 
         self.fits_download = pn.widgets.FileDownload(
@@ -219,10 +241,10 @@ class Explorer:
         controls = pn.Column(
             pn.pane.Markdown("### Camera"),
             *(self.sliders[n] for n in ("bias_level", "read_noise", "gain", "dark_current")),
-            *(self.toggles[t] for t in CAMERA_TOGGLES),
+            *self._toggle_widgets(CAMERA_TOGGLES),
             pn.pane.Markdown("### Exposure"),
             *(self.sliders[n] for n in ("exposure_time", "sky", "stars", "max_counts")),
-            *(self.toggles[t] for t in EXPOSURE_TOGGLES),
+            *self._toggle_widgets(EXPOSURE_TOGGLES),
             pn.pane.Markdown("### Frame"),
             self.size, self.stretch, pn.Row(self.seed, self.new_noise),
             pn.pane.Markdown("### Download"),
@@ -232,8 +254,8 @@ class Explorer:
         analysis = pn.Column(pn.pane.Bokeh(self.hist), self.budget_pane)
         parts = pn.Column(
             pn.pane.Markdown("### Each source of counts alone, and their sum"),
-            pn.Row(*(pn.pane.Bokeh(self.thumbs[n][0]) for n in (*COMPONENTS[:3],))),
-            pn.Row(*(pn.pane.Bokeh(self.thumbs[n][0]) for n in (*COMPONENTS[3:], "sum"))),
+            pn.Row(*(self.thumb_panes[n] for n in ("bias", "dark", "flat", "sky"))),
+            pn.Row(*(self.thumb_panes[n] for n in ("stars", "cosmic rays", "noise", "sum"))),
             self.parts_info)
         self.layout = pn.Row(controls, pn.Column(pn.Row(frame_view, analysis), parts),
                              name="ccdsim explorer")
@@ -242,6 +264,19 @@ class Explorer:
                   self.seed):
             w.param.watch(self.update, "value")
         self.update()
+
+    def _toggle_widgets(self, toggles):
+        """Each switch, followed by the sliders it uses (greyed out while it is off)."""
+        for label, (keywords, _) in toggles.items():
+            box = self.toggles[label]
+            yield box
+            for key in keywords:
+                if key in self.sliders:
+                    slider = self.sliders[key]
+                    slider.disabled = not box.value
+                    box.param.watch(lambda event, w=slider: setattr(w, "disabled", not event.new),
+                                    "value")
+                    yield slider
 
     # Reading the controls ----------------------------------------------------
 
@@ -253,12 +288,12 @@ class Explorer:
         shape = self.size.value
         cam_kw = dict(shape=shape, gain=v["gain"], read_noise=v["read_noise"],
                       bias_level=v["bias_level"], dark_current=v["dark_current"])
-        for label, (key, on, off) in CAMERA_TOGGLES.items():
-            cam_kw[key] = on if self.toggles[label].value else off
         exp_kw = dict(exposure_time=v["exposure_time"], sky=v["sky"], stars=v["stars"],
                       max_counts=v["max_counts"], rng=seed)
-        for label, (key, on, off) in EXPOSURE_TOGGLES.items():
-            exp_kw[key] = on if self.toggles[label].value else off
+        for toggles, kw in ((CAMERA_TOGGLES, cam_kw), (EXPOSURE_TOGGLES, exp_kw)):
+            for label, (keywords, _) in toggles.items():
+                for key, (on, off) in keywords.items():
+                    kw[key] = v.get(key, on) if self.toggles[label].value else off
         return cam_kw, exp_kw
 
     def _camera(self, cam_kw):
@@ -308,11 +343,15 @@ class Explorer:
     def _show_frame(self, camera, frame, t, sky):
         """Measure ``frame`` against its prediction and draw everything."""
         self.camera, self.frame = camera, frame
-        self.budget = predict(bias_level=camera.bias_level, read_noise=camera.read_noise,
-                              gain=camera.gain, dark_current=camera.dark_current,
-                              exposure_time=t, sky=sky)
+        args = dict(bias_level=camera.bias_level, read_noise=camera.read_noise, gain=camera.gain,
+                    dark_current=camera.dark_current, exposure_time=t, sky=sky)
         parts = decompose(camera, frame, t, sky)
-        mask = background_mask(camera, parts["stars"], self.budget)
+        # Stars are cut where their light is below a thousandth of the flat-less std.
+        mask = background_mask(camera, parts["stars"], predict(**args), dq=frame.dq)
+        # The flat (truth) over exactly the pixels measured: the budget's <f> and var(f).
+        self._flat = camera.flat_map[mask] if camera.has_flat else None
+        self.budget = predict(**args, flat=self._flat)
+        self.mask = mask
         mean, std, n = measure(frame.data, mask)
         self.measured = dict(mean=mean, std=std, n=n, mean_err=std / np.sqrt(max(n, 1)),
                              std_err=std / np.sqrt(2 * max(n - 1, 1)),
@@ -338,12 +377,24 @@ class Explorer:
         self.fig.title.text = f"frame {ny} x {nx}, seed {self.frame.header['FRMSEED']}"
         factor = int(np.ceil(max(data.shape) / DISPLAY_SIDE))
         shown = f" (shown as {factor}x{factor} block means)" if factor > 1 else ""
+        cam = self.camera
+        extras = ""
+        if cam.has_flat:
+            extras += (f'; <span data-q="flat-on">flat field</span> ({cam.vignetting:.0%} '
+                       f'vignetting, {cam.dust_spots} dust donuts, {cam.prnu:.0%} PRNU)')
+        if self.frame.cosmics is not None:
+            expected = expected_count(cam.shape, self.frame.header["EXPTIME"],
+                                      cam.cosmic_ray_rate, cam.pixel_size)
+            extras += (f'; <span data-q="cosmic-rays">{len(self.frame.cosmics)}</span> cosmic '
+                       f'rays ({expected:.1f} expected: {cam.cosmic_ray_rate:g} events/cm&sup2;/s '
+                       f'on {cam.shape[0] * cam.shape[1] * (cam.pixel_size * 1e-4) ** 2:.3g} '
+                       f'cm&sup2; for {self.frame.header["EXPTIME"]:g} s)')
         self.info.object = (
             f'<p>stretch: <span data-q="stretch-low">{lo:.1f}</span> to '
             f'<span data-q="stretch-high">{hi:.1f}</span> ADU{shown}; '
             f'{len(self.frame.truth) if self.frame.truth is not None else 0} stars, '
-            f'{int(self.camera.hot_pixel_mask.sum())} hot pixels, '
-            f'{len(self.camera.bad_column_indices)} bad columns.</p>')
+            f'{int(cam.hot_pixel_mask.sum())} hot pixels, '
+            f'{len(cam.bad_column_indices)} bad columns{extras}.</p>')
 
     def _draw_histogram(self, values):
         b = self.budget
@@ -351,7 +402,7 @@ class Explorer:
         width = max(1, int(round((hi - lo) / 60)))
         edges = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 0.5 + width, width)
         counts, _ = np.histogram(values, edges)
-        expected = values.size * predicted_histogram(b, edges)
+        expected = values.size * predicted_histogram(b, edges, flat=self._flat)
         self._hist_bars.data_source.data = dict(top=counts, left=edges[:-1], right=edges[1:])
         centres = 0.5 * (edges[:-1] + edges[1:])
         self._hist_pred.data_source.data = dict(x=centres, y=expected)
@@ -368,6 +419,28 @@ class Explorer:
         clipped = (f'<p style="color:#b00">{m["clipped"]} background pixels are at the ADC\'s '
                    f'limit (0 or {ADC_MAX} ADU): there the measured values cannot follow '
                    f'the prediction.</p>' if m["clipped"] else "")
+        if self._flat is None:
+            formulas = f"""mean = bias + dark&middot;t/gain + sky
+= {b.bias:g} + {b.dark_e:g}/{b.gain:g} + {b.sky:g} = {b.mean:.2f} ADU<br>
+std = &radic;(read&sup2; + dark&middot;t + sky&middot;gain)/gain &oplus; &radic;(1/12)
+= &radic;({b.read_e:g} + {b.dark_e:g} + {b.sky_e:g})/{b.gain:g} &oplus; 0.29
+= {b.std:.3f} ADU"""
+            flat_note = ""
+        else:
+            formulas = f"""mean = bias + (dark&middot;t + sky&middot;gain&middot;&lang;f&rang;)/gain
+= {b.bias:g} + ({b.dark_e:g} + {b.sky_e:g}&times;{b.flat_mean:.4f})/{b.gain:g}
+= {b.mean:.2f} ADU<br>
+std = &radic;(read&sup2; + dark&middot;t + sky&middot;gain&middot;&lang;f&rang;
++ (sky&middot;gain)&sup2;&middot;var(f))/gain &oplus; &radic;(1/12)
+= &radic;({b.read_e:g} + {b.dark_e:g} + {b.sky_received_e:.4g} + {b.flat_e:.4g})/{b.gain:g}
+&oplus; 0.29 = {b.std:.3f} ADU"""
+            flat_note = f"""<br>The flat field f multiplies the light: pixel i expects
+sky&middot;gain&middot;f<sub>i</sub> electrons of sky, so the sky's expected value differs
+from pixel to pixel and its spread adds (sky&middot;gain)&sup2;&middot;var(f) to the variance.
+&lang;f&rang; = <span data-q="flat-mean">{b.flat_mean:.4f}</span> and var(f) =
+<span data-q="flat-var">{b.flat_var:.3g}</span> over the measured pixels, from the camera's
+flat map (the truth). The predicted histogram is the mixture of the pixels' own
+distributions."""
         self.budget_pane.object = f"""
 <table class="budget" style="border-collapse:collapse">
 <tr><th></th><th>predicted</th><th>measured</th></tr>
@@ -376,29 +449,47 @@ class Explorer:
 <tr><td>std [ADU]</td><td data-q="std-predicted">{b.std:.3f}</td>
 <td><span data-q="std-measured">{_fmt(m['std'], 3)}</span> &plusmn; {_fmt(m['std_err'], 3)}</td></tr>
 </table>
-<p style="font-size:90%">mean = bias + dark&middot;t/gain + sky
-= {b.bias:g} + {b.dark_e:g}/{b.gain:g} + {b.sky:g} = {b.mean:.2f} ADU<br>
-std = &radic;(read&sup2; + dark&middot;t + sky&middot;gain)/gain &oplus; &radic;(1/12)
-= &radic;({b.read_e:g} + {b.dark_e:g} + {b.sky_e:g})/{b.gain:g} &oplus; 0.29
-= {b.std:.3f} ADU<br>
+<p style="font-size:90%">{formulas}<br>
 (t = {t:g} s; the dark current's own shot noise, {b.dark_e:g} e-&sup2;, is the term the
 guide's text forgot.) Measured on <span data-q="n-background">{m['n']}</span> pixels away
-from stars, hot pixels and bad columns.</p>
+from stars, hot pixels, bad columns{" and cosmic rays (the frame's DQ bits)"
+if self.frame.cosmics is not None else ""}.{flat_note}</p>
 {clipped}<table style="font-size:90%"><tr><th>source</th><th>mean [ADU]</th>
 <th>variance [ADU&sup2;]</th></tr>{rows}</table>"""
 
     def _draw_parts(self, parts, data):
-        for name, image in (*parts.items(), ("sum", data)):
+        cam, flat = self.camera, None
+        shown = {"flat": cam.has_flat, "cosmic rays": self.frame.cosmics is not None}
+        for name, visible in shown.items():
+            # The pane follows its figure's own `visible` (Panel syncs them), so set both.
+            self.thumbs[name][0].visible = self.thumb_panes[name].visible = visible
+        if cam.has_flat:
+            flat = cam.flat_map
+        images = {**parts, "sum": data, "flat": flat}
+        for name, image in images.items():
+            if not shown.get(name, True):
+                continue
             fig, src, mapper = self.thumbs[name]
             lo, hi = _show(src, mapper, image, self.stretch.value, THUMB_SIDE, as_bytes=True)
             lowest, highest = float(image.min()), float(image.max())
-            fig.title.text = (f"{name}: {lowest:.6g} ADU everywhere" if lowest == highest
-                              else f"{name}: black {lo:.1f}, white {hi:.1f} ADU")
+            if name == "flat":  # dimensionless
+                fig.title.text = f"flat: black {lo:.3f}, white {hi:.3f} (x light)"
+            else:
+                fig.title.text = (f"{name}: {lowest:.6g} ADU everywhere" if lowest == highest
+                                  else f"{name}: black {lo:.1f}, white {hi:.1f} ADU")
+        cosmic = shown["cosmic rays"]
+        terms = "bias + dark + sky + stars" + (" + cosmic rays" if cosmic else "")
+        flat_text = (" The flat field is no term of the sum: it multiplies the light, so sky "
+                     "and stars are shown &times; flat, as they reach the pixels (dust donuts, "
+                     "darker corners)." if cam.has_flat else "")
+        cosmic_text = (" The cosmic rays are the charge of the frame's tracks (its COSMICS "
+                       "table), in whole electrons / gain." if cosmic else "")
         self.parts_info.object = (
-            "<p>frame = bias + dark + sky + stars + noise (the sum). The first four are what "
-            "the camera expects: its bias map, its dark map &times; t / gain, the sky, the "
-            "stars of the truth table. The noise is what is left: the shot noise of every "
-            "electron, the read noise and the ADC's rounding. Each picture has its own "
+            f"<p>frame = {terms} + noise (the sum). The first {4 + cosmic} are what the camera "
+            "expects: its bias map, its dark map &times; t / gain, the sky, the stars of the "
+            f"truth table{', the cosmic rays' if cosmic else ''}. The noise is what is left: "
+            "the shot noise of every electron, the read noise and the ADC's rounding."
+            f"{flat_text}{cosmic_text} Each picture has its own "
             f"stretch; pan or zoom one and all follow. Frames above {THUMB_SIDE} pixels a "
             "side are shown as block means here (so the noise looks smaller than in the "
             "frame).</p>")
