@@ -125,3 +125,44 @@ def test_serial_local_and_remote_dask_give_identical_files(tmp_path):
     for other in ("local", "remote"):
         for a, b in zip(serial, pixels(tmp_path / other, 5)):
             np.testing.assert_array_equal(a, b)
+
+
+def _die_once_then_write(args):
+    """A batch task whose worker dies mid-write the first time it meets each frame.
+
+    Module level, so Dask workers import it from this file.
+    """
+    from ccdsim.io import atomic_path
+
+    plan, i, outdir, marker_dir = args
+    marker = os.path.join(marker_dir, f"died-{i}")
+    path = os.path.join(outdir, plan.filename(i))
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        with atomic_path(path, overwrite=True) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(b"SIMPLE  =                    T half a frame")
+            os._exit(1)  # the worker process dies with its temporary on disk
+    make_batch_frame(plan, i, threads=1).write(path, overwrite=True)
+    return i
+
+
+def test_dead_workers_leave_no_partial_file_and_their_frames_are_redone(tmp_path):
+    """Every task kills its worker once, mid-write; Dask reruns it on a fresh worker."""
+    from ccdsim.execute import run_tasks
+    from ccdsim.io import remove_stale_temporaries
+
+    p = plan(n=3)
+    out, markers = tmp_path / "out", tmp_path / "markers"
+    out.mkdir()
+    markers.mkdir()
+    done = run_tasks(_die_once_then_write, [(p, i, str(out), str(markers)) for i in range(3)],
+                     workers=2, progress=False)
+    assert done == [0, 1, 2]
+    assert sorted(os.listdir(markers)) == ["died-0", "died-1", "died-2"]  # each died once
+    # what the dead workers left is hidden and recognised; the frames are whole
+    assert len(remove_stale_temporaries(out, "frame_*")) == 3
+    assert sorted(os.listdir(out)) == [p.filename(i) for i in range(3)]
+    for i in range(3):
+        np.testing.assert_array_equal(fits.getdata(out / p.filename(i)),
+                                      make_batch_frame(p, i).data)

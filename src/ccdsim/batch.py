@@ -6,7 +6,6 @@ it is the same frame whether the batch has 10 frames or 10,000, runs here or on
 a cluster, in any order.
 """
 
-import glob
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -284,7 +283,7 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
     from astropy.table import Table
 
     from .execute import run_tasks
-    from .io import atomic_path
+    from .io import atomic_path, remove_stale_temporaries
 
     os.makedirs(outdir, exist_ok=True)
     plan_path = os.path.join(outdir, PLAN_FILE)
@@ -295,9 +294,7 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
         if not same and not overwrite:
             raise FileExistsError(f"{outdir} holds another batch (its {PLAN_FILE} differs); "
                                   "use --overwrite or another folder")
-    # Temporaries left by a worker that died mid-write: never complete frames.
-    for stale in glob.glob(os.path.join(outdir, ".frame_*.part")):
-        os.unlink(stale)
+    remove_stale_temporaries(outdir, "frame_*")
     with atomic_path(plan_path, overwrite=True) as tmp:
         with open(tmp, "w") as f:
             f.write(text)
@@ -308,6 +305,8 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
     threads = None if workers is None and scheduler is None else 1
     run_tasks(_batch_task, [(plan, i, outdir, threads, tuple(history)) for i in todo],
               workers=workers, scheduler=scheduler, progress=progress, desc="batch")
+    # A worker that died mid-write left its temporary; Dask has made that frame again.
+    remove_stale_temporaries(outdir, "frame_*")
 
     rows = []
     for i in range(plan.n):

@@ -11,7 +11,8 @@ from astropy.table import Table
 from ._version import __version__
 from .seeds import seed_text
 
-__all__ = ["frame_header", "frame_hdulist", "write_hdulist", "atomic_path", "check_writable"]
+__all__ = ["frame_header", "frame_hdulist", "write_hdulist", "atomic_path", "check_writable",
+           "remove_stale_temporaries"]
 
 # Parameter -> (FITS keyword, comment with unit). Order is the header's order.
 _CAMERA_KEYS = {
@@ -194,6 +195,32 @@ def atomic_path(path, overwrite=False):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def remove_stale_temporaries(folder, pattern="*"):
+    """Remove the temporaries `atomic_path` left for files matching ``pattern`` in ``folder``.
+
+    Only a process that died mid-write (a Dask worker killed, a power cut)
+    leaves one; call this when no other writer is at work in ``folder``.
+
+    Parameters
+    ----------
+    folder : str
+        The folder.
+    pattern : str, optional
+        Glob pattern of the final file names (e.g. ``"frame_*"``).
+
+    Returns
+    -------
+    list of str
+        The paths removed.
+    """
+    import glob
+
+    stale = glob.glob(os.path.join(os.fspath(folder), f".{pattern}.*.part"))
+    for path in stale:
+        os.unlink(path)
+    return stale
 
 
 def write_hdulist(hdulist, path, overwrite=False):

@@ -18,7 +18,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from .camera import Camera
-from .io import check_writable, write_hdulist
+from .io import check_writable, remove_stale_temporaries, write_hdulist
 from .seeds import NightStream, child_rng, seed_text
 from .sources import make_star_table
 from .validate import ParameterError, check_int, check_number
@@ -417,4 +417,7 @@ def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, w
              for spec in plan.frames]
     written += run_tasks(_night_task, tasks, workers=workers, scheduler=scheduler,
                          progress=progress, desc="ccdsim night")
+    # A worker that died mid-write left its temporary; Dask has made that frame again.
+    for spec in plan.frames:
+        remove_stale_temporaries(outdir, spec.filename)
     return written
