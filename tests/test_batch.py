@@ -81,6 +81,7 @@ def test_other_plan_in_folder_is_refused(tmp_path, capsys):
     (["--gain", "3:1"], "gain range"), (["--gain", "x"], "gain"), (["--stars", "1.5"], "stars"),
     (["--sky", "-1:5"], "sky"), (["--n", "0"], "n must be"), (["--workers", "0"], "workers"),
     (["--scheduler", "localhost"], "scheduler"), (["--exposure", "nan"], "exposure"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "cannot reach the scheduler at tcp://127.0.0.1:1"),
 ])
 def test_batch_bad_input(tmp_path, capsys, extra, name):
     out = tmp_path / "b"

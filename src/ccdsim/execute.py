@@ -29,8 +29,20 @@ def check_execution(workers=None, scheduler=None):
         raise ParameterError("--workers and --scheduler exclude each other")
     if workers is not None:
         check_int("workers", workers, low=1, high=256)
-    if scheduler is not None and not str(scheduler).startswith(("tcp://", "tls://", "inproc://")):
+    if scheduler is None:
+        return
+    scheme, _, rest = str(scheduler).partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("tcp", "tls") or not host or not port.isdigit():
         raise ParameterError(f"scheduler must be an address like tcp://host:port (got {scheduler!r})")
+    # Before anything is written: is anyone listening there?
+    import socket
+
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ParameterError(f"cannot reach the scheduler at {scheduler} "
+                             f"({exc.strerror or type(exc).__name__})") from None
 
 
 @contextmanager
@@ -68,7 +80,14 @@ def dask_client(workers=None, scheduler=None):
                                host="127.0.0.1", dashboard_address=None,
                                silence_logs=logging.ERROR)
     try:
-        with Client(cluster if cluster is not None else scheduler) as client:
+        try:
+            client = Client(cluster if cluster is not None else scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            from .validate import ParameterError
+
+            raise ParameterError(f"cannot reach the scheduler at {scheduler} "
+                                 f"({type(exc).__name__})") from None
+        with client:
             yield client
     finally:
         if cluster is not None:
