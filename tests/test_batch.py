@@ -167,3 +167,23 @@ def test_dead_workers_leave_no_partial_file_and_their_frames_are_redone(tmp_path
     for i in range(3):
         np.testing.assert_array_equal(fits.getdata(out / p.filename(i)),
                                       make_batch_frame(p, i).data)
+
+
+def test_overwrite_with_another_plan_remakes_every_frame(tmp_path, capsys):
+    base = ["batch", str(tmp_path), "--n", "3", "--shape", "32", "48", "--quiet"]
+    assert main(base) == 0
+    assert main(base[:3] + ["2"] + base[4:] + ["--gain", "3", "--overwrite"]) == 0
+    assert "2 frames made, 0 already complete" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.glob("frame_*")) == ["frame_0000.fits",
+                                                                "frame_0001.fits"]
+    assert all(fits.getheader(p)["GAIN"] == 3.0 for p in tmp_path.glob("frame_*"))
+
+
+def test_frames_of_no_plan_are_never_replaced_silently(tmp_path, capsys):
+    stranger = tmp_path / "frame_0000.fits"
+    stranger.write_bytes(b"somebody's data")
+    args = ["batch", str(tmp_path), "--n", "2", "--shape", "32", "32", "--quiet"]
+    assert main(args) == 2
+    assert "frames of no batch plan" in capsys.readouterr().err
+    assert stranger.read_bytes() == b"somebody's data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frame_0000.fits"]

@@ -90,3 +90,15 @@ def test_imagetyp_follows_content():
     assert cam.expose(10, rng=1).header["IMAGETYP"] == "Dark Frame"
     assert cam.expose(10, sky=3, rng=1).header["IMAGETYP"] == "Light Frame"
     assert cam.expose(10, sky=3, imagetyp="Flat Field", rng=1).header["IMAGETYP"] == "Flat Field"
+
+
+def test_camera_streams_never_equal_frame_streams_with_the_same_seed():
+    """A camera seed equal to a frame seed still gives independent streams."""
+    from ccdsim.seeds import Defect, Stream, camera_rng, child_rng, frame_seed_sequence
+
+    for seed in (0, 8392, 12345):
+        frame = frame_seed_sequence(seed)
+        for kind in (Defect.BAD_COLUMNS, Defect.HOT_PIXELS, Defect.FLAT, Defect.DUST):
+            cam = camera_rng(seed, kind).random(4)
+            for stream in (Stream.STARS, Stream.COSMIC_RAYS):
+                assert not np.array_equal(cam, child_rng(frame, stream).random(4))

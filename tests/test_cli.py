@@ -109,3 +109,13 @@ def test_missing_folder_is_refused(tmp_path):
     res = run("image", str(tmp_path / "nope" / "a.fits"), *SMALL)
     assert res.returncode == 2 and "does not exist" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_fresh_frame_made_again_from_its_header_seed(tmp_path):
+    """FRMSEED of a frame made without --seed (128 bits) goes back into --seed."""
+    a, b = tmp_path / "a.fits", tmp_path / "b.fits"
+    assert main(["image", str(a), *SMALL, "--stars", "3"]) == 0
+    seed = fits.getheader(a)["FRMSEED"]
+    assert int(seed) > 2**64  # fresh entropy
+    assert main(["image", str(b), *SMALL, "--stars", "3", "--seed", seed]) == 0
+    np.testing.assert_array_equal(fits.getdata(a), fits.getdata(b))

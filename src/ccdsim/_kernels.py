@@ -82,7 +82,7 @@ def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize, dq,
 
     Parameters
     ----------
-    counts : 2-D int64 or float32 array
+    counts : 2-D int64 or float64 array
         Electrons of the data columns (from the Poisson draw, or after
         cosmic rays and bleeding); an empty array means none. Columns past
         its width (the overscan) get no charge.

@@ -44,7 +44,7 @@ class Range:
         return float(rng.uniform(self.low, self.high))
 
     def text(self):
-        fmt = (lambda v: str(int(v))) if self.integer else (lambda v: f"{v:g}")
+        fmt = (lambda v: str(int(v))) if self.integer else repr  # repr: every digit
         return fmt(self.low) if self.low == self.high else f"{fmt(self.low)}:{fmt(self.high)}"
 
 
@@ -167,6 +167,12 @@ class BatchPlan:
         width = max(4, len(str(self.n - 1)))
         return f"frame_{i:0{width}d}.fits"
 
+    def digest(self):
+        """Short digest of `to_toml`: two plans with the same digest make the same frames."""
+        import hashlib
+
+        return hashlib.sha256(self.to_toml().encode()).hexdigest()[:16]
+
     def to_toml(self):
         """The plan as TOML (written to ``OUTDIR/batch.toml``)."""
         from .config import to_toml
@@ -208,6 +214,7 @@ def make_batch_frame(plan, i, *, threads=None):
                        rng=plan.frame_seed(i))
     frame.header["BATCHIDX"] = (i, "index of this frame in its batch")
     frame.header["BATCHSD"] = (plan.seed, "batch seed")
+    frame.header["BATCHPLN"] = (plan.digest(), "digest of the batch plan (batch.toml)")
     return frame
 
 
@@ -238,6 +245,7 @@ def verify_frame(path, plan, i):
                 h = hdul[0].header
                 hdul[0].data  # read it all: a truncated file fails here
                 return (h.get("BATCHIDX") == i and h.get("BATCHSD") == plan.seed
+                        and h.get("BATCHPLN") == plan.digest()
                         and h.get("FRMSEED") == seed_text(plan.frame_seed(i))
                         and (h.get("NAXIS2"), h.get("NAXIS1")) == plan.shape)
     except Exception:  # unreadable, truncated, or failing its checksums
@@ -267,7 +275,8 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
         Folder (created if missing). It holds ``batch.toml`` (the plan),
         the frames and ``manifest.ecsv`` (one row per frame: file and parameters).
     overwrite : bool, optional
-        Replace a folder holding another plan; without it that is refused.
+        Replace a folder holding another plan (its frames are removed first)
+        or frames of no plan; without it that is refused.
     workers, scheduler : optional
         Where to run (see `ccdsim.execute.run_tasks`).
     progress : bool, optional
@@ -285,15 +294,28 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
     from .execute import run_tasks
     from .io import atomic_path, remove_stale_temporaries
 
+    import glob
+
     os.makedirs(outdir, exist_ok=True)
     plan_path = os.path.join(outdir, PLAN_FILE)
     text = plan.to_toml()
+    ours = sorted(glob.glob(os.path.join(outdir, "frame_*.fits")))
+    manifest_path = os.path.join(outdir, MANIFEST)
+    if os.path.exists(manifest_path):
+        ours.append(manifest_path)
+    same = False
     if os.path.exists(plan_path):
         with open(plan_path) as f:
             same = f.read() == text
         if not same and not overwrite:
             raise FileExistsError(f"{outdir} holds another batch (its {PLAN_FILE} differs); "
                                   "use --overwrite or another folder")
+    elif ours and not overwrite:
+        raise FileExistsError(f"{outdir} holds frames of no batch plan ({os.path.basename(ours[0])}"
+                              f", ...); use --overwrite or another folder")
+    if not same:
+        for path in ours:  # another plan's frames: never mistaken for ours
+            os.unlink(path)
     remove_stale_temporaries(outdir, "frame_*")
     with atomic_path(plan_path, overwrite=True) as tmp:
         with open(tmp, "w") as f:

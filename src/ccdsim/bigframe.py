@@ -56,6 +56,9 @@ def exposure_to_dask(exposure, chunk_rows=DEFAULT_CHUNK_ROWS):
     import dask.array as da
 
     chunk_rows = check_chunk_rows(chunk_rows)
+    if exposure.two_stage:
+        raise ParameterError("an exposure with cosmic rays or a full well cannot be made in "
+                             "bands (charge crosses them): make it whole")
     ny, nxo = exposure.shape
     dtype = np.uint16 if exposure.quantize else np.float32
     data, dq = [], []
@@ -154,17 +157,19 @@ def write_chunked(exposure, path, *, chunk_rows=DEFAULT_CHUNK_ROWS, overwrite=Fa
         dq_tmp = tmp + ".dq"
         try:
             stream = fits.StreamingHDU(tmp, _image_header(header, (ny, nxo), data.dtype))
-            with open(dq_tmp, "wb") as dq_file, tqdm(total=len(bands), desc="bands",
-                                                      file=sys.stderr, leave=False,
-                                                      disable=not progress) as bar:
-                for lo in range(0, len(bands), window):
-                    idx = range(lo, min(lo + window, len(bands)))
-                    parts = dask.compute(*[(data.blocks[i], dq.blocks[i]) for i in idx])
-                    for band, band_dq in parts:
-                        stream.write(_to_fits(band))
-                        dq_file.write(np.ascontiguousarray(band_dq).tobytes())
-                        bar.update()
-            stream.close()
+            try:
+                with open(dq_tmp, "wb") as dq_file, tqdm(total=len(bands), desc="bands",
+                                                          file=sys.stderr, leave=False,
+                                                          disable=not progress) as bar:
+                    for lo in range(0, len(bands), window):
+                        idx = range(lo, min(lo + window, len(bands)))
+                        parts = dask.compute(*[(data.blocks[i], dq.blocks[i]) for i in idx])
+                        for band, band_dq in parts:
+                            stream.write(_to_fits(band))
+                            dq_file.write(np.ascontiguousarray(band_dq).tobytes())
+                            bar.update()
+            finally:
+                stream.close()
             dq_header = fits.ImageHDU(data=np.zeros((1, 1), np.uint8), name="DQ").header
             from .quality import DQ
 
@@ -173,11 +178,13 @@ def write_chunked(exposure, path, *, chunk_rows=DEFAULT_CHUNK_ROWS, overwrite=Fa
             dq_stream = fits.StreamingHDU(tmp, _image_header(dq_header, (ny, nxo), np.uint8,
                                                              extname="DQ"))
             rows_per_read = max(1, (64 << 20) // nxo)
-            with open(dq_tmp, "rb") as dq_file:
-                for _ in range(0, ny, rows_per_read):
-                    chunk = np.frombuffer(dq_file.read(rows_per_read * nxo), dtype=np.uint8)
-                    dq_stream.write(chunk)
-            dq_stream.close()
+            try:
+                with open(dq_tmp, "rb") as dq_file:
+                    for _ in range(0, ny, rows_per_read):
+                        chunk = np.frombuffer(dq_file.read(rows_per_read * nxo), dtype=np.uint8)
+                        dq_stream.write(chunk)
+            finally:
+                dq_stream.close()
             if exposure.truth is not None:
                 with fits.open(tmp, mode="append") as hdul:
                     hdul.append(fits.BinTableHDU(Table(exposure.truth), name="TRUTH"))

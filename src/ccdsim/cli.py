@@ -268,7 +268,7 @@ def _cmd_image(args, parser):
     check_number("max_counts", args.max_counts, low=0, low_open=True, high=1e9)
     check_number("star_sigma", args.star_sigma, low=MIN_SIGMA, high=1e3)
     if args.seed is not None:
-        check_int("seed", args.seed, high=2**63 - 1)
+        check_int("seed", args.seed)  # any size: FRMSEED of a fresh frame has 128 bits
     if args.threads is not None:
         check_int("threads", args.threads, low=1, high=1024)
     check_execution(args.workers, args.scheduler)
@@ -336,6 +336,10 @@ def main(argv=None):
             PermissionError) as exc:
         print(f"ccdsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # the machine, not the input: a full disk, a read-only folder
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ccdsim: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("ccdsim: interrupted; no partial files left", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -17,8 +17,12 @@ from .validate import ParameterError
 
 __all__ = ["load_config", "option_actions", "effective_config", "to_toml"]
 
-# Options that steer a run rather than describe what it makes.
+# Options that are no configuration at all.
 _NOT_CONFIG = {"help", "config", "version"}
+# Options that say how or where a run happens, never what it makes: a file may
+# set them, but the effective configuration (config show, HISTORY) leaves
+# them out, so files made on one machine or another carry the same lines.
+RUN_ONLY = {"threads", "workers", "scheduler", "quiet", "overwrite", "png", "chunks"}
 
 
 def option_actions(subparser):
@@ -160,7 +164,9 @@ def load_config(path, command, commands):
 
 
 def effective_config(args, subparser):
-    """The options a run used, in the parser's order (None left out).
+    """The options that define what a run makes, in the parser's order.
+
+    Options left at None and the `RUN_ONLY` ones are left out.
 
     Parameters
     ----------
@@ -176,6 +182,8 @@ def effective_config(args, subparser):
     """
     out = {}
     for dest in option_actions(subparser):
+        if dest in RUN_ONLY:
+            continue
         value = getattr(args, dest, None)
         if value is not None:
             out[dest] = list(value) if isinstance(value, (list, tuple)) else value

@@ -85,8 +85,9 @@ def dask_client(workers=None, scheduler=None):
         except (OSError, TimeoutError) as exc:
             from .validate import ParameterError
 
-            raise ParameterError(f"cannot reach the scheduler at {scheduler} "
-                                 f"({type(exc).__name__})") from None
+            where = (f"the scheduler at {scheduler}" if cluster is None
+                     else "the local Dask cluster")
+            raise ParameterError(f"cannot reach {where} ({type(exc).__name__})") from None
         with client:
             yield client
     finally:

@@ -108,7 +108,7 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
         carry bias and read noise only.
     electrons_stage : callable, optional
         ``electrons_stage(electrons)`` modifies the whole ``(ny, nx)``
-        float32 image of electrons in place after the Poisson draw and before
+        float64 image of electrons in place after the Poisson draw and before
         the read noise (cosmic rays, full-well bleeding).
 
     dq : ndarray of uint8, optional
@@ -150,7 +150,8 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
     if rows is not None and rows != (0, ny):
         raise ValueError("a two-stage exposure is read out whole")
 
-    electrons = np.zeros(shape, dtype=np.float32)
+    # float64: whole electrons stay exact far beyond float32's 2**24.
+    electrons = np.zeros(shape, dtype=np.float64)
 
     def draw(r0, r1, rng):
         counts = _counts(r0, r1, nx, expected, rng)

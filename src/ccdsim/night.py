@@ -200,7 +200,7 @@ def plan_night(camera=None, *, n_bias=5, n_dark=5, n_flat=5, n_science=5, exposu
         raise ParameterError(f"start must be an ISO 8601 date and time, e.g. "
                              f"2026-03-20T19:00:00 (got {start!r})") from None
     if seed is not None:
-        seed = check_int("seed", seed, high=2**63 - 1)
+        seed = check_int("seed", seed)  # any size: a fresh NIGHTSD has 128 bits
     for name, text in (("filter", filter), ("object", object)):
         if not isinstance(text, str) or not text.isprintable() or len(text) > 60:
             raise ParameterError(f"{name} must be printable text of at most 60 characters")

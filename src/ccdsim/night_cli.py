@@ -91,7 +91,9 @@ def cmd_night(args, parser):
     check_execution(args.workers, args.scheduler)
     from .resources import check_memory
 
-    check_memory((args.shape[0], args.shape[1] + max(args.overscan, 0)))
+    # Besides the frame: the electron image in float64 (8), the cosmic rays'
+    # charge and its rounded copy (4 + 4), and the three truth maps (12).
+    check_memory((args.shape[0], args.shape[1] + max(args.overscan, 0)), extra_per_pixel=28)
     camera = dataclasses.replace(
         _camera_from_args(args),
         vignetting=0.0 if args.no_flat else args.vignetting,

@@ -19,13 +19,12 @@ def available_memory():
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def frame_memory(shape, bytes_per_pixel=2):
+def frame_memory(shape, bytes_per_pixel=2, extra_per_pixel=0):
     """Bytes one frame needs while it is made.
 
-    The output (``bytes_per_pixel``), its data-quality mask and the camera's
-    (1 byte each), and at most a float32 flat map and a float32 electron
-    image (when cosmic rays or a full well need the whole frame at once),
-    plus the working blocks.
+    The output (``bytes_per_pixel``), its data-quality mask (1 byte), room
+    for the PNG preview's block means and a float32 flat map (8), plus the
+    working blocks; ``extra_per_pixel`` adds what a run holds besides.
 
     Parameters
     ----------
@@ -33,6 +32,8 @@ def frame_memory(shape, bytes_per_pixel=2):
         ``(ny, nx)`` of the read-out frame, in pixels.
     bytes_per_pixel : int, optional
         Of the output: 2 for uint16, 4 for float32.
+    extra_per_pixel : int, optional
+        More bytes per pixel the run holds at once.
 
     Returns
     -------
@@ -40,10 +41,10 @@ def frame_memory(shape, bytes_per_pixel=2):
         Bytes.
     """
     npix = int(shape[0]) * int(shape[1])
-    return npix * (bytes_per_pixel + 2 + 4 + 4) + 64 * 2**20
+    return npix * (bytes_per_pixel + 1 + 8 + extra_per_pixel) + 64 * 2**20
 
 
-def check_memory(shape, bytes_per_pixel=2):
+def check_memory(shape, bytes_per_pixel=2, extra_per_pixel=0):
     """Refuse a frame that would not fit in the memory available now.
 
     Parameters
@@ -52,13 +53,15 @@ def check_memory(shape, bytes_per_pixel=2):
         ``(ny, nx)`` of the read-out frame, in pixels.
     bytes_per_pixel : int, optional
         Of the output: 2 for uint16, 4 for float32.
+    extra_per_pixel : int, optional
+        More bytes per pixel the run holds at once (see `frame_memory`).
 
     Raises
     ------
     ccdsim.ParameterError
         With the memory needed and the memory available.
     """
-    need, have = frame_memory(shape, bytes_per_pixel), available_memory()
+    need, have = frame_memory(shape, bytes_per_pixel, extra_per_pixel), available_memory()
     if need > have:
         raise ParameterError(f"shape {shape[0]}x{shape[1]} needs about {need / 2**30:.1f} GiB "
                              f"of memory, only {have / 2**30:.1f} GiB available")

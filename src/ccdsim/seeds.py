@@ -44,6 +44,10 @@ class NightStream:
     FRAMES = 1
 
 
+# Tag mixed into every camera seed's entropy ("CAMERA" in ASCII hex digits).
+_CAMERA_DOMAIN = 0xCA3E7A
+
+
 def camera_rng(camera_seed, kind):
     """Generator for one kind of camera defect.
 
@@ -54,7 +58,10 @@ def camera_rng(camera_seed, kind):
     kind : int
         One of the `Defect` constants.
     """
-    return np.random.default_rng(np.random.SeedSequence(camera_seed, spawn_key=(kind,)))
+    # The camera's entropy carries a domain tag, so a camera seed equal to a
+    # frame seed still gives streams of its own.
+    entropy = [int(camera_seed), _CAMERA_DOMAIN]
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(kind,)))
 
 
 def frame_seed_sequence(rng=None):
