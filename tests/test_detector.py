@@ -57,8 +57,11 @@ def test_flat_multiplies_light_not_dark_or_bias():
     sky = 1000.0
     light = flat.expose(1, sky=sky, quantize=False, rng=2).data.astype(float)
     # (frame - bias - dark) / flat has the sky's mean; scatter per pixel sqrt(1000 + 25)
-    calibrated = (light - 1100 - 0.1) / flat.flat_map
-    assert abs(calibrated.mean() - sky) < Z * np.sqrt(1100 / calibrated.size) * 1.5
+    f = flat.flat_map.astype(float)
+    calibrated = (light - 1100 - 0.1) / f
+    # pixel i: (Poisson sky*f_i + dark 0.1 e- + read 5^2) / f_i^2; the mean's SE is sqrt(sum)/N
+    se = np.sqrt(np.sum((sky * f + 0.1 + 25) / f**2)) / f.size
+    assert abs(calibrated.mean() - sky) < Z * se
     # and the light follows the flat: corners 50% down
     assert light[:8, :8].mean() - 1100 < 0.6 * (light[124:132, 124:132].mean() - 1100)
 
@@ -81,10 +84,18 @@ def test_cosmic_rays_in_frames_from_the_frame_seed():
     assert len(a.cosmics) > 5 and a.header["NCOSMIC"] == len(a.cosmics)
     assert a.cosmics.values_equal(b.cosmics)
     assert not np.array_equal(a.cosmics["x_start"][:3], c.cosmics["x_start"][:3])
-    # Tracks are where the DQ says; they stand far above the noise (>= 100 e- vs 6 e-).
+    # Tracks are where the DQ says, and their charge is all there: the excess
+    # over the background (1100 + 10 dark + 10 sky ADU) in the flagged pixels
+    # equals the whole electrons the tracks left on the frame (gain 1), within
+    # the background's noise, 25 + 20 + 1/12 ADU^2 per flagged pixel.
+    from ccdsim.cosmics import render_cosmic_rays
+
     hit = (a.dq & DQ.COSMIC_RAY) > 0
     assert hit.sum() >= len(a.cosmics)
-    assert np.all(a.data[hit] > 1110 + 60)
+    excess = a.data[hit].astype(float).sum() - 1120 * hit.sum()
+    on_frame = np.rint(render_cosmic_rays(cam.shape, a.cosmics)).sum()
+    assert on_frame > 0.5 * a.cosmics["electrons"].sum()
+    assert abs(excess - on_frame) < Z * np.sqrt(45.1 * hit.sum())
     # No cosmic rays in a camera without them, and none in a bias (t = 0).
     assert Camera(shape=(50, 50)).expose(10, rng=1).cosmics is None
     assert len(cam.expose(0, rng=1).cosmics) == 0

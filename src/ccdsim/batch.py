@@ -325,10 +325,13 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
             if not verify_frame(os.path.join(outdir, plan.filename(i)), plan, i)]
     # Here, each frame uses every core; on Dask, each worker process one.
     threads = None if workers is None and scheduler is None else 1
-    run_tasks(_batch_task, [(plan, i, outdir, threads, tuple(history)) for i in todo],
-              workers=workers, scheduler=scheduler, progress=progress, desc="batch")
-    # A worker that died mid-write left its temporary; Dask has made that frame again.
-    remove_stale_temporaries(outdir, "frame_*")
+    try:
+        run_tasks(_batch_task, [(plan, i, outdir, threads, tuple(history)) for i in todo],
+                  workers=workers, scheduler=scheduler, progress=progress, desc="batch")
+    finally:
+        # A worker that died mid-write (or was stopped by Ctrl-C) left its
+        # temporary; Dask has made that frame again, or the next run will.
+        remove_stale_temporaries(outdir, "frame_*")
 
     rows = []
     for i in range(plan.n):

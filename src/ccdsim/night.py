@@ -415,9 +415,12 @@ def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, w
     tasks = [(plan, spec.index, os.path.join(outdir, spec.filename), overwrite,
               threads if workers is None and scheduler is None else 1, tuple(history))
              for spec in plan.frames]
-    written += run_tasks(_night_task, tasks, workers=workers, scheduler=scheduler,
-                         progress=progress, desc="ccdsim night")
-    # A worker that died mid-write left its temporary; Dask has made that frame again.
-    for spec in plan.frames:
-        remove_stale_temporaries(outdir, spec.filename)
+    try:
+        written += run_tasks(_night_task, tasks, workers=workers, scheduler=scheduler,
+                             progress=progress, desc="ccdsim night")
+    finally:
+        # A worker that died mid-write (or was stopped by Ctrl-C) left its
+        # temporary; Dask has made that frame again.
+        for spec in plan.frames:
+            remove_stale_temporaries(outdir, spec.filename)
     return written
