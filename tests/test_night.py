@@ -160,12 +160,6 @@ def test_night_bad_input_message(tmp_path, capsys):
     assert "Traceback" not in res.stderr and not (tmp_path / "missing").exists()
 
 
-def test_cli_defaults_follow_the_library():
-    from ccdsim.night_cli import NIGHT_DEFAULTS
-
-    assert NIGHT_DEFAULTS == NIGHT_CAMERA
-
-
 def test_night_on_dask_workers_writes_identical_files(tmp_path):
     """The same night serially and on a local Dask cluster (127.0.0.1): bit-identical."""
     args = ["--seed", "5", *SMALL]

@@ -11,7 +11,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["add_gaussian_stars"]
+__all__ = ["add_gaussian_stars", "electrons_to_adu"]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -202,12 +202,13 @@ def make_batch_frame(plan, i, *, threads=None):
         With ``BATCHIDX`` and ``BATCHSD`` in its header.
     """
     from .camera import Camera
+    from .presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
 
     p = plan.frame_parameters(i)
     cam = Camera(shape=plan.shape, gain=p["gain"], read_noise=p["read_noise"],
                  bias_level=p["bias"], dark_current=p["dark_current"],
-                 bad_columns=5 if plan.bad_columns else 0,
-                 hot_pixel_fraction=1e-4 if plan.hot_pixels else 0.0,
+                 bad_columns=GUIDE_BAD_COLUMNS if plan.bad_columns else 0,
+                 hot_pixel_fraction=GUIDE_HOT_PIXEL_FRACTION if plan.hot_pixels else 0.0,
                  camera_seed=plan.camera_seed)
     frame = cam.expose(p["exposure"], sky=p["sky"], stars=p["stars"], max_counts=p["max_counts"],
                        star_sigma=p["star_sigma"], quantize=plan.quantize, threads=threads,

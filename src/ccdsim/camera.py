@@ -12,6 +12,7 @@ from .cosmics import cosmic_ray_table, render_cosmic_rays
 from .expose import expose_pixels
 from .frame import Frame
 from .io import frame_header
+from .presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
 from .quality import DQ
 from .seeds import DEFAULT_CAMERA_SEED, Defect, Stream, camera_rng, child_rng, frame_seed_sequence
 from .sources import (MIN_SIGMA, add_stars_to_rows, make_star_table, render_stars, star_arrays,
@@ -86,8 +87,8 @@ class Camera:
     read_noise: float = 5.0
     bias_level: float = 1100.0
     dark_current: float = 0.1
-    bad_columns: int = 5
-    hot_pixel_fraction: float = 1e-4
+    bad_columns: int = GUIDE_BAD_COLUMNS
+    hot_pixel_fraction: float = GUIDE_HOT_PIXEL_FRACTION
     hot_pixel_factor: float = 1e4
     camera_seed: int = DEFAULT_CAMERA_SEED
     vignetting: float = 0.0

@@ -244,12 +244,13 @@ def _cmd_batch(args, parser):
 
 def _camera_from_args(args):
     from .camera import Camera
+    from .presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
     from .seeds import DEFAULT_CAMERA_SEED
 
     return Camera(shape=tuple(args.shape), gain=args.gain, read_noise=args.read_noise,
                   bias_level=args.bias, dark_current=args.dark_current,
-                  bad_columns=0 if args.no_bad_columns else 5,
-                  hot_pixel_fraction=0.0 if args.no_hot_pixels else 1e-4,
+                  bad_columns=0 if args.no_bad_columns else GUIDE_BAD_COLUMNS,
+                  hot_pixel_fraction=0.0 if args.no_hot_pixels else GUIDE_HOT_PIXEL_FRACTION,
                   camera_seed=DEFAULT_CAMERA_SEED if args.camera_seed is None else args.camera_seed)
 
 

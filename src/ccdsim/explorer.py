@@ -29,7 +29,7 @@ from .cosmics import expected_count
 from .decompose import COMPONENTS, decompose
 from .expose import ADC_MAX
 from .display import _reduced
-from .night import NIGHT_CAMERA
+from .presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION, NIGHT_CAMERA
 from .validate import ParameterError, check_int, check_shape
 
 __all__ = ["Explorer", "explore", "serve", "MAX_SIDE", "CAMERA_TOGGLES", "EXPOSURE_TOGGLES"]
@@ -49,8 +49,8 @@ THUMB_SIDE = 250
 #: on at start). A keyword that also has a slider takes the slider's value when on.
 #: A new camera feature is one more entry here.
 CAMERA_TOGGLES = {
-    "hot pixels": ({"hot_pixel_fraction": (1e-4, 0.0)}, True),
-    "bad columns": ({"bad_columns": (5, 0)}, True),
+    "hot pixels": ({"hot_pixel_fraction": (GUIDE_HOT_PIXEL_FRACTION, 0.0)}, True),
+    "bad columns": ({"bad_columns": (GUIDE_BAD_COLUMNS, 0)}, True),
     # The night's flat: 10% vignetting, 10 dust donuts, 1% PRNU.
     "flat field": ({k: (NIGHT_CAMERA[k], 0) for k in ("vignetting", "dust_spots", "prnu")},
                    False),

@@ -19,17 +19,14 @@ from astropy.table import Table
 
 from .camera import Camera
 from .io import check_writable, remove_stale_temporaries, write_hdulist
+from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
 from .seeds import NightStream, child_rng, seed_text
-from .sources import make_star_table
+from .sources import MIN_SIGMA, make_star_table
 from .validate import ParameterError, check_int, check_number
 
 __all__ = ["NIGHT_CAMERA", "FrameSpec", "NightPlan", "plan_night", "frame_seed", "run_frame",
            "truth_maps", "night_paths", "write_night"]
 
-# What a night's camera has on top of the guide's camera (the ``image``
-# command leaves these off to keep the guide's picture).
-NIGHT_CAMERA = dict(vignetting=0.1, dust_spots=10, prnu=0.01, full_well=60000.0, overscan=50,
-                    cosmic_ray_rate=0.03)
 
 # IMAGETYP values as the guide's notebooks filter on them.
 IMAGETYP = {"bias": "Bias Frame", "dark": "Dark Frame", "flat": "Flat Field",
@@ -189,7 +186,7 @@ def plan_night(camera=None, *, n_bias=5, n_dark=5, n_flat=5, n_science=5, exposu
     sky = check_number("sky", sky, high=1e9)
     stars = check_int("stars", stars, high=10**7)
     max_counts = check_number("max_counts", max_counts, low=0, low_open=True, high=1e9)
-    star_sigma = check_number("star_sigma", star_sigma, low=0, low_open=True, high=1e3)
+    star_sigma = check_number("star_sigma", star_sigma, low=MIN_SIGMA, high=1e3)
     if moffat is not None:
         moffat = (check_number("moffat_fwhm", moffat[0], low=0, low_open=True, high=1e3),
                   check_number("moffat_beta", moffat[1], low=1, low_open=True, high=100))

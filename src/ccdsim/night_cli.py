@@ -2,12 +2,8 @@
 
 import dataclasses
 
+from .presets import NIGHT_CAMERA
 from .validate import check_int
-
-# What a night's camera adds to the guide's camera; kept in step with
-# ccdsim.night.NIGHT_CAMERA by a test, and here so --help stays fast.
-NIGHT_DEFAULTS = dict(vignetting=0.1, dust_spots=10, prnu=0.01, full_well=60000.0, overscan=50,
-                      cosmic_ray_rate=0.03)
 
 
 def add_parser(sub):
@@ -19,7 +15,7 @@ def add_parser(sub):
                                    "bias, dark and flat maps in OUTDIR/truth/.")
     p.add_argument("outdir", metavar="OUTDIR", help="folder to write (created if missing)")
     _add_camera_options(p)
-    d = NIGHT_DEFAULTS
+    d = NIGHT_CAMERA
     g = p.add_argument_group("night camera")
     g.add_argument("--no-flat", action="store_true",
                    help=f"uniform sensitivity (default: vignetting {d['vignetting']:g}, "
