@@ -61,7 +61,6 @@ def test_float_frames_stream_too(tmp_path):
     (["--chunks", "200"], "chunks must be a multiple of 128"),
     (["--chunks", "0"], "chunks"),
     (["--workers", "2"], "add --chunks"),
-    (["--chunks", "--png", "x.png"], "--png is not available with --chunks"),
 ])
 def test_chunk_bad_input(tmp_path, capsys, extra, name):
     out = tmp_path / "a.fits"
@@ -70,3 +69,17 @@ def test_chunk_bad_input(tmp_path, capsys, extra, name):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and name in err[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_preview_of_a_streamed_frame_has_the_in_memory_blocks(tmp_path):
+    """--png with --chunks reads the file band by band: the same block means as show_image."""
+    from ccdsim.display import _reduced, reduce_fits
+
+    big = ["--shape", "2600", "300", "--seed", "2", "--stars", "5", "--quiet"]
+    out, png = tmp_path / "b.fits", tmp_path / "b.png"
+    assert main(["image", str(out), *big, "--chunks", "256", "--png", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = fits.getdata(out)
+    reduced, factor = reduce_fits(out, rows_per_read=300 * 7)  # bands of a few blocks
+    assert factor == 3 and reduced.shape == (866, 100)  # 2600 // 3 rows, edges trimmed
+    np.testing.assert_array_equal(reduced, _reduced(data, 1000))

@@ -282,9 +282,6 @@ def _cmd_image(args, parser):
         from .bigframe import check_chunk_rows
 
         check_chunk_rows(args.chunks)
-        if args.png:
-            raise ParameterError("--png is not available with --chunks (the frame is never "
-                                 "in memory whole)")
     check_writable(args.output, args.overwrite, "output")
     if args.png:
         if os.path.abspath(args.png) == os.path.abspath(args.output):
@@ -312,9 +309,10 @@ def _cmd_image(args, parser):
     ny, nx = camera.readout_shape
     msg = f"wrote {args.output}: {ny}x{nx} {dtype}, {n_stars} stars, FRMSEED={header['FRMSEED']}"
     if args.png:
-        from .display import save_png
+        from .display import reduce_fits, save_png
 
-        save_png(frame.data, args.png, overwrite=args.overwrite,
+        image, block = (frame.data, 1) if args.chunks is None else reduce_fits(args.output)
+        save_png(image, args.png, overwrite=args.overwrite, block=block,
                  title=f"ccdsim: {args.exposure:g} s, sky {args.sky:g} ADU, {args.stars} stars",
                  percu=99.9 if args.stars else 99.0)
         msg += f"; preview {args.png}"

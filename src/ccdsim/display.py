@@ -7,19 +7,62 @@ from astropy.visualization import (AsymmetricPercentileInterval, ImageNormalize,
 
 from .io import atomic_path
 
-__all__ = ["show_image", "save_png"]
+__all__ = ["show_image", "save_png", "reduce_fits"]
+
+
+def _factor(shape, max_side):
+    return max(int(np.ceil(max(shape) / max_side)), 1)
 
 
 def _reduced(image, max_side):
     """Block-average so the longest side is at most ``max_side`` pixels."""
-    factor = int(np.ceil(max(image.shape) / max_side))
+    factor = _factor(image.shape, max_side)
     if factor <= 1:
         return image
     return block_reduce(np.asarray(image, dtype=np.float32), factor, func=np.mean)
 
 
+def reduce_fits(path, max_side=1000, rows_per_read=1 << 22):
+    """Block means of a FITS image too large for memory, read band by band.
+
+    The same blocks as `show_image` takes of the whole image in memory
+    (factor ``ceil(longest side / max_side)``, ragged edges trimmed).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        FITS file; its primary HDU is read (memory-mapped, never whole).
+    max_side : int, optional
+        Longest side of the result, in blocks.
+    rows_per_read : int, optional
+        About how many pixels to hold at once.
+
+    Returns
+    -------
+    reduced : ndarray of float32
+        Block means, in the image's unit (BZERO/BSCALE applied).
+    factor : int
+        Pixels per block side.
+    """
+    from astropy.io import fits
+
+    with fits.open(path, memmap=True, do_not_scale_image_data=True) as hdul:
+        raw, h = hdul[0].data, hdul[0].header
+        ny, nx = raw.shape
+        f = _factor(raw.shape, max_side)
+        zero, scale = h.get("BZERO", 0.0), h.get("BSCALE", 1.0)
+        nyt, nxt = ny // f * f, nx // f * f
+        step = max(f, rows_per_read // max(nx, 1) // f * f)
+        out = []
+        for r0 in range(0, nyt, step):
+            band = raw[r0:min(r0 + step, nyt), :nxt].astype(np.float32) * np.float32(scale)
+            band += np.float32(zero)
+            out.append(band.reshape(band.shape[0] // f, f, nxt // f, f).mean(axis=(1, 3)))
+    return np.concatenate(out), f
+
+
 def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
-               max_side=1000, colorbar=True, title=None, figsize=(8, 8)):
+               max_side=1000, colorbar=True, title=None, figsize=(8, 8), block=1):
     """Show an image with a percentile stretch and a colorbar.
 
     Parameters
@@ -43,6 +86,9 @@ def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
         Axes title.
     figsize : tuple, optional
         Size of a new figure, in inches.
+    block : int, optional
+        ``image`` is already made of block means of this many pixels a side
+        (see `reduce_fits`); the axes count the original pixels.
 
     Returns
     -------
@@ -55,7 +101,7 @@ def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
     img = _reduced(np.asarray(image), max_side)
     norm = ImageNormalize(img, interval=AsymmetricPercentileInterval(percl, percu),
                           stretch=LogStretch() if log else LinearStretch())
-    factor = max(image.shape[0] / img.shape[0], 1)
+    factor = max(image.shape[0] / img.shape[0], 1) * block
     extent = (-0.5, img.shape[1] * factor - 0.5, -0.5, img.shape[0] * factor - 0.5)
     im = ax.imshow(img, origin="lower", cmap=cmap, norm=norm, extent=extent,
                    interpolation="nearest")
