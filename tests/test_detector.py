@@ -1,4 +1,4 @@
-"""Flat field, cosmic rays, full well, overscan and the DQ bits (PHYSICS.md order).
+"""Flat field, cosmic rays, full well, overscan and the DQ bits (in the order of README "The model").
 
 Tolerances are 5 standard errors of the quantity tested, as in
 test_statistics.py.

@@ -1,4 +1,4 @@
-"""Frame statistics against the physics (PHYSICS.md), tolerances from the expected scatter.
+"""Frame statistics against the physics (README "The model"), tolerances from the expected scatter.
 
 For N independent pixels the sample mean scatters by sigma/sqrt(N) and the
 sample variance (near-Gaussian data) by var*sqrt(2/N). Tolerances are 5 of
