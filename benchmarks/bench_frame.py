@@ -178,7 +178,8 @@ def peak_memory_mb(side, nstars=NSTARS):
         "print(base, hwm())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                         check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     base, peak = map(float, out.stdout.split())
     return base, peak
 

@@ -1,4 +1,4 @@
-"""Flat field, cosmic rays, full well, overscan and the DQ bits (in the order of README "The model").
+"""Flat field, cosmic rays, full well, overscan and the DQ bits, in the README model's order.
 
 Tolerances are 5 standard errors of the quantity tested, as in
 test_statistics.py.

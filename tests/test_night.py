@@ -169,7 +169,8 @@ def test_night_on_dask_workers_writes_identical_files(tmp_path):
     assert names == sorted(os.listdir(tmp_path / "dask")) and len(names) > 5
     for name in names:
         if name.endswith(".fits"):
-            with fits.open(tmp_path / "serial" / name) as a, fits.open(tmp_path / "dask" / name) as b:
+            serial, dask = tmp_path / "serial" / name, tmp_path / "dask" / name
+            with fits.open(serial) as a, fits.open(dask) as b:
                 assert len(a) == len(b)
                 for ha, hb in zip(a, b):
                     if ha.data is not None:

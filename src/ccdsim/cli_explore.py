@@ -10,7 +10,8 @@ def add_parser(sub):
     p = sub.add_parser("explore", help="interactive explorer in the browser",
                        description="Start a local web app: sliders for every source of counts, "
                                    "the frame, its histogram, its noise budget and its parts.")
-    p.add_argument("--port", type=int, default=5006, help="TCP port, 0 for any free one (default: 5006)")
+    p.add_argument("--port", type=int, default=5006,
+                   help="TCP port, 0 for any free one (default: 5006)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on and that browsers use (default: 127.0.0.1, "
                         "this machine only; 0.0.0.0 for every interface)")

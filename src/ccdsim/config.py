@@ -145,7 +145,8 @@ def load_config(path, command, commands):
                                  f"tables are named after commands: {', '.join(commands)}")
 
     values = {}
-    for where, items, valid in (("", top, everyone), (f"[{command}] ", tables.get(command, {}), own)):
+    sources = (("", top, everyone), (f"[{command}] ", tables.get(command, {}), own))
+    for where, items, valid in sources:
         for raw, value in items.items():
             key = raw.replace("-", "_")
             if key not in valid:

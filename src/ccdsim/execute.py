@@ -34,7 +34,8 @@ def check_execution(workers=None, scheduler=None):
     scheme, _, rest = str(scheduler).partition("://")
     host, _, port = rest.rpartition(":")
     if scheme not in ("tcp", "tls") or not host or not port.isdigit():
-        raise ParameterError(f"scheduler must be an address like tcp://host:port (got {scheduler!r})")
+        raise ParameterError("scheduler must be an address like tcp://host:port "
+                             f"(got {scheduler!r})")
     # Before anything is written: is anyone listening there?
     import socket
 
