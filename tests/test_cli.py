@@ -59,50 +59,76 @@ def test_existing_file_is_not_overwritten(tmp_path):
     assert fits.getdata(out).shape == (200, 300)
 
 
+# Each bad value, and how the error line must begin: with the option as typed.
 BAD = [
-    (["--gain", "0"], "gain"),
-    (["--gain", "-1"], "gain"),
-    (["--gain", "nan"], "gain"),
-    (["--read-noise", "-5"], "read_noise"),
-    (["--read-noise", "inf"], "read_noise"),
-    (["--bias", "-1"], "bias_level"),
-    (["--bias", "70000"], "bias_level"),
-    (["--dark-current", "-0.1"], "dark_current"),
-    (["--exposure", "-100"], "exposure"),
-    (["--exposure", "nan"], "exposure"),
-    (["--sky", "-20"], "sky"),
-    (["--sky", "inf"], "sky"),
-    (["--stars", "-3"], "stars"),
-    (["--max-counts", "0"], "max_counts"),
-    (["--star-sigma", "0"], "star_sigma"),
-    (["--star-sigma", "0.001"], "star_sigma"),
-    (["--shape", "0", "100"], "shape"),
-    (["--shape", "100", "-1"], "shape"),
-    (["--seed", "-1"], "seed"),
-    (["--camera-seed", "-4"], "camera_seed"),
-    (["--threads", "0"], "threads"),
-    (["--gain", "abc"], "--gain"),
-    (["--shape", "100"], "--shape"),
-    (["--bogus"], "--bogus"),
+    (["--gain", "0"], "--gain must be in [0.001, 1000]"),
+    (["--gain", "-1"], "--gain must be"),
+    (["--gain", "nan"], "--gain must be a finite number"),
+    (["--read-noise", "-5"], "--read-noise must be"),
+    (["--read-noise", "inf"], "--read-noise must be"),
+    (["--bias", "-1"], "--bias must be in [0, 65535]"),
+    (["--bias", "70000"], "--bias must be"),
+    (["--dark-current", "-0.1"], "--dark-current must be"),
+    (["--exposure", "-100"], "--exposure must be"),
+    (["--exposure", "nan"], "--exposure must be"),
+    (["--sky", "-20"], "--sky must be"),
+    (["--sky", "inf"], "--sky must be"),
+    (["--stars", "-3"], "--stars must be an integer"),
+    (["--max-counts", "0"], "--max-counts must be in (0, "),
+    (["--star-sigma", "0"], "--star-sigma must be"),
+    (["--star-sigma", "0.001"], "--star-sigma must be"),
+    (["--shape", "0", "100"], "--shape must be two integers"),
+    (["--shape", "100", "-1"], "--shape must be two integers"),
+    (["--seed", "-1"], "--seed must be an integer"),
+    (["--camera-seed", "-4"], "--camera-seed must be an integer"),
+    (["--threads", "0"], "--threads must be an integer in [1, 1024]"),
+    (["--moffat", "5", "1"], "--moffat BETA must be in (1, 100]"),
+    (["--moffat", "-5", "3"], "--moffat FWHM must be"),
+    (["--vignetting", "2"], "--vignetting must be in [0, 0.9]"),
+    (["--dust", "-3"], "--dust must be an integer"),
+    (["--full-well", "0"], "--full-well must be in (0, "),
+    (["--gain", "abc"], "--gain must be a number (got 'abc')"),
+    (["--shape", "100"], "--shape: expected 2 arguments"),
+    (["--bogus"], "--bogus: not an option of ccdsim image"),
+    (["--chunks", "100"], "--chunks must be an integer in [128, "),
+    (["--chunks", "200"], "--chunks must be a multiple of 128"),
+    (["--chunks", "128", "--cosmic-ray-rate", "1"], "--chunks: a frame with cosmic rays"),
 ]
 
 
-@pytest.mark.parametrize("extra,name", BAD, ids=[" ".join(b[0]) for b in BAD])
-def test_bad_input_one_line_exit_2_nothing_written(tmp_path, extra, name):
+@pytest.mark.parametrize("extra,start", BAD, ids=[" ".join(b[0]) for b in BAD])
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, extra, start):
     out, png = tmp_path / "bad.fits", tmp_path / "bad.png"
     res = run("image", str(out), *SMALL, *extra, "--png", str(png))
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
-    assert name in lines[0]
+    assert lines[0].startswith(f"ccdsim: error: {start}"), lines[0]
     assert "Traceback" not in res.stderr and res.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_library_names_the_keyword_the_caller_used():
+    """In Python the error names the keyword of the function called."""
+    import ccdsim
+
+    cases = [(lambda: ccdsim.Camera(bias_level=-1), "bias_level must be"),
+             (lambda: ccdsim.stars((10, 10), 3, sigma=0), "sigma must be"),
+             (lambda: ccdsim.bias((10, 10), -1), "level must be"),
+             (lambda: ccdsim.dark_current((10, 10), -1, 10), "current must be"),
+             (lambda: ccdsim.read_noise((10, 10), -1), "read_noise_e must be"),
+             (lambda: ccdsim.plan_night(exposure=0), "exposure must be in (0, "),
+             (lambda: ccdsim.Camera().expose(-1), "exposure_time must be")]
+    for call, start in cases:
+        with pytest.raises(ccdsim.ParameterError) as info:
+            call()
+        assert str(info.value).startswith(start), str(info.value)
 
 
 def test_range_is_named_in_the_message(tmp_path, capsys):
     assert main(["image", str(tmp_path / "a.fits"), "--gain", "-2"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "ccdsim: error: gain must be in [0.001, 1000] (got -2)"
+    assert err.strip() == "ccdsim: error: --gain must be in [0.001, 1000] (got -2)"
 
 
 def test_missing_folder_is_refused(tmp_path):

@@ -66,11 +66,13 @@ BAD = [
     ("[imgae]\ngain = 2\n", "unknown table [imgae] (did you mean [image]?)"),
     ('gain = "two"\n', "gain must be a number (got 'two')"),
     ("stars = 2.5\n", "stars must be an integer (got 2.5)"),
-    ("shape = [10]\n", "shape must be a list of two values"),
+    ("shape = [10]\n", "shape must be a list of two integers"),
     ("hot_pixels = 1\n", "hot_pixels must be true or false"),
     ("gain = 2.0\nshape = [10,\n", "is not valid TOML"),
     ("gain = 2.0\nsky = = 3\n", "line 2"),
-    ("gain = -1.0\n", "gain must be in [0.001, 1000] (got -1)"),
+    ("gain = -1.0\n", "run.toml: gain must be in [0.001, 1000] (got -1)"),
+    ("[image]\nbias = 70000\n", "run.toml: [image] bias must be in [0, 65535] (got 70000)"),
+    ("dust = -2\n", "run.toml: dust must be an integer"),
     ("seed = true\n", "seed must be an integer"),
 ]
 

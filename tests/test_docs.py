@@ -18,7 +18,8 @@ def test_docs_build_without_warnings(tmp_path):
                  "ccdsim.plan_night", "ccdsim.run_frame", "ccdsim.DQ", "ccdsim.Camera.prepare",
                  "ccdsim.camera.Exposure", "ccdsim.bigframe.exposure_to_dask",
                  "ccdsim.bigframe.write_chunked", "ccdsim.batch.run_batch",
-                 "ccdsim.execute.run_tasks", "ccdsim.config.load_config",
+                 "ccdsim.execute.run_tasks", "ccdsim.cli.configfile.load_config",
+                 "ccdsim.params.Param",
                  "ccdsim.explorer.Explorer"):
         assert f'id="{name}"' in html, name
     assert (tmp_path / "html" / "from_the_guide.html").is_file()

@@ -147,10 +147,12 @@ def _run(*args):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--port", "-1"], "port must be an integer in [0, 65535] (got -1)"),
-    (["--port", "70000"], "port must be an integer in [0, 65535] (got 70000)"),
-    (["--shape", "3000", "500"], "shape[0] must be an integer in [1, 2000] (got 3000)"),
-    (["--shape", "500", "0"], "shape[1] must be an integer in [1, 2000] (got 0)"),
+    (["--port", "-1"], "--port must be an integer in [0, 65535] (got -1)"),
+    (["--port", "70000"], "--port must be an integer in [0, 65535] (got 70000)"),
+    (["--shape", "3000", "500"], "--shape must be two integers (ny, nx), each in [1, 2000] "
+                                 "(got [3000, 500])"),
+    (["--shape", "500", "0"], "--shape must be two integers (ny, nx), each in [1, 2000] "
+                              "(got [500, 0])"),
 ])
 def test_cli_bad_input(args, message):
     res = _run(*args, "--no-browser")

@@ -125,36 +125,41 @@ def test_cli_night(tmp_path):
     assert fits.getdata(out / "dark-001.fits").shape == (128, 160)
 
 
+# Each bad value, and how the error line must begin: with the option as typed.
 BAD = [
-    (["--n-bias", "-1"], "n_bias"),
-    (["--n-science", "-2"], "n_science"),
-    (["--exposure", "0"], "exposure"),
-    (["--flat-level", "70000"], "flat_level"),
-    (["--flat-exposure", "-1"], "flat_exposure"),
-    (["--vignetting", "1.5"], "vignetting"),
-    (["--prnu", "-0.1"], "prnu"),
-    (["--dust", "-3"], "dust_spots"),
-    (["--full-well", "0"], "full_well"),
-    (["--overscan", "-5"], "overscan"),
-    (["--cosmic-ray-rate", "nan"], "cosmic_ray_rate"),
-    (["--moffat", "5", "1"], "moffat_beta"),
-    (["--start", "yesterday"], "start"),
-    (["--gain", "0"], "gain"),
-    (["--seed", "-1"], "seed"),
-    (["--threads", "0"], "threads"),
+    (["--n-bias", "-1"], "--n-bias must be an integer"),
+    (["--n-science", "-2"], "--n-science must be an integer"),
+    (["--exposure", "0"], "--exposure must be in (0, "),
+    (["--flat-level", "70000"], "--flat-level must be in (0, 65535]"),
+    (["--flat-exposure", "-1"], "--flat-exposure must be"),
+    (["--vignetting", "1.5"], "--vignetting must be in [0, 0.9]"),
+    (["--prnu", "-0.1"], "--prnu must be"),
+    (["--dust", "-3"], "--dust must be an integer"),
+    (["--full-well", "0"], "--full-well must be in (0, "),
+    (["--overscan", "-5"], "--overscan must be an integer"),
+    (["--cosmic-ray-rate", "nan"], "--cosmic-ray-rate must be a finite number"),
+    (["--moffat", "5", "1"], "--moffat BETA must be in (1, 100]"),
+    (["--start", "yesterday"], "--start must be an ISO 8601 date"),
+    (["--gain", "0"], "--gain must be"),
+    (["--seed", "-1"], "--seed must be an integer"),
+    (["--threads", "0"], "--threads must be an integer in [1, 1024]"),
+    (["--filter", "H\u03b1"], "--filter must be printable ASCII"),
+    (["--object", "M51 \u00e9"], "--object must be printable ASCII"),
 ]
 
 
-@pytest.mark.parametrize("extra,name", BAD, ids=[" ".join(b[0]) for b in BAD])
-def test_night_bad_input_one_line_exit_2_nothing_written(tmp_path, extra, name):
+@pytest.mark.parametrize("extra,start", BAD, ids=[" ".join(b[0]) for b in BAD])
+def test_night_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, extra, start):
     assert main(["night", str(tmp_path / "n"), *SMALL, *extra]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"ccdsim: error: {start}"), lines
     assert list(tmp_path.iterdir()) == []
 
 
 def test_night_bad_input_message(tmp_path, capsys):
     assert main(["night", str(tmp_path / "n"), "--vignetting", "2"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "ccdsim: error: vignetting must be in [0, 0.9] (got 2)"
+    assert err.strip() == "ccdsim: error: --vignetting must be in [0, 0.9] (got 2)"
     res = run("night", str(tmp_path / "missing" / "n"), *SMALL)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
     assert "Traceback" not in res.stderr and not (tmp_path / "missing").exists()

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .validate import ParameterError, check_int, check_number
+from .params import PARAMS, check
+from .validate import ParameterError
 
 __all__ = ["BatchPlan", "Range", "make_batch_frame", "run_batch", "verify_frame"]
 
@@ -48,41 +49,47 @@ class Range:
         return fmt(self.low) if self.low == self.high else f"{fmt(self.low)}:{fmt(self.high)}"
 
 
-# name -> (default, allowed low, allowed high, integer, low_open): the frame
-# parameters a batch may vary, with the same ranges as `ccdsim image`.
-PARAMETERS = {
-    "gain": (1.0, 1e-3, 1e3, False, False),
-    "read_noise": (5.0, 0.0, 1e4, False, False),
-    "bias": (1100.0, 0.0, 65535.0, False, False),
-    "dark_current": (0.1, 0.0, 1e6, False, False),
-    "exposure": (100.0, 0.0, 1e6, False, False),
-    "sky": (20.0, 0.0, 1e9, False, False),
-    "stars": (50, 0, 10**7, True, False),
-    "max_counts": (2000.0, 0.0, 1e9, False, True),
-    "star_sigma": (4.0, 0.01, 1e3, False, False),
-}
+#: The frame parameters a batch may vary, by their command-line / TOML name
+#: (``bias``, ``exposure``): entries of the parameter table, so the ranges
+#: allowed are those of `ccdsim image`.
+PARAMETERS = {PARAMS[name].key: PARAMS[name] for name in (
+    "gain", "read_noise", "bias_level", "dark_current", "exposure_time", "sky", "stars",
+    "max_counts", "star_sigma")}
 
 
 def parse_range(name, text):
-    """``"1.5"`` or ``"0.8:2.5"`` -> `Range`, checked against the parameter's allowed range."""
-    _, lo_ok, hi_ok, integer, low_open = PARAMETERS[name]
+    """``"1.5"`` or ``"0.8:2.5"`` -> `Range`, checked against the parameter's allowed range.
+
+    Parameters
+    ----------
+    name : str
+        A key of `PARAMETERS`.
+    text : str or float
+        One value, or ``LOW:HIGH``.
+
+    Returns
+    -------
+    Range
+    """
+    p = PARAMETERS[name]
+    integer = p.kind == "int"
     parts = str(text).split(":")
     if len(parts) not in (1, 2):
-        raise ParameterError(f"{name} must be a value or LOW:HIGH (got {text!r})")
+        raise ParameterError(f"{name} must be a value or LOW:HIGH (got {text!r})",
+                             param=p.name, spelled=name)
     values = []
-    for p in parts:
+    for part in parts:
         try:
-            v = int(p) if integer else float(p)
+            v = int(part) if integer else float(part)
         except ValueError:
             kind = "an integer" if integer else "a number"
-            raise ParameterError(f"{name} must be {kind} or LOW:HIGH (got {text!r})") from None
-        if integer:
-            values.append(check_int(name, v, low=int(lo_ok), high=int(hi_ok)))
-        else:
-            values.append(check_number(name, v, low=lo_ok, high=hi_ok, low_open=low_open))
+            raise ParameterError(f"{name} must be {kind} or LOW:HIGH (got {text!r})",
+                                 param=p.name, spelled=name) from None
+        values.append(p.check(v, name))
     low, high = values[0], values[-1]
     if high < low:
-        raise ParameterError(f"{name} range must have LOW <= HIGH (got {text!r})")
+        raise ParameterError(f"{name} range must have LOW <= HIGH (got {text!r})",
+                             param=p.name, spelled=name)
     return Range(low, high, integer)
 
 
@@ -113,23 +120,21 @@ class BatchPlan:
     n: int
     seed: int
     shape: tuple = (2000, 2000)
-    camera_seed: int = 8392
+    camera_seed: int = PARAMS["camera_seed"].default
     ranges: dict = field(default_factory=dict)
     hot_pixels: bool = True
     bad_columns: bool = True
     quantize: bool = True
 
     def __post_init__(self):
-        from .validate import check_shape
-
-        check_int("n", self.n, low=1, high=10**7)
-        check_int("seed", self.seed, high=2**63 - 1)
-        check_int("camera_seed", self.camera_seed, high=2**63 - 1)
-        object.__setattr__(self, "shape", check_shape(self.shape))
+        check("n", self.n)
+        check("seed", self.seed, high=PARAMS["camera_seed"].high)
+        check("camera_seed", self.camera_seed)
+        object.__setattr__(self, "shape", check("shape", self.shape))
         unknown = set(self.ranges) - set(PARAMETERS)
         if unknown:
             raise ParameterError(f"unknown batch parameter {sorted(unknown)[0]}")
-        full = {k: Range(d, d, i) for k, (d, _, _, i, _) in PARAMETERS.items()}
+        full = {k: Range(p.default, p.default, p.kind == "int") for k, p in PARAMETERS.items()}
         full.update(self.ranges)
         object.__setattr__(self, "ranges", full)
 
@@ -253,19 +258,8 @@ def verify_frame(path, plan, i):
         return False
 
 
-def _batch_task(args):
-    """One frame on a worker: make it and write it atomically (module level: picklable)."""
-    plan, i, outdir, threads, history = args
-    path = os.path.join(outdir, plan.filename(i))
-    frame = make_batch_frame(plan, i, threads=threads)
-    for line in history:
-        frame.header.add_history(line)
-    frame.write(path, overwrite=True)
-    return i
-
-
-def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, progress=True,
-              history=()):
+def run_batch(plan, outdir, *, overwrite=False, threads=None, workers=None, scheduler=None,
+              progress=False, history=()):
     """Write the frames of ``plan`` into ``outdir``, skipping those already complete.
 
     Parameters
@@ -278,6 +272,8 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
     overwrite : bool, optional
         Replace a folder holding another plan (its frames are removed first)
         or frames of no plan; without it that is refused.
+    threads : int, optional
+        Threads per frame when run here; never changes the pixels.
     workers, scheduler : optional
         Where to run (see `ccdsim.execute.run_tasks`).
     progress : bool, optional
@@ -292,11 +288,13 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
     """
     from astropy.table import Table
 
-    from .execute import run_tasks
-    from .io import atomic_path, remove_stale_temporaries
-
     import glob
 
+    from .execute import write_frames
+    from .io import atomic_path, remove_stale_temporaries
+    from .resources import check_memory
+
+    check_memory(plan.shape, 2 if plan.quantize else 4)
     os.makedirs(outdir, exist_ok=True)
     plan_path = os.path.join(outdir, PLAN_FILE)
     text = plan.to_toml()
@@ -324,15 +322,10 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
 
     todo = [i for i in range(plan.n)
             if not verify_frame(os.path.join(outdir, plan.filename(i)), plan, i)]
-    # Here, each frame uses every core; on Dask, each worker process one.
-    threads = None if workers is None and scheduler is None else 1
-    try:
-        run_tasks(_batch_task, [(plan, i, outdir, threads, tuple(history)) for i in todo],
-                  workers=workers, scheduler=scheduler, progress=progress, desc="batch")
-    finally:
-        # A worker that died mid-write (or was stopped by Ctrl-C) left its
-        # temporary; Dask has made that frame again, or the next run will.
-        remove_stale_temporaries(outdir, "frame_*")
+    write_frames(make_batch_frame, plan,
+                 [(i, os.path.join(outdir, plan.filename(i))) for i in todo], overwrite=True,
+                 threads=threads, workers=workers, scheduler=scheduler, progress=progress,
+                 history=history, desc="batch")
 
     rows = []
     for i in range(plan.n):

@@ -12,11 +12,11 @@ import os
 import numpy as np
 
 from .expose import BLOCK_ROWS
-from .validate import ParameterError, check_int
+from .params import DEFAULT_CHUNK_ROWS, check
+from .validate import ParameterError
 
 __all__ = ["exposure_to_dask", "write_chunked", "DEFAULT_CHUNK_ROWS"]
 
-DEFAULT_CHUNK_ROWS = 1024
 
 
 def _bands(ny, chunk_rows):
@@ -25,9 +25,10 @@ def _bands(ny, chunk_rows):
 
 def check_chunk_rows(chunk_rows):
     """A band height: whole noise blocks (a multiple of 128 rows)."""
-    chunk_rows = check_int("chunks", chunk_rows, low=BLOCK_ROWS, high=1 << 20)
+    chunk_rows = check("chunks", chunk_rows, "chunk_rows")
     if chunk_rows % BLOCK_ROWS:
-        raise ParameterError(f"chunks must be a multiple of {BLOCK_ROWS} rows (got {chunk_rows})")
+        raise ParameterError(f"chunk_rows must be a multiple of {BLOCK_ROWS} rows "
+                             f"(got {chunk_rows})", param="chunks", spelled="chunk_rows")
     return chunk_rows
 
 

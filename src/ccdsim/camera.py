@@ -1,6 +1,6 @@
 """The camera: a fixed identity (shape, gain, noise, defects) that takes exposures."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 
 import numpy as np
@@ -12,16 +12,15 @@ from .cosmics import cosmic_ray_table, render_cosmic_rays
 from .expose import expose_pixels
 from .frame import Frame
 from .io import frame_header
-from .presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
 from .quality import DQ
-from .seeds import DEFAULT_CAMERA_SEED, Defect, Stream, camera_rng, child_rng, frame_seed_sequence
-from .sources import (MIN_SIGMA, add_stars_to_rows, make_star_table, render_stars, star_arrays,
+from .seeds import Defect, Stream, camera_rng, child_rng, frame_seed_sequence
+from .sources import (add_stars_to_rows, make_star_table, render_stars, star_arrays,
                       stars_reaching_rows)
-from .validate import MIN_GAIN, ParameterError, check_int, check_number, check_shape
+from .params import DEFAULTS as D
+from .params import PARAMS, check
+from .validate import ParameterError
 
 __all__ = ["Camera", "Exposure"]
-
-MAX_ELECTRONS_RATE = 1e6  # e-/pixel/s, far beyond any real sensor
 
 
 @dataclass(frozen=True)
@@ -82,48 +81,30 @@ class Camera:
     ((200, 300), 'uint16')
     """
 
-    shape: tuple = (2000, 2000)
-    gain: float = 1.0
-    read_noise: float = 5.0
-    bias_level: float = 1100.0
-    dark_current: float = 0.1
-    bad_columns: int = GUIDE_BAD_COLUMNS
-    hot_pixel_fraction: float = GUIDE_HOT_PIXEL_FRACTION
-    hot_pixel_factor: float = 1e4
-    camera_seed: int = DEFAULT_CAMERA_SEED
-    vignetting: float = 0.0
-    dust_spots: int = 0
-    prnu: float = 0.0
-    full_well: float | None = None
-    overscan: int = 0
-    cosmic_ray_rate: float = 0.0
-    pixel_size: float = 15.0
+    shape: tuple = D.shape
+    gain: float = D.gain
+    read_noise: float = D.read_noise
+    bias_level: float = D.bias_level
+    dark_current: float = D.dark_current
+    bad_columns: int = D.bad_columns
+    hot_pixel_fraction: float = D.hot_pixel_fraction
+    hot_pixel_factor: float = D.hot_pixel_factor
+    camera_seed: int = D.camera_seed
+    vignetting: float = D.vignetting
+    dust_spots: int = D.dust_spots
+    prnu: float = D.prnu
+    full_well: float | None = D.full_well
+    overscan: int = D.overscan
+    cosmic_ray_rate: float = D.cosmic_ray_rate
+    pixel_size: float = D.pixel_size
 
     def __post_init__(self):
-        s = object.__setattr__
-        s(self, "shape", check_shape(self.shape))
-        s(self, "gain", check_number("gain", self.gain, low=MIN_GAIN, high=1e3))
-        s(self, "read_noise", check_number("read_noise", self.read_noise, high=1e4))
-        s(self, "bias_level", check_number("bias_level", self.bias_level, high=65535))
-        s(self, "dark_current", check_number("dark_current", self.dark_current,
-                                             high=MAX_ELECTRONS_RATE))
-        s(self, "bad_columns", check_int("bad_columns", self.bad_columns, high=self.shape[1]))
-        s(self, "hot_pixel_fraction", check_number("hot_pixel_fraction",
-                                                   self.hot_pixel_fraction, high=1))
-        s(self, "hot_pixel_factor", check_number("hot_pixel_factor", self.hot_pixel_factor,
-                                                 high=1e6))
-        s(self, "camera_seed", check_int("camera_seed", self.camera_seed, high=2**63 - 1))
-        s(self, "vignetting", check_number("vignetting", self.vignetting, high=0.9))
-        s(self, "dust_spots", check_int("dust_spots", self.dust_spots, high=10**5))
-        s(self, "prnu", check_number("prnu", self.prnu, high=0.5))
-        if self.full_well is not None:
-            s(self, "full_well", check_number("full_well", self.full_well, low=0, low_open=True,
-                                              high=1e8))
-        s(self, "overscan", check_int("overscan", self.overscan, high=10**4))
-        s(self, "cosmic_ray_rate", check_number("cosmic_ray_rate", self.cosmic_ray_rate,
-                                                high=1e3))
-        s(self, "pixel_size", check_number("pixel_size", self.pixel_size, low=0, low_open=True,
-                                           high=1e3))
+        # Every field is checked against the parameter table (`ccdsim.params`).
+        for f in fields(self):
+            object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
+        if self.bad_columns > self.shape[1]:
+            raise ParameterError(f"shape {self.shape[0]}x{self.shape[1]} has fewer columns than "
+                                 f"the camera's {self.bad_columns} bad columns", param="shape")
 
     def parameters(self):
         """The camera's parameters as a dict (what ``Camera(**p)`` takes)."""
@@ -246,8 +227,9 @@ class Camera:
 
     # Exposures ---------------------------------------------------------------
 
-    def expose(self, exposure_time, *, sky=0.0, stars=None, max_counts=2000.0, star_sigma=4.0,
-               moffat=None, quantize=True, imagetyp=None, threads=None, rng=None):
+    def expose(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
+               star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, threads=None,
+               rng=None):
         """Take one exposure.
 
         Physics, per pixel: expected electrons = dark map x t + gain x (sky +
@@ -292,14 +274,13 @@ class Camera:
             (star table or None), ``.dq`` (data-quality bits, `ccdsim.DQ`) and
             ``.cosmics`` (cosmic-ray table, or None without cosmic rays).
         """
-        if threads is not None:
-            check_int("threads", threads, low=1, high=1024)
+        threads = check("threads", threads)
         return self.prepare(exposure_time, sky=sky, stars=stars, max_counts=max_counts,
                             star_sigma=star_sigma, moffat=moffat, quantize=quantize,
                             imagetyp=imagetyp, rng=rng).frame(threads=threads)
 
-    def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=2000.0, star_sigma=4.0,
-                moffat=None, quantize=True, imagetyp=None, rng=None):
+    def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
+                star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, rng=None):
         """Plan one exposure without reading it out: an `Exposure`.
 
         Takes the parameters of `expose` (but ``threads``); the frame's stars,
@@ -316,27 +297,32 @@ class Camera:
         -------
         Exposure
         """
-        t = check_number("exposure_time", exposure_time, high=1e6)
-        star_sigma = check_number("star_sigma", star_sigma, low=MIN_SIGMA, high=1e3)
+        t = check("exposure_time", exposure_time)
+        star_sigma = check("star_sigma", star_sigma)
+        quantize = check("quantize", quantize)
         if np.ndim(sky) == 0:
-            sky = check_number("sky", sky, high=1e9)
+            sky = check("sky", sky)
         else:
             sky = np.asarray(sky, dtype=float)
+            sky_param = PARAMS["sky"]
             if sky.shape != self.shape:
-                raise ParameterError(f"sky must be a number >= 0 or an array of shape {self.shape}")
-            if not (np.all(np.isfinite(sky)) and np.all(sky >= 0) and np.all(sky <= 1e9)):
-                raise ParameterError("sky must be finite and in [0, 1e+09] ADU everywhere")
+                raise ParameterError(f"sky must be a number {sky_param.range} or an array of "
+                                     f"shape {self.shape}", param="sky")
+            if not (np.all(np.isfinite(sky)) and np.all(sky >= sky_param.low)
+                    and np.all(sky <= sky_param.high)):
+                raise ParameterError(f"sky must be finite and {sky_param.range} ADU everywhere",
+                                     param="sky")
         if stars is not None and not isinstance(stars, Table):
-            stars = check_int("stars", stars, high=10**7)
+            stars = check("stars", stars)
         if isinstance(stars, int):
-            max_counts = check_number("max_counts", max_counts, low=0, low_open=True, high=1e9)
+            max_counts = check("max_counts", max_counts)
         if moffat is not None:
             try:
                 fwhm, beta = moffat
             except (TypeError, ValueError):
-                raise ParameterError("moffat must be a pair (fwhm, beta)") from None
-            moffat = (check_number("moffat_fwhm", fwhm, low=0, low_open=True, high=1e3),
-                      check_number("moffat_beta", beta, low=1, low_open=True, high=100))
+                raise ParameterError("moffat must be a pair (fwhm, beta)",
+                                     param="moffat_fwhm", spelled="moffat") from None
+            moffat = (check("moffat_fwhm", fwhm), check("moffat_beta", beta))
 
         seed_seq = frame_seed_sequence(rng)
         truth = None

@@ -12,8 +12,9 @@ from astropy.table import Table
 
 from . import defects
 from .seeds import DEFAULT_CAMERA_SEED, Defect, camera_rng
-from .sources import MIN_SIGMA, make_star_table, render_stars
-from .validate import MIN_GAIN, check_int, check_number, check_shape
+from .sources import make_star_table, render_stars
+from .params import DEFAULTS as D
+from .params import check
 
 __all__ = ["read_noise", "bias", "dark_current", "sky_background", "stars"]
 
@@ -37,9 +38,9 @@ def read_noise(shape, read_noise_e, *, gain=1.0, rng=None):
     ndarray of float64, in ADU, mean 0.
     """
     rng = np.random.default_rng(rng)
-    shape = check_shape(shape)
-    read_noise_e = check_number("read_noise", read_noise_e, high=1e4)
-    gain = check_number("gain", gain, low=MIN_GAIN, high=1e3)
+    shape = check("shape", shape)
+    read_noise_e = check("read_noise", read_noise_e, "read_noise_e")
+    gain = check("gain", gain)
     return rng.normal(0.0, read_noise_e / gain, size=shape)
 
 
@@ -63,10 +64,10 @@ def bias(shape, level, *, bad_columns=0, camera_seed=DEFAULT_CAMERA_SEED):
     -------
     ndarray of float32, in ADU.
     """
-    shape = check_shape(shape)
-    level = check_number("bias_level", level, high=65535)
-    bad_columns = check_int("bad_columns", bad_columns, high=shape[1])
-    camera_seed = check_int("camera_seed", camera_seed, high=2**63 - 1)
+    shape = check("shape", shape)
+    level = check("bias_level", level, "level")
+    bad_columns = check("bad_columns", bad_columns, high=shape[1])
+    camera_seed = check("camera_seed", camera_seed)
     cols, pattern = defects.bad_columns(shape, bad_columns, 0.1 * level,
                                         rng=camera_rng(camera_seed, Defect.BAD_COLUMNS))
     return defects.bias_map(shape, level, cols, pattern)
@@ -104,16 +105,16 @@ def dark_current(shape, current, exposure_time, *, gain=1.0, hot_pixels=False,
     ndarray of float64, in ADU.
     """
     rng = np.random.default_rng(rng)
-    shape = check_shape(shape)
-    current = check_number("dark_current", current, high=1e6)
-    exposure_time = check_number("exposure_time", exposure_time, high=1e6)
-    gain = check_number("gain", gain, low=MIN_GAIN, high=1e3)
+    shape = check("shape", shape)
+    current = check("dark_current", current, "current")
+    exposure_time = check("exposure_time", exposure_time)
+    gain = check("gain", gain)
     mask = None
     if hot_pixels:
-        fraction = check_number("hot_pixel_fraction", hot_pixel_fraction, high=1)
+        fraction = check("hot_pixel_fraction", hot_pixel_fraction)
         mask = defects.hot_pixel_mask(shape, fraction,
                                       rng=camera_rng(camera_seed, Defect.HOT_PIXELS))
-    factor = check_number("hot_pixel_factor", hot_pixel_factor, high=1e6)
+    factor = check("hot_pixel_factor", hot_pixel_factor)
     electrons = defects.dark_map(shape, current, mask, factor).astype(float) * exposure_time
     # Shot noise lives in electrons; the guide drew it in ADU, wrong when gain != 1.
     return rng.poisson(electrons) / gain
@@ -138,13 +139,13 @@ def sky_background(shape, sky_counts, *, gain=1.0, rng=None):
     ndarray of float64, in ADU.
     """
     rng = np.random.default_rng(rng)
-    shape = check_shape(shape)
-    sky_counts = check_number("sky", sky_counts, high=1e9)
-    gain = check_number("gain", gain, low=MIN_GAIN, high=1e3)
+    shape = check("shape", shape)
+    sky_counts = check("sky", sky_counts, "sky_counts")
+    gain = check("gain", gain)
     return rng.poisson(sky_counts * gain, size=shape) / gain
 
 
-def stars(shape, stars, *, max_counts=2000.0, sigma=4.0, gain=1.0, rng=None):
+def stars(shape, stars, *, max_counts=D.max_counts, sigma=D.star_sigma, gain=1.0, rng=None):
     """Stars with photon noise, in ADU, and their table.
 
     Parameters
@@ -169,9 +170,9 @@ def stars(shape, stars, *, max_counts=2000.0, sigma=4.0, gain=1.0, rng=None):
     table : astropy.table.Table
     """
     rng = np.random.default_rng(rng)
-    shape = check_shape(shape)
-    gain = check_number("gain", gain, low=MIN_GAIN, high=1e3)
-    sigma = check_number("star_sigma", sigma, low=MIN_SIGMA, high=1e3)
+    shape = check("shape", shape)
+    gain = check("gain", gain)
+    sigma = check("star_sigma", sigma, "sigma")
     if isinstance(stars, Table):
         table = stars
     else:

@@ -9,7 +9,7 @@ import logging
 import sys
 from contextlib import contextmanager
 
-__all__ = ["run_tasks", "check_execution", "dask_client"]
+__all__ = ["run_tasks", "write_frames", "check_execution", "dask_client"]
 
 
 def check_execution(workers=None, scheduler=None):
@@ -155,3 +155,62 @@ def run_tasks(func, items, *, workers=None, scheduler=None, progress=True, desc=
             return results
     finally:
         bar.close()
+
+
+def _write_task(task):
+    """Make frame ``index`` of a plan and write it atomically (module level: picklable)."""
+    make, plan, index, path, overwrite, threads, history = task
+    frame = make(plan, index, threads=threads)
+    for line in history:
+        frame.header.add_history(line)
+    return frame.write(path, overwrite=overwrite)
+
+
+def write_frames(make, plan, jobs, *, overwrite=False, threads=None, workers=None,
+                 scheduler=None, progress=False, history=(), desc="frames"):
+    """Make frames of a plan and write each to its file: the one way nights and batches run.
+
+    Frame ``i`` is ``make(plan, i, threads=...)``, a pure function of the plan
+    and the index, so it is the same here (threads share each frame's row
+    blocks) or on Dask (one frame per single-threaded worker). Every file is
+    written atomically; the temporaries of a worker that died mid-write (or
+    of a run stopped by Ctrl-C) are removed at the end, since Dask has made
+    those frames again or the next run will.
+
+    Parameters
+    ----------
+    make : callable
+        ``make(plan, index, threads=None)`` -> `ccdsim.Frame`; module level,
+        so Dask can send it to a worker.
+    plan : object
+        The plan (picklable).
+    jobs : sequence of (int, str)
+        ``(index, path)`` of each frame to make.
+    overwrite : bool, optional
+        Replace existing files.
+    threads : int, optional
+        Threads per frame when run here; never changes the pixels.
+    workers, scheduler : optional
+        Where to run (see `run_tasks`).
+    progress : bool, optional
+        Show a progress bar on standard error.
+    history : sequence of str, optional
+        HISTORY lines for every frame (the effective configuration).
+    desc : str, optional
+        Label of the progress bar.
+
+    Returns
+    -------
+    list of str
+        The paths written, in the order of ``jobs``.
+    """
+    from .io import remove_temporaries_of
+
+    local = workers is None and scheduler is None
+    tasks = [(make, plan, index, path, overwrite, threads if local else 1, tuple(history))
+             for index, path in jobs]
+    try:
+        return run_tasks(_write_task, tasks, workers=workers, scheduler=scheduler,
+                         progress=progress, desc=desc)
+    finally:
+        remove_temporaries_of([path for _, path in jobs])

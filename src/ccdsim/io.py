@@ -9,38 +9,14 @@ from astropy.io import fits
 from astropy.table import Table
 
 from ._version import __version__
+from .params import CAMERA_PARAMS, EXPOSURE_PARAMS, PARAMS
 from .seeds import seed_text
 
 __all__ = ["frame_header", "frame_hdulist", "write_hdulist", "atomic_path", "check_writable",
-           "remove_stale_temporaries"]
+           "remove_stale_temporaries", "remove_temporaries_of"]
 
-# Parameter -> (FITS keyword, comment with unit). Order is the header's order.
-_CAMERA_KEYS = {
-    "gain": ("GAIN", "[e-/adu] gain"),
-    "read_noise": ("RDNOISE", "[e-] read noise"),
-    "bias_level": ("BIASLEV", "[adu] bias level"),
-    "dark_current": ("DARKCUR", "[e-/pix/s] dark current"),
-    "bad_columns": ("NBADCOL", "number of bad bias columns"),
-    "hot_pixel_fraction": ("HOTFRAC", "fraction of hot pixels"),
-    "hot_pixel_factor": ("HOTFACT", "hot pixel dark current / DARKCUR"),
-    "camera_seed": ("CAMSEED", "camera seed (defects)"),
-    "vignetting": ("VIGNET", "flat: fractional light loss in the corners"),
-    "dust_spots": ("NDUST", "flat: number of dust shadows"),
-    "prnu": ("PRNU", "flat: pixel response non-uniformity (rms)"),
-    "full_well": ("FULLWELL", "[e-] full well"),
-    "cosmic_ray_rate": ("CRRATE", "[1/cm2/s] cosmic-ray rate"),
-    "pixel_size": ("PIXSIZE", "[um] pixel pitch"),
-}
-_FRAME_KEYS = {
-    "sky": ("SKYADU", "[adu] mean sky over the exposure"),
-    "stars": ("NSTARS", "number of stars"),
-    "max_counts": ("MAXCNTS", "[adu] largest random star peak"),
-    "star_sigma": ("STARSIG", "[pix] Gaussian sigma of the stars"),
-    "moffat_fwhm": ("MOFFWHM", "[pix] Moffat FWHM of the stars"),
-    "moffat_beta": ("MOFBETA", "Moffat beta of the stars"),
-    "cosmic_rays": ("NCOSMIC", "number of cosmic rays (COSMICS table)"),
-    "quantize": ("QUANTIZ", "rounded, clipped to 0..65535 by the ADC"),
-}
+# Cards that record results, not parameters: (FITS keyword, comment).
+_RESULT_CARDS = {"cosmic_rays": ("NCOSMIC", "number of cosmic rays (COSMICS table)")}
 
 
 def set_card(header, key, value, comment):
@@ -63,12 +39,14 @@ def frame_header(camera_params, settings, seed_seq):
     """
     h = fits.Header()
     h["IMAGETYP"] = (settings["imagetyp"], "type of image")
-    set_card(h, "EXPTIME", settings["exposure_time"], "[s] exposure time")
-    set_card(h, "EXPOSURE", settings["exposure_time"], "[s] exposure time")
+    exptime = PARAMS["exposure_time"]
+    set_card(h, exptime.fits, settings["exposure_time"], exptime.fits_comment)
+    set_card(h, "EXPOSURE", settings["exposure_time"], exptime.fits_comment)
     h["BUNIT"] = ("adu", "unit of the data")
-    for name, (key, comment) in _CAMERA_KEYS.items():
-        if camera_params.get(name) is not None:
-            set_card(h, key, camera_params[name], comment)
+    for name in CAMERA_PARAMS:
+        p = PARAMS[name]
+        if p.fits and camera_params.get(name) is not None:
+            set_card(h, p.fits, camera_params[name], p.fits_comment)
     ny, nx = camera_params["shape"]
     # FITS sections are 1-based, x first, inclusive.
     h["DATASEC"] = (f"[1:{nx},1:{ny}]", "light-sensitive pixels")
@@ -77,9 +55,14 @@ def frame_header(camera_params, settings, seed_seq):
     if overscan:
         h["BIASSEC"] = (f"[{nx + 1}:{nx + overscan},1:{ny}]", "overscan: bias + read noise")
     set_card(h, "FRMSEED", seed_text(seed_seq), "frame seed (noise, random stars)")
-    for name, (key, comment) in _FRAME_KEYS.items():
+    for name in EXPOSURE_PARAMS:
+        if settings.get(name) is not None:
+            set_card(h, PARAMS[name].fits, settings[name], PARAMS[name].fits_comment)
+    for name, (key, comment) in _RESULT_CARDS.items():
         if settings.get(name) is not None:
             set_card(h, key, settings[name], comment)
+    set_card(h, PARAMS["quantize"].fits, settings.get("quantize", True),
+             PARAMS["quantize"].fits_comment)
     if settings.get("quantize", True):
         h["SATURATE"] = (65535, "[adu] ADC saturation")
     h["DATE"] = (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "UTC file creation")
@@ -221,6 +204,44 @@ def remove_stale_temporaries(folder, pattern="*"):
     for path in stale:
         os.unlink(path)
     return stale
+
+
+def remove_temporaries_of(paths):
+    """Remove the temporaries `atomic_path` left for any of ``paths``.
+
+    Each folder is listed once, however many files it holds.
+
+    Parameters
+    ----------
+    paths : iterable of str
+        Final file names.
+
+    Returns
+    -------
+    list of str
+        The paths removed.
+    """
+    by_folder = {}
+    for path in paths:
+        folder, base = os.path.split(os.path.abspath(os.fspath(path)))
+        by_folder.setdefault(folder, set()).add(base)
+    removed = []
+    for folder, names in by_folder.items():
+        try:
+            entries = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            # .{name}.{12 hex digits}.part
+            if entry.startswith(".") and entry.endswith(".part") and \
+                    entry[1:-len(".part")].rpartition(".")[0] in names:
+                path = os.path.join(folder, entry)
+                try:
+                    os.unlink(path)
+                    removed.append(path)
+                except FileNotFoundError:
+                    pass
+    return removed
 
 
 def write_hdulist(hdulist, path, overwrite=False):

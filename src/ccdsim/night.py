@@ -18,11 +18,13 @@ from astropy.io import fits
 from astropy.table import Table
 
 from .camera import Camera
-from .io import check_writable, remove_stale_temporaries, write_hdulist
+from .io import check_writable, write_hdulist
 from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
 from .seeds import NightStream, child_rng, seed_text
-from .sources import MIN_SIGMA, make_star_table
-from .validate import ParameterError, check_int, check_number
+from .params import DEFAULTS as D
+from .params import PARAMS, check
+from .sources import make_star_table
+from .validate import ParameterError, check_int
 
 __all__ = ["NIGHT_CAMERA", "FrameSpec", "NightPlan", "plan_night", "frame_seed", "run_frame",
            "truth_maps", "night_paths", "write_night"]
@@ -94,15 +96,18 @@ class NightPlan:
         ``(fwhm, beta)`` for Moffat stars instead of Gaussians.
     header : dict
         Keywords every frame carries (FILTER, INSTRUME, TELESCOP, ...).
+    quantize : bool
+        True: uint16 from the ADC; False: float32 ADU.
     """
 
     camera: Camera
     frames: tuple
     seed: object
     field: Table
-    star_sigma: float = 4.0
+    star_sigma: float = D.star_sigma
     moffat: tuple | None = None
     header: dict = field(default_factory=dict)
+    quantize: bool = True
 
     @property
     def seed_sequence(self):
@@ -124,10 +129,11 @@ class NightPlan:
         return sum(f.kind == kind for f in self.frames)
 
 
-def plan_night(camera=None, *, n_bias=5, n_dark=5, n_flat=5, n_science=5, exposure=100.0,
-               flat_level=20000.0, flat_exposure=5.0, sky=20.0, stars=50, max_counts=2000.0,
-               star_sigma=4.0, moffat=None, filter="R", object="ccdsim field",
-               start="2026-03-20T19:00:00", overhead=10.0, seed=None):
+def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat,
+               n_science=D.n_science, exposure=D.exposure_time, flat_level=D.flat_level,
+               flat_exposure=D.flat_exposure, sky=D.sky, stars=D.stars, max_counts=D.max_counts,
+               star_sigma=D.star_sigma, moffat=None, filter=D.filter, object=D.object,
+               start=D.start, overhead=D.overhead, seed=None, quantize=True):
     """Plan a night: which frames, in which order, and the star field.
 
     Frames are taken back to back in the order biases, darks, flats,
@@ -169,6 +175,8 @@ def plan_night(camera=None, *, n_bias=5, n_dark=5, n_flat=5, n_science=5, exposu
         Seconds between the end of one exposure and the start of the next (readout).
     seed : {None, int}, optional
         The night's seed; None draws fresh entropy (recorded as ``NIGHTSD``).
+    quantize : bool, optional
+        True: the ADC's uint16; False: float32 ADU, not rounded or clipped.
 
     Returns
     -------
@@ -177,30 +185,34 @@ def plan_night(camera=None, *, n_bias=5, n_dark=5, n_flat=5, n_science=5, exposu
     camera = Camera(**NIGHT_CAMERA) if camera is None else camera
     if not isinstance(camera, Camera):
         raise ParameterError("camera must be a ccdsim.Camera")
-    counts = {k: check_int(f"n_{k}", n, high=10**4)
-              for k, n in (("bias", n_bias), ("dark", n_dark), ("flat", n_flat),
-                           ("science", n_science))}
-    exposure = check_number("exposure", exposure, low=0, low_open=True, high=1e6)
-    flat_level = check_number("flat_level", flat_level, low=0, low_open=True, high=65535)
-    flat_exposure = check_number("flat_exposure", flat_exposure, low=0, low_open=True, high=1e6)
-    sky = check_number("sky", sky, high=1e9)
-    stars = check_int("stars", stars, high=10**7)
-    max_counts = check_number("max_counts", max_counts, low=0, low_open=True, high=1e9)
-    star_sigma = check_number("star_sigma", star_sigma, low=MIN_SIGMA, high=1e3)
+    counts = {k: check(f"n_{k}", n) for k, n in (("bias", n_bias), ("dark", n_dark),
+                                                 ("flat", n_flat), ("science", n_science))}
+    # Darks are taken at the science exposure: zero seconds would make them biases.
+    exposure = check("exposure_time", exposure, "exposure", low_open=True)
+    flat_level = check("flat_level", flat_level)
+    flat_exposure = check("flat_exposure", flat_exposure)
+    sky = check("sky", sky)
+    stars = check("stars", stars)
+    max_counts = check("max_counts", max_counts)
+    star_sigma = check("star_sigma", star_sigma)
     if moffat is not None:
-        moffat = (check_number("moffat_fwhm", moffat[0], low=0, low_open=True, high=1e3),
-                  check_number("moffat_beta", moffat[1], low=1, low_open=True, high=100))
-    overhead = check_number("overhead", overhead, high=1e5)
-    try:
-        t = datetime.fromisoformat(str(start))
-    except ValueError:
-        raise ParameterError(f"start must be an ISO 8601 date and time, e.g. "
-                             f"2026-03-20T19:00:00 (got {start!r})") from None
-    if seed is not None:
-        seed = check_int("seed", seed)  # any size: a fresh NIGHTSD has 128 bits
-    for name, text in (("filter", filter), ("object", object)):
-        if not isinstance(text, str) or not text.isprintable() or len(text) > 60:
-            raise ParameterError(f"{name} must be printable text of at most 60 characters")
+        try:
+            fwhm, beta = moffat
+        except (TypeError, ValueError):
+            raise ParameterError("moffat must be a pair (fwhm, beta)",
+                                 param="moffat_fwhm", spelled="moffat") from None
+        moffat = (check("moffat_fwhm", fwhm), check("moffat_beta", beta))
+    overhead = check("overhead", overhead)
+    quantize = check("quantize", quantize)
+    filter, object = check("filter", filter), check("object", object)
+    t = parse_start(start)
+    seed = check("seed", seed)  # any size: a fresh NIGHTSD has 128 bits
+    # The last frame must start before the year 10000 (FITS dates have 4 digits).
+    total = sum(counts.values()) * (max(exposure, flat_exposure) + overhead)
+    if total > (datetime(9999, 12, 31) - t).total_seconds():
+        raise ParameterError(f"start {start} leaves no room for the night's "
+                             f"{sum(counts.values())} frames before the year 10000",
+                             param="start")
 
     root = np.random.SeedSequence(seed)
     field_table = make_star_table(stars, camera.shape, max_counts=max_counts, sigma=star_sigma,
@@ -233,7 +245,16 @@ def plan_night(camera=None, *, n_bias=5, n_dark=5, n_flat=5, n_science=5, exposu
               "XPIXSZ": (camera.pixel_size, "[um] pixel size in x"),
               "YPIXSZ": (camera.pixel_size, "[um] pixel size in y")}
     return NightPlan(camera=camera, frames=tuple(frames), seed=root.entropy, field=field_table,
-                     star_sigma=star_sigma, moffat=moffat, header=header)
+                     star_sigma=star_sigma, moffat=moffat, header=header, quantize=quantize)
+
+
+def parse_start(start):
+    """``start`` (ISO 8601, UTC) as a `~datetime.datetime`, or a `ParameterError`."""
+    try:
+        return datetime.fromisoformat(check("start", start))
+    except ValueError:
+        raise ParameterError(f"start must be an ISO 8601 date and time, e.g. "
+                             f"{PARAMS['start'].default} (got {start!r})", param="start") from None
 
 
 def frame_seed(plan, index):
@@ -271,12 +292,13 @@ def run_frame(plan, index, *, threads=None):
         ``FILTER``, ...); science frames carry the field as ``TRUTH``.
     """
     index = check_int("index", index, high=len(plan.frames) - 1)
+    threads = check("threads", threads)
     spec = plan.frames[index]
     stars = plan.field if spec.stars else None
-    frame = plan.camera.expose(spec.exposure_time, sky=spec.sky, stars=stars,
-                               star_sigma=plan.star_sigma, moffat=plan.moffat,
-                               imagetyp=spec.imagetyp, threads=threads,
-                               rng=frame_seed(plan, index))
+    frame = plan.camera.prepare(spec.exposure_time, sky=spec.sky, stars=stars,
+                                star_sigma=plan.star_sigma, moffat=plan.moffat,
+                                quantize=plan.quantize, imagetyp=spec.imagetyp,
+                                rng=frame_seed(plan, index)).frame(threads=threads)
     h = frame.header
     h.set("DATE-OBS", spec.date_obs, "[UTC] start of the exposure", after="EXPOSURE")
     for key, value in plan.header.items():
@@ -345,13 +367,42 @@ def truth_maps_names():
     return ("bias.fits", "dark.fits", "flat.fits")
 
 
-def _night_task(args):
-    """Make and write one frame (module level, so Dask can send it to a worker)."""
-    plan, index, path, overwrite, threads, history = args
-    frame = run_frame(plan, index, threads=threads)
-    for line in history:
-        frame.header.add_history(line)
-    return frame.write(path, overwrite=overwrite)
+def check_night_output(plan, outdir, *, overwrite=False):
+    """Refuse, before anything is written, a night that could not be written whole.
+
+    Checks the folder, every file the night writes (an existing one without
+    ``overwrite`` stops it all) and the memory one frame needs.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The night.
+    outdir : str or os.PathLike
+        Its folder (created if missing; its parent must exist).
+    overwrite : bool, optional
+        Whether existing files may be replaced.
+
+    Raises
+    ------
+    ccdsim.ParameterError, FileExistsError
+    """
+    from .resources import check_memory
+
+    outdir = os.fspath(outdir)
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise ParameterError(f"OUTDIR {outdir} exists and is not a folder", param="outdir")
+    parent = os.path.dirname(os.path.abspath(outdir))
+    if not os.path.isdir(parent):
+        raise ParameterError(f"OUTDIR's folder {parent} does not exist", param="outdir")
+    truth_dir = os.path.join(outdir, "truth")
+    if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
+        raise ParameterError(f"{truth_dir} exists and is not a folder", param="outdir")
+    for path in night_paths(plan, outdir):
+        if os.path.exists(path):
+            check_writable(path, overwrite, "output")
+    # Besides the frame: the electron image in float64 (8), the cosmic rays'
+    # charge and its rounded copy (4 + 4), and the three truth maps (12).
+    check_memory(plan.camera.readout_shape, 2 if plan.quantize else 4, extra_per_pixel=28)
 
 
 def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, workers=None,
@@ -386,38 +437,22 @@ def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, w
     list of str
         The paths written.
     """
-    import sys
-
-    from .execute import run_tasks
+    from .execute import write_frames
 
     outdir = os.fspath(outdir)
-    if os.path.exists(outdir) and not os.path.isdir(outdir):
-        raise ParameterError(f"OUTDIR {outdir} exists and is not a folder")
-    parent = os.path.dirname(os.path.abspath(outdir))
-    if not os.path.isdir(parent):
-        raise ParameterError(f"OUTDIR's folder {parent} does not exist")
+    check_night_output(plan, outdir, overwrite=overwrite)
     truth_dir = os.path.join(outdir, "truth")
-    if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
-        raise ParameterError(f"{truth_dir} exists and is not a folder")
-    paths = night_paths(plan, outdir)
-    for path in paths:
-        if os.path.exists(path):
-            check_writable(path, overwrite, "output")
     os.makedirs(truth_dir, exist_ok=True)
     written = []
     for name, hdul in truth_maps(plan).items():
         written.append(write_hdulist(hdul, os.path.join(truth_dir, name), overwrite=overwrite))
     if progress is None:
+        import sys
+
         progress = sys.stderr.isatty()
-    tasks = [(plan, spec.index, os.path.join(outdir, spec.filename), overwrite,
-              threads if workers is None and scheduler is None else 1, tuple(history))
-             for spec in plan.frames]
-    try:
-        written += run_tasks(_night_task, tasks, workers=workers, scheduler=scheduler,
-                             progress=progress, desc="ccdsim night")
-    finally:
-        # A worker that died mid-write (or was stopped by Ctrl-C) left its
-        # temporary; Dask has made that frame again.
-        for spec in plan.frames:
-            remove_stale_temporaries(outdir, spec.filename)
+    written += write_frames(run_frame, plan,
+                            [(f.index, os.path.join(outdir, f.filename)) for f in plan.frames],
+                            overwrite=overwrite, threads=threads, workers=workers,
+                            scheduler=scheduler, progress=progress, history=history,
+                            desc="ccdsim night")
     return written

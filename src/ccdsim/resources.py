@@ -65,3 +65,25 @@ def check_memory(shape, bytes_per_pixel=2, extra_per_pixel=0):
     if need > have:
         raise ParameterError(f"shape {shape[0]}x{shape[1]} needs about {need / 2**30:.1f} GiB "
                              f"of memory, only {have / 2**30:.1f} GiB available")
+
+
+def check_frame_memory(exposure, extra_per_pixel=0):
+    """Refuse an exposure whose whole frame would not fit in the memory available now.
+
+    Besides the frame: with charge that moves across blocks (cosmic rays, a
+    full well), the float64 electron image (8 bytes a pixel) and the cosmic
+    rays' charge with its rounded copy (4 + 4).
+
+    Parameters
+    ----------
+    exposure : ccdsim.camera.Exposure
+        From `ccdsim.Camera.prepare`.
+    extra_per_pixel : int, optional
+        More bytes per pixel the caller holds at once (a night's truth maps).
+
+    Raises
+    ------
+    ccdsim.ParameterError
+    """
+    extra = extra_per_pixel + (16 if exposure.two_stage else 0)
+    check_memory(exposure.shape, 2 if exposure.quantize else 4, extra)

@@ -9,11 +9,14 @@ index, so pixels depend on the seed only, never on threads or workers.
 
 import numpy as np
 
+from .params import PARAMS
+from .validate import ParameterError
+
 __all__ = ["DEFAULT_CAMERA_SEED", "Defect", "Stream", "NightStream", "camera_rng",
            "frame_seed_sequence", "child_rng", "seed_text"]
 
-# The guide seeds its bad columns with 8392; we keep it as the default camera.
-DEFAULT_CAMERA_SEED = 8392
+# The guide seeds its bad columns with 8392; the table keeps it as the default camera.
+DEFAULT_CAMERA_SEED = PARAMS["camera_seed"].default
 
 
 class Defect:
@@ -84,7 +87,14 @@ def frame_seed_sequence(rng=None):
     if isinstance(rng, (np.random.Generator, np.random.BitGenerator)):
         gen = rng if isinstance(rng, np.random.Generator) else np.random.Generator(rng)
         return np.random.SeedSequence(int(gen.integers(0, 2**63)))
-    return np.random.SeedSequence(rng)
+    if rng is not None and np.ndim(rng) == 0:
+        rng = PARAMS["seed"].check(rng, "rng")  # any size: a fresh FRMSEED has 128 bits
+    try:
+        return np.random.SeedSequence(rng)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"rng must be None, an integer >= 0, a sequence of them, a "
+                             f"SeedSequence or a Generator ({exc})", param="seed",
+                             spelled="rng") from None
 
 
 def child_rng(seed_seq, *key):

@@ -9,7 +9,9 @@ import numpy as np
 from astropy.table import Table
 
 from ._kernels import add_gaussian_stars
-from .validate import ParameterError, check_int, check_number
+from .params import DEFAULTS as D
+from .params import PARAMS, check
+from .validate import ParameterError
 
 __all__ = ["make_star_table", "render_stars", "star_arrays", "stars_reaching_rows",
            "add_stars_to_rows", "gaussian_peak_to_flux", "moffat_alpha"]
@@ -17,7 +19,7 @@ __all__ = ["make_star_table", "render_stars", "star_arrays", "stars_reaching_row
 # Stars are drawn out to this many sigma (a square stamp); about 1e-6 of the flux lies beyond.
 TRUNCATE_SIGMA = 5.0
 # Narrowest star (px): narrower ones are points once integrated over a pixel.
-MIN_SIGMA = 0.01
+MIN_SIGMA = PARAMS["star_sigma"].low
 # Rows rendered at a time by render_stars: a block this size stays in cache.
 _ROWS = 128
 
@@ -40,7 +42,7 @@ def gaussian_peak_to_flux(peak, sigma):
     return 2.0 * np.pi * np.asarray(sigma, dtype=float) ** 2 * np.asarray(peak, dtype=float)
 
 
-def make_star_table(n_stars, shape, *, max_counts=2000.0, sigma=4.0, rng=None):
+def make_star_table(n_stars, shape, *, max_counts=D.max_counts, sigma=D.star_sigma, rng=None):
     """Random star field in the spirit of the guide.
 
     Positions are uniform over the central 80% of each axis; peak counts are
@@ -73,9 +75,9 @@ def make_star_table(n_stars, shape, *, max_counts=2000.0, sigma=4.0, rng=None):
     >>> t.colnames
     ['id', 'x_0', 'y_0', 'flux', 'peak', 'sigma']
     """
-    n_stars = check_int("n_stars", n_stars)
-    max_counts = check_number("max_counts", max_counts, low=0, low_open=True, high=1e9)
-    sigma = check_number("star_sigma", sigma, low=MIN_SIGMA, high=1e3)
+    n_stars = check("stars", n_stars, "n_stars")
+    max_counts = check("max_counts", max_counts)
+    sigma = check("star_sigma", sigma, "sigma")
     rng = np.random.default_rng(rng)
     ny, nx = shape
     x = rng.uniform(0.1 * nx, 0.9 * nx, n_stars)
@@ -89,7 +91,7 @@ def make_star_table(n_stars, shape, *, max_counts=2000.0, sigma=4.0, rng=None):
     return table
 
 
-def star_arrays(table, sigma=4.0):
+def star_arrays(table, sigma=D.star_sigma):
     """Checked float64 arrays ``x, y, flux, sigma`` of a star table.
 
     Parameters
@@ -120,8 +122,9 @@ def star_arrays(table, sigma=4.0):
             raise ParameterError(f"stars table column {name} must be finite")
     if np.any(flux < 0):
         raise ParameterError("stars table column flux must be >= 0")
-    if np.any((sig < MIN_SIGMA) | (sig > 1e3)):
-        raise ParameterError(f"stars table column sigma must be in [{MIN_SIGMA}, 1000] px")
+    sigma_param = PARAMS["star_sigma"]
+    if np.any((sig < sigma_param.low) | (sig > sigma_param.high)):
+        raise ParameterError(f"stars table column sigma must be {sigma_param.range} px")
     return x, y, flux, sig
 
 
@@ -160,7 +163,7 @@ def _render_moffat(out, x, y, flux, fwhm, beta):
         out[r0:r1, c0:c1] += (f * pix).astype(out.dtype)
 
 
-def render_stars(shape, table, *, sigma=4.0, moffat=None, out=None):
+def render_stars(shape, table, *, sigma=D.star_sigma, moffat=None, out=None):
     """Expected counts of the stars in ``table``, integrated over each pixel.
 
     Parameters

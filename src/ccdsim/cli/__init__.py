@@ -1,0 +1,172 @@
+"""The ``ccdsim`` command line: thin over the library.
+
+One module per command (`image`, `night`, `batch`, `explore`), their
+options defined once in `ccdsim.cli.options` from the parameter table, and
+one policy for all: the library checks every value before any work; bad
+input prints one line that names the option as the user typed it (or the
+key of the configuration file it came from), exits with status 2 and writes
+nothing.
+"""
+
+import argparse
+import sys
+
+from .._version import __version__
+from ..validate import ParameterError
+from . import batch, configfile, explore, image, night
+from .options import add_options
+
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+#: Every command, by name.
+COMMANDS = {c.name: c for c in (image.COMMAND, night.COMMAND, batch.COMMAND, explore.COMMAND)}
+#: Commands that make frames take --config.
+FRAME_COMMANDS = {name: c for name, c in COMMANDS.items() if c.config}
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage block), and no abbreviated options."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
+    def error(self, message):
+        # Say it with the option first, as every other error does.
+        if message.startswith("argument "):
+            message = message[len("argument "):]
+            flag, _, rest = message.partition(": ")
+            if rest.startswith(flag.split("/")[0]):
+                message = rest  # the type check already named the option
+        raise ParameterError(message)
+
+
+def build_parser():
+    """The argparse parser of every command (generated from their `Command` records)."""
+    parser = _Parser(prog="ccdsim", description="Artificial but realistic astronomical CCD "
+                                                "images.")
+    parser.add_argument("--version", action="version", version=f"ccdsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.subcommands = {}
+    for cmd in COMMANDS.values():
+        p = parser.subcommands[cmd.name] = sub.add_parser(cmd.name, help=cmd.help,
+                                                          description=cmd.description)
+        if cmd.positional:
+            dest, metavar, text = cmd.positional
+            p.add_argument(dest, metavar=metavar, help=text)
+        add_options(p, cmd.options)
+        if cmd.config:
+            p.add_argument("--config", metavar="FILE.toml",
+                           help="read options from a TOML file; flags given here win")
+    c = sub.add_parser("config", help="show the effective configuration as TOML",
+                       description="Configuration files.")
+    csub = c.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    csub.add_parser("show", help="print defaults + file + flags as TOML",
+                    description="Print the configuration a command would run with (defaults, "
+                                "then --config FILE, then flags), in TOML that --config reads "
+                                "back. Usage: ccdsim config show [COMMAND] [OPTIONS]; every "
+                                "value is checked as the command would check it.")
+    return parser
+
+
+class _Spelling:
+    """How the user spelled each option: ``--bias`` on the command line, ``bias`` in a file."""
+
+    def __init__(self, cmd, argv, config_path=None, file_keys=()):
+        self.by_param = {}
+        for o in cmd.options:
+            typed = any(a == o.option or a.startswith(o.option + "=") for a in argv)
+            from_file = o.dest in file_keys and not typed
+            for param, spelled in o.also or ((o.param, o.option),):
+                if param and param not in self.by_param:
+                    self.by_param[param] = (f"config file {config_path}: {file_keys[o.dest]}"
+                                            if from_file else spelled)
+
+    def message(self, exc):
+        spelled = self.by_param.get(exc.param)
+        return exc.say(spelled) if spelled else str(exc)
+
+
+def _parse(parser, argv):
+    """Parse ``argv``; a ``--config`` file's values become the command's defaults.
+
+    Returns
+    -------
+    args : argparse.Namespace
+    spelling : _Spelling
+    """
+    args = _parse_args(parser, argv)
+    cmd = COMMANDS[args.command]
+    path, keys = getattr(args, "config", None), {}
+    if path:
+        schemas = {name: c.options for name, c in FRAME_COMMANDS.items()}
+        values, keys = configfile.load_config(path, args.command, schemas)
+        parser.subcommands[args.command].set_defaults(**values)
+        args = _parse_args(parser, argv)
+    return args, _Spelling(cmd, argv, path, keys)
+
+
+def _parse_args(parser, argv):
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        raise ParameterError(f"{unknown[0]}: not an option of ccdsim {args.command} "
+                             f"(see ccdsim {args.command} --help)")
+    return args
+
+
+def _history(args):
+    """The effective configuration as HISTORY lines (``config: key = value``)."""
+    text = configfile.to_toml(configfile.effective_config(args, COMMANDS[args.command].options))
+    return [f"config: {line.strip()}" for line in text.splitlines() if line.strip()]
+
+
+def _config_show(parser, rest):
+    """``ccdsim config show [COMMAND] OPTIONS``: check, then print the configuration."""
+    rest = list(rest)
+    name = rest.pop(0) if rest and rest[0] in FRAME_COMMANDS else "image"
+    cmd = COMMANDS[name]
+    # The command's positional argument (an output path) is no configuration.
+    argv = [name, *(["-"] if cmd.positional else []), *rest]
+    args, spelling = _parse(parser, argv)
+    if cmd.positional:
+        setattr(args, cmd.positional[0], None)  # nothing will be written
+    try:
+        cmd.check(args)
+    except ParameterError as exc:
+        raise ParameterError(spelling.message(exc)) from None
+    sys.stdout.write(configfile.to_toml(configfile.effective_config(args, cmd.options)))
+    return 0
+
+
+def _run(parser, argv):
+    # argparse cannot hand options on to a REMAINDER argument that starts
+    # with one, so `config show` takes the rest of the line itself.
+    if argv[:2] == ["config", "show"] and argv[2:3] not in (["-h"], ["--help"]):
+        return _config_show(parser, argv[2:])
+    args, spelling = _parse(parser, argv)
+    cmd = COMMANDS[args.command]
+    try:
+        plan = cmd.check(args)
+        return cmd.run(plan, args, _history(args) if cmd.config else [])
+    except ParameterError as exc:
+        raise ParameterError(spelling.message(exc)) from None
+
+
+def main(argv=None):
+    """Entry point of the ``ccdsim`` console script; returns the exit status."""
+    parser = build_parser()
+    try:
+        return _run(parser, sys.argv[1:] if argv is None else list(argv))
+    except (ParameterError, FileExistsError, FileNotFoundError, IsADirectoryError,
+            PermissionError) as exc:
+        print(f"ccdsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # the machine, not the input: a full disk, a read-only folder
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ccdsim: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ccdsim: interrupted; no partial files left", file=sys.stderr)
+        return EXIT_INTERRUPTED

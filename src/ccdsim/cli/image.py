@@ -1,0 +1,101 @@
+"""``ccdsim image``: one frame (the guide's image by default)."""
+
+import os
+import sys
+
+from ..params import DEFAULT_CHUNK_ROWS, PARAMS
+from ..validate import ParameterError
+from . import options as opt
+from .command import Command, camera_with_effects
+
+__all__ = ["COMMAND"]
+
+_CHUNKS = opt.Option("chunks", "int", None,
+                     f"frames larger than memory: build the frame as a dask array of ROWS-row "
+                     f"bands (a multiple of 128; {DEFAULT_CHUNK_ROWS} when given alone) and "
+                     f"stream it into the FITS file; the pixels are the same. Not with cosmic "
+                     f"rays or a full well (their charge crosses bands)", param="chunks",
+                     metavar="ROWS", group="output", run_only=True, const=DEFAULT_CHUNK_ROWS)
+_PNG = opt.Option("png", "text", None, "also write a PNG preview to PATH", metavar="PATH",
+                  group="output", run_only=True)
+
+OPTIONS = (*opt.CAMERA, *opt.effect_options({}), *opt.EXPOSURE,
+           opt.param_option("seed", group="exposure",
+                            help="frame seed for noise and star positions, >= 0 (default: "
+                                 "fresh, recorded in the header as FRMSEED)"),
+           opt.FLOAT, *opt.OUTPUT, _PNG, _CHUNKS, *opt.EXECUTION)
+
+
+def check(args):
+    """Every value checked, nothing written: the prepared exposure."""
+    from ..bigframe import check_chunk_rows
+    from ..execute import check_execution
+    from ..io import check_writable
+    from ..resources import check_frame_memory
+
+    camera = camera_with_effects(args)
+    moffat = tuple(args.moffat) if args.moffat else None
+    exposure = camera.prepare(args.exposure, sky=args.sky, stars=args.stars,
+                              max_counts=args.max_counts, star_sigma=args.star_sigma,
+                              moffat=moffat, quantize=args.quantize, rng=args.seed)
+    PARAMS["threads"].check(args.threads)
+    check_execution(args.workers, args.scheduler)
+    if args.chunks is None:
+        if args.workers is not None or args.scheduler is not None:
+            raise ParameterError("--workers and --scheduler make a frame in bands: "
+                                 "add --chunks", param="workers")
+        check_frame_memory(exposure)
+    else:
+        check_chunk_rows(args.chunks)
+        if exposure.two_stage:
+            raise ParameterError("chunks: a frame with cosmic rays or a full well cannot be "
+                                 "made in bands (charge crosses them); make it whole",
+                                 param="chunks")
+    if args.output is None:  # config show: nothing will be written
+        return exposure
+    check_writable(args.output, args.overwrite, "output")
+    if args.png:
+        if os.path.abspath(args.png) == os.path.abspath(args.output):
+            raise ParameterError("--png must differ from the FITS output", param="png")
+        check_writable(args.png, args.overwrite, "png")
+    return exposure
+
+
+def run(exposure, args, history):
+    """Make the frame, write it (and its preview)."""
+    if args.chunks is not None:
+        from ..bigframe import write_chunked
+        from ..execute import dask_client
+
+        with dask_client(args.workers, args.scheduler):
+            write_chunked(exposure, args.output, chunk_rows=args.chunks,
+                          overwrite=args.overwrite, history=history,
+                          progress=not args.quiet and sys.stderr.isatty())
+        header, n_stars = exposure.header(), len(exposure.truth or ())
+        dtype = "uint16" if args.quantize else "float32"
+    else:
+        frame = exposure.frame(threads=args.threads)
+        for line in history:
+            frame.header.add_history(line)
+        frame.write(args.output, overwrite=args.overwrite)
+        header, n_stars, dtype = frame.header, len(frame.truth or ()), frame.data.dtype.name
+    ny, nx = exposure.shape
+    msg = f"wrote {args.output}: {ny}x{nx} {dtype}, {n_stars} stars, FRMSEED={header['FRMSEED']}"
+    if args.png:
+        from ..display import reduce_fits, save_png
+
+        image, block = (frame.data, 1) if args.chunks is None else reduce_fits(args.output)
+        save_png(image, args.png, overwrite=args.overwrite, block=block,
+                 title=f"ccdsim: {args.exposure:g} s, sky {args.sky:g} ADU, {args.stars} stars",
+                 percu=99.9 if args.stars else 99.0)
+        msg += f"; preview {args.png}"
+    print(msg)
+    return 0
+
+
+COMMAND = Command(
+    name="image", help="one frame: bias + read noise + dark + sky + stars",
+    description="Make one frame as FITS (image + TRUTH star table). The defaults give the "
+                "guide's final image.",
+    positional=("output", "OUT.fits", "FITS file to write"),
+    options=OPTIONS, check=check, run=run)

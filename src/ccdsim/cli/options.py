@@ -1,0 +1,301 @@
+"""Command-line options, each defined once and shared by the commands that take it.
+
+An `Option` is one entry of a command's schema: its argparse flag, its TOML
+key (the same name, dashes or underscores), its type and the parameter of
+`ccdsim.params.PARAMS` it sets, whose unit, range, default and help text it
+takes. Argparse arguments, configuration-file checking and the effective
+configuration are all generated from these records; nothing reads argparse
+internals.
+"""
+
+import argparse
+from dataclasses import dataclass
+
+from ..params import PARAMS
+from ..presets import NIGHT_CAMERA
+
+__all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
+           "OUTPUT", "EXECUTION"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option, also a key of configuration files.
+
+    Parameters
+    ----------
+    dest : str
+        Attribute name and TOML key (underscores; dashes accepted in files).
+    kind : {'float', 'int', 'text', 'pair', 'switch', 'range'}
+        ``pair``: two numbers (``--shape NY NX``); ``switch``: a flag without
+        value (``--no-flat``); ``range``: a value or ``LOW:HIGH`` (batches).
+    default : object
+        Value when neither the command line nor a file gives one.
+    help : str
+        Help text (``%`` must be written ``%%``).
+    param : str, optional
+        The parameter of `ccdsim.params.PARAMS` the option sets: errors
+        about that parameter name this option.
+    flag : str, optional
+        The option as typed (default ``--`` + ``dest`` with dashes).
+    metavar : str or tuple, optional
+        Placeholder(s) in the help.
+    group : str
+        Help section.
+    run_only : bool
+        Says how or where a run happens, never what it makes (threads,
+        workers, ...): a file may set it, but it is left out of the
+        effective configuration that frames record.
+    inverted : str, optional
+        For a ``no_X`` switch: the TOML key ``X`` that means its opposite
+        (``hot_pixels = false`` is ``--no-hot-pixels``).
+    store : object
+        For a switch: the value it stores when given (True, or False for ``--float``).
+    const : object, optional
+        The value of an option given without one (``--chunks`` alone).
+    also : tuple of (str, str)
+        Further parameters the option sets, each with how to name it
+        (``("moffat_beta", "--moffat BETA")``).
+    """
+
+    dest: str
+    kind: str
+    default: object
+    help: str
+    param: str | None = None
+    flag: str | None = None
+    metavar: object = None
+    group: str = "options"
+    run_only: bool = False
+    inverted: str | None = None
+    store: object = True
+    const: object = None
+    also: tuple = ()
+
+    @property
+    def option(self):
+        """The flag as typed: ``--read-noise``."""
+        return self.flag or "--" + self.dest.replace("_", "-")
+
+    def toml_type(self):
+        """What a configuration file must give, in words."""
+        pair = "integers" if self.param == "shape" else "numbers"
+        return {"float": "a number", "int": "an integer", "text": "a string",
+                "pair": f"a list of two {pair}", "switch": "true or false",
+                "range": "a number or a string LOW:HIGH"}[self.kind]
+
+    def accepts(self, value):
+        """True if a TOML value has this option's type."""
+        def number(v, integer=False):
+            if isinstance(v, bool):
+                return False
+            return isinstance(v, int) if integer else isinstance(v, (int, float))
+
+        if self.kind == "switch":
+            return isinstance(value, bool)
+        if self.kind == "pair":
+            integer = self.param == "shape"
+            return (isinstance(value, list) and len(value) == 2
+                    and all(number(v, integer) for v in value))
+        if self.kind in ("float", "int"):
+            return number(value, self.kind == "int")
+        if self.kind == "range":
+            return number(value) or isinstance(value, str)
+        return isinstance(value, str)
+
+    def from_toml(self, value):
+        """A TOML value (already type-checked) as the command line would give it."""
+        if self.kind == "float":
+            return float(value)
+        if self.kind == "range":
+            return str(value)
+        if self.kind == "pair":
+            return [int(v) if self.param == "shape" else float(v) for v in value]
+        return value
+
+
+def param_option(name, *, default=None, kind=None, group="options", help=None, **kw):
+    """The option that sets parameter ``name`` of the table, with its help text.
+
+    Parameters
+    ----------
+    name : str
+        A key of `ccdsim.params.PARAMS`.
+    default : object, optional
+        This command's default (default: the table's).
+    kind : str, optional
+        The option's kind, if not the parameter's.
+    group : str, optional
+        Help section.
+    help : str, optional
+        Help text, if not the table's description.
+    **kw
+        More `Option` fields.
+
+    Returns
+    -------
+    Option
+    """
+    p = PARAMS[name]
+    default = p.default if default is None else default
+    kind = kind or {"shape": "pair"}.get(p.kind, p.kind)
+    text = help if help is not None else p.describe(default)
+    return Option(p.key, kind, default, text.replace("%", "%%"), param=name, group=group, **kw)
+
+
+def _switch(dest, help, *, param=None, group="options", inverted=None, store=True, **kw):
+    return Option(dest, "switch", not store, help, param=param, group=group,
+                  inverted=inverted, store=store, **kw)
+
+
+def add_options(parser, options):
+    """Add ``options`` to an argparse ``parser``, in help sections by group.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        One command's parser.
+    options : sequence of Option
+        Its options.
+    """
+    groups = {}
+    for o in options:
+        if o.group not in groups:
+            groups[o.group] = parser.add_argument_group(o.group)
+        g = groups[o.group]
+        if o.kind == "switch":
+            g.add_argument(o.option, dest=o.dest, action="store_const", const=o.store,
+                           default=o.default, help=o.help)
+            continue
+        kw = dict(dest=o.dest, default=o.default, help=o.help, metavar=o.metavar)
+        if o.kind == "pair":
+            kw.update(nargs=2, type=int if o.param == "shape" else float)
+        elif o.kind in ("float", "int"):
+            kw.update(type=_number(o.kind, o.option))
+        if o.const is not None:
+            kw.update(nargs="?", const=o.const)
+        g.add_argument(o.option, **kw)
+
+
+def _number(kind, flag):
+    """argparse type: the number, or a one-line error naming ``flag``."""
+    def convert(text):
+        try:
+            return int(text) if kind == "int" else float(text)
+        except ValueError:
+            what = "an integer" if kind == "int" else "a number"
+            raise argparse.ArgumentTypeError(f"{flag} must be {what} (got {text!r})") from None
+
+    convert.__name__ = kind
+    return convert
+
+
+# Option groups, shared by the commands --------------------------------------
+
+
+def camera_options(preset=None):
+    """The camera's options; ``preset`` (Camera keywords) sets this command's defaults.
+
+    Parameters
+    ----------
+    preset : dict, optional
+        Defaults that differ from the table's (a named camera).
+
+    Returns
+    -------
+    list of Option
+    """
+    preset = preset or {}
+    g, hot = "camera", PARAMS["hot_pixel_fraction"]
+    return [
+        param_option("shape", default=preset.get("shape"), metavar=("NY", "NX"), group=g),
+        param_option("gain", default=preset.get("gain"), group=g),
+        param_option("read_noise", default=preset.get("read_noise"), group=g),
+        param_option("bias_level", default=preset.get("bias_level"), group=g),
+        param_option("dark_current", default=preset.get("dark_current"), group=g),
+        param_option("camera_seed", default=preset.get("camera_seed"), group=g,
+                     help="camera identity: where its defects are (default: the guide's "
+                          "camera)"),
+        _switch("no_hot_pixels", f"no hot pixels (default: {100 * hot.default:g}%% of pixels "
+                f"at {PARAMS['hot_pixel_factor'].default:g}x the dark current)",
+                param="hot_pixel_fraction", group=g, inverted="hot_pixels"),
+        _switch("no_bad_columns", f"no bad bias columns (default: "
+                f"{PARAMS['bad_columns'].default})", param="bad_columns", group=g,
+                inverted="bad_columns"),
+    ]
+
+
+CAMERA = camera_options()
+
+
+def effect_options(preset):
+    """Flat field, full well, overscan and cosmic rays, with ``preset``'s defaults.
+
+    Parameters
+    ----------
+    preset : dict
+        Camera keywords whose values are this command's defaults.
+
+    Returns
+    -------
+    list of Option
+    """
+    g = "camera effects"
+    d = {k: preset.get(k, PARAMS[k].default) for k in NIGHT_CAMERA}
+    return [
+        _switch("no_flat", f"uniform sensitivity (default: vignetting {d['vignetting']:g}, "
+                f"{d['dust_spots']} dust donuts, PRNU {d['prnu']:g})", group=g,
+                inverted="flat"),
+        param_option("vignetting", default=d["vignetting"], group=g),
+        param_option("dust_spots", default=d["dust_spots"], metavar="N", group=g),
+        param_option("prnu", default=d["prnu"], group=g),
+        param_option("full_well", default=d["full_well"], group=g),
+        _switch("no_full_well", "unlimited pixel capacity", param="full_well", group=g),
+        param_option("overscan", default=d["overscan"], metavar="NCOL", group=g),
+        _switch("no_overscan", "no overscan columns", param="overscan", group=g),
+        param_option("cosmic_ray_rate", default=d["cosmic_ray_rate"], group=g),
+        _switch("no_cosmic_rays", "no cosmic rays", param="cosmic_ray_rate", group=g,
+                inverted="cosmic_rays"),
+        param_option("pixel_size", group=g),
+    ]
+
+
+NIGHT_EFFECTS = effect_options(NIGHT_CAMERA)
+
+
+def exposure_options(group="exposure"):
+    """Exposure time, sky and stars."""
+    return [
+        param_option("exposure_time", group=group),
+        param_option("sky", group=group),
+        param_option("stars", metavar="N", group=group),
+        param_option("max_counts", group=group),
+        param_option("star_sigma", group=group),
+        Option("moffat", "pair", None, "Moffat stars of this FWHM (pixels) and beta instead "
+               "of Gaussians", param="moffat_fwhm", metavar=("FWHM", "BETA"), group=group,
+               also=(("moffat_fwhm", "--moffat FWHM"), ("moffat_beta", "--moffat BETA"))),
+    ]
+
+
+EXPOSURE = exposure_options()
+
+# --float stores into `quantize`, its configuration key since the first release.
+FLOAT = _switch("quantize", "write float32 ADU without ADC rounding or clipping (default: "
+                "uint16 from the ADC)", param="quantize", store=False, group="output",
+                flag="--float")
+
+OUTPUT = [
+    _switch("overwrite", "replace existing files (never done otherwise)", group="output",
+            run_only=True),
+    param_option("threads", group="output", run_only=True),
+    _switch("quiet", "no progress bar (shown on a terminal otherwise)", group="output",
+            run_only=True),
+]
+
+EXECUTION = [
+    param_option("workers", metavar="N", group="execution (the pixels are the same "
+                 "wherever they are made)", run_only=True),
+    Option("scheduler", "text", None, "run on an existing dask.distributed scheduler, "
+           "tcp://host:port", metavar="ADDRESS", group="execution (the pixels are the same "
+           "wherever they are made)", run_only=True),
+]

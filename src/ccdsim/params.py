@@ -1,0 +1,313 @@
+"""The parameter table: every parameter of ccdsim, defined once.
+
+Each `Param` holds a parameter's name in Python, its unit, default, allowed
+range, FITS keyword and comment, help text and the name it goes by on the
+command line (and in TOML files, with dashes or underscores). Validation of
+cameras, exposures, nights and batches, the command-line options, the TOML
+schema, the batch ranges, the FITS header cards and the explorer's labels
+are all derived from it: adding a parameter is one entry here.
+
+A light module (no third-party imports), so the command line can build its
+options and help without loading numpy.
+"""
+
+from dataclasses import dataclass
+
+from .validate import (MAX_SIDE, MIN_GAIN, ParameterError, check_int, check_number, check_shape,
+                       check_text)
+
+__all__ = ["Param", "PARAMS", "DEFAULTS", "check", "param"]
+
+#: Rows per band of a frame made in bands (``--chunks`` given alone).
+DEFAULT_CHUNK_ROWS = 1024
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: what it is, its unit and what it may be.
+
+    Parameters
+    ----------
+    name : str
+        The name in Python (a `ccdsim.Camera` field or a keyword argument).
+    kind : {'float', 'int', 'bool', 'text', 'shape'}
+        The type of value.
+    default : object
+        The value used when none is given (the guide's camera and image).
+    unit : str
+        Unit, as written in help texts and FITS comments ("" when none).
+    low, high : float or None
+        Allowed range (inclusive; ``high=None``: no upper bound).
+    low_open : bool
+        ``low`` itself is not allowed.
+    optional : bool
+        None is allowed too (meaning "off").
+    fits : str or None
+        FITS keyword that records the value in a frame's header.
+    help : str
+        What the parameter is, in a few words (help texts, FITS comments, labels).
+    option : str or None
+        The name on the command line and in TOML files, if not ``name``
+        (``bias`` for ``bias_level``).
+    """
+
+    name: str
+    kind: str
+    default: object
+    unit: str = ""
+    low: float | None = 0
+    high: float | None = None
+    low_open: bool = False
+    optional: bool = False
+    fits: str | None = None
+    help: str = ""
+    option: str | None = None
+
+    @property
+    def key(self):
+        """The command-line / TOML name, with underscores (``read_noise``)."""
+        return self.option or self.name
+
+    @property
+    def flag(self):
+        """The command-line option (``--read-noise``)."""
+        return "--" + self.key.replace("_", "-")
+
+    @property
+    def range(self):
+        """The allowed range in words (``in [0, 65535]``)."""
+        from .validate import range_text
+
+        return range_text(self.low, self.high, self.low_open)
+
+    @property
+    def label(self):
+        """A label with the unit, for user interfaces: ``bias level (ADU)``."""
+        return f"{self.help} ({self.unit})" if self.unit else self.help
+
+    @property
+    def fits_comment(self):
+        """The FITS card comment: ``[e-/ADU] gain``."""
+        return f"[{self.unit}] {self.help}" if self.unit else self.help
+
+    def describe(self, default=None):
+        """Help text with unit, range and default, for ``--help``.
+
+        Parameters
+        ----------
+        default : object, optional
+            The default to show, if not the table's (a command's own).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> PARAMS["bias_level"].describe()
+        'bias level in ADU, in [0, 65535] (default: 1100)'
+        """
+        default = self.default if default is None else default
+        unit = f" in {self.unit}" if self.unit else ""
+        if self.kind in ("float", "int"):
+            rng = f", {self.range}"
+        else:
+            rng = ""
+        if default is None:
+            shown = "none"
+        elif isinstance(default, float):
+            shown = f"{default:g}"
+        elif isinstance(default, (tuple, list)):
+            shown = " ".join(str(v) for v in default)
+        else:
+            shown = default
+        return f"{self.help}{unit}{rng} (default: {shown})"
+
+    def check(self, value, spelled=None, **bounds):
+        """Return ``value`` checked against this parameter's type and range.
+
+        Parameters
+        ----------
+        value : object
+            The value.
+        spelled : str, optional
+            The name the caller used (default: `name`); the error message
+            starts with it.
+        **bounds
+            ``low``, ``high``, ``low_open`` where a context narrows the
+            range (a science exposure must be > 0).
+
+        Returns
+        -------
+        object
+            The value as float, int, str or tuple.
+
+        Raises
+        ------
+        ccdsim.ParameterError
+        """
+        spelled = spelled or self.name
+        if value is None and self.optional:
+            return None
+        limits = dict(low=self.low, high=self.high)
+        limits.update({k: v for k, v in bounds.items() if k in ("low", "high")})
+        if self.kind == "float":
+            return check_number(spelled, value, low_open=bounds.get("low_open", self.low_open),
+                                param=self.name, **limits)
+        if self.kind == "int":
+            return check_int(spelled, value, param=self.name, **limits)
+        if self.kind == "shape":
+            return check_shape(value, spelled, high=limits["high"], param=self.name)
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ParameterError(f"{spelled} must be true or false (got {value!r})",
+                                     param=self.name, spelled=spelled)
+            return value
+        return check_text(spelled, value, param=self.name)
+
+
+def _table(*params):
+    return {p.name: p for p in params}
+
+
+_SEED_MAX = 2**63 - 1
+
+#: Every parameter, by its Python name. Camera parameters first, in the
+#: order of `ccdsim.Camera`'s fields (also the header's order).
+PARAMS = _table(
+    # The camera ---------------------------------------------------------------
+    Param("shape", "shape", (2000, 2000), "pixels", 1, MAX_SIDE,
+          help="frame size (data section)"),
+    Param("gain", "float", 1.0, "e-/ADU", MIN_GAIN, 1e3, fits="GAIN", help="gain"),
+    Param("read_noise", "float", 5.0, "e-", 0, 1e4, fits="RDNOISE", help="read noise"),
+    Param("bias_level", "float", 1100.0, "ADU", 0, 65535, fits="BIASLEV", help="bias level",
+          option="bias"),
+    Param("dark_current", "float", 0.1, "e-/pixel/s", 0, 1e6, fits="DARKCUR",
+          help="dark current"),
+    Param("bad_columns", "int", 5, "", 0, MAX_SIDE, fits="NBADCOL",
+          help="number of bad bias columns"),
+    Param("hot_pixel_fraction", "float", 1e-4, "", 0, 1, fits="HOTFRAC",
+          help="fraction of hot pixels"),
+    Param("hot_pixel_factor", "float", 1e4, "", 0, 1e6, fits="HOTFACT",
+          help="hot pixels' dark current / dark current"),
+    Param("camera_seed", "int", 8392, "", 0, _SEED_MAX, fits="CAMSEED",
+          help="camera identity: where its defects are"),
+    Param("vignetting", "float", 0.0, "", 0, 0.9, fits="VIGNET",
+          help="flat: fractional light loss in the corners"),
+    Param("dust_spots", "int", 0, "", 0, 10**5, fits="NDUST",
+          help="flat: number of dust donuts", option="dust"),
+    Param("prnu", "float", 0.0, "", 0, 0.5, fits="PRNU",
+          help="flat: pixel response non-uniformity (rms fraction)"),
+    Param("full_well", "float", None, "e-", 0, 1e8, low_open=True, optional=True,
+          fits="FULLWELL", help="full well (charge above it bleeds along the column)"),
+    Param("overscan", "int", 0, "", 0, 10**4,
+          help="overscan columns (bias and read noise only)"),
+    Param("cosmic_ray_rate", "float", 0.0, "events/cm^2/s", 0, 1e3, fits="CRRATE",
+          help="cosmic-ray rate"),
+    Param("pixel_size", "float", 15.0, "um", 0, 1e3, low_open=True, fits="PIXSIZE",
+          help="pixel pitch"),
+    # An exposure --------------------------------------------------------------
+    Param("exposure_time", "float", 100.0, "s", 0, 1e6, fits="EXPTIME", help="exposure time",
+          option="exposure"),
+    Param("sky", "float", 20.0, "ADU", 0, 1e9, fits="SKYADU",
+          help="sky per pixel over the exposure"),
+    Param("stars", "int", 50, "", 0, 10**7, fits="NSTARS", help="number of random stars"),
+    Param("max_counts", "float", 2000.0, "ADU", 0, 1e9, low_open=True, fits="MAXCNTS",
+          help="largest random star peak; peaks uniform in [max/10, max]"),
+    Param("star_sigma", "float", 4.0, "pixels", 0.01, 1e3, fits="STARSIG",
+          help="Gaussian sigma of the stars"),
+    Param("moffat_fwhm", "float", None, "pixels", 0, 1e3, low_open=True, optional=True,
+          fits="MOFFWHM", help="Moffat FWHM of the stars"),
+    Param("moffat_beta", "float", None, "", 1, 100, low_open=True, optional=True,
+          fits="MOFBETA", help="Moffat beta of the stars"),
+    Param("quantize", "bool", True, fits="QUANTIZ",
+          help="rounded and clipped to 0..65535 by the ADC (else float32 ADU)"),
+    Param("seed", "int", None, "", 0, None, optional=True,
+          help="seed of the frame's noise and random stars"),
+    Param("threads", "int", None, "", 1, 1024, optional=True,
+          help="worker threads; never changes the pixels"),
+    # A night ------------------------------------------------------------------
+    Param("n_bias", "int", 5, "", 0, 10**4, help="bias frames"),
+    Param("n_dark", "int", 5, "", 0, 10**4, help="dark frames at the science exposure"),
+    Param("n_flat", "int", 5, "", 0, 10**4, help="flat fields"),
+    Param("n_science", "int", 5, "", 0, 10**4, help="science frames"),
+    Param("flat_level", "float", 20000.0, "ADU", 0, 65535, low_open=True, fits="FLATLEV",
+          help="mean flat light before the flat field"),
+    Param("flat_exposure", "float", 5.0, "s", 0, 1e6, low_open=True,
+          help="flat exposure time"),
+    Param("filter", "text", "R", fits="FILTER", help="filter in the beam"),
+    Param("object", "text", "ccdsim field", fits="OBJECT", help="target of the science frames"),
+    Param("start", "text", "2026-03-20T19:00:00", "UTC",
+          help="DATE-OBS of the first frame, ISO 8601"),
+    Param("overhead", "float", 10.0, "s", 0, 1e5,
+          help="time from the end of one exposure to the start of the next"),
+    # A batch ------------------------------------------------------------------
+    Param("n", "int", None, "", 1, 10**7, help="number of frames"),
+    # Where and how a run happens ------------------------------------------------
+    Param("workers", "int", None, "", 1, 256, optional=True,
+          help="run on a local Dask cluster of N worker processes"),
+    # 128: whole noise blocks (`ccdsim.expose.BLOCK_ROWS`).
+    Param("chunks", "int", None, "rows", 128, MAX_SIDE, optional=True,
+          help="rows per band for frames larger than memory (a multiple of 128)"),
+    Param("port", "int", 5006, "", 0, 65535, help="TCP port, 0 for any free one"),
+)
+
+
+class _Defaults:
+    """Attribute access to the defaults: ``DEFAULTS.star_sigma`` is 4.0."""
+
+    def __getattr__(self, name):
+        try:
+            return PARAMS[name].default
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+#: ``DEFAULTS.name`` is ``PARAMS[name].default`` (for function signatures).
+DEFAULTS = _Defaults()
+
+
+def param(name):
+    """The `Param` named ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Its name in Python (``bias_level``).
+
+    Returns
+    -------
+    Param
+    """
+    return PARAMS[name]
+
+
+def check(name, value, spelled=None, **bounds):
+    """Check ``value`` against parameter ``name`` of the table; see `Param.check`.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name in `PARAMS`.
+    value : object
+        The value.
+    spelled : str, optional
+        The name the caller used, if not ``name`` (``sigma`` for ``star_sigma``).
+    **bounds
+        A narrower ``low``, ``high`` or ``low_open`` for this context.
+
+    Returns
+    -------
+    object
+        The checked value.
+    """
+    return PARAMS[name].check(value, spelled, **bounds)
+
+
+#: The camera's own parameters (`ccdsim.Camera` fields), in order.
+CAMERA_PARAMS = ("shape", "gain", "read_noise", "bias_level", "dark_current", "bad_columns",
+                 "hot_pixel_fraction", "hot_pixel_factor", "camera_seed", "vignetting",
+                 "dust_spots", "prnu", "full_well", "overscan", "cosmic_ray_rate", "pixel_size")
+
+#: Header cards of an exposure's settings (besides the camera's), in order.
+EXPOSURE_PARAMS = ("sky", "stars", "max_counts", "star_sigma", "moffat_fwhm", "moffat_beta")
