@@ -2,4 +2,6 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+# Only when run as ``python -m ccdsim``: importing this module must not start anything.
+if __name__ == "__main__":
+    sys.exit(main())

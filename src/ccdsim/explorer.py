@@ -1,11 +1,11 @@
 """The explorer: move a slider, see what each source of counts does to a frame.
 
-Built on Panel (``pip install 'ccdsim[explorer]'``); this is the only module
-that imports it. The same `Explorer` object is served by ``ccdsim explore``
-and shown inline in Jupyter by `ccdsim.explore`. Every frame is made by
-`Camera.expose`, so the explorer shows exactly what the library makes; the
-noise budget comes from `ccdsim.budget`, the component view from
-`ccdsim.decompose`.
+Built on Panel (``pip install 'ccdsim[explorer]'``); only this module and
+`ccdsim.explorer_server`, which serves it, import it. The same `Explorer`
+object is served by ``ccdsim explore`` and shown inline in Jupyter by
+`ccdsim.explore`. Every frame is made by `Camera.expose`, so the explorer
+shows exactly what the library makes; the noise budget comes from
+`ccdsim.budget`, the component view from `ccdsim.decompose`.
 
 Safety: the page only sends parameter values; the app never reads or writes
 files, and downloads are generated in memory from the current frame.
@@ -14,7 +14,6 @@ files, and downloads are generated in memory from the current frame.
 import html
 import io
 import logging
-import socket
 import time
 
 import numpy as np
@@ -23,6 +22,7 @@ from bokeh.models import ColorBar, LinearColorMapper
 from bokeh.palettes import Greys256
 from bokeh.plotting import figure
 
+from . import explorer_server
 from .budget import background_mask, measure, predict, predicted_histogram
 from .camera import Camera
 from .cosmics import expected_count
@@ -345,7 +345,7 @@ class Explorer:
         self.camera, self.frame = camera, frame
         args = dict(bias_level=camera.bias_level, read_noise=camera.read_noise, gain=camera.gain,
                     dark_current=camera.dark_current, exposure_time=t, sky=sky)
-        parts = decompose(camera, frame, t, sky)
+        parts = decompose(frame)
         # Stars are cut where their light is below a thousandth of the flat-less std.
         mask = background_mask(camera, parts["stars"], predict(**args), dq=frame.dq)
         # The flat (truth) over exactly the pixels measured: the budget's <f> and var(f).
@@ -548,19 +548,14 @@ def explore(shape=(500, 500), **values):
     return Explorer(shape, **values)
 
 
-def _free_port(host):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def serve(*, port=5006, host="127.0.0.1", show=True, shape=(500, 500)):
     """Serve the explorer until interrupted; each browser tab gets its own `Explorer`.
 
-    Only the app is served (no static folders, nothing read from paths sent by the
-    browser). Pages are accepted only when the browser addresses the server as
-    ``host:port`` (also ``localhost``/``127.0.0.1`` on this machine, and the
-    machine's own name when ``host`` is ``0.0.0.0``).
+    Only the app's page, its websocket and the files it loads (from Bokeh's and
+    Panel's static folders) are served; no request imports a module. Every
+    request, HTTP or websocket, whose ``Host`` (or ``Origin``, when sent) is
+    not ``host:port`` is refused with 403; on loopback ``127.0.0.1``,
+    ``localhost`` and ``[::1]`` are accepted too. See `ccdsim.explorer_server`.
 
     Parameters
     ----------
@@ -568,23 +563,12 @@ def serve(*, port=5006, host="127.0.0.1", show=True, shape=(500, 500)):
         TCP port; 0 picks a free one (the printed address says which).
     host : str
         Address to listen on and that browsers use; 127.0.0.1 (only this
-        machine) unless told otherwise.
+        machine) unless told otherwise; ``::1`` for IPv6 loopback. Any other
+        address prints a warning: whoever reaches it can use the explorer.
     show : bool
         Open the default web browser.
     shape : tuple of int
         Initial frame size.
     """
-    port = port or _free_port(host)
-    names = {host}
-    if host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
-        names |= {"127.0.0.1", "localhost"}
-    if host in ("0.0.0.0", "::"):  # every interface: the machine's own names too
-        names |= {socket.gethostname(), socket.getfqdn()}
-    origins = {f"{name}:{port}" for name in names}
-    server = pn.serve({"/": lambda: Explorer(shape).layout}, port=port, address=host,
-                      show=show, start=False, websocket_origin=sorted(origins),
-                      title="ccdsim explorer", verbose=False)
-    # The socket is bound now, so the address printed is one that answers.
-    print(f"ccdsim explorer at http://{host}:{server.port}/ (Ctrl+C to stop)", flush=True)
-    server.start()
-    server.io_loop.start()
+    explorer_server.serve({"/": lambda: Explorer(shape).layout}, port=port, host=host,
+                          show=show, title="ccdsim explorer")
