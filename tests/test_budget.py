@@ -79,7 +79,7 @@ def test_predicted_histogram_sums_to_one_over_the_distribution():
 def test_background_mask_leaves_out_defects_and_stars():
     cam = Camera(shape=(300, 300))
     frame = cam.expose(100, sky=20, stars=10, rng=3)
-    parts = decompose(cam, frame, 100, 20)
+    parts = decompose(frame)
     b = predict(bias_level=1100, read_noise=5, gain=1, dark_current=0.1, exposure_time=100,
                 sky=20)
     mask = background_mask(cam, parts["stars"], b)
@@ -102,7 +102,7 @@ def test_components_are_the_expected_parts_and_the_noise_is_as_predicted():
     """
     cam = Camera(shape=(300, 400), gain=1.7)
     frame = cam.expose(50, sky=30, stars=8, rng=5)
-    parts = decompose(cam, frame, 50, 30)
+    parts = decompose(frame)
     assert tuple(parts) == COMPONENTS
     np.testing.assert_array_equal(parts["bias"], cam.bias_map)
     np.testing.assert_allclose(parts["dark"], cam.dark_map * 50 / 1.7, rtol=1e-6)
@@ -212,3 +212,22 @@ def test_components_with_flat_and_cosmic_rays():
     # Charge on the frame (whole electrons, / gain): all of it, but what fell off the edges.
     assert hits.sum() * 2.0 <= frame.cosmics["electrons"].sum() + len(frame.cosmics)
     assert hits.sum() * 2.0 > 0.5 * frame.cosmics["electrons"].sum()
+
+
+def test_decompose_needs_only_the_frame():
+    """A frame knows what made it; the older call must agree with it, or is refused."""
+    from ccdsim import ParameterError
+
+    cam = Camera(shape=(64, 64))
+    frame = cam.expose(30, sky=12, stars=3, rng=2)
+    alone = decompose(frame)
+    legacy = decompose(cam, frame, 30, 12)
+    for name in COMPONENTS:
+        np.testing.assert_array_equal(alone[name], legacy[name])
+    with pytest.raises(ParameterError, match="other than those that made the frame"):
+        decompose(cam, frame, 31, 12)
+    with pytest.raises(ParameterError, match="other than those that made the frame"):
+        decompose(Camera(shape=(64, 64), gain=2), frame, 30, 12)
+    frame.exposure = None  # as a frame read from a file
+    with pytest.raises(ParameterError, match="made by ccdsim here"):
+        decompose(frame)

@@ -529,4 +529,4 @@ class Exposure:
         dq = self.camera.dq_rows(0, ny)
         data = self._pixels(0, ny, threads, dq)
         return Frame(data=data, header=self.header(), truth=self.truth, dq=dq,
-                     cosmics=self.cosmics)
+                     cosmics=self.cosmics, exposure=self)

@@ -12,7 +12,9 @@ multiplies the light (sky and stars), never bias, dark current or cosmic rays.
 import numpy as np
 
 from .cosmics import render_cosmic_rays
+from .params import DEFAULTS as D
 from .sources import render_stars
+from .validate import ParameterError
 
 __all__ = ["COMPONENTS", "expected_components", "decompose"]
 
@@ -20,7 +22,8 @@ __all__ = ["COMPONENTS", "expected_components", "decompose"]
 COMPONENTS = ("bias", "dark", "sky", "stars", "cosmic rays", "noise")
 
 
-def expected_components(camera, exposure_time, sky, truth=None, *, star_sigma=4.0, cosmics=None):
+def expected_components(camera, exposure_time, sky, truth=None, *, star_sigma=D.star_sigma,
+                        moffat=None, cosmics=None):
     """The expected (noise-free) parts of a frame, in ADU.
 
     Parameters
@@ -30,12 +33,14 @@ def expected_components(camera, exposure_time, sky, truth=None, *, star_sigma=4.
         and gain (e-/ADU).
     exposure_time : float
         s.
-    sky : float
+    sky : float or ndarray
         ADU per pixel over the exposure, before the flat field.
     truth : astropy.table.Table, optional
         The frame's star table (``Frame.truth``).
     star_sigma : float, optional
         Gaussian sigma (px) for stars without a ``sigma`` column.
+    moffat : tuple of float, optional
+        ``(fwhm, beta)`` of Moffat stars (see `ccdsim.render_stars`).
     cosmics : astropy.table.Table, optional
         The frame's cosmic rays (``Frame.cosmics``).
 
@@ -49,7 +54,7 @@ def expected_components(camera, exposure_time, sky, truth=None, *, star_sigma=4.
     shape = camera.shape
     stars = np.zeros(shape, dtype=np.float32)
     if truth is not None and len(truth):
-        render_stars(shape, truth, sigma=star_sigma, out=stars)
+        render_stars(shape, truth, sigma=star_sigma, moffat=moffat, out=stars)
     sky_map = np.full(shape, sky, dtype=np.float32)
     if camera.has_flat:
         sky_map *= camera.flat_map
@@ -68,27 +73,53 @@ def expected_components(camera, exposure_time, sky, truth=None, *, star_sigma=4.
     }
 
 
-def decompose(camera, frame, exposure_time, sky, *, star_sigma=4.0):
+def decompose(frame, *legacy, star_sigma=None):
     """Each source of counts of ``frame`` alone, and the noise that is left.
 
     Parameters
     ----------
-    camera : ccdsim.Camera
-        The camera that took ``frame``.
     frame : ccdsim.Frame
-        The exposure.
-    exposure_time, sky, star_sigma
-        As given to `Camera.expose` (s, ADU, px).
+        A frame made by ccdsim: it knows its camera, exposure time, sky and
+        stars (``frame.exposure``).
+    *legacy
+        The older call ``decompose(camera, frame, exposure_time, sky)`` is
+        still accepted; its values must match what made the frame.
+    star_sigma : float, optional
+        Only with the older call: the stars' Gaussian sigma (px).
 
     Returns
     -------
     dict of name -> float32 ndarray, in ADU
         `COMPONENTS` in order, on the data section; their sum is the data
         section of ``frame.data`` (to float32 rounding).
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        A frame that does not know what made it, or legacy values that
+        differ from the frame's own.
     """
-    parts = expected_components(camera, exposure_time, sky, frame.truth, star_sigma=star_sigma,
-                                cosmics=frame.cosmics)
-    noise = frame.data[:, :camera.shape[1]].astype(np.float32)
+    if legacy:
+        camera, frame, exposure_time, sky = (frame, *legacy)
+    if getattr(frame, "exposure", None) is None:
+        raise ParameterError("frame must be a Frame made by ccdsim here (it knows its camera "
+                             "and exposure); a frame read from a file does not")
+    exp = frame.exposure
+    if legacy:
+        given = (camera, float(exposure_time), float(np.mean(sky)), star_sigma)
+        own = (exp.camera, exp.exposure_time, float(np.mean(exp.sky)), given[3] and
+               exp.settings.get("star_sigma"))
+        if given != own:
+            raise ParameterError("decompose(camera, frame, exposure_time, sky) was given "
+                                 "values other than those that made the frame; call "
+                                 "decompose(frame)")
+    settings = exp.settings
+    moffat = ((settings["moffat_fwhm"], settings["moffat_beta"])
+              if settings.get("moffat_fwhm") else None)
+    parts = expected_components(exp.camera, exp.exposure_time, exp.sky, frame.truth,
+                                star_sigma=settings.get("star_sigma") or D.star_sigma,
+                                moffat=moffat, cosmics=frame.cosmics)
+    noise = frame.data[:, :exp.camera.shape[1]].astype(np.float32)
     for image in parts.values():
         noise -= image
     parts["noise"] = noise

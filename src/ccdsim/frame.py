@@ -1,6 +1,6 @@
 """A frame: pixels in ADU, the header that says how they were made, and the truth."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from astropy.io import fits
@@ -27,6 +27,10 @@ class Frame:
         Data-quality bits (uint8, shape of ``data``; see `ccdsim.DQ`).
     cosmics : astropy.table.Table or None
         The cosmic rays (`ccdsim.cosmics.cosmic_ray_table`), when the camera has them.
+    exposure : ccdsim.camera.Exposure or None
+        What made the frame (its camera, exposure time, sky, stars and seed),
+        so it can be taken apart (`ccdsim.decompose.decompose`) from the frame
+        alone; None for a frame not made by ccdsim here.
     """
 
     data: np.ndarray
@@ -34,6 +38,12 @@ class Frame:
     truth: Table | None = None
     dq: np.ndarray | None = None
     cosmics: Table | None = None
+    exposure: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def camera(self):
+        """The `ccdsim.Camera` that took the frame (None if unknown)."""
+        return None if self.exposure is None else self.exposure.camera
 
     def to_hdulist(self):
         """The frame as FITS: primary image; ``TRUTH``, ``DQ``, ``COSMICS`` extensions."""
