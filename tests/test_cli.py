@@ -23,10 +23,14 @@ def test_image_writes_fits_with_truth_and_png(tmp_path):
     res = run("image", str(out), *SMALL, "--stars", "7", "--seed", "3", "--png", str(png))
     assert res.returncode == 0, res.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with fits.open(out) as hdul:
+    with fits.open(out, do_not_scale_image_data=True) as hdul:
+        # uint16 in FITS: 16-bit signed integers shifted by BZERO = 32768.
         h = hdul[0].header
-        assert hdul[0].data.dtype == np.uint16 or h["BZERO"] == 32768
-        assert hdul[0].data.shape == (200, 300)
+        assert (h["BITPIX"], h["BZERO"], h["BSCALE"]) == (16, 32768, 1)
+        raw = hdul[0].data.astype(np.int32) + 32768
+        assert raw.shape == (200, 300)
+        # The guide's background (1130 ADU) and stars: well inside the ADC's range.
+        assert 1000 < np.median(raw) < 1300 and raw.max() > np.median(raw) + 100
         assert (h["IMAGETYP"], h["EXPTIME"], h["GAIN"], h["RDNOISE"], h["BUNIT"]) == \
             ("Light Frame", 100.0, 1.0, 5.0, "adu")
         for key in ("BIASLEV", "DARKCUR", "SKYADU", "NSTARS", "MAXCNTS", "STARSIG", "CAMSEED",

@@ -215,13 +215,12 @@ def make_batch_frame(plan, i, *, threads=None):
                  bad_columns=GUIDE_BAD_COLUMNS if plan.bad_columns else 0,
                  hot_pixel_fraction=GUIDE_HOT_PIXEL_FRACTION if plan.hot_pixels else 0.0,
                  camera_seed=plan.camera_seed)
-    frame = cam.expose(p["exposure"], sky=p["sky"], stars=p["stars"], max_counts=p["max_counts"],
-                       star_sigma=p["star_sigma"], quantize=plan.quantize, threads=threads,
-                       rng=plan.frame_seed(i))
-    frame.header["BATCHIDX"] = (i, "index of this frame in its batch")
-    frame.header["BATCHSD"] = (plan.seed, "batch seed")
-    frame.header["BATCHPLN"] = (plan.digest(), "digest of the batch plan (batch.toml)")
-    return frame
+    cards = {"BATCHIDX": (i, "index of this frame in its batch"),
+             "BATCHSD": (plan.seed, "batch seed"),
+             "BATCHPLN": (plan.digest(), "digest of the batch plan (batch.toml)")}
+    return cam.prepare(p["exposure"], sky=p["sky"], stars=p["stars"], max_counts=p["max_counts"],
+                       star_sigma=p["star_sigma"], quantize=plan.quantize, cards=cards,
+                       rng=plan.frame_seed(i)).frame(threads=threads)
 
 
 def verify_frame(path, plan, i):

@@ -280,7 +280,8 @@ class Camera:
                             imagetyp=imagetyp, rng=rng).frame(threads=threads)
 
     def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
-                star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, rng=None):
+                star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, cards=None,
+                rng=None):
         """Plan one exposure without reading it out: an `Exposure`.
 
         Takes the parameters of `expose` (but ``threads``); the frame's stars,
@@ -292,6 +293,9 @@ class Camera:
         ----------
         exposure_time, sky, stars, max_counts, star_sigma, moffat, quantize, imagetyp, rng
             As in `expose`.
+        cards : dict, optional
+            More header cards, ``{keyword: (value, comment)}``, placed after
+            the exposure time (a night's ``DATE-OBS``, ``FILTER``, ...).
 
         Returns
         -------
@@ -353,7 +357,7 @@ class Camera:
                         moffat_fwhm=moffat[0] if moffat else None,
                         moffat_beta=moffat[1] if moffat else None,
                         cosmic_rays=len(cosmics) if cosmics is not None else None,
-                        quantize=quantize, imagetyp=imagetyp)
+                        quantize=quantize, imagetyp=imagetyp, cards=dict(cards or {}))
         return Exposure(camera=self, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
                         star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
                         quantize=quantize, settings=settings)

@@ -33,7 +33,8 @@ def frame_header(camera_params, settings, seed_seq):
     camera_params : dict
         `Camera.parameters`.
     settings : dict
-        The exposure's settings (``exposure_time``, ``imagetyp``, ``sky``, ...).
+        The exposure's settings (``exposure_time``, ``imagetyp``, ``sky``, ...;
+        ``cards``: more cards, ``{keyword: (value, comment)}``).
     seed_seq : numpy.random.SeedSequence
         The frame's seed; ``FRMSEED`` holds it as text for `ccdsim.seeds.parse_seed_text`.
     """
@@ -42,6 +43,8 @@ def frame_header(camera_params, settings, seed_seq):
     exptime = PARAMS["exposure_time"]
     set_card(h, exptime.fits, settings["exposure_time"], exptime.fits_comment)
     set_card(h, "EXPOSURE", settings["exposure_time"], exptime.fits_comment)
+    for key, (value, comment) in settings.get("cards", {}).items():
+        set_card(h, key, value, comment)
     h["BUNIT"] = ("adu", "unit of the data")
     for name in CAMERA_PARAMS:
         p = PARAMS[name]

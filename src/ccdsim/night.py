@@ -19,10 +19,10 @@ from astropy.table import Table
 
 from .camera import Camera
 from .io import check_writable, write_hdulist
-from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
-from .seeds import NightStream, child_rng, seed_text
 from .params import DEFAULTS as D
 from .params import PARAMS, check
+from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
+from .seeds import NightStream, child_rng, seed_text
 from .sources import make_star_table
 from .validate import ParameterError, check_int
 
@@ -295,21 +295,17 @@ def run_frame(plan, index, *, threads=None):
     threads = check("threads", threads)
     spec = plan.frames[index]
     stars = plan.field if spec.stars else None
-    frame = plan.camera.prepare(spec.exposure_time, sky=spec.sky, stars=stars,
-                                star_sigma=plan.star_sigma, moffat=plan.moffat,
-                                quantize=plan.quantize, imagetyp=spec.imagetyp,
-                                rng=frame_seed(plan, index)).frame(threads=threads)
-    h = frame.header
-    h.set("DATE-OBS", spec.date_obs, "[UTC] start of the exposure", after="EXPOSURE")
-    for key, value in plan.header.items():
-        if key == "OBJECT" and spec.kind != "science":
-            value = ({"flat": "flat", "dark": "dark", "bias": "bias"}[spec.kind], value[1])
-        h[key] = value
-    h["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
-    h["FRAMENUM"] = (index, "index of this frame in the night")
+    cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
+    if spec.kind != "science":
+        cards["OBJECT"] = (spec.kind, cards["OBJECT"][1])
+    cards["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
+    cards["FRAMENUM"] = (index, "index of this frame in the night")
     if spec.kind == "flat":
-        h["FLATLEV"] = (spec.sky, "[adu] mean light before the flat field")
-    return frame
+        cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
+    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, stars=stars,
+                               star_sigma=plan.star_sigma, moffat=plan.moffat,
+                               quantize=plan.quantize, imagetyp=spec.imagetyp, cards=cards,
+                               rng=frame_seed(plan, index)).frame(threads=threads)
 
 
 def _truth_hdu(data, bunit, comment, camera):
