@@ -118,7 +118,7 @@ def test_ctrl_c_stops_with_one_line_and_no_files(tmp_path):
     out, err = proc.communicate(timeout=60)
     stopped_after = time.monotonic() - t0
     assert proc.returncode == 130, err
-    assert err.strip().splitlines() == ["ccdsim: interrupted; no partial files left"]
+    assert err.strip().splitlines() == ["ccdsim: stopped by SIGINT; no partial files left"]
     assert "Traceback" not in err and out == ""
     assert os.listdir(tmp_path) == []
     assert stopped_after < 30  # prompt: it does not finish the frame first
@@ -141,7 +141,7 @@ def test_ctrl_c_during_a_night_leaves_only_complete_files(tmp_path):
     code, out, err = _interrupt(["night", str(outdir), "--n-bias", "40", "--seed", "1",
                                  "--quiet"], tmp_path)
     assert code == 130, err
-    assert err.strip().splitlines() == ["ccdsim: interrupted; no partial files left"]
+    assert err.strip().splitlines() == ["ccdsim: stopped by SIGINT; no partial files left"]
     left = [p for p in outdir.rglob("*") if p.is_file()]
     assert not [p for p in left if p.name.startswith(".")]  # no temporaries
     assert len(left) < 43  # it stopped before the end

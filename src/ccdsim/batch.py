@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .files import check_free_space, check_output_folder, folder_lock, sweep_temporaries
 from .params import PARAMS, check
 from .validate import ParameterError
 
 __all__ = ["BatchPlan", "Range", "make_batch_frame", "run_batch", "verify_frame"]
 
 PLAN_FILE = "batch.toml"
+#: The HDUs of every batch frame, in order (the star table exists even when empty).
+FRAME_HDUS = ("PRIMARY", "TRUTH", "DQ")
 MANIFEST = "manifest.ecsv"
 
 
@@ -248,7 +251,12 @@ def verify_frame(path, plan, i):
             warnings.simplefilter("error")  # a checksum mismatch is only a warning
             with fits.open(path, checksum=True) as hdul:
                 h = hdul[0].header
-                hdul[0].data  # read it all: a truncated file fails here
+                # Every HDU a batch frame has, each read whole (checksums): a file cut
+                # exactly where an extension begins is a valid FITS file, one HDU short.
+                if [hdu.name for hdu in hdul] != list(FRAME_HDUS):
+                    return False
+                for hdu in hdul:
+                    hdu.data  # read it all: a truncated file fails here
                 return (h.get("BATCHIDX") == i and h.get("BATCHSD") == plan.seed
                         and h.get("BATCHPLN") == plan.digest()
                         and h.get("FRMSEED") == seed_text(plan.frame_seed(i))
@@ -285,16 +293,28 @@ def run_batch(plan, outdir, *, overwrite=False, threads=None, workers=None, sche
     dict
         ``made``, ``skipped`` (frames already complete and verified).
     """
-    from astropy.table import Table
-
-    import glob
-
-    from .execute import write_frames
-    from .io import atomic_path, remove_stale_temporaries
     from .resources import check_memory
 
     check_memory(plan.shape, 2 if plan.quantize else 4)
+    if not os.fspath(outdir):
+        raise ParameterError("OUTDIR must be a folder name (got an empty one)", param="outdir")
+    parent = os.path.dirname(os.path.abspath(outdir))
+    check_output_folder(outdir if os.path.isdir(outdir) else parent, "OUTDIR")
     os.makedirs(outdir, exist_ok=True)
+    with folder_lock(outdir):
+        return _run_locked(plan, outdir, overwrite=overwrite, threads=threads, workers=workers,
+                           scheduler=scheduler, progress=progress, history=history)
+
+
+def _run_locked(plan, outdir, *, overwrite, threads, workers, scheduler, progress, history):
+    """`run_batch` once this run holds ``outdir``."""
+    import glob
+
+    from astropy.table import Table
+
+    from .execute import write_frames
+    from .io import atomic_path
+
     plan_path = os.path.join(outdir, PLAN_FILE)
     text = plan.to_toml()
     ours = sorted(glob.glob(os.path.join(outdir, "frame_*.fits")))
@@ -311,16 +331,19 @@ def run_batch(plan, outdir, *, overwrite=False, threads=None, workers=None, sche
     elif ours and not overwrite:
         raise FileExistsError(f"{outdir} holds frames of no batch plan ({os.path.basename(ours[0])}"
                               f", ...); use --overwrite or another folder")
+    paths = [os.path.join(outdir, plan.filename(i)) for i in range(plan.n)]
+    todo = [i for i in range(plan.n) if not (same and verify_frame(paths[i], plan, i))]
+    ny, nx = plan.shape
+    freed = 0 if same else sum(os.path.getsize(p) for p in ours)
+    check_free_space(outdir, len(todo) * (ny * nx * ((2 if plan.quantize else 4) + 1)
+                                          + 64 * 2880) - freed, "the batch")
     if not same:
         for path in ours:  # another plan's frames: never mistaken for ours
             os.unlink(path)
-    remove_stale_temporaries(outdir, "frame_*")
+    sweep_temporaries(paths, everyone=True)  # we hold the folder: leftovers of killed runs
     with atomic_path(plan_path, overwrite=True) as tmp:
         with open(tmp, "w") as f:
             f.write(text)
-
-    todo = [i for i in range(plan.n)
-            if not verify_frame(os.path.join(outdir, plan.filename(i)), plan, i)]
     write_frames(make_batch_frame, plan,
                  [(i, os.path.join(outdir, plan.filename(i))) for i in todo], overwrite=True,
                  threads=threads, workers=workers, scheduler=scheduler, progress=progress,

@@ -204,7 +204,7 @@ def write_frames(make, plan, jobs, *, overwrite=False, threads=None, workers=Non
     list of str
         The paths written, in the order of ``jobs``.
     """
-    from .io import remove_temporaries_of
+    from .files import sweep_temporaries
 
     local = workers is None and scheduler is None
     tasks = [(make, plan, index, path, overwrite, threads if local else 1, tuple(history))
@@ -213,4 +213,5 @@ def write_frames(make, plan, jobs, *, overwrite=False, threads=None, workers=Non
         return run_tasks(_write_task, tasks, workers=workers, scheduler=scheduler,
                          progress=progress, desc=desc)
     finally:
-        remove_temporaries_of([path for _, path in jobs])
+        # Temporaries of writers that died (a worker killed mid-write, Ctrl-C).
+        sweep_temporaries([path for _, path in jobs])

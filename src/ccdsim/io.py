@@ -1,19 +1,20 @@
 """FITS output: headers that say what made a frame, truth tables, atomic writes."""
 
 import os
-import secrets
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from astropy.io import fits
 from astropy.table import Table
 
 from ._version import __version__
+from .files import atomic_path, check_writable, sweep_temporaries
 from .params import CAMERA_PARAMS, EXPOSURE_PARAMS, PARAMS
 from .seeds import seed_text
 
+# atomic_path and check_writable live in ccdsim.files; imported here, where
+# they have always been importable from.
 __all__ = ["frame_header", "frame_hdulist", "write_hdulist", "atomic_path", "check_writable",
-           "remove_stale_temporaries", "remove_temporaries_of"]
+           "remove_stale_temporaries"]
 
 # Cards that record results, not parameters: (FITS keyword, comment).
 _RESULT_CARDS = {"cosmic_rays": ("NCOSMIC", "number of cosmic rays (COSMICS table)")}
@@ -113,81 +114,12 @@ def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None):
     return fits.HDUList(hdus)
 
 
-def check_writable(path, overwrite=False, name="output"):
-    """Refuse early: an existing file without ``overwrite``, or a missing folder.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        File about to be written.
-    overwrite : bool, optional
-        Whether an existing file may be replaced.
-    name : str, optional
-        What the file is, for the error message.
-
-    Raises
-    ------
-    FileExistsError, FileNotFoundError, IsADirectoryError
-    """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{name} {path} is a directory")
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f"{name} {path} exists (use --overwrite / overwrite=True)")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{name} folder {folder} does not exist")
-
-
-@contextmanager
-def atomic_path(path, overwrite=False):
-    """Yield a temporary name beside ``path``; on success move it into place.
-
-    The file appears whole or not at all. Without ``overwrite`` an existing
-    file is never replaced, even one that appeared while we were writing
-    (the final step is a hard link, which fails if the name exists).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Final file name; its folder must exist.
-    overwrite : bool, optional
-        Replace an existing file (refused otherwise).
-
-    Yields
-    ------
-    str
-        Temporary file name in the same folder, to write to.
-    """
-    path = os.fspath(path)
-    check_writable(path, overwrite)
-    folder, base = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.part")
-    # Created like any new file (mode 0666 less the umask), unlike mkstemp's 0600.
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    try:
-        yield tmp
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise FileExistsError(f"output {path} exists (use --overwrite / overwrite=True)")
-            except OSError:  # file systems without hard links
-                if os.path.exists(path):
-                    raise FileExistsError(f"output {path} exists") from None
-                os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def remove_stale_temporaries(folder, pattern="*"):
-    """Remove the temporaries `atomic_path` left for files matching ``pattern`` in ``folder``.
+    """Remove every temporary `atomic_path` left for files matching ``pattern`` in ``folder``.
 
     Only a process that died mid-write (a Dask worker killed, a power cut)
-    leaves one; call this when no other writer is at work in ``folder``.
+    leaves one; call this when no other writer is at work in ``folder``
+    (see `ccdsim.files.sweep_temporaries` for the careful kind).
 
     Parameters
     ----------
@@ -201,50 +133,15 @@ def remove_stale_temporaries(folder, pattern="*"):
     list of str
         The paths removed.
     """
-    import glob
+    import fnmatch
 
-    stale = glob.glob(os.path.join(os.fspath(folder), f".{pattern}.*.part"))
-    for path in stale:
-        os.unlink(path)
-    return stale
-
-
-def remove_temporaries_of(paths):
-    """Remove the temporaries `atomic_path` left for any of ``paths``.
-
-    Each folder is listed once, however many files it holds.
-
-    Parameters
-    ----------
-    paths : iterable of str
-        Final file names.
-
-    Returns
-    -------
-    list of str
-        The paths removed.
-    """
-    by_folder = {}
-    for path in paths:
-        folder, base = os.path.split(os.path.abspath(os.fspath(path)))
-        by_folder.setdefault(folder, set()).add(base)
-    removed = []
-    for folder, names in by_folder.items():
-        try:
-            entries = os.listdir(folder)
-        except FileNotFoundError:
-            continue
-        for entry in entries:
-            # .{name}.{12 hex digits}.part
-            if entry.startswith(".") and entry.endswith(".part") and \
-                    entry[1:-len(".part")].rpartition(".")[0] in names:
-                path = os.path.join(folder, entry)
-                try:
-                    os.unlink(path)
-                    removed.append(path)
-                except FileNotFoundError:
-                    pass
-    return removed
+    finals = []
+    for entry in os.listdir(os.fspath(folder)):
+        if entry.startswith(".") and entry.endswith(".part"):
+            base = entry[1:-len(".part")].rpartition(".")[0]
+            if fnmatch.fnmatch(base, pattern):
+                finals.append(os.path.join(os.fspath(folder), base))
+    return sweep_temporaries(finals, everyone=True)
 
 
 def write_hdulist(hdulist, path, overwrite=False):

@@ -18,7 +18,6 @@ from astropy.io import fits
 from astropy.table import Table
 
 from .camera import Camera
-from .io import check_writable, write_hdulist
 from .params import DEFAULTS as D
 from .params import PARAMS, check
 from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
@@ -308,10 +307,14 @@ def run_frame(plan, index, *, threads=None):
                                rng=frame_seed(plan, index)).frame(threads=threads)
 
 
-def _truth_hdu(data, bunit, comment, camera):
+def _truth_hdu(data, bunit, comment, plan):
+    from ._version import __version__
+
     h = fits.Header()
     h["BUNIT"] = (bunit, "unit of the data")
-    h["CAMSEED"] = (camera.camera_seed, "camera seed (defects)")
+    h["CAMSEED"] = (plan.camera.camera_seed, PARAMS["camera_seed"].fits_comment)
+    h["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
+    h["CREATOR"] = (f"ccdsim {__version__}", "software that made this map")
     h.add_comment(comment)
     return fits.HDUList([fits.PrimaryHDU(data=data, header=h)])
 
@@ -332,11 +335,11 @@ def truth_maps(plan):
     """
     cam = plan.camera
     return {
-        "bias.fits": _truth_hdu(cam.bias_map, "adu", "True bias map (level + bad columns).", cam),
+        "bias.fits": _truth_hdu(cam.bias_map, "adu", "True bias map (level + bad columns).", plan),
         "dark.fits": _truth_hdu(cam.dark_map, "electron/(pix s)",
-                                "True dark current, hot pixels included.", cam),
+                                "True dark current, hot pixels included.", plan),
         "flat.fits": _truth_hdu(cam.flat_map, "", "True sensitivity (flat field), mean 1: "
-                                "vignetting x dust x PRNU; multiplies light only.", cam),
+                                "vignetting x dust x PRNU; multiplies light only.", plan),
     }
 
 
@@ -363,92 +366,10 @@ def truth_maps_names():
     return ("bias.fits", "dark.fits", "flat.fits")
 
 
-def check_night_output(plan, outdir, *, overwrite=False):
-    """Refuse, before anything is written, a night that could not be written whole.
+def __getattr__(name):
+    # Writing a night lives in ccdsim.night_output; importable from here as before.
+    if name in ("write_night", "check_night_output"):
+        from . import night_output
 
-    Checks the folder, every file the night writes (an existing one without
-    ``overwrite`` stops it all) and the memory one frame needs.
-
-    Parameters
-    ----------
-    plan : NightPlan
-        The night.
-    outdir : str or os.PathLike
-        Its folder (created if missing; its parent must exist).
-    overwrite : bool, optional
-        Whether existing files may be replaced.
-
-    Raises
-    ------
-    ccdsim.ParameterError, FileExistsError
-    """
-    from .resources import check_memory
-
-    outdir = os.fspath(outdir)
-    if os.path.exists(outdir) and not os.path.isdir(outdir):
-        raise ParameterError(f"OUTDIR {outdir} exists and is not a folder", param="outdir")
-    parent = os.path.dirname(os.path.abspath(outdir))
-    if not os.path.isdir(parent):
-        raise ParameterError(f"OUTDIR's folder {parent} does not exist", param="outdir")
-    truth_dir = os.path.join(outdir, "truth")
-    if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
-        raise ParameterError(f"{truth_dir} exists and is not a folder", param="outdir")
-    for path in night_paths(plan, outdir):
-        if os.path.exists(path):
-            check_writable(path, overwrite, "output")
-    # Besides the frame: the electron image in float64 (8), the cosmic rays'
-    # charge and its rounded copy (4 + 4), and the three truth maps (12).
-    check_memory(plan.camera.readout_shape, 2 if plan.quantize else 4, extra_per_pixel=28)
-
-
-def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, workers=None,
-                scheduler=None, history=()):
-    """Write every frame of ``plan`` and its truth maps to ``outdir``.
-
-    Every path is checked before anything is written: without
-    ``overwrite`` an existing file stops it all. Each file is written
-    atomically.
-
-    Parameters
-    ----------
-    plan : NightPlan
-        The night (see `plan_night`).
-    outdir : str or os.PathLike
-        Folder (created if missing; its parent must exist).
-    overwrite : bool, optional
-        Replace existing files.
-    threads : int, optional
-        Worker threads per frame; never changes the pixels.
-    progress : bool, optional
-        Show a progress bar on stderr; None: only when stderr is a terminal.
-    workers, scheduler : optional
-        Make the frames on a local Dask cluster of ``workers`` processes, or
-        on the dask.distributed scheduler at ``scheduler``
-        (`ccdsim.execute.run_tasks`); the files are the same.
-    history : sequence of str, optional
-        HISTORY lines for every frame's header (the effective configuration).
-
-    Returns
-    -------
-    list of str
-        The paths written.
-    """
-    from .execute import write_frames
-
-    outdir = os.fspath(outdir)
-    check_night_output(plan, outdir, overwrite=overwrite)
-    truth_dir = os.path.join(outdir, "truth")
-    os.makedirs(truth_dir, exist_ok=True)
-    written = []
-    for name, hdul in truth_maps(plan).items():
-        written.append(write_hdulist(hdul, os.path.join(truth_dir, name), overwrite=overwrite))
-    if progress is None:
-        import sys
-
-        progress = sys.stderr.isatty()
-    written += write_frames(run_frame, plan,
-                            [(f.index, os.path.join(outdir, f.filename)) for f in plan.frames],
-                            overwrite=overwrite, threads=threads, workers=workers,
-                            scheduler=scheduler, progress=progress, history=history,
-                            desc="ccdsim night")
-    return written
+        return getattr(night_output, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,9 @@ nothing.
 """
 
 import argparse
+import signal
 import sys
+from contextlib import contextmanager
 
 from .._version import __version__
 from ..validate import ParameterError
@@ -24,7 +26,41 @@ COMMANDS = {c.name: c for c in (image.COMMAND, night.COMMAND, batch.COMMAND, exp
 FRAME_COMMANDS = {name: c for name, c in COMMANDS.items() if c.config}
 
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+# Signals that stop a run the way Ctrl-C (SIGINT) does: kill, systemd, docker,
+# SLURM and timeout send SIGTERM; a closed terminal SIGHUP.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal arrived: unwinds like Ctrl-C, so every temporary is removed."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _stop_on_signals():
+    """Turn SIGTERM and SIGHUP into `Stopped` (SIGINT already is KeyboardInterrupt).
+
+    A second signal while the run cleans up kills at once, as the default does.
+    """
+    def stop(signum, _frame):
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_DFL)
+        raise Stopped(signum)
+
+    try:
+        previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
+    except ValueError:  # not the main thread: leave signals to whoever owns them
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -158,15 +194,20 @@ def main(argv=None):
     """Entry point of the ``ccdsim`` console script; returns the exit status."""
     parser = build_parser()
     try:
-        return _run(parser, sys.argv[1:] if argv is None else list(argv))
+        with _stop_on_signals():
+            return _run(parser, sys.argv[1:] if argv is None else list(argv))
     except (ParameterError, FileExistsError, FileNotFoundError, IsADirectoryError,
             PermissionError) as exc:
         print(f"ccdsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except OSError as exc:  # the machine, not the input: a full disk, a read-only folder
+    except OSError as exc:  # an output the machine refuses: a full disk, a read-only folder
+        from ..files import describe_os_error
+
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"ccdsim: error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("ccdsim: interrupted; no partial files left", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print(f"ccdsim: error: {describe_os_error(exc)}{where}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        print(f"ccdsim: stopped by {signal.Signals(signum).name}; no partial files left",
+              file=sys.stderr)
+        return 128 + signum

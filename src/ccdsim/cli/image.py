@@ -53,6 +53,10 @@ def check(args):
                                  param="chunks")
     if args.output is None:  # config show: nothing will be written
         return exposure
+    from ..files import sweep_temporaries
+
+    # Leftovers of earlier runs into these files that were killed (never a live one's).
+    sweep_temporaries([p for p in (args.output, args.png) if p])
     check_writable(args.output, args.overwrite, "output")
     if args.png:
         if os.path.abspath(args.png) == os.path.abspath(args.output):

@@ -29,7 +29,8 @@ OPTIONS = (
 def check(args):
     """Every value checked, nothing written: the night's plan."""
     from ..execute import check_execution
-    from ..night import check_night_output, plan_night
+    from ..night import plan_night
+    from ..night_output import check_night_output
 
     PARAMS["threads"].check(args.threads)
     check_execution(args.workers, args.scheduler)
@@ -48,7 +49,7 @@ def check(args):
 
 def run(plan, args, history):
     """Write the night."""
-    from ..night import write_night
+    from ..night_output import write_night
     from ..seeds import seed_text
 
     written = write_night(plan, args.outdir, overwrite=args.overwrite, threads=args.threads,

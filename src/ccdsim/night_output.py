@@ -1,0 +1,191 @@
+"""Writing a night to its folder: every check up front, then only whole files, one night only.
+
+`write_night` refuses, before anything is written, a night that could not
+be written whole: a missing or unwritable folder, a file that exists
+without ``overwrite``, too little memory or disk, another run writing the
+same folder, or FITS files of another night that would stay beside the new
+one (``ImageFileCollection`` would mix them without a word). With
+``overwrite`` the other night's frames are removed first, so the folder
+holds exactly the new night.
+"""
+
+import os
+
+from .files import (OutputError, check_free_space, check_output_folder, check_writable,
+                    folder_lock, sweep_temporaries)
+from .io import write_hdulist
+from .night import night_paths, run_frame, truth_maps
+from .validate import ParameterError
+
+__all__ = ["write_night", "check_night_output", "other_fits_files"]
+
+
+def _fits_files(outdir):
+    """The FITS files of a night's folder and its ``truth/``."""
+    found = []
+    for folder in (outdir, os.path.join(outdir, "truth")):
+        if os.path.isdir(folder):
+            found += [os.path.join(folder, e) for e in sorted(os.listdir(folder))
+                      if e.lower().endswith((".fits", ".fit", ".fts", ".fits.gz"))
+                      and not e.startswith(".")]
+    return found
+
+
+def _is_night_file(path):
+    """True for a frame or truth map a ccdsim night wrote (its header says so)."""
+    from astropy.io import fits
+
+    try:
+        h = fits.getheader(path)
+    except Exception:  # unreadable, truncated, not FITS: not ours to remove
+        return False
+    return "NIGHTSD" in h and str(h.get("CREATOR", "")).startswith("ccdsim")
+
+
+def other_fits_files(plan, outdir):
+    """FITS files in ``outdir`` (and ``truth/``) that the night would not write.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The night.
+    outdir : str
+        Its folder.
+
+    Returns
+    -------
+    ours, foreign : list of str
+        Another ccdsim night's files, and FITS files of anything else.
+    """
+    planned = {os.path.abspath(p) for p in night_paths(plan, outdir)}
+    others = [p for p in _fits_files(outdir) if os.path.abspath(p) not in planned]
+    ours = [p for p in others if _is_night_file(p)]
+    return ours, [p for p in others if p not in ours]
+
+
+def _names(paths, outdir, limit=3):
+    shown = [os.path.relpath(p, outdir) for p in paths[:limit]]
+    return ", ".join(shown) + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+def night_bytes(plan):
+    """Bytes a night writes: every frame (image and DQ) and the three truth maps."""
+    ny, nx = plan.camera.readout_shape
+    frame = ny * nx * ((2 if plan.quantize else 4) + 1) + 64 * 2880
+    return len(plan.frames) * frame + 3 * 4 * plan.camera.shape[0] * plan.camera.shape[1]
+
+
+def check_night_output(plan, outdir, *, overwrite=False):
+    """Refuse, before anything is written, a night that could not be written whole.
+
+    Checks the folder, every file the night writes (an existing one without
+    ``overwrite`` stops it all), other nights' files that would stay beside
+    it, the memory one frame needs and the disk space of the whole night.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The night.
+    outdir : str or os.PathLike
+        Its folder (created if missing; its parent must exist).
+    overwrite : bool, optional
+        Whether existing files may be replaced.
+
+    Raises
+    ------
+    ccdsim.ParameterError, FileExistsError, FileNotFoundError
+    """
+    from .resources import check_memory
+
+    outdir = os.fspath(outdir)
+    if not outdir:
+        raise ParameterError("OUTDIR must be a folder name (got an empty one)", param="outdir")
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise ParameterError(f"OUTDIR {outdir} exists and is not a folder", param="outdir")
+    parent = os.path.dirname(os.path.abspath(outdir))
+    if not os.path.isdir(parent):
+        raise ParameterError(f"OUTDIR's folder {parent} does not exist", param="outdir")
+    truth_dir = os.path.join(outdir, "truth")
+    if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
+        raise ParameterError(f"{truth_dir} exists and is not a folder", param="outdir")
+    check_output_folder(outdir if os.path.isdir(outdir) else parent, "OUTDIR")
+    for path in night_paths(plan, outdir):
+        if os.path.lexists(path):
+            check_writable(path, overwrite, "output")
+    ours, foreign = other_fits_files(plan, outdir)
+    if foreign:
+        raise OutputError(f"OUTDIR {outdir} holds FITS files that are not a ccdsim night's "
+                          f"({_names(foreign, outdir)}); they would be mixed with the night: "
+                          f"use another folder", param="outdir")
+    if ours and not overwrite:
+        raise FileExistsError(f"OUTDIR {outdir} holds another night's frames "
+                              f"({_names(ours, outdir)}) that this night would not replace; "
+                              f"use --overwrite to remove them, or another folder")
+    # Besides the frame: the electron image in float64 (8), the cosmic rays'
+    # charge and its rounded copy (4 + 4), and the three truth maps (12).
+    check_memory(plan.camera.readout_shape, 2 if plan.quantize else 4, extra_per_pixel=28)
+    check_free_space(outdir, night_bytes(plan), "the night")
+
+
+def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, workers=None,
+                scheduler=None, history=()):
+    """Write every frame of ``plan`` and its truth maps to ``outdir``.
+
+    Everything is checked before anything is written (`check_night_output`);
+    each file is written atomically, and the folder is held by this run
+    alone while it writes. With ``overwrite``, another night's frames in the
+    folder are removed first: the folder holds exactly this night.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The night (see `ccdsim.plan_night`).
+    outdir : str or os.PathLike
+        Folder (created if missing; its parent must exist).
+    overwrite : bool, optional
+        Replace existing files and remove another night's.
+    threads : int, optional
+        Worker threads per frame; never changes the pixels.
+    progress : bool, optional
+        Show a progress bar on stderr; None: only when stderr is a terminal.
+    workers, scheduler : optional
+        Make the frames on a local Dask cluster of ``workers`` processes, or
+        on the dask.distributed scheduler at ``scheduler``
+        (`ccdsim.execute.run_tasks`); the files are the same.
+    history : sequence of str, optional
+        HISTORY lines for every frame's header (the effective configuration).
+
+    Returns
+    -------
+    list of str
+        The paths written.
+    """
+    from .execute import check_execution, write_frames
+
+    outdir = os.fspath(outdir)
+    check_execution(workers, scheduler)
+    check_night_output(plan, outdir, overwrite=overwrite)
+    truth_dir = os.path.join(outdir, "truth")
+    os.makedirs(truth_dir, exist_ok=True)
+    paths = night_paths(plan, outdir)
+    with folder_lock(outdir):
+        # Under the lock, so no other run's files change meanwhile.
+        ours, _ = other_fits_files(plan, outdir)
+        for path in ours:
+            os.unlink(path)
+        sweep_temporaries(paths)  # of runs that were killed
+        written = []
+        for name, hdul in truth_maps(plan).items():
+            written.append(write_hdulist(hdul, os.path.join(truth_dir, name),
+                                         overwrite=overwrite))
+        if progress is None:
+            import sys
+
+            progress = sys.stderr.isatty()
+        written += write_frames(run_frame, plan,
+                                [(f.index, os.path.join(outdir, f.filename))
+                                 for f in plan.frames],
+                                overwrite=overwrite, threads=threads, workers=workers,
+                                scheduler=scheduler, progress=progress, history=history,
+                                desc="ccdsim night")
+    return written
