@@ -292,11 +292,12 @@ def run_batch(plan, outdir, *, overwrite=False, workers=None, scheduler=None, pr
     """
     from astropy.table import Table
 
-    from .execute import run_tasks
+    from .execute import check_execution, run_tasks
     from .io import atomic_path, remove_stale_temporaries
 
     import glob
 
+    check_execution(workers, scheduler)  # before anything is written
     os.makedirs(outdir, exist_ok=True)
     plan_path = os.path.join(outdir, PLAN_FILE)
     text = plan.to_toml()

@@ -388,8 +388,9 @@ def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, w
     """
     import sys
 
-    from .execute import run_tasks
+    from .execute import check_execution, run_tasks
 
+    check_execution(workers, scheduler)  # before anything is written
     outdir = os.fspath(outdir)
     if os.path.exists(outdir) and not os.path.isdir(outdir):
         raise ParameterError(f"OUTDIR {outdir} exists and is not a folder")
