@@ -1,4 +1,5 @@
 # One command each: `make demo` (set up and make the guide's image), `make test`,
+# `make check-installs` (the declared dependencies are enough, in fresh venvs),
 # `make docs` (reference pages), `make tutorial` (run the notebook, refresh its pictures),
 # `make bench` (speed tables).
 VENV ?= .venv
@@ -6,7 +7,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test
 SPEC = $(if $(EXTRAS),.[$(EXTRAS)],.)
 
-.PHONY: setup demo test browser docs tutorial bench clean
+.PHONY: setup demo test check-installs browser docs tutorial bench clean
 
 $(VENV)/.installed-$(or $(EXTRAS),core): pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,6 +32,11 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest -q
+
+# ccdsim alone and ccdsim[explorer] alone, each in a fresh venv in a temporary
+# folder: an image and a night, then the explorer's import (a few minutes).
+check-installs:
+	.ci/check-installs
 
 # HTML reference documentation in docs/_build/html; warnings are errors.
 docs:

@@ -66,6 +66,9 @@ def explore(shape=(500, 500), **values):
     ccdsim.explorer.Explorer
         Shown inline when it is the last expression of a cell.
     """
+    from .extras import require
+
+    require("panel", "explorer", "ccdsim.explore")
     from .explorer import explore as _explore
 
     return _explore(shape, **values)

@@ -293,8 +293,10 @@ def run_batch(plan, outdir, *, overwrite=False, threads=None, workers=None, sche
     dict
         ``made``, ``skipped`` (frames already complete and verified).
     """
+    from .execute import check_execution
     from .resources import check_memory
 
+    check_execution(workers, scheduler)  # before anything is written
     check_memory(plan.shape, 2 if plan.quantize else 4)
     if not os.fspath(outdir):
         raise ParameterError("OUTDIR must be a folder name (got an empty one)", param="outdir")

@@ -23,12 +23,23 @@ def _bands(ny, chunk_rows):
     return [(r0, min(r0 + chunk_rows, ny)) for r0 in range(0, ny, chunk_rows)]
 
 
+def _dask(module="dask"):
+    from .extras import require
+
+    return require(module, "dask", "--chunks")
+
+
 def check_chunk_rows(chunk_rows):
-    """A band height: whole noise blocks (a multiple of 128 rows)."""
+    """A band height: whole noise blocks (a multiple of 128 rows); and Dask, which makes the bands.
+
+    Called before anything is written, so a bad height or a missing Dask
+    (`ccdsim.extras.MissingExtra`) stops the run with one line.
+    """
     chunk_rows = check("chunks", chunk_rows, "chunk_rows")
     if chunk_rows % BLOCK_ROWS:
         raise ParameterError(f"chunk_rows must be a multiple of {BLOCK_ROWS} rows "
                              f"(got {chunk_rows})", param="chunks", spelled="chunk_rows")
+    _dask()
     return chunk_rows
 
 
@@ -53,10 +64,8 @@ def exposure_to_dask(exposure, chunk_rows=DEFAULT_CHUNK_ROWS):
     data, dq : dask.array.Array
         ADU (uint16 or float32) and uint8 bits, ``(ny, nx + overscan)``.
     """
-    import dask
-    import dask.array as da
-
     chunk_rows = check_chunk_rows(chunk_rows)
+    dask, da = _dask(), _dask("dask.array")
     if exposure.two_stage:
         raise ParameterError("an exposure with cosmic rays or a full well cannot be made in "
                              "bands (charge crosses them): make it whole")
@@ -140,14 +149,14 @@ def write_chunked(exposure, path, *, chunk_rows=DEFAULT_CHUNK_ROWS, overwrite=Fa
     """
     import sys
 
-    import dask
     from astropy.io import fits
     from astropy.table import Table
     from tqdm.auto import tqdm
 
     from .io import atomic_path
 
-    data, dq = exposure_to_dask(exposure, chunk_rows)
+    data, dq = exposure_to_dask(exposure, chunk_rows)  # checks Dask before any file is opened
+    dask = _dask()
     ny, nxo = exposure.shape
     header = exposure.header()
     for line in history:

@@ -32,10 +32,16 @@ std 1.271 exact against 1.258).
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
-from scipy.stats import poisson
 
+from .extras import require
 from .quality import DQ
+
+# SciPy comes with the explorer extra, this module's only user in ccdsim. Its
+# vectorised normal CDF and Poisson pmf are not worth re-deriving here: numpy
+# has no erfc, and a pmf from exp(k log(lam) - lam - lgamma(k + 1)) loses
+# digits exactly where the histogram is compared with a million pixels.
+ndtr = require("scipy.special", "explorer", "ccdsim.budget").ndtr
+poisson = require("scipy.stats", "explorer", "ccdsim.budget").poisson
 
 __all__ = ["Budget", "predict", "background_mask", "measure", "predicted_histogram"]
 

@@ -12,8 +12,17 @@ from contextlib import contextmanager
 __all__ = ["run_tasks", "write_frames", "check_execution", "dask_client"]
 
 
+_DASK_FEATURE = "--workers and --scheduler"
+
+
+def _distributed():
+    from .extras import require
+
+    return require("dask.distributed", "dask", _DASK_FEATURE)
+
+
 def check_execution(workers=None, scheduler=None):
-    """Validate the execution choice (raises ParameterError).
+    """Validate the execution choice before anything is written (raises ParameterError).
 
     Parameters
     ----------
@@ -22,6 +31,12 @@ def check_execution(workers=None, scheduler=None):
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:port``); excludes
         ``workers``.
+
+    Raises
+    ------
+    ParameterError
+        A bad value, an unreachable scheduler, or Dask not installed while
+        ``workers`` or ``scheduler`` is given (`ccdsim.extras.MissingExtra`).
     """
     from .validate import ParameterError, check_int
 
@@ -29,6 +44,8 @@ def check_execution(workers=None, scheduler=None):
         raise ParameterError("--workers and --scheduler exclude each other")
     if workers is not None:
         check_int("workers", workers, low=1, high=256)
+    if workers is not None or scheduler is not None:
+        _distributed()
     if scheduler is None:
         return
     scheme, _, rest = str(scheduler).partition("://")
@@ -68,13 +85,8 @@ def dask_client(workers=None, scheduler=None):
     if workers is None and scheduler is None:
         yield None
         return
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        from .validate import ParameterError
-
-        raise ParameterError("--workers and --scheduler need Dask: "
-                             "pip install 'ccdsim[dask]'") from None
+    distributed = _distributed()
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
     cluster = None
     if workers is not None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
