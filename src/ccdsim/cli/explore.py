@@ -34,11 +34,11 @@ def check(args):
 
 def run(shape, args, history):
     """Serve the explorer until interrupted."""
-    try:
-        from .. import explorer
-    except ImportError as exc:
-        raise ParameterError(f"ccdsim explore needs Panel: pip install 'ccdsim[explorer]' "
-                             f"({exc})") from None
+    from ..extras import require
+
+    for module in ("panel", "bokeh", "scipy"):
+        require(module, "explorer", "ccdsim explore")
+    from .. import explorer
     try:
         explorer.serve(port=args.port, host=args.host, show=args.show, shape=shape)
     except OSError as exc:
