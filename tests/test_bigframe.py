@@ -81,5 +81,17 @@ def test_preview_of_a_streamed_frame_has_the_in_memory_blocks(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = fits.getdata(out)
     reduced, factor = reduce_fits(out, rows_per_read=300 * 7)  # bands of a few blocks
-    assert factor == 3 and reduced.shape == (866, 100)  # 2600 // 3 rows, edges trimmed
+    # 2600 rows in blocks of 3 (ragged edge trimmed); 300 columns kept whole.
+    assert factor == (3, 1) and reduced.shape == (866, 300)
     np.testing.assert_array_equal(reduced, _reduced(data, 1000))
+
+
+@pytest.mark.parametrize("shape", [(2, 5000), (1, 100000), (3000, 1)])
+@pytest.mark.parametrize("chunks", [[], ["--chunks", "128"]], ids=["whole", "chunks"])
+def test_preview_of_thin_frames(tmp_path, shape, chunks):
+    """A frame one or two pixels thin still gets its preview (its rows are not averaged away)."""
+    out, png = tmp_path / "t.fits", tmp_path / "t.png"
+    argv = ["image", str(out), "--shape", *map(str, shape), "--seed", "1", "--no-bad-columns",
+            "--quiet", "--png", str(png), *chunks]
+    assert main(argv) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

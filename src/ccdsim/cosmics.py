@@ -13,8 +13,8 @@ of the light and dark current, and are not scaled by the gain.
 import numpy as np
 from astropy.table import Table
 
-__all__ = ["DEPTH_UM", "ELECTRONS_PER_UM", "expected_count", "cosmic_ray_table",
-           "render_cosmic_rays"]
+__all__ = ["DEPTH_UM", "ELECTRONS_PER_UM", "MAX_COSMIC_RAYS", "expected_count", "check_count",
+           "cosmic_ray_table", "render_cosmic_rays"]
 
 # Depleted thickness of the silicon, in microns (a thick, red-sensitive CCD).
 DEPTH_UM = 50.0
@@ -24,6 +24,11 @@ ELECTRONS_PER_UM = 80.0
 _MAX_TAN = 10.0
 # Points per pixel of track when depositing charge.
 _STEPS_PER_PIXEL = 8
+#: Most cosmic rays expected on one frame. Each track costs about a kilobyte
+#: while it is drawn and rendered; far beyond any real frame (a 4k x 4k chip
+#: of 15 um pixels at sea level gets about 1 a second), and it keeps a typo
+#: (a rate of 1000 for a day) from exhausting memory.
+MAX_COSMIC_RAYS = 10**6
 
 
 def expected_count(shape, exposure_time, rate, pixel_size):
@@ -43,6 +48,29 @@ def expected_count(shape, exposure_time, rate, pixel_size):
     """
     area_cm2 = shape[0] * shape[1] * (pixel_size * 1e-4) ** 2
     return rate * area_cm2 * exposure_time
+
+
+def check_count(shape, exposure_time, rate, pixel_size):
+    """Refuse a frame that expects more than `MAX_COSMIC_RAYS` cosmic rays.
+
+    Parameters
+    ----------
+    shape, exposure_time, rate, pixel_size
+        As in `expected_count`.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Naming the rate (the parameter a user most likely mistyped).
+    """
+    from .validate import ParameterError
+
+    n = expected_count(shape, exposure_time, rate, pixel_size)
+    if n > MAX_COSMIC_RAYS:
+        raise ParameterError(f"cosmic_ray_rate {rate:g} events/cm^2/s over {exposure_time:g} s "
+                             f"on {shape[0]}x{shape[1]} pixels of {pixel_size:g} um expects "
+                             f"{n:.3g} cosmic rays; at most {MAX_COSMIC_RAYS:.0e} a frame",
+                             param="cosmic_ray_rate")
 
 
 def cosmic_ray_table(shape, exposure_time, *, rate, pixel_size, rng=None):
@@ -68,6 +96,7 @@ def cosmic_ray_table(shape, exposure_time, *, rate, pixel_size, rng=None):
         and ``electrons`` (e-, generated along the whole track).
     """
     rng = np.random.default_rng(rng)
+    check_count(shape, exposure_time, rate, pixel_size)
     ny, nx = shape
     n = rng.poisson(expected_count(shape, exposure_time, rate, pixel_size))
     x0 = rng.uniform(-0.5, nx - 0.5, n)

@@ -10,23 +10,25 @@ from .io import atomic_path
 __all__ = ["show_image", "save_png", "reduce_fits"]
 
 
-def _factor(shape, max_side):
-    return max(int(np.ceil(max(shape) / max_side)), 1)
+def _factors(shape, max_side):
+    """Pixels per block along y and x: each side on its own, so a thin frame
+    (2 x 5000) keeps its rows instead of being averaged away."""
+    return tuple(max(int(np.ceil(n / max_side)), 1) for n in shape)
 
 
 def _reduced(image, max_side):
-    """Block-average so the longest side is at most ``max_side`` pixels."""
-    factor = _factor(image.shape, max_side)
-    if factor <= 1:
+    """Block-average so each side is at most ``max_side`` pixels."""
+    factors = _factors(image.shape, max_side)
+    if factors == (1, 1):
         return image
-    return block_reduce(np.asarray(image, dtype=np.float32), factor, func=np.mean)
+    return block_reduce(np.asarray(image, dtype=np.float32), factors, func=np.mean)
 
 
 def reduce_fits(path, max_side=1000, rows_per_read=1 << 22):
     """Block means of a FITS image too large for memory, read band by band.
 
     The same blocks as `show_image` takes of the whole image in memory
-    (factor ``ceil(longest side / max_side)``, ragged edges trimmed).
+    (``ceil(side / max_side)`` pixels along each side, ragged edges trimmed).
 
     Parameters
     ----------
@@ -41,24 +43,24 @@ def reduce_fits(path, max_side=1000, rows_per_read=1 << 22):
     -------
     reduced : ndarray of float32
         Block means, in the image's unit (BZERO/BSCALE applied).
-    factor : int
-        Pixels per block side.
+    factors : tuple of int
+        Pixels per block along y and x.
     """
     from astropy.io import fits
 
     with fits.open(path, memmap=True, do_not_scale_image_data=True) as hdul:
         raw, h = hdul[0].data, hdul[0].header
         ny, nx = raw.shape
-        f = _factor(raw.shape, max_side)
+        fy, fx = _factors(raw.shape, max_side)
         zero, scale = h.get("BZERO", 0.0), h.get("BSCALE", 1.0)
-        nyt, nxt = ny // f * f, nx // f * f
-        step = max(f, rows_per_read // max(nx, 1) // f * f)
+        nyt, nxt = ny // fy * fy, nx // fx * fx
+        step = max(fy, rows_per_read // max(nx, 1) // fy * fy)
         out = []
         for r0 in range(0, nyt, step):
             band = raw[r0:min(r0 + step, nyt), :nxt].astype(np.float32) * np.float32(scale)
             band += np.float32(zero)
-            out.append(band.reshape(band.shape[0] // f, f, nxt // f, f).mean(axis=(1, 3)))
-    return np.concatenate(out), f
+            out.append(band.reshape(band.shape[0] // fy, fy, nxt // fx, fx).mean(axis=(1, 3)))
+    return np.concatenate(out), (fy, fx)
 
 
 def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
@@ -86,9 +88,9 @@ def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
         Axes title.
     figsize : tuple, optional
         Size of a new figure, in inches.
-    block : int, optional
+    block : int or tuple of int, optional
         ``image`` is already made of block means of this many pixels a side
-        (see `reduce_fits`); the axes count the original pixels.
+        (or along y and x; see `reduce_fits`); the axes count the original pixels.
 
     Returns
     -------
@@ -101,8 +103,10 @@ def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
     img = _reduced(np.asarray(image), max_side)
     norm = ImageNormalize(img, interval=AsymmetricPercentileInterval(percl, percu),
                           stretch=LogStretch() if log else LinearStretch())
-    factor = max(image.shape[0] / img.shape[0], 1) * block
-    extent = (-0.5, img.shape[1] * factor - 0.5, -0.5, img.shape[0] * factor - 0.5)
+    by, bx = (block, block) if np.ndim(block) == 0 else block
+    fy = max(image.shape[0] / img.shape[0], 1) * by
+    fx = max(image.shape[1] / img.shape[1], 1) * bx
+    extent = (-0.5, img.shape[1] * fx - 0.5, -0.5, img.shape[0] * fy - 0.5)
     im = ax.imshow(img, origin="lower", cmap=cmap, norm=norm, extent=extent,
                    interpolation="nearest")
     if colorbar:

@@ -205,6 +205,11 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
     quantize = check("quantize", quantize)
     filter, object = check("filter", filter), check("object", object)
     t = parse_start(start)
+    if camera.cosmic_ray_rate:  # before the first frame, not at the sixth
+        from .cosmics import check_count
+
+        check_count(camera.shape, max(exposure, flat_exposure), camera.cosmic_ray_rate,
+                    camera.pixel_size)
     seed = check("seed", seed)  # any size: a fresh NIGHTSD has 128 bits
     # The last frame must start before the year 10000 (FITS dates have 4 digits).
     total = sum(counts.values()) * (max(exposure, flat_exposure) + overhead)

@@ -19,7 +19,7 @@ def available_memory():
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def frame_memory(shape, bytes_per_pixel=2, extra_per_pixel=0):
+def frame_memory(shape, bytes_per_pixel=2, extra_per_pixel=0, extra_bytes=0):
     """Bytes one frame needs while it is made.
 
     The output (``bytes_per_pixel``), its data-quality mask (1 byte), room
@@ -34,6 +34,8 @@ def frame_memory(shape, bytes_per_pixel=2, extra_per_pixel=0):
         Of the output: 2 for uint16, 4 for float32.
     extra_per_pixel : int, optional
         More bytes per pixel the run holds at once.
+    extra_bytes : int, optional
+        More bytes the run holds, whatever the frame size (star tables).
 
     Returns
     -------
@@ -41,10 +43,10 @@ def frame_memory(shape, bytes_per_pixel=2, extra_per_pixel=0):
         Bytes.
     """
     npix = int(shape[0]) * int(shape[1])
-    return npix * (bytes_per_pixel + 1 + 8 + extra_per_pixel) + 64 * 2**20
+    return npix * (bytes_per_pixel + 1 + 8 + extra_per_pixel) + 64 * 2**20 + int(extra_bytes)
 
 
-def check_memory(shape, bytes_per_pixel=2, extra_per_pixel=0):
+def check_memory(shape, bytes_per_pixel=2, extra_per_pixel=0, extra_bytes=0):
     """Refuse a frame that would not fit in the memory available now.
 
     Parameters
@@ -55,13 +57,16 @@ def check_memory(shape, bytes_per_pixel=2, extra_per_pixel=0):
         Of the output: 2 for uint16, 4 for float32.
     extra_per_pixel : int, optional
         More bytes per pixel the run holds at once (see `frame_memory`).
+    extra_bytes : int, optional
+        More bytes, whatever the frame size (see `frame_memory`).
 
     Raises
     ------
     ccdsim.ParameterError
         With the memory needed and the memory available.
     """
-    need, have = frame_memory(shape, bytes_per_pixel, extra_per_pixel), available_memory()
+    need = frame_memory(shape, bytes_per_pixel, extra_per_pixel, extra_bytes)
+    have = available_memory()
     if need > have:
         raise ParameterError(f"shape {shape[0]}x{shape[1]} needs about {need / 2**30:.1f} GiB "
                              f"of memory, only {have / 2**30:.1f} GiB available")
@@ -86,4 +91,6 @@ def check_frame_memory(exposure, extra_per_pixel=0):
     ccdsim.ParameterError
     """
     extra = extra_per_pixel + (16 if exposure.two_stage else 0)
-    check_memory(exposure.shape, 2 if exposure.quantize else 4, extra)
+    # The star and cosmic-ray tables, and the work of rendering them.
+    n = len(exposure.truth or ()) + len(exposure.cosmics or ())
+    check_memory(exposure.shape, 2 if exposure.quantize else 4, extra, extra_bytes=256 * n)
