@@ -149,3 +149,31 @@ def test_fresh_frame_made_again_from_its_header_seed(tmp_path):
     assert int(seed) > 2**64  # fresh entropy
     assert main(["image", str(b), *SMALL, "--stars", "3", "--seed", seed]) == 0
     np.testing.assert_array_equal(fits.getdata(a), fits.getdata(b))
+
+
+def test_readme_parameter_table_is_the_code():
+    """The README's parameter table is generated from ccdsim.params; it must not drift."""
+    import pathlib
+    import re
+
+    from ccdsim.params import markdown_table
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    shown = re.search(r"<!-- parameters: begin -->\n(.*?)<!-- parameters: end -->", readme,
+                      re.S).group(1)
+    assert shown == markdown_table()
+
+
+def test_every_parameter_has_its_option():
+    """Each parameter of the table is an option of some command, spelled as the table says."""
+    from ccdsim.cli import COMMANDS
+    from ccdsim.params import PARAMS
+
+    covered = {}
+    for cmd in COMMANDS.values():
+        for o in cmd.options:
+            for param, spelled in o.also or ((o.param, o.option),):
+                covered.setdefault(param, set()).add(spelled)
+    for name, p in PARAMS.items():
+        assert name in covered, name
+        assert p.flag.split()[0] in {s.split()[0] for s in covered[name]}, (name, covered[name])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .validate import (MAX_SIDE, MIN_GAIN, ParameterError, check_int, check_number, check_shape,
                        check_text)
 
-__all__ = ["Param", "PARAMS", "DEFAULTS", "check", "param"]
+__all__ = ["Param", "PARAMS", "DEFAULTS", "check", "param", "markdown_table"]
 
 #: Rows per band of a frame made in bands (``--chunks`` given alone).
 DEFAULT_CHUNK_ROWS = 1024
@@ -49,6 +49,9 @@ class Param:
     option : str or None
         The name on the command line and in TOML files, if not ``name``
         (``bias`` for ``bias_level``).
+    typed : str or None
+        How it is typed on the command line, if not ``--option VALUE``
+        (``--moffat FWHM BETA``).
     """
 
     name: str
@@ -62,6 +65,7 @@ class Param:
     fits: str | None = None
     help: str = ""
     option: str | None = None
+    typed: str | None = None
 
     @property
     def key(self):
@@ -70,8 +74,8 @@ class Param:
 
     @property
     def flag(self):
-        """The command-line option (``--read-noise``)."""
-        return "--" + self.key.replace("_", "-")
+        """The command-line option (``--read-noise``), or how it is typed."""
+        return self.typed or "--" + self.key.replace("_", "-")
 
     @property
     def range(self):
@@ -217,10 +221,10 @@ PARAMS = _table(
     Param("star_sigma", "float", 4.0, "pixels", 0.01, 1e3, fits="STARSIG",
           help="Gaussian sigma of the stars"),
     Param("moffat_fwhm", "float", None, "pixels", 0, 1e3, low_open=True, optional=True,
-          fits="MOFFWHM", help="Moffat FWHM of the stars"),
+          fits="MOFFWHM", help="Moffat FWHM of the stars", typed="--moffat FWHM BETA"),
     Param("moffat_beta", "float", None, "", 1, 100, low_open=True, optional=True,
-          fits="MOFBETA", help="Moffat beta of the stars"),
-    Param("quantize", "bool", True, fits="QUANTIZ",
+          fits="MOFBETA", help="Moffat beta of the stars", typed="--moffat FWHM BETA"),
+    Param("quantize", "bool", True, fits="QUANTIZ", typed="--float (sets false)",
           help="rounded and clipped to 0..65535 by the ADC (else float32 ADU)"),
     Param("seed", "int", None, "", 0, None, optional=True,
           help="seed of the frame's noise and random stars"),
@@ -311,3 +315,31 @@ CAMERA_PARAMS = ("shape", "gain", "read_noise", "bias_level", "dark_current", "b
 
 #: Header cards of an exposure's settings (besides the camera's), in order.
 EXPOSURE_PARAMS = ("sky", "stars", "max_counts", "star_sigma", "moffat_fwhm", "moffat_beta")
+
+
+def markdown_table(names=None):
+    """The parameter table as Markdown (the README's "Parameters" section is this).
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Which parameters, in order (default: all).
+
+    Returns
+    -------
+    str
+    """
+    rows = ["| Python | command line / TOML | unit | default | allowed | FITS | what |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name in names or PARAMS:
+        p = PARAMS[name]
+        if p.kind in ("float", "int", "shape"):
+            allowed = p.range if p.kind != "shape" else f"each in [1, {p.high}]"
+        elif p.kind == "bool":
+            allowed = "true, false"
+        else:
+            allowed = "printable ASCII"
+        default = p.describe().rpartition("(default: ")[2].rstrip(")")
+        rows.append(f"| `{p.name}` | `{p.flag}` | {p.unit} | {default} | {allowed} | "
+                    f"{p.fits or ''} | {p.help} |")
+    return "\n".join(rows) + "\n"

@@ -71,6 +71,9 @@ COMMAND = Command(
     name="batch", help="many frames with parameters drawn from ranges",
     description="Make N frames whose parameters are drawn uniformly from the ranges given "
                 "(LOW:HIGH) or fixed (one value). Frame i depends only on the seed and i. "
-                "Rerunning the same command skips frames already complete and verified.",
+                "Rerunning the same command skips frames already complete and verified. The "
+                "camera is the guide's (a camera seed, hot pixels and bad columns on or off); "
+                "the camera effects of image and night (flat field, cosmic rays, full well, "
+                "overscan) are not drawn from ranges.",
     positional=("outdir", "OUTDIR", "folder for the frames and manifest.ecsv"),
     options=OPTIONS, check=check, run=run)

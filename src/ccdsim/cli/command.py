@@ -61,14 +61,12 @@ def camera_from_args(args, **more):
     ccdsim.Camera
     """
     from ..camera import Camera
-    from ..params import PARAMS
 
     return Camera(shape=tuple(args.shape), gain=args.gain, read_noise=args.read_noise,
                   bias_level=args.bias, dark_current=args.dark_current,
-                  bad_columns=0 if args.no_bad_columns else PARAMS["bad_columns"].default,
-                  hot_pixel_fraction=(0.0 if args.no_hot_pixels
-                                      else PARAMS["hot_pixel_fraction"].default),
-                  camera_seed=args.camera_seed, **more)
+                  bad_columns=0 if args.no_bad_columns else args.bad_columns,
+                  hot_pixel_fraction=0.0 if args.no_hot_pixels else args.hot_pixel_fraction,
+                  hot_pixel_factor=args.hot_pixel_factor, camera_seed=args.camera_seed, **more)
 
 
 def camera_with_effects(args):

@@ -20,6 +20,7 @@ OPTIONS = (
     opt.param_option("filter", group=_FRAMES),
     opt.param_option("object", group=_FRAMES),
     opt.param_option("start", group=_FRAMES),
+    opt.param_option("overhead", group=_FRAMES),
     opt.param_option("seed", group=_FRAMES,
                      help="the night's seed, >= 0 (default: fresh, recorded as NIGHTSD)"),
     opt.FLOAT, *opt.OUTPUT, *opt.EXECUTION,
@@ -40,8 +41,8 @@ def check(args):
                       sky=args.sky, stars=args.stars, max_counts=args.max_counts,
                       star_sigma=args.star_sigma,
                       moffat=tuple(args.moffat) if args.moffat else None, filter=args.filter,
-                      object=args.object, start=args.start, seed=args.seed,
-                      quantize=args.quantize)
+                      object=args.object, start=args.start, overhead=args.overhead,
+                      seed=args.seed, quantize=args.quantize)
     if args.outdir is not None:
         check_night_output(plan, args.outdir, overwrite=args.overwrite)
     return plan

@@ -206,7 +206,7 @@ def camera_options(preset=None):
     list of Option
     """
     preset = preset or {}
-    g, hot = "camera", PARAMS["hot_pixel_fraction"]
+    g = "camera"
     return [
         param_option("shape", default=preset.get("shape"), metavar=("NY", "NX"), group=g),
         param_option("gain", default=preset.get("gain"), group=g),
@@ -216,12 +216,13 @@ def camera_options(preset=None):
         param_option("camera_seed", default=preset.get("camera_seed"), group=g,
                      help="camera identity: where its defects are (default: the guide's "
                           "camera)"),
-        _switch("no_hot_pixels", f"no hot pixels (default: {100 * hot.default:g}%% of pixels "
-                f"at {PARAMS['hot_pixel_factor'].default:g}x the dark current)",
+        param_option("bad_columns", default=preset.get("bad_columns"), metavar="N", group=g),
+        _switch("no_bad_columns", "no bad bias columns (same as --bad-columns 0)",
+                param="bad_columns", group=g),
+        param_option("hot_pixel_fraction", default=preset.get("hot_pixel_fraction"), group=g),
+        param_option("hot_pixel_factor", default=preset.get("hot_pixel_factor"), group=g),
+        _switch("no_hot_pixels", "no hot pixels (same as --hot-pixel-fraction 0)",
                 param="hot_pixel_fraction", group=g, inverted="hot_pixels"),
-        _switch("no_bad_columns", f"no bad bias columns (default: "
-                f"{PARAMS['bad_columns'].default})", param="bad_columns", group=g,
-                inverted="bad_columns"),
     ]
 
 
