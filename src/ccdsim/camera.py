@@ -222,10 +222,7 @@ class Camera:
         tuple of ndarray
             Index arrays for a ``(r1 - r0, ...)`` block.
         """
-        nx = self.shape[1]
-        idx = self.hot_pixel_indices
-        lo, hi = np.searchsorted(idx, [r0 * nx, r1 * nx])
-        return np.divmod(idx[lo:hi] - r0 * nx, nx)
+        return defects.hot_pixels_in_rows(self.hot_pixel_indices, self.shape[1], r0, r1)
 
     def dq_rows(self, r0, r1):
         """Data-quality bits of the camera (hot pixels, bad columns) for rows ``r0:r1``.
