@@ -80,6 +80,8 @@ def add_gaussian_stars(out, row0, x, y, flux, sigma, truncate):
 def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize, dq, saturated):
     """Read-out of one block in a single pass: (e- + read noise) / gain + bias -> ADC.
 
+    Steps 4 to 7 of `ccdsim.readout` (`ccdsim.readout.digitize` draws the noise).
+
     Parameters
     ----------
     counts : 2-D int64 or float64 array

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from .expose import BLOCK_ROWS
+from .readout import BLOCK_ROWS
 from .validate import ParameterError, check_int
 
 __all__ = ["exposure_to_dask", "write_chunked", "DEFAULT_CHUNK_ROWS"]
