@@ -42,8 +42,8 @@ BLOCK_ROWS = 128
 # 16-bit ADC.
 ADC_MAX = 65535
 
-# Empty arrays tell the compiled read-out "none of these" (no charge, no read
-# noise, no DQ bits) without a branch on types.
+# Empty arrays stand for "none" (no charge, no read noise, no DQ bits) in the
+# compiled read-out, which takes arrays only.
 _NO_CHARGE = np.zeros((0, 0), dtype=np.int64)
 _NO_NOISE = np.zeros((0, 0), dtype=np.float32)
 _NO_DQ = np.zeros((0, 0), dtype=np.uint8)
