@@ -2,10 +2,12 @@
 
 `FixedPattern` is the part of `ccdsim.Camera` that turns the camera's
 parameters into maps (bias with bad columns, dark current with hot pixels,
-flat field) with the pure functions of `ccdsim.defects`. Every frame of a
-camera shares these maps, so each is computed once.
+flat field) with the pure functions of `ccdsim.defects`. Every frame and every
+thread of a camera shares these maps, so each is computed once (`cached_map`)
+and is read-only.
 """
 
+import threading
 from functools import cached_property
 
 import numpy as np
@@ -14,7 +16,56 @@ from . import defects
 from .quality import DQ
 from .seeds import Defect, camera_rng
 
-__all__ = ["FixedPattern"]
+__all__ = ["FixedPattern", "cached_map"]
+
+_MISSING = object()
+
+
+def _read_only(value):
+    """``value`` with its arrays (it or the items of a tuple) made read-only."""
+    for a in value if isinstance(value, tuple) else (value,):
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return value
+
+
+class cached_map(cached_property):
+    """A `functools.cached_property` computed once even when threads race, read-only.
+
+    Python 3.12 dropped `functools.cached_property`'s lock: threads asking a
+    new camera for a map at the same time would each compute it and get
+    arrays of their own. Here the first thread computes it under a lock and
+    the others wait for that same array. The lock belongs to the property
+    (shared by all cameras, as ``cached_property``'s was up to Python 3.11),
+    so a camera stays picklable; it is taken only until the map exists.
+
+    The arrays are made read-only: all frames and threads of the camera share
+    them, and astropy byteswaps a writable array in place while it writes it
+    to FITS (``camera.flat_map`` as a truth map), which would change the map
+    under a frame being made in another thread.
+
+    Parameters
+    ----------
+    func : callable
+        Computes the value from the camera (once).
+    """
+
+    def __init__(self, func):
+        super().__init__(func)
+        self._compute = threading.RLock()
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        cache = instance.__dict__  # frozen dataclass: written directly, as cached_property does
+        value = cache.get(self.attrname, _MISSING)
+        if value is _MISSING:
+            with self._compute:
+                value = cache.get(self.attrname, _MISSING)
+                if value is _MISSING:
+                    value = cache[self.attrname] = _read_only(self.func(instance))
+        return value
+
 
 class FixedPattern:
     """The maps of `ccdsim.Camera` (mixed into it): they read the camera's fields.
@@ -23,7 +74,7 @@ class FixedPattern:
     (`ccdsim.seeds.camera_rng`), never from a frame's noise.
     """
 
-    @cached_property
+    @cached_map
     def _bad_columns(self):
         rng = camera_rng(self.camera_seed, Defect.BAD_COLUMNS)
         return defects.bad_columns(self.shape, self.bad_columns, 0.1 * self.bias_level, rng=rng)
@@ -39,7 +90,7 @@ class FixedPattern:
         cols, pattern = self._bad_columns
         return defects.bias_map(self.shape, self.bias_level, cols, pattern)
 
-    @cached_property
+    @cached_map
     def hot_pixel_indices(self):
         """Sorted flat indices (``row * nx + col``) of the hot pixels."""
         rng = camera_rng(self.camera_seed, Defect.HOT_PIXELS)
@@ -63,9 +114,9 @@ class FixedPattern:
         """True if the sensitivity is not uniform (vignetting, dust or PRNU)."""
         return bool(self.vignetting or self.dust_spots or self.prnu)
 
-    @cached_property
+    @cached_map
     def flat_map(self):
-        """True sensitivity of the data section (float32, mean 1); multiplies light only.
+        """True sensitivity of the data section (float32, mean 1, read-only); multiplies light only.
 
         Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``.
         """
