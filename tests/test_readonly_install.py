@@ -42,17 +42,21 @@ CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, PR_CAPBSET_DROP = 1, 2, 24
 
 
 def _drop_root_override():
-    """In the child, before exec: root loses the power to ignore file permissions.
+    """For the child, before exec: root loses the power to ignore file permissions.
 
     Root bypasses mode bits through two capabilities; without them in the
     bounding set, the new program honours ``chmod`` as any user does.
     """
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
-        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+
+    def drop():
+        for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+            if prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+    return drop
 
 
 def _chmod_tree(root, dirs, files):
@@ -77,7 +81,7 @@ def test_frame_from_read_only_install(tmp_path):
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(site / "ccdsim"), str(home)], env=env,
             cwd=tmp_path, capture_output=True, text=True, timeout=600,
-            preexec_fn=_drop_root_override if os.geteuid() == 0 else None)
+            preexec_fn=_drop_root_override() if os.geteuid() == 0 else None)
     except subprocess.SubprocessError as e:  # prctl refused: root cannot be made to honour modes
         pytest.skip(f"cannot run as root without its file-permission override: {e}")
     finally:
