@@ -4,6 +4,10 @@ Rendering thousands of stars with numpy needs index arrays and scattered
 adds (``np.add.at``): measured 0.6 s for 5,000 stars on a 2000x2000 frame,
 four times the cost of the frame's noise. This loop does the same in ~10 ms
 and renders straight into one row block, so no full-size star image exists.
+
+Compiled code is cached on disk where numba can write (``__pycache__`` beside
+this file, else ``NUMBA_CACHE_DIR``, else the user's cache folder); on a
+read-only install with none of those, each process compiles afresh.
 """
 
 import math
@@ -14,7 +18,19 @@ import numpy as np
 __all__ = ["add_gaussian_stars", "electrons_to_adu"]
 
 
-@numba.njit(cache=True, nogil=True)
+def _njit(func):
+    """``numba.njit(nogil=True)``, cached on disk if numba finds a writable cache folder."""
+    try:
+        return numba.njit(cache=True, nogil=True)(func)
+    except RuntimeError as e:
+        # numba looks for the cache folder when it decorates, and raises
+        # "cannot cache function ...: no locator available" if none is writable.
+        if "no locator available" not in str(e):
+            raise
+        return numba.njit(nogil=True)(func)
+
+
+@_njit
 def add_gaussian_stars(out, row0, x, y, flux, sigma, truncate):
     """Add pixel-integrated round Gaussians into ``out`` (rows ``row0 ...``).
 
@@ -76,9 +92,11 @@ def add_gaussian_stars(out, row0, x, y, flux, sigma, truncate):
                 out[orow, c] += fy * ex[c - xlo]
 
 
-@numba.njit(cache=True, nogil=True)
+@_njit
 def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize, dq, saturated):
     """Read-out of one block in a single pass: (e- + read noise) / gain + bias -> ADC.
+
+    Steps 4 to 7 of `ccdsim.readout` (`ccdsim.readout.digitize` draws the noise).
 
     Parameters
     ----------

@@ -31,6 +31,9 @@ def _spill(col, start, step, charge, full_well):
 def bleed_columns(electrons, full_well):
     """Move charge above ``full_well`` along the columns, in place.
 
+    Step 3 of the read-out (`ccdsim.readout`), after the cosmic rays: on the
+    whole data section, in electrons, before the read noise.
+
     Parameters
     ----------
     electrons : ndarray, shape (ny, nx)

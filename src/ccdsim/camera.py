@@ -1,36 +1,28 @@
 """The camera: a fixed identity (shape, gain, noise, defects) that takes exposures."""
 
 from dataclasses import asdict, dataclass, fields
-from functools import cached_property
 
 import numpy as np
 from astropy.table import Table
 
-from . import defects
-from .bleed import bleed_columns
-from .cosmics import cosmic_ray_table, render_cosmic_rays
-from .expose import expose_pixels
-from .frame import Frame
-from .io import frame_header
-from .quality import DQ
-from .seeds import Defect, Stream, camera_rng, child_rng, frame_seed_sequence
-from .sources import (add_stars_to_rows, make_star_table, render_stars, star_arrays,
-                      stars_reaching_rows)
+from .exposure import Exposure, plan_exposure
 from .params import DEFAULTS as D
 from .params import PARAMS, check
+from .pattern import FixedPattern
 from .validate import ParameterError
 
 __all__ = ["Camera", "Exposure"]
 
 
 @dataclass(frozen=True)
-class Camera:
+class Camera(FixedPattern):
     """A CCD camera whose defects are fixed by ``camera_seed``.
 
     ``Camera()`` is the guide's camera. Every frame of one camera shares its
     bias map (with bad columns) and dark map (with hot pixels); another
     ``camera_seed`` gives other defects. Each kind of defect draws from its
-    own stream (`ccdsim.seeds.camera_rng`), never from a frame's noise.
+    own stream (`ccdsim.seeds.camera_rng`), never from a frame's noise. The
+    maps come from `ccdsim.pattern.FixedPattern`, each computed once.
 
     Parameters
     ----------
@@ -109,121 +101,6 @@ class Camera:
     def parameters(self):
         """The camera's parameters as a dict (what ``Camera(**p)`` takes)."""
         return asdict(self)
-
-    # Fixed pattern, from the camera seed -------------------------------------
-
-    @cached_property
-    def _bad_columns(self):
-        rng = camera_rng(self.camera_seed, Defect.BAD_COLUMNS)
-        return defects.bad_columns(self.shape, self.bad_columns, 0.1 * self.bias_level, rng=rng)
-
-    @property
-    def bad_column_indices(self):
-        """Indices (0-based) of the bad columns."""
-        return self._bad_columns[0]
-
-    @property
-    def bias_map(self):
-        """True bias map, in ADU (float32)."""
-        cols, pattern = self._bad_columns
-        return defects.bias_map(self.shape, self.bias_level, cols, pattern)
-
-    @cached_property
-    def hot_pixel_indices(self):
-        """Sorted flat indices (``row * nx + col``) of the hot pixels."""
-        rng = camera_rng(self.camera_seed, Defect.HOT_PIXELS)
-        return defects.hot_pixel_indices(self.shape, self.hot_pixel_fraction, rng=rng)
-
-    @property
-    def hot_pixel_mask(self):
-        """Boolean map of the hot pixels."""
-        mask = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
-        mask[self.hot_pixel_indices] = True
-        return mask.reshape(self.shape)
-
-    @property
-    def dark_map(self):
-        """True dark current, in e-/pixel/s (float32), hot pixels included."""
-        return defects.dark_map(self.shape, self.dark_current, self.hot_pixel_mask,
-                                self.hot_pixel_factor)
-
-    @property
-    def has_flat(self):
-        """True if the sensitivity is not uniform (vignetting, dust or PRNU)."""
-        return bool(self.vignetting or self.dust_spots or self.prnu)
-
-    @cached_property
-    def flat_map(self):
-        """True sensitivity of the data section (float32, mean 1); multiplies light only.
-
-        Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``.
-        """
-        dust = prnu = None
-        if self.dust_spots:
-            dust = defects.dust_donuts(self.shape, self.dust_spots,
-                                       rng=camera_rng(self.camera_seed, Defect.DUST))
-        if self.prnu:
-            prnu = defects.pixel_response(self.shape, self.prnu,
-                                          rng=camera_rng(self.camera_seed, Defect.FLAT))
-        return defects.flat_map(self.shape, vignetting_depth=self.vignetting, dust=dust, prnu=prnu)
-
-    @property
-    def readout_shape(self):
-        """``(ny, nx + overscan)``: the frame as read out, overscan included."""
-        return (self.shape[0], self.shape[1] + self.overscan)
-
-    def bias_rows(self, r0, r1):
-        """Rows ``r0:r1`` of the read-out frame's bias (ADU, float32), overscan included.
-
-        Built a block at a time on the hot path, so no full-size bias map is held.
-
-        Parameters
-        ----------
-        r0, r1 : int
-            First and one-past-last row.
-
-        Returns
-        -------
-        ndarray of float32, shape ``(r1 - r0, nx + overscan)``
-        """
-        cols, pattern = self._bad_columns
-        return defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
-                                pattern[r0:r1])
-
-    def hot_pixels_in_rows(self, r0, r1):
-        """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, relative to ``r0``.
-
-        Parameters
-        ----------
-        r0, r1 : int
-            First and one-past-last row.
-
-        Returns
-        -------
-        tuple of ndarray
-            Index arrays for a ``(r1 - r0, ...)`` block.
-        """
-        nx = self.shape[1]
-        idx = self.hot_pixel_indices
-        lo, hi = np.searchsorted(idx, [r0 * nx, r1 * nx])
-        return np.divmod(idx[lo:hi] - r0 * nx, nx)
-
-    def dq_rows(self, r0, r1):
-        """Data-quality bits of the camera (hot pixels, bad columns) for rows ``r0:r1``.
-
-        Parameters
-        ----------
-        r0, r1 : int
-            First and one-past-last row.
-
-        Returns
-        -------
-        ndarray of uint8, ``(r1 - r0, nx + overscan)``
-        """
-        dq = np.zeros((r1 - r0, self.readout_shape[1]), dtype=np.uint8)
-        dq[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
-        dq[:, self.bad_column_indices] |= DQ.BAD_COLUMN
-        return dq
 
     # Exposures ---------------------------------------------------------------
 
@@ -328,209 +205,6 @@ class Camera:
                                      param="moffat_fwhm", spelled="moffat") from None
             moffat = (check("moffat_fwhm", fwhm), check("moffat_beta", beta))
 
-        seed_seq = frame_seed_sequence(rng)
-        truth = None
-        if isinstance(stars, int):
-            truth = make_star_table(stars, self.shape, max_counts=max_counts, sigma=star_sigma,
-                                    rng=child_rng(seed_seq, Stream.STARS))
-        elif isinstance(stars, Table):
-            truth = stars.copy()
-        stars_e = star_img = None
-        if truth and moffat is not None:
-            star_img = render_stars(self.shape, truth, moffat=moffat)  # ADU, full frame
-        elif truth:
-            x, y, flux, sig = star_arrays(truth, star_sigma)
-            stars_e = (x, y, flux * self.gain, sig)  # ADU over the exposure -> e-
-        # Cosmic rays and the full well act on the whole electron image.
-        cosmics = None
-        if self.cosmic_ray_rate > 0:
-            cosmics = cosmic_ray_table(self.shape, t, rate=self.cosmic_ray_rate,
-                                       pixel_size=self.pixel_size,
-                                       rng=child_rng(seed_seq, Stream.COSMIC_RAYS))
-        has_light = np.ndim(sky) > 0 or sky > 0 or bool(truth)
-        if imagetyp is None:
-            imagetyp = "Light Frame" if has_light else ("Bias Frame" if t == 0 else "Dark Frame")
-        settings = dict(exposure_time=t, sky=float(np.mean(sky)) if np.ndim(sky) else sky,
-                        stars=len(truth) if truth is not None else 0,
-                        max_counts=max_counts if isinstance(stars, int) else None,
-                        star_sigma=None if moffat else star_sigma,
-                        moffat_fwhm=moffat[0] if moffat else None,
-                        moffat_beta=moffat[1] if moffat else None,
-                        cosmic_rays=len(cosmics) if cosmics is not None else None,
-                        quantize=quantize, imagetyp=imagetyp, cards=dict(cards or {}))
-        return Exposure(camera=self, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
-                        star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
-                        quantize=quantize, settings=settings)
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """One exposure, planned but not yet read out: `Camera.prepare` makes it.
-
-    Everything random about the frame is fixed here (its seed, stars and
-    cosmic rays); `frame` reads out the whole frame, `rows` any band of
-    128-row blocks, with the same pixels either way. It holds no function
-    closures, so it can be sent to a Dask worker.
-
-    Parameters
-    ----------
-    camera : Camera
-        The camera that takes it.
-    exposure_time : float
-        In seconds.
-    sky : float or ndarray
-        Sky, in ADU per pixel over the exposure (an array of the data
-        section's shape for a non-uniform sky).
-    truth : astropy.table.Table or None
-        The stars' table (``flux`` in ADU over the exposure, before the flat).
-    stars_e : tuple or None
-        Gaussian stars as arrays ``(x, y, flux, sigma)``: pixels (0-based),
-        electrons over the exposure, pixels.
-    star_img : ndarray or None
-        Moffat stars: expected counts per pixel, in ADU over the exposure.
-    cosmics : astropy.table.Table or None
-        The frame's cosmic rays (`ccdsim.cosmics.cosmic_ray_table`).
-    seed_seq : numpy.random.SeedSequence
-        The frame's seed: each 128-row block draws from its own child.
-    quantize : bool
-        True: uint16 from the ADC; False: float32 ADU.
-    settings : dict
-        The exposure's header values (exposure time, sky, stars, ...).
-    """
-
-    camera: Camera
-    exposure_time: float
-    sky: object
-    truth: object
-    stars_e: tuple | None
-    star_img: object
-    cosmics: object
-    seed_seq: object
-    quantize: bool
-    settings: dict
-
-    @property
-    def shape(self):
-        """``(ny, nx + overscan)`` of the read-out frame."""
-        return self.camera.readout_shape
-
-    @property
-    def two_stage(self):
-        """True if charge moves across blocks (cosmic rays, full well)."""
-        return bool(self.cosmics is not None and len(self.cosmics)) or \
-            self.camera.full_well is not None
-
-    @cached_property
-    def _light(self):
-        cam, sky = self.camera, self.sky
-        sky_map = np.ndim(sky) > 0
-        has_light = sky_map or sky > 0 or self.stars_e is not None or self.star_img is not None
-        flat = cam.flat_map if cam.has_flat and has_light else None
-        dark_e = cam.dark_current * self.exposure_time
-        return sky_map, flat, dark_e, 0.0 if sky_map else sky * cam.gain
-
-    def expected(self, r0, r1):
-        """Expected electrons in rows ``r0:r1``: an array, a float if uniform, None if zero.
-
-        Parameters
-        ----------
-        r0, r1 : int
-            First and one-past-last row of the data section.
-
-        Returns
-        -------
-        ndarray, float or None
-        """
-        cam = self.camera
-        nx = cam.shape[1]
-        sky_map, flat, dark_e, sky_e = self._light
-        stars_e = self.stars_e
-        hot = cam.hot_pixels_in_rows(r0, r1) if dark_e > 0 else None
-        near = stars_reaching_rows(stars_e[1], stars_e[3], r0, r1) if stars_e else ()
-        has_hot = hot is not None and len(hot[0]) > 0
-        if not (sky_map or len(near) or has_hot or self.star_img is not None
-                or (flat is not None and sky_e > 0)):
-            return dark_e + sky_e if dark_e + sky_e > 0 else None
-        lam = np.full((r1 - r0, nx), sky_e)
-        if sky_map:
-            lam += self.sky[r0:r1] * cam.gain
-        if len(near):
-            add_stars_to_rows(lam, r0, *stars_e, near=near)
-        if self.star_img is not None:
-            lam += self.star_img[r0:r1] * cam.gain
-        if flat is not None:  # the flat scales light only, never dark current
-            lam *= flat[r0:r1]
-        lam += dark_e
-        if has_hot:
-            lam[hot] += dark_e * (cam.hot_pixel_factor - 1)
-        return lam
-
-    def _pixels(self, r0, r1, threads, dq):
-        cam = self.camera
-        stage = None
-        if self.two_stage:
-            dq_data = dq[:, :cam.shape[1]]
-
-            def stage(electrons):
-                if self.cosmics is not None and len(self.cosmics):
-                    hits = np.rint(render_cosmic_rays(cam.shape, self.cosmics))  # whole e-
-                    electrons += hits
-                    dq_data[hits > 0] |= DQ.COSMIC_RAY
-                if cam.full_well is not None:
-                    dq_data[bleed_columns(electrons, cam.full_well)] |= DQ.FULL_WELL
-
-        data = expose_pixels(cam.shape, self.expected, read_noise_e=cam.read_noise,
-                             gain=cam.gain, bias_rows=cam.bias_rows, seed_seq=self.seed_seq,
-                             quantize=self.quantize, threads=threads, overscan=cam.overscan,
-                             electrons_stage=stage, rows=(r0, r1), dq=dq,
-                             saturated=DQ.ADC_SATURATED)
-        return data
-
-    def rows(self, r0, r1, *, threads=None):
-        """Read out rows ``r0:r1`` only (a band of whole 128-row blocks).
-
-        The pixels equal those rows of `frame`. Not possible when charge
-        moves across blocks (cosmic rays, full well).
-
-        Parameters
-        ----------
-        r0, r1 : int
-            First and one-past-last row; ``r0`` a multiple of ``BLOCK_ROWS``
-            and ``r1`` one too, or the last row.
-        threads : int, optional
-            Worker threads; never changes the pixels.
-
-        Returns
-        -------
-        data : ndarray
-            ADU, ``(r1 - r0, nx + overscan)``.
-        dq : ndarray of uint8
-            Data-quality bits of those rows.
-        """
-        if self.two_stage:
-            raise ParameterError("an exposure with cosmic rays or a full well cannot be made "
-                                 "in bands of rows (charge crosses them)")
-        dq = self.camera.dq_rows(r0, r1)
-        return self._pixels(r0, r1, threads, dq), dq
-
-    def header(self):
-        """The primary header (what made the frame)."""
-        return frame_header(self.camera.parameters(), self.settings, self.seed_seq)
-
-    def frame(self, *, threads=None):
-        """Read out the whole frame.
-
-        Parameters
-        ----------
-        threads : int, optional
-            Worker threads; never changes the pixels.
-
-        Returns
-        -------
-        Frame
-        """
-        ny = self.camera.shape[0]
-        dq = self.camera.dq_rows(0, ny)
-        data = self._pixels(0, ny, threads, dq)
-        return Frame(data=data, header=self.header(), truth=self.truth, dq=dq,
-                     cosmics=self.cosmics, exposure=self)
+        return plan_exposure(self, t, sky=sky, stars=stars, max_counts=max_counts,
+                             star_sigma=star_sigma, moffat=moffat, quantize=quantize,
+                             imagetyp=imagetyp, cards=cards, rng=rng)

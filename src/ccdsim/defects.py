@@ -6,8 +6,8 @@ camera, not to a frame.
 
 import numpy as np
 
-__all__ = ["bad_columns", "bias_map", "hot_pixel_indices", "hot_pixel_mask", "dark_map",
-           "vignetting", "dust_donuts", "pixel_response", "flat_map"]
+__all__ = ["bad_columns", "bias_map", "hot_pixel_indices", "hot_pixels_in_rows", "hot_pixel_mask",
+           "dark_map", "vignetting", "dust_donuts", "pixel_response", "flat_map"]
 
 
 def bad_columns(shape, n_columns, amplitude, *, rng=None):
@@ -81,6 +81,27 @@ def hot_pixel_indices(shape, fraction, *, rng=None):
     rng = np.random.default_rng(rng)
     npix = shape[0] * shape[1]
     return np.sort(rng.choice(npix, size=int(fraction * npix), replace=False))
+
+
+def hot_pixels_in_rows(indices, nx, r0, r1):
+    """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, rows relative to ``r0``.
+
+    Parameters
+    ----------
+    indices : ndarray of int
+        Sorted flat indices (``row * nx + col``), as from `hot_pixel_indices`.
+    nx : int
+        Pixels per row.
+    r0, r1 : int
+        First and one-past-last row.
+
+    Returns
+    -------
+    tuple of ndarray
+        Index arrays for a ``(r1 - r0, nx)`` block.
+    """
+    lo, hi = np.searchsorted(indices, [r0 * nx, r1 * nx])
+    return np.divmod(indices[lo:hi] - r0 * nx, nx)
 
 
 def hot_pixel_mask(shape, fraction, *, rng=None):

@@ -27,9 +27,9 @@ from .budget import background_mask, measure, predict, predicted_histogram
 from .camera import Camera
 from .cosmics import expected_count
 from .decompose import COMPONENTS, decompose
-from .expose import ADC_MAX
 from .display import _reduced
 from .presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION, NIGHT_CAMERA
+from .readout import ADC_MAX
 from .validate import ParameterError, check_int, check_shape
 
 __all__ = ["Explorer", "explore", "serve", "MAX_SIDE", "CAMERA_TOGGLES", "EXPOSURE_TOGGLES"]

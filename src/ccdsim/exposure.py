@@ -1,0 +1,228 @@
+"""One exposure, planned and not yet read out: its seed, stars and cosmic rays.
+
+`plan_exposure` fixes everything random about a frame but its pixels;
+`Exposure` holds the plan and reads it out with `ccdsim.readout.read_out`,
+whole (`Exposure.frame`) or a band of rows at a time (`Exposure.rows`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.table import Table
+
+from .cosmics import cosmic_ray_table
+from .frame import Frame
+from .io import frame_header
+from .readout import Sources, expected_electrons, read_out
+from .seeds import Stream, child_rng, frame_seed_sequence
+from .sources import make_star_table, render_stars, star_arrays
+from .validate import ParameterError
+
+__all__ = ["Exposure", "plan_exposure"]
+
+
+def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, moffat,
+                  quantize, imagetyp, rng, cards=None):
+    """Draw what is random about a frame but its pixels: its seed, stars and cosmic rays.
+
+    `ccdsim.Camera.prepare` checks the parameters and calls this.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera that takes the exposure.
+    exposure_time : float
+        In seconds.
+    sky : float or ndarray
+        Sky, in ADU per pixel over the exposure (uniform, or the data
+        section's shape).
+    stars : None, int or astropy.table.Table
+        Number of random stars (drawn from the frame's ``Stream.STARS``), or
+        their table.
+    max_counts : float
+        Largest peak of random stars, in ADU over the exposure.
+    star_sigma : float
+        Gaussian sigma of the stars, in pixels.
+    moffat : tuple of float or None
+        ``(fwhm, beta)`` of Moffat stars, instead of Gaussians.
+    quantize : bool
+        True: uint16 from the ADC; False: float32 ADU.
+    imagetyp : str or None
+        IMAGETYP; None: from what the exposure contains.
+    rng : {None, int, array_like[int], SeedSequence, Generator}
+        The frame's seed (SPEC 7).
+    cards : dict, optional
+        More header cards, ``{keyword: (value, comment)}``.
+
+    Returns
+    -------
+    Exposure
+    """
+    cam, t = camera, exposure_time
+    seed_seq = frame_seed_sequence(rng)
+    truth = None
+    if isinstance(stars, int):
+        truth = make_star_table(stars, cam.shape, max_counts=max_counts, sigma=star_sigma,
+                                rng=child_rng(seed_seq, Stream.STARS))
+    elif isinstance(stars, Table):
+        truth = stars.copy()
+    stars_e = star_img = None
+    if truth and moffat is not None:
+        star_img = render_stars(cam.shape, truth, moffat=moffat)  # ADU, full frame
+    elif truth:
+        x, y, flux, sig = star_arrays(truth, star_sigma)
+        stars_e = (x, y, flux * cam.gain, sig)  # ADU over the exposure -> e-
+    # Cosmic rays and the full well act on the whole electron image.
+    cosmics = None
+    if cam.cosmic_ray_rate > 0:
+        cosmics = cosmic_ray_table(cam.shape, t, rate=cam.cosmic_ray_rate,
+                                   pixel_size=cam.pixel_size,
+                                   rng=child_rng(seed_seq, Stream.COSMIC_RAYS))
+    has_light = np.ndim(sky) > 0 or sky > 0 or bool(truth)
+    if imagetyp is None:
+        imagetyp = "Light Frame" if has_light else ("Bias Frame" if t == 0 else "Dark Frame")
+    settings = dict(exposure_time=t, sky=float(np.mean(sky)) if np.ndim(sky) else sky,
+                    stars=len(truth) if truth is not None else 0,
+                    max_counts=max_counts if isinstance(stars, int) else None,
+                    star_sigma=None if moffat else star_sigma,
+                    moffat_fwhm=moffat[0] if moffat else None,
+                    moffat_beta=moffat[1] if moffat else None,
+                    cosmic_rays=len(cosmics) if cosmics is not None else None,
+                    quantize=quantize, imagetyp=imagetyp, cards=dict(cards or {}))
+    return Exposure(camera=cam, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
+                    star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
+                    quantize=quantize, settings=settings)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One exposure, planned but not yet read out: `Camera.prepare` makes it.
+
+    Everything random about the frame is fixed here (its seed, stars and
+    cosmic rays); `frame` reads out the whole frame, `rows` any band of
+    128-row blocks, with the same pixels either way. It holds no function
+    closures, so it can be sent to a Dask worker.
+
+    Parameters
+    ----------
+    camera : Camera
+        The camera that takes it.
+    exposure_time : float
+        In seconds.
+    sky : float or ndarray
+        Sky, in ADU per pixel over the exposure (an array of the data
+        section's shape for a non-uniform sky).
+    truth : astropy.table.Table or None
+        The stars' table (``flux`` in ADU over the exposure, before the flat).
+    stars_e : tuple or None
+        Gaussian stars as arrays ``(x, y, flux, sigma)``: pixels (0-based),
+        electrons over the exposure, pixels.
+    star_img : ndarray or None
+        Moffat stars: expected counts per pixel, in ADU over the exposure.
+    cosmics : astropy.table.Table or None
+        The frame's cosmic rays (`ccdsim.cosmics.cosmic_ray_table`).
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed: each 128-row block draws from its own child.
+    quantize : bool
+        True: uint16 from the ADC; False: float32 ADU.
+    settings : dict
+        The exposure's header values (exposure time, sky, stars, ...).
+    """
+
+    camera: object
+    exposure_time: float
+    sky: object
+    truth: object
+    stars_e: tuple | None
+    star_img: object
+    cosmics: object
+    seed_seq: object
+    quantize: bool
+    settings: dict
+
+    @property
+    def shape(self):
+        """``(ny, nx + overscan)`` of the read-out frame."""
+        return self.camera.readout_shape
+
+    @property
+    def two_stage(self):
+        """True if charge moves across blocks (cosmic rays, full well)."""
+        return bool(self.cosmics is not None and len(self.cosmics)) or \
+            self.camera.full_well is not None
+
+    @property
+    def sources(self):
+        """What puts charge in the data section (`ccdsim.readout.Sources`)."""
+        cam, sky = self.camera, self.sky
+        has_light = (np.ndim(sky) > 0 or sky > 0 or self.stars_e is not None
+                     or self.star_img is not None)
+        return Sources(nx=cam.shape[1], gain=cam.gain, sky=sky, stars=self.stars_e,
+                       star_image=self.star_img,
+                       flat=cam.flat_map if cam.has_flat and has_light else None,
+                       dark=cam.dark_current * self.exposure_time,
+                       hot=cam.hot_pixel_indices, hot_factor=cam.hot_pixel_factor)
+
+    def expected(self, r0, r1):
+        """Expected electrons in rows ``r0:r1``: an array, a float if uniform, None if zero.
+
+        See `ccdsim.readout.expected_electrons`.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row of the data section.
+
+        Returns
+        -------
+        ndarray, float or None
+        """
+        return expected_electrons(self.sources, r0, r1)
+
+    def rows(self, r0, r1, *, threads=None):
+        """Read out rows ``r0:r1`` only (a band of whole 128-row blocks).
+
+        The pixels equal those rows of `frame`. Not possible when charge
+        moves across blocks (cosmic rays, full well).
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row; ``r0`` a multiple of ``BLOCK_ROWS``
+            and ``r1`` one too, or the last row.
+        threads : int, optional
+            Worker threads; never changes the pixels.
+
+        Returns
+        -------
+        data : ndarray
+            ADU, ``(r1 - r0, nx + overscan)``.
+        dq : ndarray of uint8
+            Data-quality bits of those rows.
+        """
+        if self.two_stage:
+            raise ParameterError("an exposure with cosmic rays or a full well cannot be made "
+                                 "in bands of rows (charge crosses them)")
+        dq = self.camera.dq_rows(r0, r1)
+        return read_out(self, dq, rows=(r0, r1), threads=threads), dq
+
+    def header(self):
+        """The primary header (what made the frame)."""
+        return frame_header(self.camera.parameters(), self.settings, self.seed_seq)
+
+    def frame(self, *, threads=None):
+        """Read out the whole frame.
+
+        Parameters
+        ----------
+        threads : int, optional
+            Worker threads; never changes the pixels.
+
+        Returns
+        -------
+        Frame
+        """
+        dq = self.camera.dq_rows(0, self.camera.shape[0])
+        data = read_out(self, dq, threads=threads)
+        return Frame(data=data, header=self.header(), truth=self.truth, dq=dq,
+                     cosmics=self.cosmics, exposure=self)

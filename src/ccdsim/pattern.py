@@ -1,0 +1,185 @@
+"""A camera's fixed pattern: its defect maps, made once per camera from its seed.
+
+`FixedPattern` is the part of `ccdsim.Camera` that turns the camera's
+parameters into maps (bias with bad columns, dark current with hot pixels,
+flat field) with the pure functions of `ccdsim.defects`. Every frame and every
+thread of a camera shares these maps, so each is computed once (`cached_map`)
+and is read-only.
+"""
+
+import threading
+from functools import cached_property
+
+import numpy as np
+
+from . import defects
+from .quality import DQ
+from .seeds import Defect, camera_rng
+
+__all__ = ["FixedPattern", "cached_map"]
+
+_MISSING = object()
+
+
+def _read_only(value):
+    """``value`` with its arrays (it or the items of a tuple) made read-only."""
+    for a in value if isinstance(value, tuple) else (value,):
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return value
+
+
+class cached_map(cached_property):
+    """A `functools.cached_property` computed once even when threads race, read-only.
+
+    Python 3.12 dropped `functools.cached_property`'s lock: threads asking a
+    new camera for a map at the same time would each compute it and get
+    arrays of their own. Here the first thread computes it under a lock and
+    the others wait for that same array. The lock belongs to the property
+    (shared by all cameras, as ``cached_property``'s was up to Python 3.11),
+    so a camera stays picklable; it is taken only until the map exists.
+
+    The arrays are made read-only: all frames and threads of the camera share
+    them, and astropy byteswaps a writable array in place while it writes it
+    to FITS (``camera.flat_map`` as a truth map), which would change the map
+    under a frame being made in another thread.
+
+    Parameters
+    ----------
+    func : callable
+        Computes the value from the camera (once).
+    """
+
+    def __init__(self, func):
+        super().__init__(func)
+        self._compute = threading.RLock()
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        cache = instance.__dict__  # frozen dataclass: written directly, as cached_property does
+        value = cache.get(self.attrname, _MISSING)
+        if value is _MISSING:
+            with self._compute:
+                value = cache.get(self.attrname, _MISSING)
+                if value is _MISSING:
+                    value = cache[self.attrname] = _read_only(self.func(instance))
+        return value
+
+
+class FixedPattern:
+    """The maps of `ccdsim.Camera` (mixed into it): they read the camera's fields.
+
+    Each kind of defect draws from its own stream of the camera seed
+    (`ccdsim.seeds.camera_rng`), never from a frame's noise.
+    """
+
+    @cached_map
+    def _bad_columns(self):
+        rng = camera_rng(self.camera_seed, Defect.BAD_COLUMNS)
+        return defects.bad_columns(self.shape, self.bad_columns, 0.1 * self.bias_level, rng=rng)
+
+    @property
+    def bad_column_indices(self):
+        """Indices (0-based) of the bad columns."""
+        return self._bad_columns[0]
+
+    @property
+    def bias_map(self):
+        """True bias map, in ADU (float32)."""
+        cols, pattern = self._bad_columns
+        return defects.bias_map(self.shape, self.bias_level, cols, pattern)
+
+    @cached_map
+    def hot_pixel_indices(self):
+        """Sorted flat indices (``row * nx + col``) of the hot pixels."""
+        rng = camera_rng(self.camera_seed, Defect.HOT_PIXELS)
+        return defects.hot_pixel_indices(self.shape, self.hot_pixel_fraction, rng=rng)
+
+    @property
+    def hot_pixel_mask(self):
+        """Boolean map of the hot pixels."""
+        mask = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
+        mask[self.hot_pixel_indices] = True
+        return mask.reshape(self.shape)
+
+    @property
+    def dark_map(self):
+        """True dark current, in e-/pixel/s (float32), hot pixels included."""
+        return defects.dark_map(self.shape, self.dark_current, self.hot_pixel_mask,
+                                self.hot_pixel_factor)
+
+    @property
+    def has_flat(self):
+        """True if the sensitivity is not uniform (vignetting, dust or PRNU)."""
+        return bool(self.vignetting or self.dust_spots or self.prnu)
+
+    @cached_map
+    def flat_map(self):
+        """True sensitivity of the data section (float32, mean 1, read-only); multiplies light only.
+
+        Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``.
+        """
+        dust = prnu = None
+        if self.dust_spots:
+            dust = defects.dust_donuts(self.shape, self.dust_spots,
+                                       rng=camera_rng(self.camera_seed, Defect.DUST))
+        if self.prnu:
+            prnu = defects.pixel_response(self.shape, self.prnu,
+                                          rng=camera_rng(self.camera_seed, Defect.FLAT))
+        return defects.flat_map(self.shape, vignetting_depth=self.vignetting, dust=dust, prnu=prnu)
+
+    @property
+    def readout_shape(self):
+        """``(ny, nx + overscan)``: the frame as read out, overscan included."""
+        return (self.shape[0], self.shape[1] + self.overscan)
+
+    def bias_rows(self, r0, r1):
+        """Rows ``r0:r1`` of the read-out frame's bias (ADU, float32), overscan included.
+
+        Built a block at a time on the hot path, so no full-size bias map is held.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        ndarray of float32, shape ``(r1 - r0, nx + overscan)``
+        """
+        cols, pattern = self._bad_columns
+        return defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
+                                pattern[r0:r1])
+
+    def hot_pixels_in_rows(self, r0, r1):
+        """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, relative to ``r0``.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        tuple of ndarray
+            Index arrays for a ``(r1 - r0, ...)`` block.
+        """
+        return defects.hot_pixels_in_rows(self.hot_pixel_indices, self.shape[1], r0, r1)
+
+    def dq_rows(self, r0, r1):
+        """Data-quality bits of the camera (hot pixels, bad columns) for rows ``r0:r1``.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        ndarray of uint8, ``(r1 - r0, nx + overscan)``
+        """
+        dq = np.zeros((r1 - r0, self.readout_shape[1]), dtype=np.uint8)
+        dq[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
+        dq[:, self.bad_column_indices] |= DQ.BAD_COLUMN
+        return dq

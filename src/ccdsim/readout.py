@@ -1,0 +1,378 @@
+"""The read-out: an exposure's electrons turned into ADU, in the order a camera works.
+
+`read_out` is the whole camera, one step after the other as in the README's
+model (same numbers); each step is a function of its own:
+
+1. `expected_electrons`: light (sky + stars, ADU x gain) x flat field + dark
+   current + hot pixels, in e- over the exposure;
+2. `poisson_draw`: one Poisson draw of them (whole e-);
+3. `add_cosmic_rays`: + the cosmic rays' electrons, then
+   `~ccdsim.bleed.bleed_columns`: charge above the full well spills along its
+   column;
+4. to 7. `digitize`: + read noise (e-), / gain (e-/ADU), + bias (ADU), ADC
+   (round and clip to uint16), in one compiled pass.
+
+The frame is made in blocks of `BLOCK_ROWS` rows. Block ``b`` draws from its
+own Generator, the child ``(Stream.PIXELS, b)`` of the frame's SeedSequence:
+first its Poisson electrons, then its read noise. So the pixels depend on the
+seed alone, never on the number of threads, nor on which of `read_out`'s two
+paths makes them.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numpy as np
+
+from ._kernels import electrons_to_adu
+from .bleed import bleed_columns
+from .cosmics import render_cosmic_rays
+from .defects import hot_pixels_in_rows
+from .quality import DQ
+from .seeds import Stream, child_rng
+from .sources import add_stars_to_rows, stars_reaching_rows
+
+__all__ = ["BLOCK_ROWS", "ADC_MAX", "Sources", "Block", "read_out", "expected_electrons",
+           "poisson_draw", "add_cosmic_rays", "digitize", "pixel_blocks", "for_each_block"]
+
+# Rows per noise block. Part of the definition of a frame's pixels: changing
+# it changes every frame made from a given seed.
+BLOCK_ROWS = 128
+# 16-bit ADC.
+ADC_MAX = 65535
+
+# Empty arrays stand for "none" (no charge, no read noise, no DQ bits) in the
+# compiled read-out, which takes arrays only.
+_NO_CHARGE = np.zeros((0, 0), dtype=np.int64)
+_NO_NOISE = np.zeros((0, 0), dtype=np.float32)
+_NO_DQ = np.zeros((0, 0), dtype=np.uint8)
+
+
+def read_out(exposure, dq, *, rows=None, threads=None):
+    """Read out an exposure: its pixels in ADU, made step by step in the camera's order.
+
+    Parameters
+    ----------
+    exposure : ccdsim.exposure.Exposure
+        What to read out (`ccdsim.Camera.prepare`).
+    dq : ndarray of uint8, shape ``(r1 - r0, nx + overscan)``
+        Data-quality bits of the rows read out; cosmic-ray, full-well and
+        ADC-saturation bits are or-ed in.
+    rows : tuple of int, optional
+        ``(r0, r1)``: only these rows, whole blocks (see `pixel_blocks`);
+        the same pixels as those rows of the whole frame. Only when no
+        charge crosses blocks (no cosmic rays, no full well).
+    threads : int, optional
+        Worker threads (default: all CPUs); never changes the pixels.
+
+    Returns
+    -------
+    ndarray, shape ``(r1 - r0, nx + overscan)``
+        ADU: uint16 from the ADC, or float32 if ``exposure.quantize`` is False.
+    """
+    cam, quantize = exposure.camera, exposure.quantize
+    sources = exposure.sources  # step 1's inputs, gathered once before the threads start
+    blocks = pixel_blocks(exposure.seed_seq, cam.shape, rows)
+    out = np.empty((blocks[-1].r1 - blocks[0].r0, cam.readout_shape[1]),
+                   dtype=np.uint16 if quantize else np.float32)
+
+    if not exposure.two_stage:
+        # Nothing moves charge from one block to another: each block goes through
+        # steps 1, 2 and 4 to 7 on its own while it is in cache (`_expose_block`),
+        # blocks side by side on threads.
+        for_each_block(_expose_block, blocks, threads, sources, cam, quantize, out, dq)
+        return out
+
+    if (blocks[0].r0, blocks[-1].r1) != (0, cam.shape[0]):
+        raise ValueError("an exposure with cosmic rays or a full well is read out whole")
+    # Cosmic rays and full wells move charge across blocks. So every block first
+    # draws its electrons into one image of the data section (float64: whole
+    # electrons stay exact far beyond float32's 2**24) ...
+    electrons = np.zeros(cam.shape)
+    for_each_block(_draw_block, blocks, threads, sources, electrons)  # steps 1, 2
+    data_dq = dq[:, :cam.shape[1]]
+    if exposure.cosmics is not None and len(exposure.cosmics):
+        data_dq[add_cosmic_rays(electrons, exposure.cosmics)] |= DQ.COSMIC_RAY  # step 3
+    if cam.full_well is not None:
+        data_dq[bleed_columns(electrons, cam.full_well)] |= DQ.FULL_WELL  # step 3, full well
+    # ... then every block is read out (steps 4 to 7), its Generator going on
+    # from its Poisson draw.
+    for_each_block(_read_image_block, blocks, threads, electrons, cam, quantize, out, dq)
+    return out
+
+
+def _expose_block(block, sources, cam, quantize, out, dq):
+    """One block, steps 1 to 7: nothing outside it touches its charge."""
+    expected = expected_electrons(sources, block.r0, block.r1)  # 1
+    electrons = poisson_draw(expected, block.shape, block.rng)  # 2
+    _read_block(block, electrons, cam, quantize, out, dq)  # 4 to 7
+
+
+def _draw_block(block, sources, image):
+    """One block, steps 1 and 2, into its rows of ``image`` (the data section's electrons)."""
+    expected = expected_electrons(sources, block.r0, block.r1)
+    electrons = poisson_draw(expected, block.shape, block.rng)
+    if electrons.size:  # otherwise no charge: the rows stay 0
+        image[block.r0:block.r1] = electrons
+
+
+def _read_image_block(block, image, cam, quantize, out, dq):
+    """One block of ``image`` (the data section's electrons), steps 4 to 7."""
+    _read_block(block, image[block.r0:block.r1], cam, quantize, out, dq)
+
+
+def _read_block(block, electrons, cam, quantize, out, dq):
+    """Steps 4 to 7 of one block's ``electrons``, into its rows of ``out`` and ``dq``."""
+    digitize(electrons, block.rng, read_noise=cam.read_noise, gain=cam.gain,
+             bias=cam.bias_rows(block.r0, block.r1), quantize=quantize, out=out[block.rows],
+             dq=dq[block.rows])
+
+
+# The steps --------------------------------------------------------------------
+
+
+class Sources(NamedTuple):
+    """What puts charge in the data section: the inputs of `expected_electrons`.
+
+    Parameters
+    ----------
+    nx : int
+        Pixels per row of the data section.
+    gain : float
+        e-/ADU: the sky and stars are given in ADU.
+    sky : float or ndarray
+        Sky over the exposure, in ADU per pixel: uniform, or ``(ny, nx)``.
+    stars : tuple of ndarray or None
+        Gaussian stars ``(x, y, flux, sigma)``: pixels (0-based), electrons
+        over the exposure, pixels.
+    star_image : ndarray or None
+        Moffat stars over the exposure, ``(ny, nx)``, in ADU per pixel.
+    flat : ndarray or None
+        Sensitivity ``(ny, nx)``, mean 1; scales the light only. None: uniform
+        (or no light to scale).
+    dark : float
+        Dark current x exposure time, in e- per ordinary pixel.
+    hot : ndarray of int
+        Sorted flat indices of the hot pixels (`ccdsim.defects.hot_pixel_indices`).
+    hot_factor : float
+        Hot pixels' dark current relative to the others.
+    """
+
+    nx: int
+    gain: float
+    sky: object
+    stars: tuple | None
+    star_image: object
+    flat: object
+    dark: float
+    hot: np.ndarray
+    hot_factor: float
+
+
+def expected_electrons(sources, r0, r1):
+    """Step 1: the electrons expected in rows ``r0:r1`` of the data section.
+
+    (sky + stars) [ADU] x gain [e-/ADU] x flat + dark [e-], hot pixels
+    ``hot_factor`` times the dark; all over the exposure.
+
+    Parameters
+    ----------
+    sources : Sources
+        Light, flat field, dark current and hot pixels.
+    r0, r1 : int
+        First and one-past-last row.
+
+    Returns
+    -------
+    ndarray, float or None
+        e- per pixel, float64 ``(r1 - r0, nx)``; a float where they are
+        uniform; None where no charge is expected (a bias frame).
+    """
+    s = sources
+    sky_map = np.ndim(s.sky) > 0
+    sky_e = 0.0 if sky_map else s.sky * s.gain
+    hot = hot_pixels_in_rows(s.hot, s.nx, r0, r1) if s.dark > 0 else None
+    near = stars_reaching_rows(s.stars[1], s.stars[3], r0, r1) if s.stars else ()
+    has_hot = hot is not None and len(hot[0]) > 0
+    if not (sky_map or len(near) or has_hot or s.star_image is not None
+            or (s.flat is not None and sky_e > 0)):
+        return s.dark + sky_e if s.dark + sky_e > 0 else None
+    lam = np.full((r1 - r0, s.nx), sky_e)
+    if sky_map:
+        lam += s.sky[r0:r1] * s.gain
+    if len(near):
+        add_stars_to_rows(lam, r0, *s.stars, near=near)
+    if s.star_image is not None:
+        lam += s.star_image[r0:r1] * s.gain
+    if s.flat is not None:  # the flat scales light only, never dark current
+        lam *= s.flat[r0:r1]
+    lam += s.dark
+    if has_hot:
+        lam[hot] += s.dark * (s.hot_factor - 1)
+    return lam
+
+
+def poisson_draw(expected, shape, rng):
+    """Step 2: one Poisson draw of all the expected electrons (a sum of Poissons is Poisson).
+
+    Parameters
+    ----------
+    expected : ndarray, float or None
+        From `expected_electrons`, in e-.
+    shape : tuple of int
+        ``(rows, nx)`` of the block, for a uniform ``expected``.
+    rng : numpy.random.Generator
+        The block's Generator; nothing is drawn when ``expected`` is None.
+
+    Returns
+    -------
+    ndarray of int64
+        Electrons, ``shape``; an empty array when ``expected`` is None.
+    """
+    if expected is None:
+        return _NO_CHARGE
+    if np.ndim(expected) == 0:  # uniform: the same numbers, drawn faster
+        return rng.poisson(expected, size=shape)
+    return rng.poisson(expected)
+
+
+def add_cosmic_rays(electrons, cosmics):
+    """Step 3: add the cosmic rays' charge (whole e-) to the data section, in place.
+
+    Before the full well (`~ccdsim.bleed.bleed_columns`): their charge bleeds too.
+
+    Parameters
+    ----------
+    electrons : ndarray of float64, shape ``(ny, nx)``
+        Electrons of the whole data section, after the Poisson draw.
+    cosmics : astropy.table.Table
+        The tracks (`ccdsim.cosmics.cosmic_ray_table`).
+
+    Returns
+    -------
+    ndarray of bool
+        Pixels that received charge.
+    """
+    hits = np.rint(render_cosmic_rays(electrons.shape, cosmics))
+    electrons += hits
+    return hits > 0
+
+
+def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
+             saturated=DQ.ADC_SATURATED):
+    """Steps 4 to 7 of one block: + read noise -> / gain -> + bias -> ADC, one compiled pass.
+
+    The read noise is drawn from ``rng`` after the block's Poisson electrons:
+    one float32 standard-normal deviate per pixel read out, overscan included.
+
+    Parameters
+    ----------
+    electrons : ndarray, shape ``(rows, nx)``, or empty
+        Electrons of the block's data columns (int64 or float64); empty: none.
+        The overscan columns after them get read noise and bias only.
+    rng : numpy.random.Generator
+        The block's Generator.
+    read_noise : float
+        Step 4: Gaussian read noise, in e- (0: none, nothing drawn).
+    gain : float
+        Step 5: e-/ADU.
+    bias : ndarray of float32, shape of ``out``
+        Step 6: bias of these rows, in ADU, overscan included.
+    quantize : bool
+        Step 7, the ADC: round half to even and clip to ``0..ADC_MAX``
+        (``out`` uint16); False: float32 ADU, neither rounded nor clipped.
+    out : ndarray of uint16 or float32, shape ``(rows, nx + overscan)``
+        Where the ADU go.
+    dq : ndarray of uint8, shape of ``out``, optional
+        Data-quality bits of these rows: ``saturated`` is or-ed in where the
+        ADC reads 0 or `ADC_MAX`.
+    saturated : int, optional
+        That bit (`~ccdsim.DQ.ADC_SATURATED`).
+    """
+    noise = rng.standard_normal(out.shape, dtype=np.float32) if read_noise > 0 else _NO_NOISE
+    electrons_to_adu(electrons, noise, float(read_noise), float(gain), bias, out,
+                     bool(quantize), _NO_DQ if dq is None else dq, int(saturated))
+
+
+# Blocks and threads -----------------------------------------------------------
+
+
+class Block(NamedTuple):
+    """One block of rows of the data section and the Generator its noise comes from.
+
+    Parameters
+    ----------
+    r0, r1 : int
+        First and one-past-last row of the frame.
+    shape : tuple of int
+        ``(r1 - r0, nx)``.
+    rows : slice
+        Its rows in the array read out (which starts at the first block).
+    rng : numpy.random.Generator
+        The child ``(Stream.PIXELS, r0 // BLOCK_ROWS)`` of the frame's seed.
+    """
+
+    r0: int
+    r1: int
+    shape: tuple
+    rows: slice
+    rng: np.random.Generator
+
+
+def pixel_blocks(seed_seq, shape, rows=None):
+    """The blocks of `BLOCK_ROWS` rows that make rows ``r0:r1``, each with its Generator.
+
+    Parameters
+    ----------
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed.
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    rows : tuple of int, optional
+        ``(r0, r1)``, whole blocks: ``r0`` a multiple of `BLOCK_ROWS`, ``r1``
+        too or ``ny``. Default: the whole frame.
+
+    Returns
+    -------
+    list of Block
+    """
+    ny, nx = shape
+    first, last = (0, ny) if rows is None else rows
+    if first % BLOCK_ROWS or (last % BLOCK_ROWS and last != ny) or not 0 <= first < last <= ny:
+        raise ValueError(f"rows {rows} are not whole blocks of {BLOCK_ROWS} rows")
+    blocks = []
+    for r0 in range(first, last, BLOCK_ROWS):
+        r1 = min(r0 + BLOCK_ROWS, ny)
+        blocks.append(Block(r0, r1, (r1 - r0, nx), slice(r0 - first, r1 - first),
+                            child_rng(seed_seq, Stream.PIXELS, r0 // BLOCK_ROWS)))
+    return blocks
+
+
+def for_each_block(step, blocks, threads, *args):
+    """Run ``step(block, *args)`` for every block, on ``threads`` worker threads.
+
+    Parameters
+    ----------
+    step : callable
+        Works on one block; blocks never share the rows they write.
+    blocks : list of Block
+        From `pixel_blocks`.
+    threads : int or None
+        Worker threads (None: all CPUs); never changes the result.
+    *args
+        Passed on to ``step``.
+    """
+    threads = os.cpu_count() if threads is None else int(threads)
+    if threads <= 1 or len(blocks) == 1:
+        for block in blocks:
+            step(block, *args)
+        return
+    # numpy's Generators and the compiled loops release the GIL, so threads scale.
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
+        for f in [pool.submit(step, block, *args) for block in blocks]:
+            f.result()
+    finally:
+        # On Ctrl-C (or an error) drop the blocks not yet started.
+        pool.shutdown(wait=True, cancel_futures=True)
