@@ -11,9 +11,10 @@ __all__ = ["show_image", "save_png", "reduce_fits"]
 
 
 def _factors(shape, max_side):
-    """Pixels per block along y and x: each side on its own, so a thin frame
-    (2 x 5000) keeps its rows instead of being averaged away."""
-    return tuple(max(int(np.ceil(n / max_side)), 1) for n in shape)
+    """Pixels per block along y and x: square blocks, ``ceil(longest side / max_side)``,
+    but never more than a side has, so a thin frame (2 x 5000) keeps its rows."""
+    f = max(int(np.ceil(max(shape) / max_side)), 1)
+    return tuple(min(f, n) for n in shape)
 
 
 def _reduced(image, max_side):
@@ -28,7 +29,8 @@ def reduce_fits(path, max_side=1000, rows_per_read=1 << 22):
     """Block means of a FITS image too large for memory, read band by band.
 
     The same blocks as `show_image` takes of the whole image in memory
-    (``ceil(side / max_side)`` pixels along each side, ragged edges trimmed).
+    (``ceil(longest side / max_side)`` pixels a side, at most the side's length;
+    ragged edges trimmed).
 
     Parameters
     ----------
