@@ -246,7 +246,7 @@ def _pmf_integers(budget, k, lam, max_terms=_MAX_TERMS):
     # Sum over the number of electrons n: P(n) * P(read noise puts n/g + R/g in the window).
     pn = poisson.pmf(n, lam) if lam > 0 else (n == 0).astype(float)
     if r2 == 0:
-        # No read noise: the ADC rounds n/g + bias exactly as `expose_pixels` does
+        # No read noise: the ADC rounds n/g + bias exactly as `readout.digitize` does
         # (float32, halves to even), which a window [k-1/2, k+1/2) would get wrong.
         adu = np.rint(n.astype(np.float32) / np.float32(g) + np.float32(budget.bias))
         return np.array([pn[adu == kk].sum() for kk in k])
