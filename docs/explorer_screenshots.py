@@ -1,9 +1,10 @@
 """Remake the README's pictures of the explorer (needs Panel, Playwright and chromium).
 
-    python docs/explorer_screenshots.py
+    python docs/explorer_screenshots.py [FOLDER]
 
 Starts ``ccdsim explore`` on a free local port, loads it in headless Chromium
-and saves docs/images/explorer.png and docs/images/explorer_components.png.
+and saves explorer.png and explorer_components.png in FOLDER (default:
+docs/images, the README's; another folder to compare before replacing them).
 """
 
 import re
@@ -20,7 +21,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background
 IMAGES = Path(__file__).parent / "images"
 
 
-def main():
+def main(images=IMAGES):
     proc = subprocess.Popen([sys.executable, "-m", "ccdsim", "explore", "--port", "0",
                              "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -41,10 +42,10 @@ def main():
             rate.press("Enter")
             page.get_by_text("0.5 events/cm").wait_for(timeout=60_000)
             page.wait_for_timeout(2000)  # let every plot draw
-            page.screenshot(path=IMAGES / "explorer.png",
+            page.screenshot(path=images / "explorer.png",
                             clip=dict(x=0, y=0, width=1420, height=760))
             top = page.get_by_text("Each source of counts alone").bounding_box()["y"] - 10
-            page.screenshot(path=IMAGES / "explorer_components.png",
+            page.screenshot(path=images / "explorer_components.png",
                             clip=dict(x=300, y=top, width=1140, height=730))
             browser.close()
     finally:
@@ -53,4 +54,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else IMAGES)

@@ -15,6 +15,7 @@ from astropy.io import fits
 
 import ccdsim
 from ccdsim import Camera, ParameterError
+from ccdsim.display import _reduced
 from ccdsim.explorer import DISPLAY_SIDE, Explorer
 
 
@@ -102,12 +103,12 @@ def test_saturation_is_pointed_out(explorer):
 
 
 def test_unexpected_failure_is_one_line_in_the_page(explorer, monkeypatch):
-    import ccdsim.explorer
+    import ccdsim.explorer.state
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ccdsim.explorer, "decompose", boom)
+    monkeypatch.setattr(ccdsim.explorer.state, "decompose", boom)
     assert not explorer.update()
     assert explorer.error == "could not make the frame: RuntimeError: boom"
     assert explorer.alert.visible
@@ -125,8 +126,11 @@ def test_downloads_are_the_current_frame(explorer):
 
 def test_large_frame_is_block_averaged_for_display():
     e = Explorer(shape=(2000, 1000), stars=5)
-    shown = e._src.data["image"][0]
-    assert shown.shape == (DISPLAY_SIDE, DISPLAY_SIDE // 2)  # 2x2 block means, as show_image
+    shown = e.display.frame_source.data["image"][0]
+    assert max(shown.shape) == DISPLAY_SIDE and shown.shape[0] == 1000  # 2 rows a block
+    np.testing.assert_array_equal(shown, _reduced(e.frame.data, DISPLAY_SIDE))  # as show_image
+    factors = tuple(n // m for n, m in zip(e.frame.data.shape, shown.shape))
+    assert "(shown as {}x{} block means)".format(*factors) in e.info.object
     assert e.frame.data.shape == (2000, 1000)
 
 
@@ -134,6 +138,8 @@ def test_large_frame_is_block_averaged_for_display():
     (dict(shape=(2001, 10)), "shape[0] must be an integer in [1, 2000]"),
     (dict(shape=(10,)), "shape must be two integers"),
     (dict(colour=3), "unknown explorer control(s): colour"),
+    (dict(seed=2**53), "seed must be at most 9007199254740991 (2**53 - 1) in the explorer"),
+    (dict(seed=-1), "seed must be an integer"),
 ])
 def test_bad_construction(kwargs, message):
     with pytest.raises(ParameterError) as info:
@@ -199,8 +205,8 @@ def test_flat_field_switch(explorer):
     assert 'data-q="flat-on"' in e.info.object
     # The histogram drawn against its prediction (a mixture over the flat): chi-square
     # over bins with >= 20 expected pixels below k + 5 sqrt(2k).
-    observed = np.asarray(e._hist_bars.data_source.data["top"])
-    expected = np.asarray(e._hist_pred.data_source.data["y"])
+    observed = np.asarray(e.display.hist_bars.data_source.data["top"])
+    expected = np.asarray(e.display.hist_pred.data_source.data["y"])
     keep = expected >= 20
     k = int(keep.sum())
     assert k >= 10
@@ -241,3 +247,114 @@ def test_initial_toggles():
     assert e.camera.cosmic_ray_rate == 1.0
     with pytest.raises(ParameterError, match="unknown explorer control"):
         Explorer(toggles={"dust": True})
+
+
+def test_controls_come_from_the_parameter_table(explorer):
+    """Labels (with units) and start values are `PARAMS`'; slider ranges lie inside its bounds."""
+    from ccdsim.explorer.state import SLIDERS
+    from ccdsim.params import PARAMS
+    from ccdsim.presets import NIGHT_CAMERA
+
+    e = explorer
+    assert e.sliders["gain"].label == PARAMS["gain"].label == "gain (e-/ADU)"
+    assert e.sliders["max_counts"].label == "largest random star peak (ADU)"
+    for name, (start, end, _) in SLIDERS.items():
+        p = PARAMS[name]
+        assert e.sliders[name].label.startswith(p.help.split(";")[0])
+        assert p.unit in e.sliders[name].label
+        assert p.low <= start < end <= p.high, name
+        if name != "cosmic_ray_rate":  # the night's rate, the value of its switch
+            assert e.sliders[name].value == p.default, name
+    assert e.sliders["cosmic_ray_rate"].value == NIGHT_CAMERA["cosmic_ray_rate"]
+
+
+def test_seed_beyond_what_the_page_holds_is_refused(explorer):
+    """The page's number box is a JavaScript double: integers above 2**53 - 1 lose digits."""
+    from ccdsim.explorer import MAX_SEED
+
+    e = explorer
+    assert MAX_SEED == 2**53 - 1
+    e.seed.value = MAX_SEED
+    assert e.error is None and e.frame.header["FRMSEED"] == str(MAX_SEED)
+    frame = e.frame
+    e.seed.value = MAX_SEED + 1
+    assert e.error == (f"seed must be at most {MAX_SEED} (2**53 - 1) in the explorer: its "
+                       f"number box rounds larger ones (got {MAX_SEED + 1})")
+    assert e.alert.visible and e.frame is frame and "\n" not in e.error
+    e.controls.new_noise.clicks += 1  # seed + 1, still too large
+    assert e.error is not None and e.frame is frame
+    e.seed.value = 1
+    assert e.error is None and not e.alert.visible
+
+
+def test_absurd_cosmic_ray_count_is_refused_quickly(explorer):
+    """1000 events/cm^2/s for 1e6 s: half a billion tracks, refused before any is drawn."""
+    import time
+
+    from ccdsim.explorer import MAX_COSMIC_RAYS
+
+    e = explorer
+    rate, t = e.sliders["cosmic_ray_rate"], e.sliders["exposure_time"]
+    rate.value = 1000.0  # waits for its switch: no tracks yet
+    t.value = 1e6
+    assert e.error is None and e.frame.cosmics is None
+    frame = e.frame
+    start = time.perf_counter()
+    e.toggles["cosmic rays"].value = True
+    assert time.perf_counter() - start < 1.0
+    expected = 1000 * 500 * 500 * (15e-4) ** 2 * 1e6
+    assert e.error == (f"cosmic rays: {expected:.3g} expected on this frame, more than the "
+                       f"explorer's {MAX_COSMIC_RAYS:,}; lower the cosmic-ray rate or the "
+                       f"exposure time")
+    assert e.alert.visible and e.frame is frame
+    e.toggles["cosmic rays"].value = False
+    t.value = 100.0
+    rate.value = 0.03
+    assert e.error is None
+
+
+def _evaluate(formula):
+    """The numbers of a `Budget.formulas` line (between its first and last '='), evaluated."""
+    numbers = formula.split(" = ")[2]
+    return eval(numbers.replace("√", "math.sqrt").replace("²", "**2"), {"math": math})
+
+
+def test_formulas_in_the_page_are_the_budgets(explorer):
+    """The page shows `Budget.formulas`, whose numbers give the predicted mean and std."""
+    import html
+
+    e = explorer
+    for flat in (False, True):
+        e.sliders["sky"].value = 2000.0
+        e.toggles["flat field"].value = flat
+        b = e.budget
+        mean, std = b.formulas()
+        assert html.escape(mean) in e.budget_pane.object
+        assert html.escape(std) in e.budget_pane.object
+        assert ("var(f)" in std) == flat and ("⟨f⟩" in mean) == flat
+        assert _evaluate(mean) == pytest.approx(b.mean, abs=0.01)
+        assert _evaluate(std) == pytest.approx(b.std, abs=0.001)
+    e.toggles["flat field"].value = False
+    e.sliders["sky"].value = 20.0
+
+
+def test_logic_is_usable_without_panel():
+    """The state and text modules import neither Panel nor Bokeh, and make a frame alone."""
+    import ast
+    from pathlib import Path
+
+    from ccdsim.explorer import state, text
+
+    for module in (state, text):
+        tree = ast.parse(Path(module.__file__).read_text())
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+        names |= {node.module or "" for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom)}
+        assert not {n for n in names if n.split(".")[0] in ("panel", "bokeh")}, module
+    s = state.State()
+    s.update(state.Settings.start((250, 250), seed=4, stars=3))
+    ref = Camera(shape=(250, 250)).expose(100, sky=20, stars=3, rng=4)
+    np.testing.assert_array_equal(s.frame.data, ref.data)
+    assert s.budget.mean == 1130 and s.measured["n"] > 0
+    assert "mean-predicted" in text.budget_html(s) and "frame = bias" in text.parts_html(s)

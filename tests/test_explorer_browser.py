@@ -284,3 +284,44 @@ def test_flat_field_and_cosmic_rays_switch_on(page):
                                                                 timeout=TIMEOUT_MS)
     assert _text(page, "cosmic-rays") == str(len(frame.cosmics))
     _wait_for_thumbnail(page, "cosmic rays", 250 * 250)
+
+
+def test_seed_and_cosmic_ray_limits_are_one_line_in_the_page(page):
+    """A seed the number box would round, and half a billion cosmic rays: refused, quickly.
+
+    The box holds a JavaScript double: 2**53 + 1 typed arrives as 2**53. A
+    cosmic-ray rate of 1000 events/cm^2/s for 1e6 s would ask for 5.6e8
+    tracks on 500x500 pixels of 15 um; the page says so within seconds.
+    """
+    from ccdsim.explorer import MAX_COSMIC_RAYS, MAX_SEED
+
+    before = _text(page, "mean-measured")
+    seed = page.locator(".ccdsim-seed input")
+    seed.fill(str(2**53 + 1))
+    seed.press("Enter")
+    message = f"seed must be at most {MAX_SEED} (2**53 - 1) in the explorer"
+    expect(page.get_by_text(message)).to_be_visible(timeout=TIMEOUT_MS)
+    assert _text(page, "mean-measured") == before  # the last good frame stays
+    seed.fill("1")
+    seed.press("Enter")
+    expect(page.get_by_text(message)).to_be_hidden(timeout=TIMEOUT_MS)
+
+    exposure = _input(page, "exposure_time")
+    exposure.fill("1e6")
+    exposure.press("Enter")
+    expect(page.locator("[data-q=mean-predicted]")).not_to_have_text("1130.00",
+                                                                      timeout=TIMEOUT_MS)
+    page.locator(".ccdsim-cosmic-rays input").check()  # the night's 0.03: 16,875 tracks
+    expect(page.locator("[data-q=cosmic-rays]")).to_be_visible(timeout=TIMEOUT_MS)
+    rate = _input(page, "cosmic_ray_rate")
+    rate.fill("1000")
+    start = time.monotonic()
+    rate.press("Enter")
+    message = (f"cosmic rays: 5.62e+08 expected on this frame, more than the explorer's "
+               f"{MAX_COSMIC_RAYS:,}")
+    expect(page.get_by_text(message)).to_be_visible(timeout=10_000)
+    assert time.monotonic() - start < 10
+    assert "Traceback" not in page.content()
+    rate.fill("0.03")
+    rate.press("Enter")
+    expect(page.get_by_text(message)).to_be_hidden(timeout=TIMEOUT_MS)

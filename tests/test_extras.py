@@ -18,7 +18,8 @@ SRC = ROOT / "src" / "ccdsim"
 # Modules that need an extra to be imported at all; every other module
 # imports with the core dependencies alone.
 IMPORT_NEEDS = {
-    "ccdsim.explorer": "explorer",   # Panel and Bokeh, and the noise budget
+    "ccdsim.explorer": "explorer",   # Panel, Bokeh, tornado (its modules too), the budget
+    "ccdsim.explorer_server": "explorer",
     "ccdsim.budget": "explorer",     # SciPy: only the explorer uses the budget
 }
 # Modules whose functions import an extra's packages when called.
@@ -27,6 +28,15 @@ CALL_NEEDS = {
     "ccdsim.bigframe": "dask",       # --chunks
     "ccdsim.execute": "dask",        # --workers, --scheduler
 }
+def _needs(module, table):
+    """The extra ``table`` gives a module, or the package it is part of (``ccdsim.explorer.*``)."""
+    while module:
+        if module in table:
+            return table[module]
+        module = module.rpartition(".")[0] if module != "ccdsim" else ""
+    return None
+
+
 # Distributions a requirement's extra brings besides the package itself.
 EXTRA_BRINGS = {("dask", "distributed"): {"distributed"}}
 # Import names that differ from the name of their distribution (none today).
@@ -112,8 +122,8 @@ def _dist(top):
 def test_every_import_is_declared(module):
     path = MODULES[module]
     core, extras = _declared()
-    on_import = core | extras.get(IMPORT_NEEDS.get(module), set())
-    on_call = on_import | extras.get(CALL_NEEDS.get(module), set())
+    on_import = core | extras.get(_needs(module, IMPORT_NEEDS), set())
+    on_call = on_import | extras.get(_needs(module, CALL_NEEDS), set())
     missing = [f"{path.name}:{line}: {top}"
                for top, line, _, at_import in _third_party(module, path)
                if _dist(top) not in (on_import if at_import else on_call)]
@@ -132,8 +142,8 @@ def test_core_modules_import_no_module_that_needs_an_extra():
             for nxt in graph[todo.pop()] - seen:
                 seen.add(nxt)
                 todo.append(nxt)
-        needs = {IMPORT_NEEDS[m] for m in seen if m in IMPORT_NEEDS}
-        assert needs <= {IMPORT_NEEDS.get(module)} - {None}, \
+        needs = {_needs(m, IMPORT_NEEDS) for m in seen} - {None}
+        assert needs <= {_needs(module, IMPORT_NEEDS)} - {None}, \
             f"{module} imports modules that need the {sorted(needs)} extra"
 
 

@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
+from .expose import BLOCK_ROWS
 from .params import DEFAULT_CHUNK_ROWS, check
-from .readout import BLOCK_ROWS
 from .validate import ParameterError
 
 __all__ = ["exposure_to_dask", "write_chunked", "DEFAULT_CHUNK_ROWS"]

@@ -43,7 +43,7 @@ from .quality import DQ
 ndtr = require("scipy.special", "explorer", "ccdsim.budget").ndtr
 poisson = require("scipy.stats", "explorer", "ccdsim.budget").poisson
 
-__all__ = ["Budget", "predict", "background_mask", "measure", "predicted_histogram"]
+__all__ = ["Budget", "Term", "predict", "background_mask", "measure", "predicted_histogram"]
 
 # Above this many expected electrons the Poisson is replaced by a normal
 # distribution of the same mean and variance (the difference is far below
@@ -61,6 +61,34 @@ _MAX_GROUPS = 256
 # Starlight below this fraction of the background std (ADU) counts as background:
 # it then shifts the measured mean and std by far less than their standard errors.
 STAR_FRACTION = 0.001
+# Variance of the ADC's rounding, in ADU^2: an error uniform over one ADU.
+ADC_VARIANCE = 1 / 12
+
+
+@dataclass(frozen=True)
+class Term:
+    """One source of counts of a `Budget`: what it adds to the mean and to the variance.
+
+    Parameters
+    ----------
+    name : str
+        The source, as `Budget.rows` names it (``"dark current"``).
+    mean : float
+        What it adds to the mean, in ADU.
+    variance_e : float
+        What it adds to the variance before the gain, in e-^2.
+    mean_formula, variance_formula : str
+        The same two as formulas (Unicode text) of `predict`'s parameters,
+        written ``bias``, ``read``, ``dark``, ``t``, ``sky``, ``gain``;
+        ``<f>`` and ``var(f)`` are the flat's mean and variance over the
+        measured pixels. Empty where the term adds nothing.
+    """
+
+    name: str
+    mean: float
+    variance_e: float
+    mean_formula: str = ""
+    variance_formula: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,35 +133,88 @@ class Budget:
         """Variance of the expected sky from pixel to pixel (the flat's spread), in e-^2."""
         return self.sky_e**2 * self.flat_var
 
+    def terms(self):
+        """The sources of counts, each with its share of the mean and of the variance.
+
+        `mean`, `variance_e`, `rows` and `formulas` are made from these: the
+        formulas shown are those computed. The flat field's own term (the
+        spread of the expected sky) is there only when the flat varies.
+
+        Returns
+        -------
+        list of Term
+        """
+        # A flat other than 1 everywhere scales the sky: "·<f>".
+        f = "·⟨f⟩" if self.flat_mean != 1.0 or self.flat_var > 0 else ""
+        terms = [Term("bias", self.bias, 0.0, "bias"),
+                 Term("read noise", 0.0, self.read_e, variance_formula="read²"),
+                 # The dark current's shot noise: its variance is its electrons.
+                 Term("dark current", self.dark, self.dark_e, "dark·t/gain", "dark·t"),
+                 Term("sky", self.sky * self.flat_mean, self.sky_received_e, f"sky{f}",
+                      f"sky·gain{f}")]
+        if self.flat_var > 0:
+            terms.append(Term("flat field (sky from pixel to pixel)", 0.0, self.flat_e,
+                              variance_formula="(sky·gain)²·var(f)"))
+        return terms
+
+    @property
+    def adc_variance(self):
+        """Variance of the ADC's rounding, in ADU^2 (0 without rounding)."""
+        return ADC_VARIANCE if self.quantized else 0.0
+
     @property
     def mean(self):
         """Predicted background mean, in ADU."""
-        return self.bias + self.dark + self.sky * self.flat_mean
+        return sum(t.mean for t in self.terms())
 
     @property
     def variance_e(self):
         """Variance before the gain and the ADC, in e-^2."""
-        return self.read_e + self.dark_e + self.sky_received_e + self.flat_e
+        return sum(t.variance_e for t in self.terms())
 
     @property
     def std(self):
-        """Predicted background standard deviation, in ADU (with the ADC's 1/12)."""
-        return float(np.sqrt(self.variance_e / self.gain**2 + (1 / 12 if self.quantized else 0)))
+        """Predicted background standard deviation, in ADU (with the ADC's rounding)."""
+        return float(np.sqrt(self.variance_e / self.gain**2 + self.adc_variance))
 
     def rows(self):
         """``(term, mean ADU, variance ADU^2)`` rows, one per source of counts.
 
-        The flat field's row (the spread of the expected sky) is there only
-        when the flat varies over the measured pixels.
+        The `terms`, then the ADC's rounding.
+
+        Returns
+        -------
+        list of tuple
         """
         g2 = self.gain**2
-        rows = [("bias", self.bias, 0.0),
-                ("read noise", 0.0, self.read_e / g2),
-                ("dark current", self.dark, self.dark_e / g2),
-                ("sky", self.sky * self.flat_mean, self.sky_received_e / g2)]
-        if self.flat_var > 0:
-            rows.append(("flat field (sky from pixel to pixel)", 0.0, self.flat_e / g2))
-        return rows + [("ADC rounding", 0.0, 1 / 12 if self.quantized else 0.0)]
+        return ([(t.name, t.mean, t.variance_e / g2) for t in self.terms()]
+                + [("ADC rounding", 0.0, self.adc_variance)])
+
+    def formulas(self):
+        """The predicted mean and std as formulas, then with this budget's numbers.
+
+        Returns
+        -------
+        tuple of str
+            ``(mean, std)``, one line of Unicode text each, from the `terms`.
+
+        Examples
+        --------
+        >>> b = predict(bias_level=1100, read_noise=5, gain=1, dark_current=0.1,
+        ...             exposure_time=100, sky=20)
+        >>> print(b.formulas()[0])
+        mean = bias + dark·t/gain + sky = 1100 + 10 + 20 = 1130.00 ADU
+        """
+        terms = self.terms()
+        means = [t for t in terms if t.mean_formula]
+        variances = [t for t in terms if t.variance_formula]
+        adc = " + 1/12" if self.quantized else ""
+        mean = (f"mean = {' + '.join(t.mean_formula for t in means)} = "
+                f"{' + '.join(f'{t.mean:.6g}' for t in means)} = {self.mean:.2f} ADU")
+        std = (f"std = √(({' + '.join(t.variance_formula for t in variances)})"
+               f"/gain²{adc}) = √(({' + '.join(f'{t.variance_e:.6g}' for t in variances)})"
+               f"/{self.gain:g}²{adc}) = {self.std:.3f} ADU")
+        return mean, std
 
 
 def predict(*, bias_level, read_noise, gain, dark_current, exposure_time, sky, quantized=True,
