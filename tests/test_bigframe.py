@@ -73,7 +73,7 @@ def test_chunk_bad_input(tmp_path, capsys, extra, name):
 
 def test_preview_of_a_streamed_frame_has_the_in_memory_blocks(tmp_path):
     """--png with --chunks reads the file band by band: the same block means as show_image."""
-    from ccdsim.display import _reduced, reduce_fits
+    from ccdsim.display import block_means, reduce_fits
 
     big = ["--shape", "2600", "300", "--seed", "2", "--stars", "5", "--quiet"]
     out, png = tmp_path / "b.fits", tmp_path / "b.png"
@@ -82,7 +82,7 @@ def test_preview_of_a_streamed_frame_has_the_in_memory_blocks(tmp_path):
     data = fits.getdata(out)
     reduced, factor = reduce_fits(out, rows_per_read=300 * 7)  # bands of a few blocks
     assert factor == (3, 3) and reduced.shape == (866, 100)  # 2600 // 3 rows, edges trimmed
-    np.testing.assert_array_equal(reduced, _reduced(data, 1000))
+    np.testing.assert_array_equal(reduced, block_means(data, 1000))
 
 
 @pytest.mark.parametrize("shape", [(2, 5000), (1, 100000), (3000, 1)])

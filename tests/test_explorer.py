@@ -15,7 +15,7 @@ from astropy.io import fits
 
 import ccdsim
 from ccdsim import Camera, ParameterError
-from ccdsim.display import _reduced
+from ccdsim.display import block_means
 from ccdsim.explorer import DISPLAY_SIDE, Explorer
 
 
@@ -128,7 +128,7 @@ def test_large_frame_is_block_averaged_for_display():
     e = Explorer(shape=(2000, 1000), stars=5)
     shown = e.display.frame_source.data["image"][0]
     assert max(shown.shape) == DISPLAY_SIDE and shown.shape[0] == 1000  # 2 rows a block
-    np.testing.assert_array_equal(shown, _reduced(e.frame.data, DISPLAY_SIDE))  # as show_image
+    np.testing.assert_array_equal(shown, block_means(e.frame.data, DISPLAY_SIDE))  # as show_image
     factors = tuple(n // m for n, m in zip(e.frame.data.shape, shown.shape))
     assert "(shown as {}x{} block means)".format(*factors) in e.info.object
     assert e.frame.data.shape == (2000, 1000)

@@ -7,7 +7,7 @@ from astropy.visualization import (AsymmetricPercentileInterval, ImageNormalize,
 
 from .io import atomic_path
 
-__all__ = ["show_image", "save_png", "reduce_fits"]
+__all__ = ["show_image", "save_png", "reduce_fits", "block_means"]
 
 
 def _factors(shape, max_side):
@@ -17,8 +17,21 @@ def _factors(shape, max_side):
     return tuple(min(f, n) for n in shape)
 
 
-def _reduced(image, max_side):
-    """Block-average so each side is at most ``max_side`` pixels."""
+def block_means(image, max_side):
+    """Block-average so each side is at most ``max_side`` pixels (what `show_image` shows).
+
+    Parameters
+    ----------
+    image : array_like
+        The image.
+    max_side : int
+        Longest side wanted, in blocks.
+
+    Returns
+    -------
+    ndarray
+        ``image`` itself when it is small enough, else float32 block means.
+    """
     factors = _factors(image.shape, max_side)
     if factors == (1, 1):
         return image
@@ -102,7 +115,7 @@ def show_image(image, *, ax=None, percl=1.0, percu=99.0, log=False, cmap="gray",
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=figsize)
-    img = _reduced(np.asarray(image), max_side)
+    img = block_means(np.asarray(image), max_side)
     norm = ImageNormalize(img, interval=AsymmetricPercentileInterval(percl, percu),
                           stretch=LogStretch() if log else LinearStretch())
     by, bx = (block, block) if np.ndim(block) == 0 else block

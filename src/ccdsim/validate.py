@@ -13,7 +13,8 @@ front end can say it in the user's words: ``--bias`` on the command line,
 import math
 import numbers
 
-__all__ = ["ParameterError", "check_number", "check_int", "check_shape", "check_text"]
+__all__ = ["ParameterError", "check_number", "check_int", "check_shape", "check_text", "cut",
+           "short_repr", "range_text"]
 
 
 class ParameterError(ValueError):
@@ -64,7 +65,7 @@ def _fmt(x):
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _short(value, limit=60):
+def short_repr(value, limit=60):
     """``repr(value)``, cut to ``limit`` characters: an error line never echoes a huge value."""
     return cut(repr(value), limit)
 
@@ -101,11 +102,11 @@ def check_number(name, value, *, low=0.0, high=None, low_open=False, param=None)
     allowed = range_text(low, high, low_open)
     err = dict(param=param or name, spelled=name)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ParameterError(f"{name} must be a number {allowed} (got {_short(value)})", **err)
+        raise ParameterError(f"{name} must be a number {allowed} (got {short_repr(value)})", **err)
     try:
         v = float(value)
     except OverflowError:  # an int too large for a float
-        raise ParameterError(f"{name} must be {allowed} (got {_short(value)})", **err) from None
+        raise ParameterError(f"{name} must be {allowed} (got {short_repr(value)})", **err) from None
     if not math.isfinite(v):
         raise ParameterError(f"{name} must be a finite number {allowed} (got {v})", **err)
     if (v <= low if low_open else v < low) or (high is not None and v > high):
@@ -135,11 +136,11 @@ def check_int(name, value, *, low=0, high=None, param=None):
     allowed = range_text(low, high, False)
     err = dict(param=param or name, spelled=name)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ParameterError(f"{name} must be an integer {allowed} (got {_short(value)})",
+        raise ParameterError(f"{name} must be an integer {allowed} (got {short_repr(value)})",
                              **err)
     v = int(value)
     if v < low or (high is not None and v > high):
-        raise ParameterError(f"{name} must be an integer {allowed} (got {_short(v)})", **err)
+        raise ParameterError(f"{name} must be an integer {allowed} (got {short_repr(v)})", **err)
     return v
 
 
@@ -178,7 +179,7 @@ def check_shape(shape, name="shape", *, high=MAX_SIDE, param="shape"):
                                 and 1 <= d <= high for d in dims)
     if not ok:
         raise ParameterError(f"{name} must be two integers (ny, nx), each in [1, {high}] "
-                             f"(got {_short(shape)})", param=param, spelled=name)
+                             f"(got {short_repr(shape)})", param=param, spelled=name)
     return tuple(int(d) for d in dims)
 
 
@@ -205,6 +206,6 @@ def check_text(name, value, *, max_length=68, param=None):
           and all(" " <= c <= "~" for c in value))
     if not ok:
         raise ParameterError(f"{name} must be printable ASCII text of at most {max_length} "
-                             f"characters (got {_short(value)})", param=param or name,
+                             f"characters (got {short_repr(value)})", param=param or name,
                              spelled=name)
     return value

@@ -14,7 +14,7 @@ import os
 import tomllib
 
 from ..config import to_toml
-from ..validate import ParameterError, _short, cut
+from ..validate import ParameterError, short_repr, cut
 
 __all__ = ["read_toml", "load_config", "effective_config", "to_toml", "MAX_CONFIG_BYTES"]
 
@@ -146,7 +146,7 @@ def load_config(path, command, schemas):
             option, inverted = own[key]
             if not option.accepts(value):
                 raise ParameterError(f"config file {path}: {where}{raw} must be "
-                                     f"{option.toml_type()} (got {_short(value)})",
+                                     f"{option.toml_type()} (got {short_repr(value)})",
                                      param="config")
             if inverted:
                 value = option.store if not value else option.default

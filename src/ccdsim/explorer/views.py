@@ -17,7 +17,7 @@ from bokeh.plotting import figure
 
 from ..budget import predicted_histogram
 from ..decompose import COMPONENTS
-from ..display import _reduced
+from ..display import block_means
 from ..params import CAMERA_PARAMS, PARAMS
 from .state import CAMERA_TOGGLES, EXPOSURE_TOGGLES, SLIDERS, SWITCHED, Settings, label
 from .text import THUMB_SIDE, budget_html, frame_html, parts_html
@@ -71,7 +71,7 @@ def _show(source, mapper, image, percentiles, max_side, *, as_bytes=False):
     go to the page, in ADU.
     """
     image = np.asarray(image)
-    shown = _reduced(image, max_side)
+    shown = block_means(image, max_side)
     lo, hi = _stretch(shown, percentiles)
     ny, nx = image.shape
     if as_bytes:
