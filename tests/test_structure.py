@@ -18,6 +18,12 @@ for path in sorted(SRC.rglob("*.py")):
 
 MAX_MODULE_LINES = 400
 MAX_CLASS_LINES = 200
+# Kept longer, and why.
+LONGER_CLASSES = {
+    # A frozen dataclass: one field and one documented parameter per camera
+    # parameter of the table; its methods live in pattern.py and exposure.py.
+    "ccdsim.camera.Camera": 400,
+}
 
 
 def _resolve(module, node):
@@ -73,7 +79,8 @@ def test_module_and_classes_are_small(module):
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.ClassDef):
             size = node.end_lineno - node.lineno + 1
-            assert size <= MAX_CLASS_LINES, f"{module}.{node.name}: {size} lines"
+            limit = LONGER_CLASSES.get(f"{module}.{node.name}", MAX_CLASS_LINES)
+            assert size <= limit, f"{module}.{node.name}: {size} lines"
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -89,6 +89,22 @@ class Camera(FixedPattern):
     overscan: int = D.overscan
     cosmic_ray_rate: float = D.cosmic_ray_rate
     pixel_size: float = D.pixel_size
+    # Camera personalities (all off by default), one block per effect ----------
+    # [dark side]
+
+    # [end dark side]
+    #
+    # [bias and overscan]
+
+    # [end bias and overscan]
+    #
+    # [light side]
+
+    # [end light side]
+    #
+    # [response]
+
+    # [end response]
 
     def __post_init__(self):
         # Every field is checked against the parameter table (`ccdsim.params`).
@@ -158,7 +174,7 @@ class Camera(FixedPattern):
 
     def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
                 star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, cards=None,
-                rng=None):
+                charge=None, clock=0.0, rng=None):
         """Plan one exposure without reading it out: an `Exposure`.
 
         Takes the parameters of `expose` (but ``threads``); the frame's stars,
@@ -173,6 +189,12 @@ class Camera(FixedPattern):
         cards : dict, optional
             More header cards, ``{keyword: (value, comment)}``, placed after
             the exposure time (a night's ``DATE-OBS``, ``FILTER``, ...).
+        charge : ndarray, optional
+            More expected charge of this frame alone, ``shape`` in e- over the
+            exposure (persistence of earlier frames of a night).
+        clock : float, optional
+            Seconds since the start of the night when the exposure starts
+            (a drifting bias follows it).
 
         Returns
         -------
@@ -207,4 +229,5 @@ class Camera(FixedPattern):
 
         return plan_exposure(self, t, sky=sky, stars=stars, max_counts=max_counts,
                              star_sigma=star_sigma, moffat=moffat, quantize=quantize,
-                             imagetyp=imagetyp, cards=cards, rng=rng)
+                             imagetyp=imagetyp, cards=cards, charge=charge, clock=clock,
+                             rng=rng)

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.table import Table
 
+from .biasmodel import frame_bias_offset
 from .cosmics import cosmic_ray_table
+from .darkside import dark_charge
 from .frame import Frame
 from .io import frame_header
 from .readout import Sources, expected_electrons, read_out
 from .seeds import Stream, child_rng, frame_seed_sequence
+from .shutter import light_scale
 from .sources import make_star_table, render_stars, star_arrays
 from .validate import ParameterError
 
@@ -22,7 +25,7 @@ __all__ = ["Exposure", "plan_exposure"]
 
 
 def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, moffat,
-                  quantize, imagetyp, rng, cards=None):
+                  quantize, imagetyp, rng, cards=None, charge=None, clock=0.0):
     """Draw what is random about a frame but its pixels: its seed, stars and cosmic rays.
 
     `ccdsim.Camera.prepare` checks the parameters and calls this.
@@ -53,6 +56,11 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
         The frame's seed (SPEC 7).
     cards : dict, optional
         More header cards, ``{keyword: (value, comment)}``.
+    charge : ndarray, optional
+        More expected charge of this frame, ``(ny, nx)`` in e- (persistence).
+    clock : float, optional
+        Seconds since the start of the night when the exposure starts (the
+        bias drifts with it).
 
     Returns
     -------
@@ -89,9 +97,12 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
                     moffat_beta=moffat[1] if moffat else None,
                     cosmic_rays=len(cosmics) if cosmics is not None else None,
                     quantize=quantize, imagetyp=imagetyp, cards=dict(cards or {}))
+    offset = frame_bias_offset(cam, seed_seq, clock)
+    if offset:
+        settings["cards"]["BIASOFF"] = (offset, "[adu] this frame's bias offset (truth)")
     return Exposure(camera=cam, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
                     star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
-                    quantize=quantize, settings=settings)
+                    quantize=quantize, settings=settings, charge=charge, bias_offset=offset)
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,12 @@ class Exposure:
         True: uint16 from the ADC; False: float32 ADU.
     settings : dict
         The exposure's header values (exposure time, sky, stars, ...).
+    charge : ndarray or None
+        More expected charge of this frame alone, ``(ny, nx)`` in e- over the
+        exposure (persistence of earlier frames); None: none.
+    bias_offset : float
+        This frame's bias level relative to the camera's bias map, in ADU
+        (drift and jitter; image and overscan alike).
     """
 
     camera: object
@@ -139,6 +156,8 @@ class Exposure:
     seed_seq: object
     quantize: bool
     settings: dict
+    charge: object = None
+    bias_offset: float = 0.0
 
     @property
     def shape(self):
@@ -157,11 +176,15 @@ class Exposure:
         cam, sky = self.camera, self.sky
         has_light = (np.ndim(sky) > 0 or sky > 0 or self.stars_e is not None
                      or self.star_img is not None)
+        t = self.exposure_time
+        charge = [c for c in (dark_charge(cam, t), self.charge) if c is not None]
         return Sources(nx=cam.shape[1], gain=cam.gain, sky=sky, stars=self.stars_e,
                        star_image=self.star_img,
                        flat=cam.flat_map if cam.has_flat and has_light else None,
-                       dark=cam.dark_current * self.exposure_time,
-                       hot=cam.hot_pixel_indices, hot_factor=cam.hot_pixel_factor)
+                       dark=cam.dark_current * t,
+                       hot=cam.hot_pixel_indices, hot_factor=cam.hot_pixel_factor,
+                       charge=sum(charge) if charge else None,
+                       light_scale=light_scale(cam, t) if has_light else None)
 
     def expected(self, r0, r1):
         """Expected electrons in rows ``r0:r1``: an array, a float if uniform, None if zero.

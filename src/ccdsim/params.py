@@ -210,6 +210,22 @@ PARAMS = _table(
           help="cosmic-ray rate"),
     Param("pixel_size", "float", 15.0, "um", 0, 1e3, low_open=True, fits="PIXSIZE",
           help="pixel pitch"),
+    # Camera personalities, each block its own effect (all off by default) ------
+    # [dark side: glow, hot-pixel population]
+
+    # [end dark side]
+    #
+    # [bias and overscan: drift, jitter, structure, overscan offset, rows, leakage]
+
+    # [end bias and overscan]
+    #
+    # [light side: flat cosmetics, per-filter flats, shutter]
+
+    # [end light side]
+    #
+    # [response: nonlinearity, persistence]
+
+    # [end response]
     # An exposure --------------------------------------------------------------
     Param("exposure_time", "float", 100.0, "s", 0, 1e6, fits="EXPTIME", help="exposure time",
           option="exposure"),
@@ -254,6 +270,7 @@ PARAMS = _table(
     Param("chunks", "int", None, "rows", 128, MAX_SIDE, optional=True,
           help="rows per band for frames larger than memory (a multiple of 128)"),
     Param("port", "int", 5006, "", 0, 65535, help="TCP port, 0 for any free one"),
+    Param("camera", "text", "guide", help="a named camera (ccdsim.presets.CAMERAS)"),
 )
 
 
@@ -308,10 +325,10 @@ def check(name, value, spelled=None, **bounds):
     return PARAMS[name].check(value, spelled, **bounds)
 
 
-#: The camera's own parameters (`ccdsim.Camera` fields), in order.
-CAMERA_PARAMS = ("shape", "gain", "read_noise", "bias_level", "dark_current", "bad_columns",
-                 "hot_pixel_fraction", "hot_pixel_factor", "camera_seed", "vignetting",
-                 "dust_spots", "prnu", "full_well", "overscan", "cosmic_ray_rate", "pixel_size")
+#: The camera's own parameters (`ccdsim.Camera` fields), in order: every entry of
+#: the table from ``shape`` to the one before ``exposure_time``.
+_ORDER = list(PARAMS)
+CAMERA_PARAMS = tuple(_ORDER[_ORDER.index("shape"):_ORDER.index("exposure_time")])
 
 #: Header cards of an exposure's settings (besides the camera's), in order.
 EXPOSURE_PARAMS = ("sky", "stars", "max_counts", "star_sigma", "moffat_fwhm", "moffat_beta")

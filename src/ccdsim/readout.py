@@ -30,6 +30,7 @@ from .bleed import bleed_columns
 from .cosmics import render_cosmic_rays
 from .defects import hot_pixels_in_rows
 from .quality import DQ
+from .response import respond
 from .seeds import Stream, child_rng
 from .sources import add_stars_to_rows, stars_reaching_rows
 
@@ -81,7 +82,8 @@ def read_out(exposure, dq, *, rows=None, threads=None):
         # Nothing moves charge from one block to another: each block goes through
         # steps 1, 2 and 4 to 7 on its own while it is in cache (`_expose_block`),
         # blocks side by side on threads.
-        for_each_block(_expose_block, blocks, threads, sources, cam, quantize, out, dq)
+        for_each_block(_expose_block, blocks, threads, sources, cam, quantize, out, dq,
+                       exposure.bias_offset)
         return out
 
     if (blocks[0].r0, blocks[-1].r1) != (0, cam.shape[0]):
@@ -98,15 +100,16 @@ def read_out(exposure, dq, *, rows=None, threads=None):
         data_dq[bleed_columns(electrons, cam.full_well)] |= DQ.FULL_WELL  # step 3, full well
     # ... then every block is read out (steps 4 to 7), its Generator going on
     # from its Poisson draw.
-    for_each_block(_read_image_block, blocks, threads, electrons, cam, quantize, out, dq)
+    for_each_block(_read_image_block, blocks, threads, electrons, cam, quantize, out, dq,
+                   exposure.bias_offset)
     return out
 
 
-def _expose_block(block, sources, cam, quantize, out, dq):
+def _expose_block(block, sources, cam, quantize, out, dq, bias_offset):
     """One block, steps 1 to 7: nothing outside it touches its charge."""
     expected = expected_electrons(sources, block.r0, block.r1)  # 1
     electrons = poisson_draw(expected, block.shape, block.rng)  # 2
-    _read_block(block, electrons, cam, quantize, out, dq)  # 4 to 7
+    _read_block(block, electrons, cam, quantize, out, dq, bias_offset)  # 3b, 4 to 7
 
 
 def _draw_block(block, sources, image):
@@ -117,16 +120,19 @@ def _draw_block(block, sources, image):
         image[block.r0:block.r1] = electrons
 
 
-def _read_image_block(block, image, cam, quantize, out, dq):
+def _read_image_block(block, image, cam, quantize, out, dq, bias_offset):
     """One block of ``image`` (the data section's electrons), steps 4 to 7."""
-    _read_block(block, image[block.r0:block.r1], cam, quantize, out, dq)
+    _read_block(block, image[block.r0:block.r1], cam, quantize, out, dq, bias_offset)
 
 
-def _read_block(block, electrons, cam, quantize, out, dq):
-    """Steps 4 to 7 of one block's ``electrons``, into its rows of ``out`` and ``dq``."""
-    digitize(electrons, block.rng, read_noise=cam.read_noise, gain=cam.gain,
-             bias=cam.bias_rows(block.r0, block.r1), quantize=quantize, out=out[block.rows],
-             dq=dq[block.rows])
+def _read_block(block, electrons, cam, quantize, out, dq, bias_offset=0.0):
+    """Step 3b and steps 4 to 7 of one block's ``electrons``, into its rows of ``out`` and ``dq``."""
+    electrons = respond(electrons, cam)  # 3b: the output amplifier's nonlinearity
+    bias = cam.bias_rows(block.r0, block.r1)
+    if bias_offset:  # this frame's own bias level (drift, jitter), ADU
+        bias = bias + np.float32(bias_offset)
+    digitize(electrons, block.rng, read_noise=cam.read_noise, gain=cam.gain, bias=bias,
+             quantize=quantize, out=out[block.rows], dq=dq[block.rows])
 
 
 # The steps --------------------------------------------------------------------
@@ -157,6 +163,12 @@ class Sources(NamedTuple):
         Sorted flat indices of the hot pixels (`ccdsim.defects.hot_pixel_indices`).
     hot_factor : float
         Hot pixels' dark current relative to the others.
+    charge : ndarray or None
+        More charge that does not come from light, ``(ny, nx)`` in e- over the
+        exposure (glow, a hot-pixel population, persistence); None: none.
+    light_scale : ndarray or None
+        Each pixel's light relative to the nominal exposure, ``(ny, nx)``
+        (a shutter's opening and closing); None: 1 everywhere.
     """
 
     nx: int
@@ -168,6 +180,8 @@ class Sources(NamedTuple):
     dark: float
     hot: np.ndarray
     hot_factor: float
+    charge: object = None
+    light_scale: object = None
 
 
 def expected_electrons(sources, r0, r1):
@@ -196,7 +210,8 @@ def expected_electrons(sources, r0, r1):
     near = stars_reaching_rows(s.stars[1], s.stars[3], r0, r1) if s.stars else ()
     has_hot = hot is not None and len(hot[0]) > 0
     if not (sky_map or len(near) or has_hot or s.star_image is not None
-            or (s.flat is not None and sky_e > 0)):
+            or (s.flat is not None and sky_e > 0) or s.charge is not None
+            or (s.light_scale is not None and sky_e > 0)):
         return s.dark + sky_e if s.dark + sky_e > 0 else None
     lam = np.full((r1 - r0, s.nx), sky_e)
     if sky_map:
@@ -207,9 +222,13 @@ def expected_electrons(sources, r0, r1):
         lam += s.star_image[r0:r1] * s.gain
     if s.flat is not None:  # the flat scales light only, never dark current
         lam *= s.flat[r0:r1]
+    if s.light_scale is not None:  # so does the shutter
+        lam *= s.light_scale[r0:r1]
     lam += s.dark
     if has_hot:
         lam[hot] += s.dark * (s.hot_factor - 1)
+    if s.charge is not None:
+        lam += s.charge[r0:r1]
     return lam
 
 

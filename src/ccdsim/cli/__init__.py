@@ -135,13 +135,35 @@ def _parse(parser, argv):
     """
     args = _parse_args(parser, argv)
     cmd = COMMANDS[args.command]
-    path, keys = getattr(args, "config", None), {}
+    path, values, keys = getattr(args, "config", None), {}, {}
     if path:
         schemas = {name: c.options for name, c in FRAME_COMMANDS.items()}
         values, keys = configfile.load_config(path, args.command, schemas)
-        parser.subcommands[args.command].set_defaults(**values)
+    spelling = _Spelling(cmd, argv, path, keys)
+    # Defaults, then a named camera, then the file, then the flags.
+    sub = parser.subcommands[args.command]
+    if hasattr(args, "camera"):
+        typed = any(a == "--camera" or a.startswith("--camera=") for a in argv)
+        name = args.camera if typed or "camera" not in values else values["camera"]
+        sub.set_defaults(**_named_camera(name, cmd, spelling))
+    if values or hasattr(args, "camera"):
+        sub.set_defaults(**values)
         args = _parse_args(parser, argv)
-    return args, _Spelling(cmd, argv, path, keys)
+    return args, spelling
+
+
+def _named_camera(name, cmd, spelling):
+    """The option defaults of a named camera, for the options ``cmd`` has."""
+    from ..params import PARAMS
+    from ..presets import camera_parameters
+
+    try:
+        params = camera_parameters(name)
+    except ParameterError as exc:
+        raise ParameterError(spelling.message(exc)) from None
+    dests = {o.dest for o in cmd.options}
+    return {PARAMS[n].key: (list(v) if isinstance(v, tuple) else v) for n, v in params.items()
+            if PARAMS[n].key in dests}
 
 
 def _parse_args(parser, argv):

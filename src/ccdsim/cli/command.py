@@ -7,7 +7,7 @@ without writing anything, and `Command.run` makes it.
 
 from dataclasses import dataclass
 
-__all__ = ["Command", "camera_from_args", "camera_with_effects", "progress_wanted"]
+__all__ = ["Command", "camera_from_args", "progress_wanted"]
 
 
 @dataclass(frozen=True)
@@ -46,49 +46,34 @@ class Command:
     config: bool = True
 
 
-def camera_from_args(args, **more):
-    """The `ccdsim.Camera` the camera options describe (checked by the camera).
+def camera_from_args(args, options):
+    """The `ccdsim.Camera` the options describe (checked by the camera).
+
+    Every camera parameter of the table whose option the command has is
+    passed on; a switch that turns an effect off (``--no-flat``) sets the
+    parameters it names.
 
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed options of `ccdsim.cli.options.CAMERA`.
-    **more
-        Further camera keywords.
+        Parsed options.
+    options : sequence of Option
+        The command's options.
 
     Returns
     -------
     ccdsim.Camera
     """
     from ..camera import Camera
+    from ..params import CAMERA_PARAMS, PARAMS
 
-    return Camera(shape=tuple(args.shape), gain=args.gain, read_noise=args.read_noise,
-                  bias_level=args.bias, dark_current=args.dark_current,
-                  bad_columns=0 if args.no_bad_columns else args.bad_columns,
-                  hot_pixel_fraction=0.0 if args.no_hot_pixels else args.hot_pixel_fraction,
-                  hot_pixel_factor=args.hot_pixel_factor, camera_seed=args.camera_seed, **more)
-
-
-def camera_with_effects(args):
-    """The camera of the camera options and the effects' options (flat, full well, ...).
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Parsed options of `ccdsim.cli.options.CAMERA` and ``NIGHT_EFFECTS``.
-
-    Returns
-    -------
-    ccdsim.Camera
-    """
-    flat = not args.no_flat
-    return camera_from_args(
-        args, vignetting=args.vignetting if flat else 0.0, dust_spots=args.dust if flat else 0,
-        prnu=args.prnu if flat else 0.0,
-        full_well=None if args.no_full_well else args.full_well,
-        overscan=0 if args.no_overscan else args.overscan,
-        cosmic_ray_rate=0.0 if args.no_cosmic_rays else args.cosmic_ray_rate,
-        pixel_size=args.pixel_size)
+    kw = {name: getattr(args, PARAMS[name].key) for name in CAMERA_PARAMS
+          if hasattr(args, PARAMS[name].key)}
+    kw["shape"] = tuple(kw["shape"])
+    for o in options:
+        if o.sets and getattr(args, o.dest, False):
+            kw.update(o.sets)
+    return Camera(**kw)
 
 
 def progress_wanted(args):

@@ -6,7 +6,7 @@ import sys
 from ..params import DEFAULT_CHUNK_ROWS, PARAMS
 from ..validate import ParameterError
 from . import options as opt
-from .command import Command, camera_with_effects
+from .command import Command, camera_from_args
 
 __all__ = ["COMMAND"]
 
@@ -19,7 +19,7 @@ _CHUNKS = opt.Option("chunks", "int", None,
 _PNG = opt.Option("png", "text", None, "also write a PNG preview to PATH", metavar="PATH",
                   group="output", run_only=True)
 
-OPTIONS = (*opt.CAMERA, *opt.effect_options({}), *opt.EXPOSURE,
+OPTIONS = (opt.named_camera_option("guide"), *opt.CAMERA, *opt.effect_options({}), *opt.EXPOSURE,
            opt.param_option("seed", group="exposure",
                             help="frame seed for noise and star positions, >= 0 (default: "
                                  "fresh, recorded in the header as FRMSEED)"),
@@ -33,7 +33,7 @@ def check(args):
     from ..io import check_writable
     from ..resources import check_frame_memory
 
-    camera = camera_with_effects(args)
+    camera = camera_from_args(args, OPTIONS)
     moffat = tuple(args.moffat) if args.moffat else None
     exposure = camera.prepare(args.exposure, sky=args.sky, stars=args.stars,
                               max_counts=args.max_counts, star_sigma=args.star_sigma,
@@ -53,11 +53,16 @@ def check(args):
                                  param="chunks")
     if args.output is None:  # config show: nothing will be written
         return exposure
-    from ..files import sweep_temporaries
+    from ..files import check_free_space, sweep_temporaries
 
     # Leftovers of earlier runs into these files that were killed (never a live one's).
     sweep_temporaries([p for p in (args.output, args.png) if p])
     check_writable(args.output, args.overwrite, "output")
+    # Before the frame is made: the image, its DQ bits and the headers and tables.
+    ny, nxo = exposure.shape
+    check_free_space(os.path.dirname(os.path.abspath(args.output)),
+                     ny * nxo * ((2 if args.quantize else 4) + 1) + 64 * 2880,
+                     f"output {args.output}")
     if args.png:
         if os.path.abspath(args.png) == os.path.abspath(args.output):
             raise ParameterError("--png must differ from the FITS output", param="png")

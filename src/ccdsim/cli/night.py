@@ -2,14 +2,14 @@
 
 from ..params import PARAMS
 from . import options as opt
-from .command import Command, camera_with_effects, progress_wanted
+from .command import Command, camera_from_args, progress_wanted
 
 __all__ = ["COMMAND"]
 
 _FRAMES = "frames"
 
 OPTIONS = (
-    *opt.CAMERA, *opt.NIGHT_EFFECTS,
+    opt.named_camera_option("night"), *opt.CAMERA, *opt.NIGHT_EFFECTS,
     *(opt.param_option(f"n_{kind}", group=_FRAMES) for kind in ("bias", "dark", "flat",
                                                                  "science")),
     opt.param_option("exposure_time", group=_FRAMES, help=PARAMS["exposure_time"].describe()
@@ -35,7 +35,7 @@ def check(args):
 
     PARAMS["threads"].check(args.threads)
     check_execution(args.workers, args.scheduler)
-    plan = plan_night(camera_with_effects(args), n_bias=args.n_bias, n_dark=args.n_dark,
+    plan = plan_night(camera_from_args(args, OPTIONS), n_bias=args.n_bias, n_dark=args.n_dark,
                       n_flat=args.n_flat, n_science=args.n_science, exposure=args.exposure,
                       flat_level=args.flat_level, flat_exposure=args.flat_exposure,
                       sky=args.sky, stars=args.stars, max_counts=args.max_counts,

@@ -11,7 +11,7 @@ internals.
 import argparse
 from dataclasses import dataclass
 
-from ..params import PARAMS
+from ..params import CAMERA_PARAMS, PARAMS
 from ..presets import NIGHT_CAMERA
 
 __all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
@@ -56,6 +56,9 @@ class Option:
     also : tuple of (str, str)
         Further parameters the option sets, each with how to name it
         (``("moffat_beta", "--moffat BETA")``).
+    sets : tuple of (str, object)
+        For a switch that turns an effect off: the camera parameters it sets
+        (``--no-flat``: vignetting, dust and PRNU to 0).
     """
 
     dest: str
@@ -71,6 +74,7 @@ class Option:
     store: object = True
     const: object = None
     also: tuple = ()
+    sets: tuple = ()
 
     @property
     def option(self):
@@ -218,15 +222,30 @@ def camera_options(preset=None):
                           "camera)"),
         param_option("bad_columns", default=preset.get("bad_columns"), metavar="N", group=g),
         _switch("no_bad_columns", "no bad bias columns (same as --bad-columns 0)",
-                param="bad_columns", group=g),
+                param="bad_columns", group=g, sets=(("bad_columns", 0),)),
         param_option("hot_pixel_fraction", default=preset.get("hot_pixel_fraction"), group=g),
         param_option("hot_pixel_factor", default=preset.get("hot_pixel_factor"), group=g),
         _switch("no_hot_pixels", "no hot pixels (same as --hot-pixel-fraction 0)",
-                param="hot_pixel_fraction", group=g, inverted="hot_pixels"),
+                param="hot_pixel_fraction", group=g, inverted="hot_pixels",
+                sets=(("hot_pixel_fraction", 0.0),)),
     ]
 
 
 CAMERA = camera_options()
+# Camera parameters with options written out above (the rest are generated).
+_EXPLICIT = ("shape", "gain", "read_noise", "bias_level", "dark_current", "camera_seed",
+             "bad_columns", "hot_pixel_fraction", "hot_pixel_factor", "vignetting",
+             "dust_spots", "prnu", "full_well", "overscan", "cosmic_ray_rate", "pixel_size")
+
+
+def named_camera_option(default):
+    """``--camera NAME``: a named camera's parameters as this command's defaults."""
+    from ..presets import CAMERAS
+
+    return Option("camera", "text", default, f"a named camera whose parameters are the "
+                  f"defaults (a config file and the flags still win): {', '.join(CAMERAS)} "
+                  f"(default: {default}; `ccdsim config show --camera NAME` prints one)",
+                  param="camera", group="camera", metavar="NAME")
 
 
 def effect_options(preset):
@@ -246,18 +265,23 @@ def effect_options(preset):
     return [
         _switch("no_flat", f"uniform sensitivity (default: vignetting {d['vignetting']:g}, "
                 f"{d['dust_spots']} dust donuts, PRNU {d['prnu']:g})", group=g,
-                inverted="flat"),
+                inverted="flat", sets=(("vignetting", 0.0), ("dust_spots", 0), ("prnu", 0.0))),
         param_option("vignetting", default=d["vignetting"], group=g),
         param_option("dust_spots", default=d["dust_spots"], metavar="N", group=g),
         param_option("prnu", default=d["prnu"], group=g),
         param_option("full_well", default=d["full_well"], group=g),
-        _switch("no_full_well", "unlimited pixel capacity", param="full_well", group=g),
+        _switch("no_full_well", "unlimited pixel capacity", param="full_well", group=g,
+                sets=(("full_well", None),)),
         param_option("overscan", default=d["overscan"], metavar="NCOL", group=g),
-        _switch("no_overscan", "no overscan columns", param="overscan", group=g),
+        _switch("no_overscan", "no overscan columns", param="overscan", group=g,
+                sets=(("overscan", 0),)),
         param_option("cosmic_ray_rate", default=d["cosmic_ray_rate"], group=g),
         _switch("no_cosmic_rays", "no cosmic rays", param="cosmic_ray_rate", group=g,
-                inverted="cosmic_rays"),
+                inverted="cosmic_rays", sets=(("cosmic_ray_rate", 0.0),)),
         param_option("pixel_size", group=g),
+        # Every other camera parameter of the table (the personalities): one option each.
+        *(param_option(name, default=preset.get(name), group="camera personalities")
+          for name in CAMERA_PARAMS if name not in _EXPLICIT),
     ]
 
 
