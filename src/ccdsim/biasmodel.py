@@ -5,7 +5,7 @@
 shared by image and overscan. Off by default (0 ADU: the bias map alone).
 """
 
-__all__ = ["frame_bias_offset"]
+__all__ = ["truth_files", "frame_bias_offset"]
 
 
 def frame_bias_offset(camera, seed_seq, clock):
@@ -26,3 +26,21 @@ def frame_bias_offset(camera, seed_seq, clock):
         In ADU.
     """
     return 0.0
+
+
+def truth_files(plan):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    Each function returns ``(data, BUNIT, comment)`` for a map, or an
+    `~astropy.table.Table`; it is called only when the truth is written.
+
+    Parameters
+    ----------
+    plan : ccdsim.NightPlan
+        The night (its camera).
+
+    Returns
+    -------
+    dict
+    """
+    return {}

@@ -6,7 +6,7 @@ exposure, beside the guide's uniform dark current and hot pixels. Off by
 default (None: no such charge).
 """
 
-__all__ = ["dark_charge"]
+__all__ = ["truth_files", "dark_charge"]
 
 
 def dark_charge(camera, exposure_time):
@@ -25,3 +25,21 @@ def dark_charge(camera, exposure_time):
         ``(ny, nx)`` e- of the data section; None when the camera has none.
     """
     return None
+
+
+def truth_files(plan):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    Each function returns ``(data, BUNIT, comment)`` for a map, or an
+    `~astropy.table.Table`; it is called only when the truth is written.
+
+    Parameters
+    ----------
+    plan : ccdsim.NightPlan
+        The night (its camera).
+
+    Returns
+    -------
+    dict
+    """
+    return {}

@@ -339,13 +339,33 @@ def truth_maps(plan):
         (sensitivity, mean 1) -> `~astropy.io.fits.HDUList`.
     """
     cam = plan.camera
-    return {
+    maps = {
         "bias.fits": _truth_hdu(cam.bias_map, "adu", "True bias map (level + bad columns).", plan),
         "dark.fits": _truth_hdu(cam.dark_map, "electron/(pix s)",
                                 "True dark current, hot pixels included.", plan),
         "flat.fits": _truth_hdu(cam.flat_map, "", "True sensitivity (flat field), mean 1: "
                                 "vignetting x dust x PRNU; multiplies light only.", plan),
     }
+    # Each camera personality's own truth: name -> (data, BUNIT, comment), or a table.
+    for name, make in _personality_truth(plan).items():
+        item = make()
+        if isinstance(item, Table):
+            hdul = _truth_hdu(None, "", item.meta.get("comment", ""), plan)
+            hdul.append(fits.BinTableHDU(item, name="TRUTH"))
+            maps[name] = hdul
+        else:
+            maps[name] = _truth_hdu(*item, plan)
+    return maps
+
+
+def _personality_truth(plan):
+    """``{file name: function}`` of the truth each effect of the camera writes."""
+    from . import biasmodel, darkside, response, shutter
+
+    out = {}
+    for module in (darkside, biasmodel, shutter, response):
+        out.update(module.truth_files(plan))
+    return out
 
 
 def night_paths(plan, outdir):
@@ -363,12 +383,13 @@ def night_paths(plan, outdir):
     list of str
     """
     frames = [os.path.join(outdir, f.filename) for f in plan.frames]
-    return frames + [os.path.join(outdir, "truth", name) for name in truth_maps_names()]
+    return frames + [os.path.join(outdir, "truth", name) for name in truth_maps_names(plan)]
 
 
-def truth_maps_names():
-    """File names under ``truth/``."""
-    return ("bias.fits", "dark.fits", "flat.fits")
+def truth_maps_names(plan=None):
+    """File names under ``truth/`` (those of the camera's personalities with a plan)."""
+    base = ("bias.fits", "dark.fits", "flat.fits")
+    return base if plan is None else base + tuple(_personality_truth(plan))
 
 
 def __getattr__(name):

@@ -7,7 +7,7 @@ default) it returns them untouched, so the pixels are those of a linear
 read-out bit for bit.
 """
 
-__all__ = ["respond"]
+__all__ = ["truth_files", "respond"]
 
 
 def respond(electrons, camera):
@@ -27,3 +27,21 @@ def respond(electrons, camera):
         in e- (float64).
     """
     return electrons
+
+
+def truth_files(plan):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    Each function returns ``(data, BUNIT, comment)`` for a map, or an
+    `~astropy.table.Table`; it is called only when the truth is written.
+
+    Parameters
+    ----------
+    plan : ccdsim.NightPlan
+        The night (its camera).
+
+    Returns
+    -------
+    dict
+    """
+    return {}

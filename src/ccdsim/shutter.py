@@ -5,7 +5,7 @@ pixel's light relative to the nominal exposure. Off by default (None: an
 ideal shutter).
 """
 
-__all__ = ["light_scale"]
+__all__ = ["truth_files", "light_scale"]
 
 
 def light_scale(camera, exposure_time):
@@ -24,3 +24,21 @@ def light_scale(camera, exposure_time):
         ``(ny, nx)``, dimensionless; None for an ideal shutter.
     """
     return None
+
+
+def truth_files(plan):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    Each function returns ``(data, BUNIT, comment)`` for a map, or an
+    `~astropy.table.Table`; it is called only when the truth is written.
+
+    Parameters
+    ----------
+    plan : ccdsim.NightPlan
+        The night (its camera).
+
+    Returns
+    -------
+    dict
+    """
+    return {}
