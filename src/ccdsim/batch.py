@@ -140,6 +140,9 @@ class BatchPlan:
         full = {k: Range(p.default, p.default, p.kind == "int") for k, p in PARAMETERS.items()}
         full.update(self.ranges)
         object.__setattr__(self, "ranges", full)
+        # The camera every frame is made with, checked now (a 1-column sensor cannot
+        # hold the guide's bad columns): refused before the folder is made.
+        _camera(self, {})
 
     def frame_parameters(self, i):
         """Parameters of frame ``i``, drawn from the child ``(i, 0)`` of the batch seed.
@@ -192,6 +195,39 @@ class BatchPlan:
         return to_toml(values)
 
 
+def _camera(plan, p):
+    """The camera of a batch frame with parameters ``p`` (defaults where missing)."""
+    from .camera import Camera
+    from .presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
+
+    # Camera keyword: batch parameter name.
+    names = {"gain": "gain", "read_noise": "read_noise", "bias_level": "bias",
+             "dark_current": "dark_current"}
+    extra = {key: p[name] for key, name in names.items() if name in p}
+    return Camera(shape=plan.shape, bad_columns=GUIDE_BAD_COLUMNS if plan.bad_columns else 0,
+                  hot_pixel_fraction=GUIDE_HOT_PIXEL_FRACTION if plan.hot_pixels else 0.0,
+                  camera_seed=plan.camera_seed, **extra)
+
+
+def batch_bytes(plan, n=None):
+    """Bytes ``n`` frames of ``plan`` take on disk (default: all of them).
+
+    Parameters
+    ----------
+    plan : BatchPlan
+        The batch.
+    n : int, optional
+        How many frames.
+
+    Returns
+    -------
+    int
+    """
+    ny, nx = plan.shape
+    return (plan.n if n is None else n) * (ny * nx * ((2 if plan.quantize else 4) + 1)
+                                           + 64 * 2880)
+
+
 def make_batch_frame(plan, i, *, threads=None):
     """Make frame ``i`` of ``plan``: a pure function of the plan and the index.
 
@@ -209,15 +245,8 @@ def make_batch_frame(plan, i, *, threads=None):
     Frame
         With ``BATCHIDX`` and ``BATCHSD`` in its header.
     """
-    from .camera import Camera
-    from .presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
-
     p = plan.frame_parameters(i)
-    cam = Camera(shape=plan.shape, gain=p["gain"], read_noise=p["read_noise"],
-                 bias_level=p["bias"], dark_current=p["dark_current"],
-                 bad_columns=GUIDE_BAD_COLUMNS if plan.bad_columns else 0,
-                 hot_pixel_fraction=GUIDE_HOT_PIXEL_FRACTION if plan.hot_pixels else 0.0,
-                 camera_seed=plan.camera_seed)
+    cam = _camera(plan, p)
     cards = {"BATCHIDX": (i, "index of this frame in its batch"),
              "BATCHSD": (plan.seed, "batch seed"),
              "BATCHPLN": (plan.digest(), "digest of the batch plan (batch.toml)")}
@@ -302,6 +331,9 @@ def run_batch(plan, outdir, *, overwrite=False, threads=None, workers=None, sche
         raise ParameterError("OUTDIR must be a folder name (got an empty one)", param="outdir")
     parent = os.path.dirname(os.path.abspath(outdir))
     check_output_folder(outdir if os.path.isdir(outdir) else parent, "OUTDIR")
+    if not os.path.isdir(outdir):
+        # A new folder: every frame is to be made; refused before the folder is.
+        check_free_space(parent, batch_bytes(plan), "the batch")
     os.makedirs(outdir, exist_ok=True)
     with folder_lock(outdir):
         return _run_locked(plan, outdir, overwrite=overwrite, threads=threads, workers=workers,
@@ -335,14 +367,13 @@ def _run_locked(plan, outdir, *, overwrite, threads, workers, scheduler, progres
                               f", ...); use --overwrite or another folder")
     paths = [os.path.join(outdir, plan.filename(i)) for i in range(plan.n)]
     todo = [i for i in range(plan.n) if not (same and verify_frame(paths[i], plan, i))]
-    ny, nx = plan.shape
     freed = 0 if same else sum(os.path.getsize(p) for p in ours)
-    check_free_space(outdir, len(todo) * (ny * nx * ((2 if plan.quantize else 4) + 1)
-                                          + 64 * 2880) - freed, "the batch")
+    check_free_space(outdir, batch_bytes(plan, len(todo)) - freed, "the batch")
     if not same:
         for path in ours:  # another plan's frames: never mistaken for ours
             os.unlink(path)
-    sweep_temporaries(paths, everyone=True)  # we hold the folder: leftovers of killed runs
+    # We hold the folder: every temporary of its files is a leftover of a killed run.
+    sweep_temporaries([*paths, plan_path, manifest_path], everyone=True)
     with atomic_path(plan_path, overwrite=True) as tmp:
         with open(tmp, "w") as f:
             f.write(text)

@@ -153,6 +153,7 @@ def write_chunked(exposure, path, *, chunk_rows=DEFAULT_CHUNK_ROWS, overwrite=Fa
     from astropy.table import Table
     from tqdm.auto import tqdm
 
+    from .files import scratch_path
     from .io import atomic_path
 
     data, dq = exposure_to_dask(exposure, chunk_rows)  # checks Dask before any file is opened
@@ -164,7 +165,8 @@ def write_chunked(exposure, path, *, chunk_rows=DEFAULT_CHUNK_ROWS, overwrite=Fa
     window = window or 2 * (os.cpu_count() or 1)
     bands = _bands(ny, check_chunk_rows(chunk_rows))
     with atomic_path(path, overwrite) as tmp:
-        dq_tmp = tmp + ".dq"
+        # Named like the temporary, so a later run sweeps it if this one is killed.
+        dq_tmp = scratch_path(tmp, "dq")
         try:
             stream = fits.StreamingHDU(tmp, _image_header(header, (ny, nxo), data.dtype))
             try:

@@ -13,6 +13,7 @@
 
 import errno
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -21,7 +22,8 @@ from contextlib import contextmanager
 from .validate import ParameterError
 
 __all__ = ["atomic_path", "check_writable", "check_output_folder", "check_free_space",
-           "folder_lock", "sweep_temporaries", "OutputError", "describe_os_error"]
+           "folder_lock", "sweep_temporaries", "scratch_path", "OutputError",
+           "describe_os_error"]
 
 
 class OutputError(ParameterError):
@@ -31,27 +33,52 @@ class OutputError(ParameterError):
 _HOST = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
 
 
+def _errno(exc):
+    """The errno of ``exc`` or of the error it wraps (astropy and numpy re-raise without one)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno:
+            return exc.errno
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+# What astropy (``Not enough space on disk: requested N, available M``) and numpy's
+# ``tofile`` (``N requested and M written``: a short write) say, without an errno,
+# when the disk fills.
+_DISK_FULL = re.compile(r"Not enough space on disk|No space left on device"
+                        r"|\b\d+ requested and \d+ written")
+
+
 def describe_os_error(exc):
     """One line for an OSError, in words users know.
 
     Parameters
     ----------
     exc : OSError
-        The error.
+        The error (or one that wraps it).
 
     Returns
     -------
     str
     """
-    if exc.errno == errno.ENOSPC:
+    code = _errno(exc)
+    if code == errno.ENOSPC or (code is None and _DISK_FULL.search(str(exc))):
         return "the disk is full"
-    if exc.errno == errno.EROFS:
+    if code == errno.EROFS:
         return "the file system is read-only"
-    if exc.errno in (errno.EACCES, errno.EPERM):
+    if code in (errno.EACCES, errno.EPERM):
         return "permission denied"
-    if exc.errno == errno.EDQUOT:
+    if code == errno.EDQUOT:
         return "the disk quota is exceeded"
-    return exc.strerror or type(exc).__name__
+    if code == errno.EFBIG:
+        return "the file is too large for the file system"
+    if code is not None:
+        return os.strerror(code)
+    # One line, whatever a library put in the message.
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def check_writable(path, overwrite=False, name="output"):
@@ -100,11 +127,14 @@ def check_output_folder(folder, name="output"):
     # Permission bits say nothing for root or on a read-only mount: try it.
     probe = os.path.join(folder, f".ccdsim-probe.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
     try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise OutputError(f"{name} folder {folder} cannot be written: {describe_os_error(exc)}",
                           param=name) from None
-    os.unlink(probe)
+    try:
+        os.close(fd)
+    finally:  # even when a stop signal arrives here
+        os.unlink(probe)
 
 
 def check_free_space(folder, need_bytes, name="output"):
@@ -133,6 +163,29 @@ def check_free_space(folder, need_bytes, name="output"):
 
 def _temporary_name(folder, base):
     return os.path.join(folder, f".{base}.{_HOST}-{os.getpid()}-{secrets.token_hex(6)}.part")
+
+
+def scratch_path(tmp, tag):
+    """A second scratch file of the writer of temporary ``tmp`` (from `atomic_path`).
+
+    Named like ``tmp`` (``.NAME.HOST-PID-RANDOM-TAG.part``), so `sweep_temporaries`
+    removes it with the temporaries of ``NAME`` when its writer is gone (a
+    process killed with SIGKILL cleans up nothing).
+
+    Parameters
+    ----------
+    tmp : str
+        The temporary `atomic_path` yielded.
+    tag : str
+        Letters and digits, what the scratch file holds.
+
+    Returns
+    -------
+    str
+    """
+    if not tmp.endswith(".part") or not tag.isalnum():
+        raise ValueError(f"not a temporary of atomic_path, or a bad tag: {tmp!r}, {tag!r}")
+    return f"{tmp[:-len('.part')]}-{tag}.part"
 
 
 def _writer(entry, names):
@@ -238,6 +291,13 @@ def folder_lock(folder, name="OUTDIR"):
         os.close(fd)  # releases the lock
 
 
+def _full(folder):
+    try:
+        return shutil.disk_usage(folder).free == 0
+    except OSError:
+        return False
+
+
 @contextmanager
 def atomic_path(path, overwrite=False):
     """Yield a temporary name beside ``path``; on success move it into place.
@@ -290,7 +350,10 @@ def atomic_path(path, overwrite=False):
     except OSError as exc:
         if isinstance(exc, (FileExistsError, FileNotFoundError, IsADirectoryError)):
             raise
-        raise OutputError(f"cannot write {path}: {describe_os_error(exc)}", param="output") from None
+        why = describe_os_error(exc)
+        if _errno(exc) is None and _full(folder):
+            why = "the disk is full"  # a short write, which a library reported without errno
+        raise OutputError(f"cannot write {path}: {why}", param="output") from None
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)

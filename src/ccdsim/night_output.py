@@ -109,9 +109,8 @@ def check_night_output(plan, outdir, *, overwrite=False):
     if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
         raise ParameterError(f"{truth_dir} exists and is not a folder", param="outdir")
     check_output_folder(outdir if os.path.isdir(outdir) else parent, "OUTDIR")
-    for path in night_paths(plan, outdir):
-        if os.path.lexists(path):
-            check_writable(path, overwrite, "output")
+    # Other nights' files first: that the folder holds another night says more than
+    # that one of its names is taken.
     ours, foreign = other_fits_files(plan, outdir)
     if foreign:
         raise OutputError(f"OUTDIR {outdir} holds FITS files that are not a ccdsim night's "
@@ -121,6 +120,9 @@ def check_night_output(plan, outdir, *, overwrite=False):
         raise FileExistsError(f"OUTDIR {outdir} holds another night's frames "
                               f"({_names(ours, outdir)}) that this night would not replace; "
                               f"use --overwrite to remove them, or another folder")
+    for path in night_paths(plan, outdir):
+        if os.path.lexists(path):
+            check_writable(path, overwrite, "output")
     # Besides the frame: the electron image in float64 (8), the cosmic rays'
     # charge and its rounded copy (4 + 4), and the three truth maps (12).
     check_memory(plan.camera.readout_shape, 2 if plan.quantize else 4, extra_per_pixel=28)

@@ -40,13 +40,22 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+class _Received:
+    """The stop signal that arrived during the run, if one did."""
+
+    signum = None
+
+
 @contextmanager
 def _stop_on_signals():
-    """Turn SIGTERM and SIGHUP into `Stopped` (SIGINT already is KeyboardInterrupt).
+    """Turn SIGINT, SIGTERM and SIGHUP into `Stopped`; yields a `_Received`.
 
     A second signal while the run cleans up kills at once, as the default does.
     """
+    received = _Received()
+
     def stop(signum, _frame):
+        received.signum = signum
         for s in STOP_SIGNALS:
             signal.signal(s, signal.SIG_DFL)
         raise Stopped(signum)
@@ -54,10 +63,10 @@ def _stop_on_signals():
     try:
         previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
     except ValueError:  # not the main thread: leave signals to whoever owns them
-        yield
+        yield received
         return
     try:
-        yield
+        yield received
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -215,21 +224,29 @@ def _run(parser, argv):
 def main(argv=None):
     """Entry point of the ``ccdsim`` console script; returns the exit status."""
     parser = build_parser()
+    received = _Received()
     try:
-        with _stop_on_signals():
+        with _stop_on_signals() as received:
             return _run(parser, sys.argv[1:] if argv is None else list(argv))
-    except (ParameterError, FileExistsError, FileNotFoundError, IsADirectoryError,
-            PermissionError) as exc:
-        print(f"ccdsim: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:  # an output the machine refuses: a full disk, a read-only folder
-        from ..files import describe_os_error
+    except BaseException as exc:
+        # A stop signal raises `Stopped` wherever the run is, in an import too, and some
+        # code wraps what it catches (a class body's __set_name__ in RuntimeError): once a
+        # stop signal has arrived, whatever comes out of the run is that stop.
+        signum = received.signum
+        if signum is None and isinstance(exc, KeyboardInterrupt):
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        if signum is not None:
+            print(f"ccdsim: stopped by {signal.Signals(signum).name}; no partial files left",
+                  file=sys.stderr)
+            return 128 + signum
+        if isinstance(exc, (ParameterError, FileExistsError, FileNotFoundError,
+                            IsADirectoryError, PermissionError)):
+            print(f"ccdsim: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, OSError):  # an output the machine refuses: a full disk, ...
+            from ..files import describe_os_error
 
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"ccdsim: error: {describe_os_error(exc)}{where}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt as exc:
-        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
-        print(f"ccdsim: stopped by {signal.Signals(signum).name}; no partial files left",
-              file=sys.stderr)
-        return 128 + signum
+            where = f": {exc.filename}" if exc.filename else ""
+            print(f"ccdsim: error: {describe_os_error(exc)}{where}", file=sys.stderr)
+            return EXIT_USAGE
+        raise

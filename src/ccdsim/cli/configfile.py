@@ -24,12 +24,25 @@ MAX_CONFIG_BYTES = 1 << 20
 _MAX_DEPTH = 4
 
 
-def _depth(value, level=0):
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
+def _too_deep(doc, limit):
+    """True if tables and arrays nest more than ``limit`` levels in ``doc``.
+
+    Without recursion: ``[a.a.a...]`` headers nest as deep as a file is long
+    (tomllib reads them in a loop), deeper than Python's stack.
+    """
+    stack = [(doc, 0)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if level + 1 > limit:
+            return True
+        stack.extend((child, level + 1) for child in children)
+    return False
 
 
 def read_toml(path):
@@ -72,7 +85,7 @@ def read_toml(path):
                              param="config") from None
     except RecursionError:
         raise ParameterError(f"config file {path} nests too deeply", param="config") from None
-    if _depth(doc) > _MAX_DEPTH:
+    if _too_deep(doc, _MAX_DEPTH):
         raise ParameterError(f"config file {path} nests more than {_MAX_DEPTH} levels deep",
                              param="config")
     return doc
