@@ -63,6 +63,36 @@ class Camera(FixedPattern):
         Cosmic rays, in events/cm^2/s (0: none; about 0.02 at sea level).
     pixel_size : float
         Pixel pitch, in microns (sets the area cosmic rays hit).
+    bias_drift : float
+        Drift of the bias level through a night, in ADU per hour of the
+        frame's clock (`ccdsim.biasmodel.frame_bias_offset`); image and
+        overscan alike.
+    bias_jitter : float
+        Rms of each frame's own bias offset, in ADU (from the frame's seed).
+    bias_gradient : float
+        Fixed bias gradient of the data section, in ADU: the bias rises
+        linearly by this much from the first pixel to the last (corner to
+        corner, mean 0); the overscan does not see it.
+    bias_row_rms : float
+        Rms of a fixed per-row bias pattern of the data section, in ADU
+        (from the camera seed).
+    bias_column_rms : float
+        Rms of a fixed per-column bias pattern of the data section, in ADU
+        (from the camera seed).
+    overscan_offset : float
+        Level of the overscan (columns and rows) minus the image's bias
+        level, in ADU (positive or negative).
+    overscan_rows : int
+        Overscan rows read out after the data rows (``BIASSECR``).
+    overscan_leak : float
+        Fraction of a row's last data pixel's electrons that appears in the
+        first overscan column, in [0, 1].
+    overscan_leak_length : float
+        The leak falls as ``exp(-k / length)`` with the overscan column
+        ``k`` (0 first), in columns.
+    overscan_dark : float
+        Dark current of the overscan pixels, in e-/pixel/s (it builds up
+        with the exposure time).
 
     Examples
     --------
@@ -95,6 +125,16 @@ class Camera(FixedPattern):
     # [end dark side]
     #
     # [bias and overscan]
+    bias_drift: float = D.bias_drift
+    bias_jitter: float = D.bias_jitter
+    bias_gradient: float = D.bias_gradient
+    bias_row_rms: float = D.bias_row_rms
+    bias_column_rms: float = D.bias_column_rms
+    overscan_offset: float = D.overscan_offset
+    overscan_rows: int = D.overscan_rows
+    overscan_leak: float = D.overscan_leak
+    overscan_leak_length: float = D.overscan_leak_length
+    overscan_dark: float = D.overscan_dark
 
     # [end bias and overscan]
     #

@@ -15,6 +15,7 @@ from .cosmics import cosmic_ray_table
 from .darkside import dark_charge
 from .frame import Frame
 from .io import frame_header
+from .overscan import read_overscan_rows
 from .readout import Sources, expected_electrons, read_out
 from .seeds import Stream, child_rng, frame_seed_sequence
 from .shutter import light_scale
@@ -161,7 +162,7 @@ class Exposure:
 
     @property
     def shape(self):
-        """``(ny, nx + overscan)`` of the read-out frame."""
+        """``(ny + overscan_rows, nx + overscan)`` of the read-out frame."""
         return self.camera.readout_shape
 
     @property
@@ -247,5 +248,8 @@ class Exposure:
         """
         dq = self.camera.dq_rows(0, self.camera.shape[0])
         data = read_out(self, dq, threads=threads)
+        if self.camera.overscan_rows:  # read out after the data rows, from their own stream
+            rows, rows_dq = read_overscan_rows(self)
+            data, dq = np.vstack([data, rows]), np.vstack([dq, rows_dq])
         return Frame(data=data, header=self.header(), truth=self.truth, dq=dq,
                      cosmics=self.cosmics, exposure=self)

@@ -292,13 +292,10 @@ def run_frame(plan, index, *, threads=None):
     Returns
     -------
     Frame
-        With the night's header keywords (``IMAGETYP``, ``DATE-OBS``,
-        ``FILTER``, ...); science frames carry the field as ``TRUTH``.
+        With the night's keywords (``DATE-OBS``, ``FILTER``, ...); science frames: ``TRUTH``.
     """
     index = check_int("index", index, high=len(plan.frames) - 1)
-    threads = check("threads", threads)
-    spec = plan.frames[index]
-    stars = plan.field if spec.stars else None
+    threads, spec = check("threads", threads), plan.frames[index]
     cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
     if spec.kind != "science":
         cards["OBJECT"] = (spec.kind, cards["OBJECT"][1])
@@ -306,10 +303,12 @@ def run_frame(plan, index, *, threads=None):
     cards["FRAMENUM"] = (index, "index of this frame in the night")
     if spec.kind == "flat":
         cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
-    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, stars=stars,
-                               star_sigma=plan.star_sigma, moffat=plan.moffat,
-                               quantize=plan.quantize, imagetyp=spec.imagetyp, cards=cards,
-                               rng=frame_seed(plan, index)).frame(threads=threads)
+    clock = datetime.fromisoformat(spec.date_obs) - datetime.fromisoformat(plan.frames[0].date_obs)
+    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, clock=clock.total_seconds(),
+                               stars=plan.field if spec.stars else None, moffat=plan.moffat,
+                               star_sigma=plan.star_sigma, quantize=plan.quantize, cards=cards,
+                               imagetyp=spec.imagetyp, rng=frame_seed(plan, index)
+                               ).frame(threads=threads)
 
 
 def _truth_hdu(data, bunit, comment, plan):

@@ -216,6 +216,26 @@ PARAMS = _table(
     # [end dark side]
     #
     # [bias and overscan: drift, jitter, structure, overscan offset, rows, leakage]
+    Param("bias_drift", "float", 0.0, "ADU/hour", -1e4, 1e4, fits="BIASDRFT",
+          help="bias drift through the night (x the frame's clock)"),
+    Param("bias_jitter", "float", 0.0, "ADU", 0, 1e4, fits="BIASJITR",
+          help="rms of each frame's own bias offset"),
+    Param("bias_gradient", "float", 0.0, "ADU", -1e4, 1e4, fits="BIASGRAD",
+          help="bias rise from the first to the last data pixel (corner to corner)"),
+    Param("bias_row_rms", "float", 0.0, "ADU", 0, 1e4, fits="BIASROWS",
+          help="rms of the bias row pattern"),
+    Param("bias_column_rms", "float", 0.0, "ADU", 0, 1e4, fits="BIASCOLS",
+          help="rms of the bias column pattern"),
+    Param("overscan_offset", "float", 0.0, "ADU", -65535, 65535, fits="OVSCOFF",
+          help="overscan level minus the image's bias level"),
+    Param("overscan_rows", "int", 0, "", 0, 10**4,
+          help="overscan rows read out after the data rows"),
+    Param("overscan_leak", "float", 0.0, "", 0, 1, fits="OVSCLEAK",
+          help="fraction of a row's last data pixel's charge in its first overscan column"),
+    Param("overscan_leak_length", "float", 1.0, "columns", 0, 1e3, low_open=True,
+          fits="OVSCLLEN", help="e-folding length of the leak into the overscan"),
+    Param("overscan_dark", "float", 0.0, "e-/pixel/s", 0, 1e6, fits="OVSCDARK",
+          help="dark current of the overscan pixels"),
 
     # [end bias and overscan]
     #

@@ -84,11 +84,25 @@ class FixedPattern:
         """Indices (0-based) of the bad columns."""
         return self._bad_columns[0]
 
+    @cached_map
+    def _bias_structure(self):
+        # None when off, so a plain camera's bias stays exactly what it was.
+        if not (self.bias_gradient or self.bias_row_rms or self.bias_column_rms):
+            return None
+        return defects.bias_structure(
+            self.shape, self.bias_gradient, self.bias_row_rms, self.bias_column_rms,
+            row_rng=camera_rng(self.camera_seed, Defect.BIAS_ROWS),
+            column_rng=camera_rng(self.camera_seed, Defect.BIAS_COLUMNS))
+
     @property
     def bias_map(self):
-        """True bias map, in ADU (float32)."""
+        """True bias map of the data section, in ADU (float32): bad columns and 2-D structure."""
         cols, pattern = self._bad_columns
-        return defects.bias_map(self.shape, self.bias_level, cols, pattern)
+        out = defects.bias_map(self.shape, self.bias_level, cols, pattern)
+        if self._bias_structure is not None:
+            rows, columns = self._bias_structure
+            out += rows[:, None] + columns[None, :]
+        return out
 
     @cached_map
     def hot_pixel_indices(self):
@@ -131,8 +145,8 @@ class FixedPattern:
 
     @property
     def readout_shape(self):
-        """``(ny, nx + overscan)``: the frame as read out, overscan included."""
-        return (self.shape[0], self.shape[1] + self.overscan)
+        """``(ny + overscan_rows, nx + overscan)``: the frame as read out, overscan included."""
+        return (self.shape[0] + self.overscan_rows, self.shape[1] + self.overscan)
 
     def bias_rows(self, r0, r1):
         """Rows ``r0:r1`` of the read-out frame's bias (ADU, float32), overscan included.
@@ -147,10 +161,19 @@ class FixedPattern:
         Returns
         -------
         ndarray of float32, shape ``(r1 - r0, nx + overscan)``
+            The data columns carry the bias structure, the overscan columns
+            the bias level + ``overscan_offset``.
         """
         cols, pattern = self._bad_columns
-        return defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
-                                pattern[r0:r1])
+        out = defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
+                               pattern[r0:r1])
+        nx = self.shape[1]
+        if self._bias_structure is not None:
+            rows, columns = self._bias_structure
+            out[:, :nx] += rows[r0:r1, None] + columns[None, :]
+        if self.overscan_offset:
+            out[:, nx:] += np.float32(self.overscan_offset)
+        return out
 
     def hot_pixels_in_rows(self, r0, r1):
         """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, relative to ``r0``.

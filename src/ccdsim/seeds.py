@@ -26,6 +26,8 @@ class Defect:
     HOT_PIXELS = 1
     FLAT = 2
     DUST = 3
+    BIAS_ROWS = 4
+    BIAS_COLUMNS = 5
 
 
 class Stream:
@@ -34,6 +36,9 @@ class Stream:
     STARS = 0
     PIXELS = 1
     COSMIC_RAYS = 2
+    BIAS_JITTER = 3
+    OVERSCAN_ROWS = 4
+    OVERSCAN_DARK = 5
 
 
 class NightStream:
