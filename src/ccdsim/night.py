@@ -20,6 +20,7 @@ from astropy.table import Table
 from .camera import Camera
 from .params import DEFAULTS as D
 from .params import PARAMS, check
+from .persistence import frame_persistence
 from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
 from .seeds import NightStream, child_rng, seed_text
 from .sources import make_star_table
@@ -292,13 +293,10 @@ def run_frame(plan, index, *, threads=None):
     Returns
     -------
     Frame
-        With the night's header keywords (``IMAGETYP``, ``DATE-OBS``,
-        ``FILTER``, ...); science frames carry the field as ``TRUTH``.
+        With the night's header keywords; science frames carry the field as ``TRUTH``.
     """
-    index = check_int("index", index, high=len(plan.frames) - 1)
-    threads = check("threads", threads)
+    index, threads = check_int("index", index, high=len(plan.frames) - 1), check("threads", threads)
     spec = plan.frames[index]
-    stars = plan.field if spec.stars else None
     cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
     if spec.kind != "science":
         cards["OBJECT"] = (spec.kind, cards["OBJECT"][1])
@@ -306,10 +304,11 @@ def run_frame(plan, index, *, threads=None):
     cards["FRAMENUM"] = (index, "index of this frame in the night")
     if spec.kind == "flat":
         cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
-    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, stars=stars,
-                               star_sigma=plan.star_sigma, moffat=plan.moffat,
+    charge, cards = frame_persistence(plan, index, cards)  # earlier frames' after-images
+    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, star_sigma=plan.star_sigma,
+                               stars=plan.field if spec.stars else None, moffat=plan.moffat,
                                quantize=plan.quantize, imagetyp=spec.imagetyp, cards=cards,
-                               rng=frame_seed(plan, index)).frame(threads=threads)
+                               charge=charge, rng=frame_seed(plan, index)).frame(threads=threads)
 
 
 def _truth_hdu(data, bunit, comment, plan):
