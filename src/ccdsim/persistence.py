@@ -238,7 +238,7 @@ def persistence_table(plan):
         rows["y"].append(pixels // nx)
         rows["charge"].append(charge)
     t = Table({k: np.concatenate(v) for k, v in rows.items()})
-    t["charge"].unit = "electron"
+    t["x"].unit = t["y"].unit = "pix"  # charge: e- (no FITS unit string for electrons)
     cam = plan.camera
     t.meta["PERSFRAC"] = (cam.persistence, "fraction of the excess released")
     t.meta["PERSTAU"] = (cam.persistence_time, "[s] e-folding time of the release")

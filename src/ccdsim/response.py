@@ -95,12 +95,12 @@ def _curve_table(camera):
     t = Table({"signal": signal, "electrons": e, "reported": reported,
                "reported_signal": reported / camera.gain,
                "deviation": np.divide(reported - e, e, out=np.zeros_like(e), where=e > 0)})
+    # Electrons have no FITS unit string: the comment says which columns are e-.
     t["signal"].unit = t["reported_signal"].unit = "adu"
-    t["electrons"].unit = t["reported"].unit = "electron"
     t.meta["NLCOEF"] = (c, "[1/e-] c of e_out = e (1 + c e)")
     t.meta["comment"] = ("Response curve of the output amplifier (step 3b): reported = "
-                         "electrons x (1 + NLCOEF x electrons); deviation = reported / "
-                         "electrons - 1.")
+                         "electrons x (1 + NLCOEF x electrons), both in e-; deviation = "
+                         "reported / electrons - 1.")
     return t
 
 
