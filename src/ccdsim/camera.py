@@ -93,6 +93,19 @@ class Camera(FixedPattern):
     overscan_dark : float
         Dark current of the overscan pixels, in e-/pixel/s (it builds up
         with the exposure time).
+    nonlinearity : float
+        The output amplifier's fractional deviation from a linear response at
+        ``nonlinearity_level``, in [-0.5, 0.5] (0: linear; -0.01: 1% low).
+        The response is quadratic in electrons (`ccdsim.response`).
+    nonlinearity_level : float
+        Signal above bias where the deviation is ``nonlinearity``, in ADU
+        (the guide's camera: linear to about 55,000 counts).
+    persistence : float
+        Fraction of the charge over the full well in one frame of a night
+        that later frames collect as it leaks out, in [0, 1] (0: none;
+        needs a ``full_well``; `ccdsim.persistence`).
+    persistence_time : float
+        E-folding time of that leak, in seconds (> 0).
 
     Examples
     --------
@@ -143,7 +156,10 @@ class Camera(FixedPattern):
     # [end light side]
     #
     # [response]
-
+    nonlinearity: float = D.nonlinearity
+    nonlinearity_level: float = D.nonlinearity_level
+    persistence: float = D.persistence
+    persistence_time: float = D.persistence_time
     # [end response]
 
     def __post_init__(self):

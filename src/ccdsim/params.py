@@ -244,7 +244,14 @@ PARAMS = _table(
     # [end light side]
     #
     # [response: nonlinearity, persistence]
-
+    Param("nonlinearity", "float", 0.0, "", -0.5, 0.5, fits="NONLIN",
+          help="response: fractional deviation from linear at nonlinearity_level"),
+    Param("nonlinearity_level", "float", 55000.0, "ADU", 0, 65535, low_open=True,
+          fits="NONLINLV", help="response: signal above bias where the deviation is given"),
+    Param("persistence", "float", 0.0, "", 0, 1, fits="PERSFRAC",
+          help="persistence: fraction of charge over the full well released later"),
+    Param("persistence_time", "float", 300.0, "s", 0, 1e6, low_open=True, fits="PERSTAU",
+          help="persistence: e-folding time of the release"),
     # [end response]
     # An exposure --------------------------------------------------------------
     Param("exposure_time", "float", 100.0, "s", 0, 1e6, fits="EXPTIME", help="exposure time",
