@@ -296,9 +296,7 @@ def run_frame(plan, index, *, threads=None):
         ``FILTER``, ...); science frames carry the field as ``TRUTH``.
     """
     index = check_int("index", index, high=len(plan.frames) - 1)
-    threads = check("threads", threads)
-    spec = plan.frames[index]
-    stars = plan.field if spec.stars else None
+    threads, spec = check("threads", threads), plan.frames[index]
     cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
     if spec.kind != "science":
         cards["OBJECT"] = (spec.kind, cards["OBJECT"][1])
@@ -306,10 +304,11 @@ def run_frame(plan, index, *, threads=None):
     cards["FRAMENUM"] = (index, "index of this frame in the night")
     if spec.kind == "flat":
         cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
-    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, stars=stars,
-                               star_sigma=plan.star_sigma, moffat=plan.moffat,
-                               quantize=plan.quantize, imagetyp=spec.imagetyp, cards=cards,
-                               rng=frame_seed(plan, index)).frame(threads=threads)
+    return plan.camera.prepare(
+        spec.exposure_time, sky=spec.sky, stars=plan.field if spec.stars else None,
+        star_sigma=plan.star_sigma, moffat=plan.moffat, quantize=plan.quantize,
+        imagetyp=spec.imagetyp, cards=cards, filter=plan.header["FILTER"][0],
+        rng=frame_seed(plan, index)).frame(threads=threads)
 
 
 def _truth_hdu(data, bunit, comment, plan):
@@ -343,8 +342,8 @@ def truth_maps(plan):
         "bias.fits": _truth_hdu(cam.bias_map, "adu", "True bias map (level + bad columns).", plan),
         "dark.fits": _truth_hdu(cam.dark_map, "electron/(pix s)",
                                 "True dark current, hot pixels included.", plan),
-        "flat.fits": _truth_hdu(cam.flat_map, "", "True sensitivity (flat field), mean 1: "
-                                "vignetting x dust x PRNU; multiplies light only.", plan),
+        "flat.fits": _truth_hdu(cam.flat_for(plan.header["FILTER"][0]), "", "True sensitivity "
+                                "in the night's filter, mean 1; multiplies light only.", plan),
     }
     # Each camera personality's own truth: name -> (data, BUNIT, comment), or a table.
     for name, make in _personality_truth(plan).items():
