@@ -118,7 +118,17 @@ def smooth_pattern(shape, rms, *, rng=None):
 
 
 def has_cosmetics(camera):
-    """True if the camera's flat has cosmetics (dead/partial columns, patches, thinning)."""
+    """True if the camera's flat has cosmetics (dead/partial columns, patches, thinning).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its cosmetics' parameters.
+
+    Returns
+    -------
+    bool
+    """
     return bool(camera.dead_columns or camera.partial_columns
                 or (camera.low_patches and camera.patch_depth) or camera.thinning)
 
