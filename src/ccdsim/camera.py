@@ -9,6 +9,7 @@ from .exposure import Exposure, plan_exposure
 from .params import DEFAULTS as D
 from .params import PARAMS, check
 from .pattern import FixedPattern
+from .shutter import check_kind as check_shutter_kind
 from .validate import ParameterError
 
 __all__ = ["Camera", "Exposure"]
@@ -93,6 +94,28 @@ class Camera(FixedPattern):
     overscan_dark : float
         Dark current of the overscan pixels, in e-/pixel/s (it builds up
         with the exposure time).
+    dead_columns : int
+        Columns that see no light (sensitivity 0 in the flat).
+    partial_columns : int
+        Columns that keep 30-70% of the light from a random row to the top.
+    low_patches : int
+        Low-sensitivity discs in the flat (a thinned chip's dark spots).
+    patch_size : float
+        Diameter of the patches, in pixels.
+    patch_depth : float
+        Fraction of light the patches lose, in [0, 1].
+    thinning : float
+        Large-scale thinning pattern of the flat: its rms, as a fraction.
+    filter_flat : float
+        Each filter's own large-scale flat component (`flat_for`): its rms,
+        as a fraction; 0: the flat is the same in every filter.
+    shutter_delay : float
+        Exposure the shutter takes from the edge relative to the centre, in
+        seconds (0: an ideal shutter); see `ccdsim.shutter`.
+    shutter_kind : {'iris', 'blade'}
+        Iris: radial, with the blades' starfish; blade: linear across x.
+    shutter_blades : int
+        Number of iris blades (arms of the starfish).
     nonlinearity : float
         The output amplifier's fractional deviation from a linear response at
         ``nonlinearity_level``, in [-0.5, 0.5] (0: linear; -0.01: 1% low).
@@ -152,6 +175,16 @@ class Camera(FixedPattern):
     # [end bias and overscan]
     #
     # [light side]
+    dead_columns: int = D.dead_columns
+    partial_columns: int = D.partial_columns
+    low_patches: int = D.low_patches
+    patch_size: float = D.patch_size
+    patch_depth: float = D.patch_depth
+    thinning: float = D.thinning
+    filter_flat: float = D.filter_flat
+    shutter_delay: float = D.shutter_delay
+    shutter_kind: str = D.shutter_kind
+    shutter_blades: int = D.shutter_blades
 
     # [end light side]
     #
@@ -166,6 +199,7 @@ class Camera(FixedPattern):
         # Every field is checked against the parameter table (`ccdsim.params`).
         for f in fields(self):
             object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
+        check_shutter_kind(self.shutter_kind)
         if self.bad_columns > self.shape[1]:
             raise ParameterError(f"shape {self.shape[0]}x{self.shape[1]} has fewer columns than "
                                  f"the camera's {self.bad_columns} bad columns", param="shape")
@@ -230,7 +264,7 @@ class Camera(FixedPattern):
 
     def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
                 star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, cards=None,
-                charge=None, clock=0.0, rng=None):
+                charge=None, clock=0.0, filter=None, rng=None):
         """Plan one exposure without reading it out: an `Exposure`.
 
         Takes the parameters of `expose` (but ``threads``); the frame's stars,
@@ -251,12 +285,16 @@ class Camera(FixedPattern):
         clock : float, optional
             Seconds since the start of the night when the exposure starts
             (a drifting bias follows it).
+        filter : str, optional
+            The filter in the beam: its flat (`flat_for`) multiplies the
+            light. None: the filter-independent `flat_map`.
 
         Returns
         -------
         Exposure
         """
         t = check("exposure_time", exposure_time)
+        filter = None if filter is None else check("filter", filter)
         star_sigma = check("star_sigma", star_sigma)
         quantize = check("quantize", quantize)
         if np.ndim(sky) == 0:
@@ -286,4 +324,4 @@ class Camera(FixedPattern):
         return plan_exposure(self, t, sky=sky, stars=stars, max_counts=max_counts,
                              star_sigma=star_sigma, moffat=moffat, quantize=quantize,
                              imagetyp=imagetyp, cards=cards, charge=charge, clock=clock,
-                             rng=rng)
+                             filter=filter, rng=rng)

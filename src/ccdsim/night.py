@@ -307,8 +307,8 @@ def run_frame(plan, index, *, threads=None):
     return plan.camera.prepare(spec.exposure_time, sky=spec.sky, clock=clock.total_seconds(),
                                stars=plan.field if spec.stars else None, moffat=plan.moffat,
                                star_sigma=plan.star_sigma, quantize=plan.quantize, cards=cards,
-                               charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index)
-                               ).frame(threads=threads)
+                               charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
+                               filter=plan.header["FILTER"][0]).frame(threads=threads)
 
 
 def __getattr__(name):

@@ -48,8 +48,8 @@ def truth_maps(plan):
         "bias.fits": _truth_hdu(cam.bias_map, "adu", "True bias map (level + bad columns).", plan),
         "dark.fits": _truth_hdu(cam.dark_map, "electron/(pix s)",
                                 "True dark current, hot pixels included.", plan),
-        "flat.fits": _truth_hdu(cam.flat_map, "", "True sensitivity (flat field), mean 1: "
-                                "vignetting x dust x PRNU; multiplies light only.", plan),
+        "flat.fits": _truth_hdu(cam.flat_for(plan.header["FILTER"][0]), "", "True sensitivity "
+                                "in the night's filter, mean 1; multiplies light only.", plan),
     }
     # Each camera personality's own truth: name -> (data, BUNIT, comment), or a table.
     for name, make in _personality_truth(plan).items():

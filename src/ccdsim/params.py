@@ -240,6 +240,26 @@ PARAMS = _table(
     # [end bias and overscan]
     #
     # [light side: flat cosmetics, per-filter flats, shutter]
+    Param("dead_columns", "int", 0, "", 0, MAX_SIDE, fits="NDEADCOL",
+          help="flat: columns that see no light (sensitivity 0)"),
+    Param("partial_columns", "int", 0, "", 0, MAX_SIDE, fits="NPARTCOL",
+          help="flat: columns of low sensitivity from a random row to the top"),
+    Param("low_patches", "int", 0, "", 0, 10**5, fits="NPATCH",
+          help="flat: number of low-sensitivity patches"),
+    Param("patch_size", "float", 20.0, "pixels", 1, 1e3, fits="PATCHSIZ",
+          help="flat: diameter of the low-sensitivity patches"),
+    Param("patch_depth", "float", 0.3, "", 0, 1, fits="PATCHDEP",
+          help="flat: fraction of light the patches lose"),
+    Param("thinning", "float", 0.0, "", 0, 0.5, fits="THINNING",
+          help="flat: large-scale thinning pattern (rms fraction)"),
+    Param("filter_flat", "float", 0.0, "", 0, 0.5, fits="FILTFLAT",
+          help="flat: each filter's own large-scale component (rms fraction)"),
+    Param("shutter_delay", "float", 0.0, "s", 0, 100, fits="SHUTDLY",
+          help="shutter: exposure lost at the edge relative to the centre"),
+    Param("shutter_kind", "text", "iris", fits="SHUTKIND",
+          help="shutter kind: iris (radial) or blade (linear)"),
+    Param("shutter_blades", "int", 6, "", 1, 64, fits="SHUTBLAD",
+          help="shutter: number of iris blades (the starfish's arms)"),
 
     # [end light side]
     #

@@ -12,13 +12,15 @@ from functools import cached_property
 
 import numpy as np
 
-from . import defects
+from . import cosmetics, defects
 from .quality import DQ
 from .seeds import Defect, camera_rng
 
 __all__ = ["FixedPattern", "cached_map"]
 
 _MISSING = object()
+# Guards each camera's per-filter flats (`FixedPattern.flat_for`) against racing threads.
+_FILTER_LOCK = threading.RLock()
 
 
 def _read_only(value):
@@ -125,23 +127,58 @@ class FixedPattern:
 
     @property
     def has_flat(self):
-        """True if the sensitivity is not uniform (vignetting, dust or PRNU)."""
-        return bool(self.vignetting or self.dust_spots or self.prnu)
+        """True if the sensitivity is not uniform (vignetting, dust, PRNU, cosmetics, filter)."""
+        return bool(self.vignetting or self.dust_spots or self.prnu or self.filter_flat
+                    or cosmetics.has_cosmetics(self))
 
     @cached_map
     def flat_map(self):
         """True sensitivity of the data section (float32, mean 1, read-only); multiplies light only.
 
-        Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``.
+        Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``, the
+        cosmetics (`ccdsim.cosmetics`) from streams of their own. The same in
+        every filter: `flat_for` gives a filter's.
         """
         dust = prnu = None
         if self.dust_spots:
             dust = defects.dust_donuts(self.shape, self.dust_spots,
                                        rng=camera_rng(self.camera_seed, Defect.DUST))
+        if cosmetics.has_cosmetics(self):  # multiplies like dust (none: the flat is unchanged)
+            cos = cosmetics.cosmetics_map(self)
+            dust = cos if dust is None else dust * cos
         if self.prnu:
             prnu = defects.pixel_response(self.shape, self.prnu,
                                           rng=camera_rng(self.camera_seed, Defect.FLAT))
         return defects.flat_map(self.shape, vignetting_depth=self.vignetting, dust=dust, prnu=prnu)
+
+    def flat_for(self, filter=None):
+        """The sensitivity in ``filter`` (float32, mean 1, read-only); multiplies light only.
+
+        `flat_map` x ``1 + filter_flat x p``, renormalised, with ``p`` a
+        smooth pattern (`ccdsim.cosmetics.smooth_pattern`, mean 0, rms 1)
+        drawn from the filter's own stream (`ccdsim.cosmetics.filter_rng`:
+        the camera seed and the CRC-32 of the filter's name). Computed once
+        per filter.
+
+        Parameters
+        ----------
+        filter : str, optional
+            The filter's name. None (or ``filter_flat`` 0): `flat_map` itself.
+
+        Returns
+        -------
+        ndarray of float32
+        """
+        if filter is None or not self.filter_flat:
+            return self.flat_map
+        flats = self.__dict__.setdefault("_filter_flats", {})
+        with _FILTER_LOCK:
+            if filter not in flats:
+                own = cosmetics.smooth_pattern(self.shape, self.filter_flat,
+                                               rng=cosmetics.filter_rng(self.camera_seed, filter))
+                flats[filter] = _read_only(defects.flat_map(self.shape, dust=self.flat_map,
+                                                            prnu=own))
+            return flats[filter]
 
     @property
     def readout_shape(self):

@@ -28,6 +28,12 @@ class Defect:
     DUST = 3
     BIAS_ROWS = 4
     BIAS_COLUMNS = 5
+    # Flat cosmetics and per-filter flats (the light side: 30-39)
+    DEAD_COLUMNS = 30
+    PARTIAL_COLUMNS = 31
+    LOW_PATCHES = 32
+    THINNING = 33
+    FILTER_FLAT = 34  # a filter's stream: this key's draw and the filter name's CRC-32
 
 
 class Stream:
