@@ -19,6 +19,11 @@ for path in sorted(SRC.rglob("*.py")):
 MAX_MODULE_LINES = 400
 MAX_CLASS_LINES = 200
 # Kept longer, and why.
+LONGER_MODULES = {
+    # The parameter table: two or three lines per parameter, all in one place
+    # by design (every other module derives from it).
+    "ccdsim.params": 700,
+}
 LONGER_CLASSES = {
     # A frozen dataclass: one field and one documented parameter per camera
     # parameter of the table; its methods live in pattern.py and exposure.py.
@@ -75,7 +80,7 @@ def test_no_import_cycles():
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_module_and_classes_are_small(module):
     text = MODULES[module].read_text()
-    assert len(text.splitlines()) <= MAX_MODULE_LINES, module
+    assert len(text.splitlines()) <= LONGER_MODULES.get(module, MAX_MODULE_LINES), module
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.ClassDef):
             size = node.end_lineno - node.lineno + 1
