@@ -26,6 +26,10 @@ class Defect:
     HOT_PIXELS = 1
     FLAT = 2
     DUST = 3
+    # Camera personalities number their keys by block (the dark side from 10),
+    # so effects added side by side never share a stream.
+    HOT_POPULATION = 10
+    HOT_UNSTABLE = 11
 
 
 class Stream:
@@ -34,6 +38,8 @@ class Stream:
     STARS = 0
     PIXELS = 1
     COSMIC_RAYS = 2
+    # Camera personalities number their keys by block (the dark side from 10).
+    HOT_SWITCH = 10
 
 
 class NightStream:
