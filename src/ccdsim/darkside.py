@@ -166,12 +166,11 @@ def population_table(camera):
     y, x = np.divmod(pop.index, camera.shape[1])
     t = Table([x, y, pop.rate, pop.fixed_charge, pop.unstable, pop.rate2],
               names=("x", "y", "rate", "fixed_charge", "unstable", "rate2"))
-    for name, unit in (("rate", "electron/s"), ("rate2", "electron/s"),
-                       ("fixed_charge", "electron"), ("x", "pix"), ("y", "pix")):
-        t[name].unit = unit
     alpha = tail_index(camera.hot_above_1, camera.hot_above_4)
-    t.meta["comment"] = (f"Hot-pixel population: Pareto tail above 1 e-/s, index {alpha:.4g}; "
-                         "rates add to the dark current.")
+    # FITS has no unit "electron": the units are in the comment.
+    t.meta["comment"] = (f"Hot-pixel population: Pareto tail above 1 e-/s, index {alpha:.4g}. "
+                         "x, y: 0-based pixels; rate, rate2 (second state): e-/s added to "
+                         "the dark current; fixed_charge: e- per exposure > 0 s.")
     return t
 
 
