@@ -97,3 +97,12 @@ def test_no_private_names_imported_from_other_modules(module):
                        if a.name.startswith("_") and not a.name.startswith("__")
                        and a.name != "_kernels"]
             assert not private, f"{module} imports {private} from {node.module}"
+
+
+def test_random_stream_keys_are_unique():
+    """Two effects sharing a spawn key would share a random stream without anyone noticing."""
+    from ccdsim.seeds import Defect, NightStream, Stream
+
+    for kind in (Defect, Stream, NightStream):
+        keys = {k: v for k, v in vars(kind).items() if k.isupper()}
+        assert len(set(keys.values())) == len(keys), (kind.__name__, keys)

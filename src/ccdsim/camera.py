@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from astropy.table import Table
 
+from .darkside import check_dark_side
 from .exposure import Exposure, plan_exposure
 from .params import DEFAULTS as D
 from .params import PARAMS, check
@@ -64,6 +65,32 @@ class Camera(FixedPattern):
         Cosmic rays, in events/cm^2/s (0: none; about 0.02 at sea level).
     pixel_size : float
         Pixel pitch, in microns (sets the area cosmic rays hit).
+    glow_rate : float
+        Amplifier/sensor glow at its sources, in e-/pixel/s (0: none); it
+        falls off as ``exp(-distance / glow_length)`` (`ccdsim.glow`).
+    glow_length : float
+        The glow's decay length, in pixels (> 0).
+    glow_sources : str
+        Where the glow comes from: comma-separated edges and corners
+        (``left``, ``right``, ``bottom``, ``top``, ``lower-left``,
+        ``lower-right``, ``upper-left``, ``upper-right``).
+    glow_readout_time : float
+        Read-out time, in seconds: the glow collects ``rate x (exposure
+        time + this)``, so zero-second biases glow too.
+    hot_above_1 : float
+        Hot-pixel population (`ccdsim.hotpixels`): fraction of pixels whose
+        added dark current is above 1 e-/s (0: none; real CCDs about 1e-3).
+    hot_above_4 : float
+        Fraction of pixels above 4 e-/s (below ``hot_above_1``); sets the
+        power-law tail's index ``ln(hot_above_1 / hot_above_4) / ln 4``.
+    hot_fixed_time : float
+        Each population pixel's exposure-independent charge, in seconds of
+        its own rate (collected by every exposure longer than zero).
+    hot_unstable_fraction : float
+        Fraction of the population that switches between two rates from
+        frame to frame, in [0, 1].
+    hot_unstable_ratio : float
+        An unstable pixel's second rate relative to its first (>= 0).
     bias_drift : float
         Drift of the bias level through a night, in ADU per hour of the
         frame's clock (`ccdsim.biasmodel.frame_bias_offset`); image and
@@ -157,6 +184,15 @@ class Camera(FixedPattern):
     pixel_size: float = D.pixel_size
     # Camera personalities (all off by default), one block per effect ----------
     # [dark side]
+    glow_rate: float = D.glow_rate
+    glow_length: float = D.glow_length
+    glow_sources: str = D.glow_sources
+    glow_readout_time: float = D.glow_readout_time
+    hot_above_1: float = D.hot_above_1
+    hot_above_4: float = D.hot_above_4
+    hot_fixed_time: float = D.hot_fixed_time
+    hot_unstable_fraction: float = D.hot_unstable_fraction
+    hot_unstable_ratio: float = D.hot_unstable_ratio
 
     # [end dark side]
     #
@@ -199,6 +235,7 @@ class Camera(FixedPattern):
         # Every field is checked against the parameter table (`ccdsim.params`).
         for f in fields(self):
             object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
+        check_dark_side(self)
         check_shutter_kind(self.shutter_kind)
         if self.bad_columns > self.shape[1]:
             raise ParameterError(f"shape {self.shape[0]}x{self.shape[1]} has fewer columns than "

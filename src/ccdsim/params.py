@@ -212,6 +212,24 @@ PARAMS = _table(
           help="pixel pitch"),
     # Camera personalities, each block its own effect (all off by default) ------
     # [dark side: glow, hot-pixel population]
+    Param("glow_rate", "float", 0.0, "e-/pixel/s", 0, 1e6, fits="GLOWRATE",
+          help="glow at its sources (0: none)"),
+    Param("glow_length", "float", 20.0, "pixels", 0, 1e6, low_open=True, fits="GLOWLEN",
+          help="glow's decay length from its sources"),
+    Param("glow_sources", "text", "left,right", "", fits="GLOWSRC",
+          help="edges and corners that glow"),
+    Param("glow_readout_time", "float", 10.0, "s", 0, 1e5, fits="GLOWREAD",
+          help="read-out time: glow collected beyond the exposure"),
+    Param("hot_above_1", "float", 0.0, "", 0, 1, fits="HOTABOV1",
+          help="hot-pixel tail: fraction of pixels above 1 e-/s (0: none)"),
+    Param("hot_above_4", "float", 0.0, "", 0, 1, fits="HOTABOV4",
+          help="hot-pixel tail: fraction of pixels above 4 e-/s"),
+    Param("hot_fixed_time", "float", 0.0, "s", 0, 1e6, fits="HOTFIXT",
+          help="hot-pixel tail: exposure-independent charge, in s of each rate"),
+    Param("hot_unstable_fraction", "float", 0.0, "", 0, 1, fits="HOTUNST",
+          help="hot-pixel tail: fraction that switches rate frame to frame"),
+    Param("hot_unstable_ratio", "float", 0.1, "", 0, 1e3, fits="HOTURAT",
+          help="hot-pixel tail: unstable pixels' second rate / first rate"),
 
     # [end dark side]
     #

@@ -28,6 +28,10 @@ class Defect:
     DUST = 3
     BIAS_ROWS = 4
     BIAS_COLUMNS = 5
+    # Camera personalities number their keys by block (the dark side from 10),
+    # so effects added side by side never share a stream.
+    HOT_POPULATION = 10
+    HOT_UNSTABLE = 11
     # Flat cosmetics and per-filter flats (the light side: 30-39)
     DEAD_COLUMNS = 30
     PARTIAL_COLUMNS = 31
@@ -45,6 +49,8 @@ class Stream:
     BIAS_JITTER = 3
     OVERSCAN_ROWS = 4
     OVERSCAN_DARK = 5
+    # Camera personalities number their keys by block (the dark side from 10).
+    HOT_SWITCH = 10
 
 
 class NightStream:
