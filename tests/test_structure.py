@@ -19,6 +19,11 @@ for path in sorted(SRC.rglob("*.py")):
 MAX_MODULE_LINES = 400
 MAX_CLASS_LINES = 200
 # Kept longer, and why.
+LONGER_MODULES = {
+    # The parameter table: two or three lines per parameter, all in one place
+    # by design (every other module derives from it).
+    "ccdsim.params": 700,
+}
 LONGER_CLASSES = {
     # A frozen dataclass: one field and one documented parameter per camera
     # parameter of the table; its methods live in pattern.py and exposure.py.
@@ -75,7 +80,7 @@ def test_no_import_cycles():
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_module_and_classes_are_small(module):
     text = MODULES[module].read_text()
-    assert len(text.splitlines()) <= MAX_MODULE_LINES, module
+    assert len(text.splitlines()) <= LONGER_MODULES.get(module, MAX_MODULE_LINES), module
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.ClassDef):
             size = node.end_lineno - node.lineno + 1
@@ -92,3 +97,12 @@ def test_no_private_names_imported_from_other_modules(module):
                        if a.name.startswith("_") and not a.name.startswith("__")
                        and a.name != "_kernels"]
             assert not private, f"{module} imports {private} from {node.module}"
+
+
+def test_random_stream_keys_are_unique():
+    """Two effects sharing a spawn key would share a random stream without anyone noticing."""
+    from ccdsim.seeds import Defect, NightStream, Stream
+
+    for kind in (Defect, Stream, NightStream):
+        keys = {k: v for k, v in vars(kind).items() if k.isupper()}
+        assert len(set(keys.values())) == len(keys), (kind.__name__, keys)

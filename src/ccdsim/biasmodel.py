@@ -1,38 +1,129 @@
-"""The bias as real cameras have it: a level that moves from frame to frame.
+"""The bias as real cameras have it: a level that moves, and an overscan that is not pure bias.
 
-`frame_bias_offset` is the hook of step 6 of the read-out
-(`ccdsim.readout`): one frame's bias level relative to the camera's bias map,
-shared by image and overscan. Off by default (0 ADU: the bias map alone).
+Step 6 of the read-out (`ccdsim.readout`) adds the bias. Here:
+
+- `frame_bias_offset`: one frame's bias level relative to the camera's bias
+  map (a drift through the night plus a per-frame jitter), shared by image
+  and overscan;
+- `block_bias`: the bias of one block of rows as the ADC sees it: the
+  camera's bias (bad columns, 2-D structure, overscan offset; see
+  `ccdsim.pattern.FixedPattern.bias_rows`), the frame's offset, and what
+  the overscan columns read besides bias: charge leaking from the row's last
+  data pixel and the overscan's own dark current;
+- `overscan_charge`: that overscan charge, in electrons.
+
+All off by default (the bias map alone, the overscan bias and read noise only).
 """
 
-__all__ = ["truth_files", "frame_bias_offset"]
+import numpy as np
+
+from .defects import leak_profile
+from .seeds import Stream, child_rng
+
+__all__ = ["truth_files", "frame_bias_offset", "block_bias", "overscan_charge"]
+
+_SECONDS_PER_HOUR = 3600.0
 
 
 def frame_bias_offset(camera, seed_seq, clock):
-    """One frame's bias offset.
+    """One frame's bias offset: drift x clock + Gaussian jitter.
 
     Parameters
     ----------
     camera : ccdsim.Camera
-        The camera (its drift and jitter).
+        The camera (its ``bias_drift`` in ADU/hour and ``bias_jitter`` in ADU).
     seed_seq : numpy.random.SeedSequence
-        The frame's seed (jitter is per frame, from its own stream).
+        The frame's seed: the jitter is drawn from its ``Stream.BIAS_JITTER``.
     clock : float
         Seconds since the start of the night.
 
     Returns
     -------
     float
-        In ADU.
+        In ADU (0.0 when both are off).
     """
-    return 0.0
+    offset = camera.bias_drift * float(clock) / _SECONDS_PER_HOUR
+    if camera.bias_jitter > 0:
+        offset += camera.bias_jitter * child_rng(seed_seq, Stream.BIAS_JITTER).standard_normal()
+    return float(offset)
+
+
+def overscan_charge(camera, last_column, exposure_time, rng):
+    """Electrons in the overscan columns of some rows: the leak plus overscan dark.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera (``overscan``, ``overscan_leak``, ``overscan_leak_length``
+        in columns, ``overscan_dark`` in e-/pixel/s).
+    last_column : ndarray or None
+        Electrons of each row's last data pixel, ``(rows,)``; None: no charge.
+    exposure_time : float
+        In seconds (the overscan dark builds up with it).
+    rng : numpy.random.Generator
+        The overscan dark's Poisson draw (nothing drawn without it).
+
+    Returns
+    -------
+    ndarray of float64 or None
+        ``(rows, overscan)`` e-; None when there is none.
+    """
+    n, rows = camera.overscan, None if last_column is None else len(last_column)
+    charge = None
+    if n and camera.overscan_leak > 0 and last_column is not None:
+        # Deterministic: the expected share of the charge, not a draw.
+        profile = leak_profile(n, camera.overscan_leak, camera.overscan_leak_length)
+        charge = last_column[:, None] * profile[None, :]
+    dark_e = camera.overscan_dark * exposure_time
+    if n and dark_e > 0 and rows is not None:
+        dark = rng.poisson(dark_e, size=(rows, n)).astype(float)
+        charge = dark if charge is None else charge + dark
+    return charge
+
+
+def block_bias(exposure, block, electrons):
+    """Bias of one block as the ADC sees it, in ADU, overscan columns included.
+
+    The camera's bias rows + this frame's offset; the overscan columns also
+    read their charge (`overscan_charge`) / gain, which is the same as adding
+    it before the read noise (both are sums).
+
+    Parameters
+    ----------
+    exposure : ccdsim.exposure.Exposure
+        The frame (its camera, ``bias_offset``, exposure time and seed).
+    block : ccdsim.readout.Block
+        The rows (``r0``, ``r1``).
+    electrons : ndarray
+        The block's data electrons after the full well; empty: none.
+
+    Returns
+    -------
+    ndarray of float32, shape ``(r1 - r0, nx + overscan)``
+    """
+    cam = exposure.camera
+    bias = cam.bias_rows(block.r0, block.r1)
+    if exposure.bias_offset:  # this frame's own bias level (drift, jitter)
+        bias += np.float32(exposure.bias_offset)
+    if cam.overscan and (cam.overscan_leak > 0 or cam.overscan_dark > 0):
+        rows = block.r1 - block.r0
+        last = None
+        if np.size(electrons):
+            last = np.asarray(electrons, dtype=float)[:, -1]
+        elif cam.overscan_dark > 0:
+            last = np.zeros(rows)
+        rng = child_rng(exposure.seed_seq, Stream.OVERSCAN_DARK, block.r0)
+        charge = overscan_charge(cam, last, exposure.exposure_time, rng)
+        if charge is not None:
+            bias[:, cam.shape[1]:] += (charge / cam.gain).astype(np.float32)
+    return bias
 
 
 def truth_files(plan):
     """The truth this effect writes for a night: ``{file name: function}``.
 
-    Each function returns ``(data, BUNIT, comment)`` for a map, or an
-    `~astropy.table.Table`; it is called only when the truth is written.
+    None of its own: each frame's offset is its header's ``BIASOFF``, the
+    bias structure is in the true bias map (``truth/bias.fits``).
 
     Parameters
     ----------

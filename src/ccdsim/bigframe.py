@@ -69,6 +69,9 @@ def exposure_to_dask(exposure, chunk_rows=DEFAULT_CHUNK_ROWS):
     if exposure.two_stage:
         raise ParameterError("an exposure with cosmic rays or a full well cannot be made in "
                              "bands (charge crosses them): make it whole")
+    if exposure.camera.overscan_rows:
+        raise ParameterError("chunks: a frame with overscan rows cannot be made in bands of "
+                             "rows: make it whole", param="chunks")
     ny, nxo = exposure.shape
     dtype = np.uint16 if exposure.quantize else np.float32
     data, dq = [], []

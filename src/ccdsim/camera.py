@@ -5,10 +5,12 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from astropy.table import Table
 
+from .darkside import check_dark_side
 from .exposure import Exposure, plan_exposure
 from .params import DEFAULTS as D
 from .params import PARAMS, check
 from .pattern import FixedPattern
+from .shutter import check_kind as check_shutter_kind
 from .validate import ParameterError
 
 __all__ = ["Camera", "Exposure"]
@@ -63,6 +65,97 @@ class Camera(FixedPattern):
         Cosmic rays, in events/cm^2/s (0: none; about 0.02 at sea level).
     pixel_size : float
         Pixel pitch, in microns (sets the area cosmic rays hit).
+    glow_rate : float
+        Amplifier/sensor glow at its sources, in e-/pixel/s (0: none); it
+        falls off as ``exp(-distance / glow_length)`` (`ccdsim.glow`).
+    glow_length : float
+        The glow's decay length, in pixels (> 0).
+    glow_sources : str
+        Where the glow comes from: comma-separated edges and corners
+        (``left``, ``right``, ``bottom``, ``top``, ``lower-left``,
+        ``lower-right``, ``upper-left``, ``upper-right``).
+    glow_readout_time : float
+        Read-out time, in seconds: the glow collects ``rate x (exposure
+        time + this)``, so zero-second biases glow too.
+    hot_above_1 : float
+        Hot-pixel population (`ccdsim.hotpixels`): fraction of pixels whose
+        added dark current is above 1 e-/s (0: none; real CCDs about 1e-3).
+    hot_above_4 : float
+        Fraction of pixels above 4 e-/s (below ``hot_above_1``); sets the
+        power-law tail's index ``ln(hot_above_1 / hot_above_4) / ln 4``.
+    hot_fixed_time : float
+        Each population pixel's exposure-independent charge, in seconds of
+        its own rate (collected by every exposure longer than zero).
+    hot_unstable_fraction : float
+        Fraction of the population that switches between two rates from
+        frame to frame, in [0, 1].
+    hot_unstable_ratio : float
+        An unstable pixel's second rate relative to its first (>= 0).
+    bias_drift : float
+        Drift of the bias level through a night, in ADU per hour of the
+        frame's clock (`ccdsim.biasmodel.frame_bias_offset`); image and
+        overscan alike.
+    bias_jitter : float
+        Rms of each frame's own bias offset, in ADU (from the frame's seed).
+    bias_gradient : float
+        Fixed bias gradient of the data section, in ADU: the bias rises
+        linearly by this much from the first pixel to the last (corner to
+        corner, mean 0); the overscan does not see it.
+    bias_row_rms : float
+        Rms of a fixed per-row bias pattern of the data section, in ADU
+        (from the camera seed).
+    bias_column_rms : float
+        Rms of a fixed per-column bias pattern of the data section, in ADU
+        (from the camera seed).
+    overscan_offset : float
+        Level of the overscan (columns and rows) minus the image's bias
+        level, in ADU (positive or negative).
+    overscan_rows : int
+        Overscan rows read out after the data rows (``BIASSECR``).
+    overscan_leak : float
+        Fraction of a row's last data pixel's electrons that appears in the
+        first overscan column, in [0, 1].
+    overscan_leak_length : float
+        The leak falls as ``exp(-k / length)`` with the overscan column
+        ``k`` (0 first), in columns.
+    overscan_dark : float
+        Dark current of the overscan pixels, in e-/pixel/s (it builds up
+        with the exposure time).
+    dead_columns : int
+        Columns that see no light (sensitivity 0 in the flat).
+    partial_columns : int
+        Columns that keep 30-70% of the light from a random row to the top.
+    low_patches : int
+        Low-sensitivity discs in the flat (a thinned chip's dark spots).
+    patch_size : float
+        Diameter of the patches, in pixels.
+    patch_depth : float
+        Fraction of light the patches lose, in [0, 1].
+    thinning : float
+        Large-scale thinning pattern of the flat: its rms, as a fraction.
+    filter_flat : float
+        Each filter's own large-scale flat component (`flat_for`): its rms,
+        as a fraction; 0: the flat is the same in every filter.
+    shutter_delay : float
+        Exposure the shutter takes from the edge relative to the centre, in
+        seconds (0: an ideal shutter); see `ccdsim.shutter`.
+    shutter_kind : {'iris', 'blade'}
+        Iris: radial, with the blades' starfish; blade: linear across x.
+    shutter_blades : int
+        Number of iris blades (arms of the starfish).
+    nonlinearity : float
+        The output amplifier's fractional deviation from a linear response at
+        ``nonlinearity_level``, in [-0.5, 0.5] (0: linear; -0.01: 1% low).
+        The response is quadratic in electrons (`ccdsim.response`).
+    nonlinearity_level : float
+        Signal above bias where the deviation is ``nonlinearity``, in ADU
+        (the guide's camera: linear to about 55,000 counts).
+    persistence : float
+        Fraction of the charge over the full well in one frame of a night
+        that later frames collect as it leaks out, in [0, 1] (0: none;
+        needs a ``full_well``; `ccdsim.persistence`).
+    persistence_time : float
+        E-folding time of that leak, in seconds (> 0).
 
     Examples
     --------
@@ -91,25 +184,59 @@ class Camera(FixedPattern):
     pixel_size: float = D.pixel_size
     # Camera personalities (all off by default), one block per effect ----------
     # [dark side]
+    glow_rate: float = D.glow_rate
+    glow_length: float = D.glow_length
+    glow_sources: str = D.glow_sources
+    glow_readout_time: float = D.glow_readout_time
+    hot_above_1: float = D.hot_above_1
+    hot_above_4: float = D.hot_above_4
+    hot_fixed_time: float = D.hot_fixed_time
+    hot_unstable_fraction: float = D.hot_unstable_fraction
+    hot_unstable_ratio: float = D.hot_unstable_ratio
 
     # [end dark side]
     #
     # [bias and overscan]
+    bias_drift: float = D.bias_drift
+    bias_jitter: float = D.bias_jitter
+    bias_gradient: float = D.bias_gradient
+    bias_row_rms: float = D.bias_row_rms
+    bias_column_rms: float = D.bias_column_rms
+    overscan_offset: float = D.overscan_offset
+    overscan_rows: int = D.overscan_rows
+    overscan_leak: float = D.overscan_leak
+    overscan_leak_length: float = D.overscan_leak_length
+    overscan_dark: float = D.overscan_dark
 
     # [end bias and overscan]
     #
     # [light side]
+    dead_columns: int = D.dead_columns
+    partial_columns: int = D.partial_columns
+    low_patches: int = D.low_patches
+    patch_size: float = D.patch_size
+    patch_depth: float = D.patch_depth
+    thinning: float = D.thinning
+    filter_flat: float = D.filter_flat
+    shutter_delay: float = D.shutter_delay
+    shutter_kind: str = D.shutter_kind
+    shutter_blades: int = D.shutter_blades
 
     # [end light side]
     #
     # [response]
-
+    nonlinearity: float = D.nonlinearity
+    nonlinearity_level: float = D.nonlinearity_level
+    persistence: float = D.persistence
+    persistence_time: float = D.persistence_time
     # [end response]
 
     def __post_init__(self):
         # Every field is checked against the parameter table (`ccdsim.params`).
         for f in fields(self):
             object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
+        check_dark_side(self)
+        check_shutter_kind(self.shutter_kind)
         if self.bad_columns > self.shape[1]:
             raise ParameterError(f"shape {self.shape[0]}x{self.shape[1]} has fewer columns than "
                                  f"the camera's {self.bad_columns} bad columns", param="shape")
@@ -174,7 +301,7 @@ class Camera(FixedPattern):
 
     def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
                 star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, cards=None,
-                charge=None, clock=0.0, rng=None):
+                charge=None, clock=0.0, filter=None, rng=None):
         """Plan one exposure without reading it out: an `Exposure`.
 
         Takes the parameters of `expose` (but ``threads``); the frame's stars,
@@ -195,12 +322,16 @@ class Camera(FixedPattern):
         clock : float, optional
             Seconds since the start of the night when the exposure starts
             (a drifting bias follows it).
+        filter : str, optional
+            The filter in the beam: its flat (`flat_for`) multiplies the
+            light. None: the filter-independent `flat_map`.
 
         Returns
         -------
         Exposure
         """
         t = check("exposure_time", exposure_time)
+        filter = None if filter is None else check("filter", filter)
         star_sigma = check("star_sigma", star_sigma)
         quantize = check("quantize", quantize)
         if np.ndim(sky) == 0:
@@ -230,4 +361,4 @@ class Camera(FixedPattern):
         return plan_exposure(self, t, sky=sky, stars=stars, max_counts=max_counts,
                              star_sigma=star_sigma, moffat=moffat, quantize=quantize,
                              imagetyp=imagetyp, cards=cards, charge=charge, clock=clock,
-                             rng=rng)
+                             filter=filter, rng=rng)

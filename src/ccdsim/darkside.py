@@ -1,16 +1,113 @@
 """Charge that is not light: amplifier glow and a population of hot pixels.
 
 `dark_charge` is the hook of step 1 of the read-out (`ccdsim.readout`): the
-expected electrons of a camera's glow and hot-pixel population over one
-exposure, beside the guide's uniform dark current and hot pixels. Off by
-default (None: no such charge).
+expected electrons of a camera's glow (`ccdsim.glow`) and hot-pixel
+population (`ccdsim.hotpixels`) over one exposure, beside the guide's uniform
+dark current and hot pixels; they go into the one Poisson draw with all
+other charge. Off by default (None: no such charge).
+
+The camera's maps are made once per camera (cached on the parameters that
+shape them, read-only) and one exposure's charge once per exposure, never per
+block of rows.
 """
 
-__all__ = ["truth_files", "dark_charge"]
+from functools import lru_cache
+
+import numpy as np
+from astropy.table import Table
+
+from .glow import glow_map, parse_glow_sources
+from .hotpixels import hot_charge, hot_population, tail_index, unstable_states
+from .seeds import Defect, Stream, camera_rng, child_rng, parse_seed_text, seed_text
+from .validate import ParameterError
+
+__all__ = ["check_dark_side", "glow_rate_map", "population", "population_table", "truth_files",
+           "dark_charge"]
 
 
-def dark_charge(camera, exposure_time):
+def check_dark_side(camera):
+    """Check what the parameter table cannot: the glow's words, the tail's fractions.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera (its fields already checked one by one).
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Naming the parameter at fault.
+    """
+    parse_glow_sources(camera.glow_sources)
+    f1, f4 = camera.hot_above_1, camera.hot_above_4
+    if f4 > 0 and not f4 < f1:
+        raise ParameterError(f"hot_above_4 must be below the fraction of pixels above 1 e-/s "
+                             f"({f1:g}) (got {f4:g})",
+                             param="hot_above_4")
+
+
+def _read_only(a):
+    a.flags.writeable = False
+    return a
+
+
+@lru_cache(maxsize=8)
+def _glow(shape, rate, length, sources):
+    return _read_only(glow_map(shape, rate, length, parse_glow_sources(sources)))
+
+
+def glow_rate_map(camera):
+    """The camera's glow, in e-/pixel/s (read-only float32), or None without glow.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera.
+
+    Returns
+    -------
+    ndarray or None
+    """
+    if not camera.glow_rate:
+        return None
+    return _glow(camera.shape, camera.glow_rate, camera.glow_length, camera.glow_sources)
+
+
+@lru_cache(maxsize=8)
+def _population(shape, camera_seed, above_1, above_4, fixed_time, unstable_fraction,
+                unstable_ratio):
+    pop = hot_population(shape, above_1, above_4, fixed_time=fixed_time,
+                         unstable_fraction=unstable_fraction, unstable_ratio=unstable_ratio,
+                         rng=camera_rng(camera_seed, Defect.HOT_POPULATION),
+                         unstable_rng=camera_rng(camera_seed, Defect.HOT_UNSTABLE))
+    return type(pop)(*(_read_only(a) for a in pop))
+
+
+def population(camera):
+    """The camera's hot-pixel population (`ccdsim.hotpixels.HotPopulation`), or None.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera; positions and rates come from its seed.
+
+    Returns
+    -------
+    ccdsim.hotpixels.HotPopulation or None
+    """
+    if not camera.hot_above_1:
+        return None
+    return _population(camera.shape, camera.camera_seed, camera.hot_above_1,
+                       camera.hot_above_4, camera.hot_fixed_time, camera.hot_unstable_fraction,
+                       camera.hot_unstable_ratio)
+
+
+def dark_charge(camera, exposure_time, seed_seq):
     """Expected electrons of glow and hot-pixel population over an exposure.
+
+    Glow: rate map x (exposure time + read-out time). Hot pixels: rate x
+    exposure time, + their fixed charge when the exposure is longer than
+    zero; unstable pixels in this frame's state.
 
     Parameters
     ----------
@@ -18,20 +115,71 @@ def dark_charge(camera, exposure_time):
         The camera.
     exposure_time : float
         In seconds.
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed (the unstable pixels' states, ``Stream.HOT_SWITCH``).
 
     Returns
     -------
     ndarray or None
-        ``(ny, nx)`` e- of the data section; None when the camera has none.
+        ``(ny, nx)`` e- of the data section (read-only); None when the camera
+        has none.
     """
-    return None
+    if not (camera.glow_rate or camera.hot_above_1):
+        return None
+    return _charge(camera.shape, camera.glow_rate, camera.glow_length, camera.glow_sources,
+                   camera.glow_readout_time, camera.camera_seed, camera.hot_above_1,
+                   camera.hot_above_4, camera.hot_fixed_time, camera.hot_unstable_fraction,
+                   camera.hot_unstable_ratio, float(exposure_time), seed_text(seed_seq))
+
+
+# One exposure's map, kept while its blocks (or bands of rows) are read out.
+@lru_cache(maxsize=1)
+def _charge(shape, glow_rate, glow_length, glow_sources, readout_time, camera_seed, above_1,
+            above_4, fixed_time, unstable_fraction, unstable_ratio, t, seed):
+    out = np.zeros(shape, dtype=np.float32)
+    if glow_rate:
+        out += _glow(shape, glow_rate, glow_length, glow_sources) * np.float32(t + readout_time)
+    if above_1:
+        pop = _population(shape, camera_seed, above_1, above_4, fixed_time, unstable_fraction,
+                          unstable_ratio)
+        second = unstable_states(pop, child_rng(parse_seed_text(seed), Stream.HOT_SWITCH))
+        out.ravel()[pop.index] += hot_charge(pop, t, second).astype(np.float32)
+    return _read_only(out)
+
+
+def population_table(camera):
+    """Every hot pixel of the camera's population, as a table (the truth).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``x``, ``y`` (0-based pixels), ``rate`` and ``rate2`` (e-/s added to
+        the ordinary dark current, first and second state), ``fixed_charge``
+        (e- per exposure longer than zero) and ``unstable``.
+    """
+    pop = population(camera)
+    y, x = np.divmod(pop.index, camera.shape[1])
+    t = Table([x, y, pop.rate, pop.fixed_charge, pop.unstable, pop.rate2],
+              names=("x", "y", "rate", "fixed_charge", "unstable", "rate2"))
+    alpha = tail_index(camera.hot_above_1, camera.hot_above_4)
+    # FITS has no unit "electron": the units are in the comment.
+    t.meta["comment"] = (f"Hot-pixel population: Pareto tail above 1 e-/s, index {alpha:.4g}. "
+                         "x, y: 0-based pixels; rate, rate2 (second state): e-/s added to "
+                         "the dark current; fixed_charge: e- per exposure > 0 s.")
+    return t
 
 
 def truth_files(plan):
     """The truth this effect writes for a night: ``{file name: function}``.
 
-    Each function returns ``(data, BUNIT, comment)`` for a map, or an
-    `~astropy.table.Table`; it is called only when the truth is written.
+    ``glow.fits``: the glow rate map (e-/pixel/s; the read-out time is the
+    frames' ``GLOWREAD`` card). ``hot_pixels.fits``: the population's table
+    (`population_table`).
 
     Parameters
     ----------
@@ -42,4 +190,12 @@ def truth_files(plan):
     -------
     dict
     """
-    return {}
+    cam = plan.camera
+    out = {}
+    if cam.glow_rate:
+        out["glow.fits"] = lambda: (glow_rate_map(cam), "electron/(pix s)",
+                                    f"True glow rate; a frame collects it over its exposure "
+                                    f"+ {cam.glow_readout_time:g} s of read-out.")
+    if cam.hot_above_1:
+        out["hot_pixels.fits"] = lambda: population_table(cam)
+    return out

@@ -7,7 +7,8 @@ camera, not to a frame.
 import numpy as np
 
 __all__ = ["bad_columns", "bias_map", "hot_pixel_indices", "hot_pixels_in_rows", "hot_pixel_mask",
-           "dark_map", "vignetting", "dust_donuts", "pixel_response", "flat_map"]
+           "dark_map", "vignetting", "dust_donuts", "pixel_response", "flat_map",
+           "bias_structure", "leak_profile"]
 
 
 def bad_columns(shape, n_columns, amplitude, *, rng=None):
@@ -263,3 +264,59 @@ def flat_map(shape, *, vignetting_depth=0.0, dust=None, prnu=None):
             out *= part
     out /= np.float32(out.mean(dtype=np.float64))
     return out
+
+
+def bias_structure(shape, gradient, row_rms, column_rms, *, row_rng=None, column_rng=None):
+    """Fixed 2-D bias structure of the data section, as a row and a column profile.
+
+    The structure is ``rows[:, None] + columns[None, :]``: a linear gradient
+    (mean 0) that rises by ``gradient`` from the first pixel to the last
+    (corner to corner), plus Gaussian row and column patterns.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    gradient : float
+        Corner-to-corner rise, in ADU (half along the rows, half along the columns).
+    row_rms, column_rms : float
+        Rms of the row and column patterns, in ADU (0: none, nothing drawn).
+    row_rng, column_rng : {None, int, numpy.random.Generator}, optional
+        Sources of the two patterns (SPEC 7).
+
+    Returns
+    -------
+    rows : ndarray of float32, shape (ny,)
+        ADU added to every pixel of each row.
+    columns : ndarray of float32, shape (nx,)
+        ADU added to every pixel of each column.
+    """
+    ny, nx = shape
+    # Half the rise along each axis; centred so the mean bias stays the bias level.
+    rows = 0.5 * gradient * (np.linspace(0, 1, ny) - 0.5) if ny > 1 else np.zeros(1)
+    columns = 0.5 * gradient * (np.linspace(0, 1, nx) - 0.5) if nx > 1 else np.zeros(1)
+    if row_rms > 0:
+        rows = rows + row_rms * np.random.default_rng(row_rng).standard_normal(ny)
+    if column_rms > 0:
+        columns = columns + column_rms * np.random.default_rng(column_rng).standard_normal(nx)
+    return rows.astype(np.float32), columns.astype(np.float32)
+
+
+def leak_profile(n_columns, fraction, length):
+    """Fraction of a row's last data pixel's charge in each overscan column.
+
+    Parameters
+    ----------
+    n_columns : int
+        Overscan columns.
+    fraction : float
+        Fraction in the first overscan column.
+    length : float
+        e-folding length, in columns (> 0).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_columns,)
+        ``fraction * exp(-k / length)`` for ``k = 0, 1, ...``.
+    """
+    return fraction * np.exp(-np.arange(n_columns) / length)

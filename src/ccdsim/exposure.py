@@ -15,6 +15,7 @@ from .cosmics import cosmic_ray_table
 from .darkside import dark_charge
 from .frame import Frame
 from .io import frame_header
+from .overscan import read_overscan_rows
 from .readout import Sources, expected_electrons, read_out
 from .seeds import Stream, child_rng, frame_seed_sequence
 from .shutter import light_scale
@@ -25,7 +26,7 @@ __all__ = ["Exposure", "plan_exposure"]
 
 
 def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, moffat,
-                  quantize, imagetyp, rng, cards=None, charge=None, clock=0.0):
+                  quantize, imagetyp, rng, cards=None, charge=None, clock=0.0, filter=None):
     """Draw what is random about a frame but its pixels: its seed, stars and cosmic rays.
 
     `ccdsim.Camera.prepare` checks the parameters and calls this.
@@ -61,6 +62,8 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
     clock : float, optional
         Seconds since the start of the night when the exposure starts (the
         bias drifts with it).
+    filter : str, optional
+        The filter in the beam (its flat, `ccdsim.Camera.flat_for`).
 
     Returns
     -------
@@ -102,7 +105,8 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
         settings["cards"]["BIASOFF"] = (offset, "[adu] this frame's bias offset (truth)")
     return Exposure(camera=cam, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
                     star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
-                    quantize=quantize, settings=settings, charge=charge, bias_offset=offset)
+                    quantize=quantize, settings=settings, charge=charge, bias_offset=offset,
+                    filter=filter)
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,9 @@ class Exposure:
     bias_offset : float
         This frame's bias level relative to the camera's bias map, in ADU
         (drift and jitter; image and overscan alike).
+    filter : str or None
+        The filter in the beam: the light is multiplied by its flat
+        (`ccdsim.Camera.flat_for`); None: the camera's `flat_map`.
     """
 
     camera: object
@@ -158,10 +165,11 @@ class Exposure:
     settings: dict
     charge: object = None
     bias_offset: float = 0.0
+    filter: str | None = None
 
     @property
     def shape(self):
-        """``(ny, nx + overscan)`` of the read-out frame."""
+        """``(ny + overscan_rows, nx + overscan)`` of the read-out frame."""
         return self.camera.readout_shape
 
     @property
@@ -177,10 +185,10 @@ class Exposure:
         has_light = (np.ndim(sky) > 0 or sky > 0 or self.stars_e is not None
                      or self.star_img is not None)
         t = self.exposure_time
-        charge = [c for c in (dark_charge(cam, t), self.charge) if c is not None]
+        charge = [c for c in (dark_charge(cam, t, self.seed_seq), self.charge) if c is not None]
         return Sources(nx=cam.shape[1], gain=cam.gain, sky=sky, stars=self.stars_e,
                        star_image=self.star_img,
-                       flat=cam.flat_map if cam.has_flat and has_light else None,
+                       flat=cam.flat_for(self.filter) if cam.has_flat and has_light else None,
                        dark=cam.dark_current * t,
                        hot=cam.hot_pixel_indices, hot_factor=cam.hot_pixel_factor,
                        charge=sum(charge) if charge else None,
@@ -247,5 +255,8 @@ class Exposure:
         """
         dq = self.camera.dq_rows(0, self.camera.shape[0])
         data = read_out(self, dq, threads=threads)
+        if self.camera.overscan_rows:  # read out after the data rows, from their own stream
+            rows, rows_dq = read_overscan_rows(self)
+            data, dq = np.vstack([data, rows]), np.vstack([dq, rows_dq])
         return Frame(data=data, header=self.header(), truth=self.truth, dq=dq,
                      cosmics=self.cosmics, exposure=self)

@@ -57,7 +57,10 @@ def frame_header(camera_params, settings, seed_seq):
     h["TRIMSEC"] = (f"[1:{nx},1:{ny}]", "section to keep after trimming")
     overscan = camera_params.get("overscan", 0)
     if overscan:
-        h["BIASSEC"] = (f"[{nx + 1}:{nx + overscan},1:{ny}]", "overscan: bias + read noise")
+        h["BIASSEC"] = (f"[{nx + 1}:{nx + overscan},1:{ny}]", "overscan columns")
+    overscan_rows = camera_params.get("overscan_rows", 0)
+    if overscan_rows:  # BIASSEC's companion for the rows read out after the data rows
+        h["BIASSECR"] = (f"[1:{nx},{ny + 1}:{ny + overscan_rows}]", "overscan rows")
     set_card(h, "FRMSEED", seed_text(seed_seq), "frame seed (noise, random stars)")
     for name in EXPOSURE_PARAMS:
         if settings.get(name) is not None:

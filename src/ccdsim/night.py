@@ -9,17 +9,16 @@ same pixels. `write_night` writes a whole night to a folder, and
 ``ccdsim night`` is the command line over it.
 """
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from astropy.io import fits
 from astropy.table import Table
 
 from .camera import Camera
 from .params import DEFAULTS as D
 from .params import PARAMS, check
+from .persistence import frame_persistence
 from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
 from .seeds import NightStream, child_rng, seed_text
 from .sources import make_star_table
@@ -292,13 +291,10 @@ def run_frame(plan, index, *, threads=None):
     Returns
     -------
     Frame
-        With the night's header keywords (``IMAGETYP``, ``DATE-OBS``,
-        ``FILTER``, ...); science frames carry the field as ``TRUTH``.
+        With the night's keywords (``DATE-OBS``, ``FILTER``, ...); science frames: ``TRUTH``.
     """
-    index = check_int("index", index, high=len(plan.frames) - 1)
-    threads = check("threads", threads)
+    index, threads = check_int("index", index, high=len(plan.frames) - 1), check("threads", threads)
     spec = plan.frames[index]
-    stars = plan.field if spec.stars else None
     cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
     if spec.kind != "science":
         cards["OBJECT"] = (spec.kind, cards["OBJECT"][1])
@@ -306,96 +302,24 @@ def run_frame(plan, index, *, threads=None):
     cards["FRAMENUM"] = (index, "index of this frame in the night")
     if spec.kind == "flat":
         cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
-    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, stars=stars,
-                               star_sigma=plan.star_sigma, moffat=plan.moffat,
-                               quantize=plan.quantize, imagetyp=spec.imagetyp, cards=cards,
-                               rng=frame_seed(plan, index)).frame(threads=threads)
-
-
-def _truth_hdu(data, bunit, comment, plan):
-    from ._version import __version__
-
-    h = fits.Header()
-    h["BUNIT"] = (bunit, "unit of the data")
-    h["CAMSEED"] = (plan.camera.camera_seed, PARAMS["camera_seed"].fits_comment)
-    h["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
-    h["CREATOR"] = (f"ccdsim {__version__}", "software that made this map")
-    h.add_comment(comment)
-    return fits.HDUList([fits.PrimaryHDU(data=data, header=h)])
-
-
-def truth_maps(plan):
-    """The camera's true maps over the (trimmed) data section, as FITS.
-
-    Parameters
-    ----------
-    plan : NightPlan
-        The night (only its camera matters).
-
-    Returns
-    -------
-    dict
-        ``bias.fits`` (ADU), ``dark.fits`` (e-/pixel/s), ``flat.fits``
-        (sensitivity, mean 1) -> `~astropy.io.fits.HDUList`.
-    """
-    cam = plan.camera
-    maps = {
-        "bias.fits": _truth_hdu(cam.bias_map, "adu", "True bias map (level + bad columns).", plan),
-        "dark.fits": _truth_hdu(cam.dark_map, "electron/(pix s)",
-                                "True dark current, hot pixels included.", plan),
-        "flat.fits": _truth_hdu(cam.flat_map, "", "True sensitivity (flat field), mean 1: "
-                                "vignetting x dust x PRNU; multiplies light only.", plan),
-    }
-    # Each camera personality's own truth: name -> (data, BUNIT, comment), or a table.
-    for name, make in _personality_truth(plan).items():
-        item = make()
-        if isinstance(item, Table):
-            hdul = _truth_hdu(None, "", item.meta.get("comment", ""), plan)
-            hdul.append(fits.BinTableHDU(item, name="TRUTH"))
-            maps[name] = hdul
-        else:
-            maps[name] = _truth_hdu(*item, plan)
-    return maps
-
-
-def _personality_truth(plan):
-    """``{file name: function}`` of the truth each effect of the camera writes."""
-    from . import biasmodel, darkside, response, shutter
-
-    out = {}
-    for module in (darkside, biasmodel, shutter, response):
-        out.update(module.truth_files(plan))
-    return out
-
-
-def night_paths(plan, outdir):
-    """Every file `write_night` writes, frames first, then ``truth/``.
-
-    Parameters
-    ----------
-    plan : NightPlan
-        The night.
-    outdir : str or os.PathLike
-        The night's folder.
-
-    Returns
-    -------
-    list of str
-    """
-    frames = [os.path.join(outdir, f.filename) for f in plan.frames]
-    return frames + [os.path.join(outdir, "truth", name) for name in truth_maps_names(plan)]
-
-
-def truth_maps_names(plan=None):
-    """File names under ``truth/`` (those of the camera's personalities with a plan)."""
-    base = ("bias.fits", "dark.fits", "flat.fits")
-    return base if plan is None else base + tuple(_personality_truth(plan))
+    clock = datetime.fromisoformat(spec.date_obs) - datetime.fromisoformat(plan.frames[0].date_obs)
+    charge, cards = frame_persistence(plan, index, cards)  # earlier frames' after-images
+    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, clock=clock.total_seconds(),
+                               stars=plan.field if spec.stars else None, moffat=plan.moffat,
+                               star_sigma=plan.star_sigma, quantize=plan.quantize, cards=cards,
+                               charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
+                               filter=plan.header["FILTER"][0]).frame(threads=threads)
 
 
 def __getattr__(name):
-    # Writing a night lives in ccdsim.night_output; importable from here as before.
+    # Writing a night and its truth live in ccdsim.night_output and ccdsim.night_truth;
+    # importable from here as before.
     if name in ("write_night", "check_night_output"):
         from . import night_output
 
         return getattr(night_output, name)
+    if name in ("truth_maps", "night_paths", "truth_maps_names"):
+        from . import night_truth
+
+        return getattr(night_truth, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -212,19 +212,84 @@ PARAMS = _table(
           help="pixel pitch"),
     # Camera personalities, each block its own effect (all off by default) ------
     # [dark side: glow, hot-pixel population]
+    Param("glow_rate", "float", 0.0, "e-/pixel/s", 0, 1e6, fits="GLOWRATE",
+          help="glow at its sources (0: none)"),
+    Param("glow_length", "float", 20.0, "pixels", 0, 1e6, low_open=True, fits="GLOWLEN",
+          help="glow's decay length from its sources"),
+    Param("glow_sources", "text", "left,right", "", fits="GLOWSRC",
+          help="edges and corners that glow"),
+    Param("glow_readout_time", "float", 10.0, "s", 0, 1e5, fits="GLOWREAD",
+          help="read-out time: glow collected beyond the exposure"),
+    Param("hot_above_1", "float", 0.0, "", 0, 1, fits="HOTABOV1",
+          help="hot-pixel tail: fraction of pixels above 1 e-/s (0: none)"),
+    Param("hot_above_4", "float", 0.0, "", 0, 1, fits="HOTABOV4",
+          help="hot-pixel tail: fraction of pixels above 4 e-/s"),
+    Param("hot_fixed_time", "float", 0.0, "s", 0, 1e6, fits="HOTFIXT",
+          help="hot-pixel tail: exposure-independent charge, in s of each rate"),
+    Param("hot_unstable_fraction", "float", 0.0, "", 0, 1, fits="HOTUNST",
+          help="hot-pixel tail: fraction that switches rate frame to frame"),
+    Param("hot_unstable_ratio", "float", 0.1, "", 0, 1e3, fits="HOTURAT",
+          help="hot-pixel tail: unstable pixels' second rate / first rate"),
 
     # [end dark side]
     #
     # [bias and overscan: drift, jitter, structure, overscan offset, rows, leakage]
+    Param("bias_drift", "float", 0.0, "ADU/hour", -1e4, 1e4, fits="BIASDRFT",
+          help="bias drift through the night (x the frame's clock)"),
+    Param("bias_jitter", "float", 0.0, "ADU", 0, 1e4, fits="BIASJITR",
+          help="rms of each frame's own bias offset"),
+    Param("bias_gradient", "float", 0.0, "ADU", -1e4, 1e4, fits="BIASGRAD",
+          help="bias rise from the first to the last data pixel (corner to corner)"),
+    Param("bias_row_rms", "float", 0.0, "ADU", 0, 1e4, fits="BIASROWS",
+          help="rms of the bias row pattern"),
+    Param("bias_column_rms", "float", 0.0, "ADU", 0, 1e4, fits="BIASCOLS",
+          help="rms of the bias column pattern"),
+    Param("overscan_offset", "float", 0.0, "ADU", -65535, 65535, fits="OVSCOFF",
+          help="overscan level minus the image's bias level"),
+    Param("overscan_rows", "int", 0, "", 0, 10**4,
+          help="overscan rows read out after the data rows"),
+    Param("overscan_leak", "float", 0.0, "", 0, 1, fits="OVSCLEAK",
+          help="fraction of a row's last data pixel's charge in its first overscan column"),
+    Param("overscan_leak_length", "float", 1.0, "columns", 0, 1e3, low_open=True,
+          fits="OVSCLLEN", help="e-folding length of the leak into the overscan"),
+    Param("overscan_dark", "float", 0.0, "e-/pixel/s", 0, 1e6, fits="OVSCDARK",
+          help="dark current of the overscan pixels"),
 
     # [end bias and overscan]
     #
     # [light side: flat cosmetics, per-filter flats, shutter]
+    Param("dead_columns", "int", 0, "", 0, MAX_SIDE, fits="NDEADCOL",
+          help="flat: columns that see no light (sensitivity 0)"),
+    Param("partial_columns", "int", 0, "", 0, MAX_SIDE, fits="NPARTCOL",
+          help="flat: columns of low sensitivity from a random row to the top"),
+    Param("low_patches", "int", 0, "", 0, 10**5, fits="NPATCH",
+          help="flat: number of low-sensitivity patches"),
+    Param("patch_size", "float", 20.0, "pixels", 1, 1e3, fits="PATCHSIZ",
+          help="flat: diameter of the low-sensitivity patches"),
+    Param("patch_depth", "float", 0.3, "", 0, 1, fits="PATCHDEP",
+          help="flat: fraction of light the patches lose"),
+    Param("thinning", "float", 0.0, "", 0, 0.5, fits="THINNING",
+          help="flat: large-scale thinning pattern (rms fraction)"),
+    Param("filter_flat", "float", 0.0, "", 0, 0.5, fits="FILTFLAT",
+          help="flat: each filter's own large-scale component (rms fraction)"),
+    Param("shutter_delay", "float", 0.0, "s", 0, 100, fits="SHUTDLY",
+          help="shutter: exposure lost at the edge relative to the centre"),
+    Param("shutter_kind", "text", "iris", fits="SHUTKIND",
+          help="shutter kind: iris (radial) or blade (linear)"),
+    Param("shutter_blades", "int", 6, "", 1, 64, fits="SHUTBLAD",
+          help="shutter: number of iris blades (the starfish's arms)"),
 
     # [end light side]
     #
     # [response: nonlinearity, persistence]
-
+    Param("nonlinearity", "float", 0.0, "", -0.5, 0.5, fits="NONLIN",
+          help="response: fractional deviation from linear at nonlinearity_level"),
+    Param("nonlinearity_level", "float", 55000.0, "ADU", 0, 65535, low_open=True,
+          fits="NONLINLV", help="response: signal above bias where the deviation is given"),
+    Param("persistence", "float", 0.0, "", 0, 1, fits="PERSFRAC",
+          help="persistence: fraction of charge over the full well released later"),
+    Param("persistence_time", "float", 300.0, "s", 0, 1e6, low_open=True, fits="PERSTAU",
+          help="persistence: e-folding time of the release"),
     # [end response]
     # An exposure --------------------------------------------------------------
     Param("exposure_time", "float", 100.0, "s", 0, 1e6, fits="EXPTIME", help="exposure time",

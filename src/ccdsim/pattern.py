@@ -12,13 +12,15 @@ from functools import cached_property
 
 import numpy as np
 
-from . import defects
+from . import cosmetics, defects
 from .quality import DQ
 from .seeds import Defect, camera_rng
 
 __all__ = ["FixedPattern", "cached_map"]
 
 _MISSING = object()
+# Guards each camera's per-filter flats (`FixedPattern.flat_for`) against racing threads.
+_FILTER_LOCK = threading.RLock()
 
 
 def _read_only(value):
@@ -84,11 +86,25 @@ class FixedPattern:
         """Indices (0-based) of the bad columns."""
         return self._bad_columns[0]
 
+    @cached_map
+    def _bias_structure(self):
+        # None when off, so a plain camera's bias stays exactly what it was.
+        if not (self.bias_gradient or self.bias_row_rms or self.bias_column_rms):
+            return None
+        return defects.bias_structure(
+            self.shape, self.bias_gradient, self.bias_row_rms, self.bias_column_rms,
+            row_rng=camera_rng(self.camera_seed, Defect.BIAS_ROWS),
+            column_rng=camera_rng(self.camera_seed, Defect.BIAS_COLUMNS))
+
     @property
     def bias_map(self):
-        """True bias map, in ADU (float32)."""
+        """True bias map of the data section, in ADU (float32): bad columns and 2-D structure."""
         cols, pattern = self._bad_columns
-        return defects.bias_map(self.shape, self.bias_level, cols, pattern)
+        out = defects.bias_map(self.shape, self.bias_level, cols, pattern)
+        if self._bias_structure is not None:
+            rows, columns = self._bias_structure
+            out += rows[:, None] + columns[None, :]
+        return out
 
     @cached_map
     def hot_pixel_indices(self):
@@ -111,28 +127,63 @@ class FixedPattern:
 
     @property
     def has_flat(self):
-        """True if the sensitivity is not uniform (vignetting, dust or PRNU)."""
-        return bool(self.vignetting or self.dust_spots or self.prnu)
+        """True if the sensitivity is not uniform (vignetting, dust, PRNU, cosmetics, filter)."""
+        return bool(self.vignetting or self.dust_spots or self.prnu or self.filter_flat
+                    or cosmetics.has_cosmetics(self))
 
     @cached_map
     def flat_map(self):
         """True sensitivity of the data section (float32, mean 1, read-only); multiplies light only.
 
-        Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``.
+        Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``, the
+        cosmetics (`ccdsim.cosmetics`) from streams of their own. The same in
+        every filter: `flat_for` gives a filter's.
         """
         dust = prnu = None
         if self.dust_spots:
             dust = defects.dust_donuts(self.shape, self.dust_spots,
                                        rng=camera_rng(self.camera_seed, Defect.DUST))
+        if cosmetics.has_cosmetics(self):  # multiplies like dust (none: the flat is unchanged)
+            cos = cosmetics.cosmetics_map(self)
+            dust = cos if dust is None else dust * cos
         if self.prnu:
             prnu = defects.pixel_response(self.shape, self.prnu,
                                           rng=camera_rng(self.camera_seed, Defect.FLAT))
         return defects.flat_map(self.shape, vignetting_depth=self.vignetting, dust=dust, prnu=prnu)
 
+    def flat_for(self, filter=None):
+        """The sensitivity in ``filter`` (float32, mean 1, read-only); multiplies light only.
+
+        `flat_map` x ``1 + filter_flat x p``, renormalised, with ``p`` a
+        smooth pattern (`ccdsim.cosmetics.smooth_pattern`, mean 0, rms 1)
+        drawn from the filter's own stream (`ccdsim.cosmetics.filter_rng`:
+        the camera seed and the CRC-32 of the filter's name). Computed once
+        per filter.
+
+        Parameters
+        ----------
+        filter : str, optional
+            The filter's name. None (or ``filter_flat`` 0): `flat_map` itself.
+
+        Returns
+        -------
+        ndarray of float32
+        """
+        if filter is None or not self.filter_flat:
+            return self.flat_map
+        flats = self.__dict__.setdefault("_filter_flats", {})
+        with _FILTER_LOCK:
+            if filter not in flats:
+                own = cosmetics.smooth_pattern(self.shape, self.filter_flat,
+                                               rng=cosmetics.filter_rng(self.camera_seed, filter))
+                flats[filter] = _read_only(defects.flat_map(self.shape, dust=self.flat_map,
+                                                            prnu=own))
+            return flats[filter]
+
     @property
     def readout_shape(self):
-        """``(ny, nx + overscan)``: the frame as read out, overscan included."""
-        return (self.shape[0], self.shape[1] + self.overscan)
+        """``(ny + overscan_rows, nx + overscan)``: the frame as read out, overscan included."""
+        return (self.shape[0] + self.overscan_rows, self.shape[1] + self.overscan)
 
     def bias_rows(self, r0, r1):
         """Rows ``r0:r1`` of the read-out frame's bias (ADU, float32), overscan included.
@@ -147,10 +198,19 @@ class FixedPattern:
         Returns
         -------
         ndarray of float32, shape ``(r1 - r0, nx + overscan)``
+            The data columns carry the bias structure, the overscan columns
+            the bias level + ``overscan_offset``.
         """
         cols, pattern = self._bad_columns
-        return defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
-                                pattern[r0:r1])
+        out = defects.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
+                               pattern[r0:r1])
+        nx = self.shape[1]
+        if self._bias_structure is not None:
+            rows, columns = self._bias_structure
+            out[:, :nx] += rows[r0:r1, None] + columns[None, :]
+        if self.overscan_offset:
+            out[:, nx:] += np.float32(self.overscan_offset)
+        return out
 
     def hot_pixels_in_rows(self, r0, r1):
         """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, relative to ``r0``.

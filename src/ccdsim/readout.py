@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._kernels import electrons_to_adu
+from .biasmodel import block_bias
 from .bleed import bleed_columns
 from .cosmics import render_cosmic_rays
 from .defects import hot_pixels_in_rows
@@ -83,7 +84,7 @@ def read_out(exposure, dq, *, rows=None, threads=None):
         # steps 1, 2 and 4 to 7 on its own while it is in cache (`_expose_block`),
         # blocks side by side on threads.
         for_each_block(_expose_block, blocks, threads, sources, cam, quantize, out, dq,
-                       exposure.bias_offset)
+                       exposure)
         return out
 
     if (blocks[0].r0, blocks[-1].r1) != (0, cam.shape[0]):
@@ -101,15 +102,15 @@ def read_out(exposure, dq, *, rows=None, threads=None):
     # ... then every block is read out (steps 4 to 7), its Generator going on
     # from its Poisson draw.
     for_each_block(_read_image_block, blocks, threads, electrons, cam, quantize, out, dq,
-                   exposure.bias_offset)
+                   exposure)
     return out
 
 
-def _expose_block(block, sources, cam, quantize, out, dq, bias_offset):
+def _expose_block(block, sources, cam, quantize, out, dq, exposure):
     """One block, steps 1 to 7: nothing outside it touches its charge."""
     expected = expected_electrons(sources, block.r0, block.r1)  # 1
     electrons = poisson_draw(expected, block.shape, block.rng)  # 2
-    _read_block(block, electrons, cam, quantize, out, dq, bias_offset)  # 3b, 4 to 7
+    _read_block(block, electrons, cam, quantize, out, dq, exposure)  # 3b, 4 to 7
 
 
 def _draw_block(block, sources, image):
@@ -120,17 +121,15 @@ def _draw_block(block, sources, image):
         image[block.r0:block.r1] = electrons
 
 
-def _read_image_block(block, image, cam, quantize, out, dq, bias_offset):
+def _read_image_block(block, image, cam, quantize, out, dq, exposure):
     """One block of ``image`` (the data section's electrons), steps 4 to 7."""
-    _read_block(block, image[block.r0:block.r1], cam, quantize, out, dq, bias_offset)
+    _read_block(block, image[block.r0:block.r1], cam, quantize, out, dq, exposure)
 
 
-def _read_block(block, electrons, cam, quantize, out, dq, bias_offset=0.0):
+def _read_block(block, electrons, cam, quantize, out, dq, exposure):
     """Step 3b and steps 4 to 7 of one block's ``electrons``, into its rows of ``out`` and ``dq``."""
+    bias = block_bias(exposure, block, electrons)  # 6: with the frame's offset, overscan charge
     electrons = respond(electrons, cam)  # 3b: the output amplifier's nonlinearity
-    bias = cam.bias_rows(block.r0, block.r1)
-    if bias_offset:  # this frame's own bias level (drift, jitter), ADU
-        bias = bias + np.float32(bias_offset)
     digitize(electrons, block.rng, read_noise=cam.read_noise, gain=cam.gain, bias=bias,
              quantize=quantize, out=out[block.rows], dq=dq[block.rows])
 

@@ -26,6 +26,18 @@ class Defect:
     HOT_PIXELS = 1
     FLAT = 2
     DUST = 3
+    BIAS_ROWS = 4
+    BIAS_COLUMNS = 5
+    # Camera personalities number their keys by block (the dark side from 10),
+    # so effects added side by side never share a stream.
+    HOT_POPULATION = 10
+    HOT_UNSTABLE = 11
+    # Flat cosmetics and per-filter flats (the light side: 30-39)
+    DEAD_COLUMNS = 30
+    PARTIAL_COLUMNS = 31
+    LOW_PATCHES = 32
+    THINNING = 33
+    FILTER_FLAT = 34  # a filter's stream: this key's draw and the filter name's CRC-32
 
 
 class Stream:
@@ -34,6 +46,11 @@ class Stream:
     STARS = 0
     PIXELS = 1
     COSMIC_RAYS = 2
+    BIAS_JITTER = 3
+    OVERSCAN_ROWS = 4
+    OVERSCAN_DARK = 5
+    # Camera personalities number their keys by block (the dark side from 10).
+    HOT_SWITCH = 10
 
 
 class NightStream:
