@@ -225,3 +225,14 @@ def test_night_writes_the_truth(tmp_path):
         assert set(tab.names) == {"x", "y", "rate", "fixed_charge", "unstable", "rate2"}
     with fits.open(tmp_path / "n" / "bias-001.fits") as h:
         assert h[0].header["GLOWREAD"] == 15.0
+
+
+def test_population_hot_pixels_are_flagged_in_dq():
+    """The population's pixels carry the DQ hot-pixel bit, as the guide's hot pixels do."""
+    from ccdsim import DQ, Camera
+    from ccdsim.darkside import population
+
+    cam = Camera(shape=(256, 200), hot_pixel_fraction=0.0, hot_above_1=2e-3, hot_above_4=5e-4)
+    frame = cam.expose(10, rng=1)
+    flagged = np.flatnonzero((frame.dq[:, :200] & DQ.HOT_PIXEL) > 0)
+    np.testing.assert_array_equal(flagged, population(cam).index)

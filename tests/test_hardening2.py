@@ -692,3 +692,21 @@ def test_runs_killed_at_random_moments_end_as_an_uninterrupted_run(tmp_path, cap
         assert temporaries(tmp_path) == []
         assert_same_output(ref, out)
     assert stopped_while_running >= 1  # the moments were not all before the run began
+
+
+def test_probe_of_a_killed_run_is_removed(tmp_path):
+    """A run killed between creating and removing its write probe leaves it; the next removes it."""
+    import socket
+    import subprocess
+
+    from ccdsim.files import check_output_folder
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
+    stale = tmp_path / f".ccdsim-probe.{host}-{dead.pid}-abcd1234"
+    live = tmp_path / f".ccdsim-probe.{host}-{os.getpid()}-abcd1234"
+    stale.touch()
+    live.touch()
+    check_output_folder(str(tmp_path))
+    assert not stale.exists() and live.exists()

@@ -135,6 +135,16 @@ def check_output_folder(folder, name="output"):
         os.close(fd)
     finally:  # even when a stop signal arrives here
         os.unlink(probe)
+    # Probes of processes killed between creating and removing theirs.
+    for entry in os.listdir(folder):
+        host, _, rest = entry.removeprefix(".ccdsim-probe.").partition("-")
+        pid = rest.partition("-")[0]
+        if entry.startswith(".ccdsim-probe.") and host == _HOST and pid.isdigit() \
+                and not _alive(int(pid)):
+            try:
+                os.unlink(os.path.join(folder, entry))
+            except FileNotFoundError:
+                pass
 
 
 def check_free_space(folder, need_bytes, name="output"):

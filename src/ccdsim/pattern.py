@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from . import cosmetics, defects
+from .darkside import population
 from .quality import DQ
 from .seeds import Defect, camera_rng
 
@@ -241,5 +242,8 @@ class FixedPattern:
         """
         dq = np.zeros((r1 - r0, self.readout_shape[1]), dtype=np.uint8)
         dq[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
+        pop = population(self)  # the hot-pixel population (camera personalities), if any
+        if pop is not None:
+            dq[defects.hot_pixels_in_rows(pop.index, self.shape[1], r0, r1)] |= DQ.HOT_PIXEL
         dq[:, self.bad_column_indices] |= DQ.BAD_COLUMN
         return dq
