@@ -14,7 +14,7 @@ import numpy as np
 from astropy.table import Table
 
 __all__ = ["DEPTH_UM", "ELECTRONS_PER_UM", "MAX_COSMIC_RAYS", "expected_count", "check_count",
-           "cosmic_ray_table", "render_cosmic_rays"]
+           "cosmic_ray_table", "cosmic_ray_deposits", "render_cosmic_rays"]
 
 # Depleted thickness of the silicon, in microns (a thick, red-sensitive CCD).
 DEPTH_UM = 50.0
@@ -116,6 +116,44 @@ def cosmic_ray_table(shape, exposure_time, *, rate, pixel_size, rng=None):
     return table
 
 
+def cosmic_ray_deposits(shape, table):
+    """Where each track's electrons land: flat pixel indices and electrons, step by step.
+
+    Each track is cut into equal pieces (`_STEPS_PER_PIXEL` per pixel of
+    length), each piece's share of the electrons going to the pixel of its
+    centre; pieces off the frame are dropped (their charge is lost).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    table : astropy.table.Table
+        From `cosmic_ray_table`.
+
+    Returns
+    -------
+    index : ndarray of int64
+        Flat index ``row * nx + col`` of each piece, tracks in table order.
+    electrons : ndarray of float64
+        Electrons of each piece.
+    """
+    ny, nx = shape
+    if len(table) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    xs, ys = np.asarray(table["x_start"]), np.asarray(table["y_start"])
+    xe, ye = np.asarray(table["x_end"]), np.asarray(table["y_end"])
+    e = np.asarray(table["electrons"], dtype=float)
+    steps = np.maximum(np.ceil(np.hypot(xe - xs, ye - ys) * _STEPS_PER_PIXEL), 1).astype(int)
+    track = np.repeat(np.arange(len(table)), steps)
+    # position of each step along its track, at the centres of equal pieces
+    first = np.repeat(np.cumsum(steps) - steps, steps)
+    f = (np.arange(track.size) - first + 0.5) / steps[track]
+    col = np.floor(xs[track] + f * (xe - xs)[track] + 0.5).astype(np.int64)
+    row = np.floor(ys[track] + f * (ye - ys)[track] + 0.5).astype(np.int64)
+    ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+    return row[ok] * nx + col[ok], (e / steps)[track][ok]
+
+
 def render_cosmic_rays(shape, table, out=None):
     """Spread each track's electrons evenly along its segment.
 
@@ -134,11 +172,11 @@ def render_cosmic_rays(shape, table, out=None):
         Electrons per pixel (float32 unless ``out`` is given). Charge from a
         track's part off the frame is lost.
     """
-    ny, nx = shape
     if out is None:
         out = np.zeros(shape, dtype=np.float32)
-    if len(table) == 0:
-        return out
+    index, electrons = cosmic_ray_deposits(shape, table)
+    np.add.at(out.reshape(-1), index, electrons)
+    return out
     xs, ys = np.asarray(table["x_start"]), np.asarray(table["y_start"])
     xe, ye = np.asarray(table["x_end"]), np.asarray(table["y_end"])
     e = np.asarray(table["electrons"], dtype=float)

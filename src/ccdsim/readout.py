@@ -28,7 +28,7 @@ import numpy as np
 from ._kernels import electrons_to_adu
 from .biasmodel import block_bias
 from .bleed import bleed_columns
-from .cosmics import render_cosmic_rays
+from .cosmics import cosmic_ray_deposits
 from .defects import hot_pixels_in_rows
 from .quality import DQ
 from .response import respond
@@ -272,9 +272,17 @@ def add_cosmic_rays(electrons, cosmics):
     ndarray of bool
         Pixels that received charge.
     """
-    hits = np.rint(render_cosmic_rays(electrons.shape, cosmics))
-    electrons += hits
-    return hits > 0
+    # Only the pixels the tracks cross: the same float32 sums, in the same order,
+    # as rendering a whole image (`render_cosmic_rays`), without one.
+    index, deposits = cosmic_ray_deposits(electrons.shape, cosmics)
+    pixels, which = np.unique(index, return_inverse=True)
+    charge = np.zeros(pixels.size, dtype=np.float32)
+    np.add.at(charge, which, deposits)
+    charge = np.rint(charge)
+    electrons.reshape(-1)[pixels] += charge
+    hit = np.zeros(electrons.shape, dtype=bool)
+    hit.reshape(-1)[pixels[charge > 0]] = True
+    return hit
 
 
 def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
