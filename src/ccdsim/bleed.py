@@ -28,7 +28,7 @@ def _spill(col, start, step, charge, full_well):
     return 0.0
 
 
-def bleed_columns(electrons, full_well):
+def bleed_columns(electrons, full_well, *, columns=None):
     """Move charge above ``full_well`` along the columns, in place.
 
     Step 3 of the read-out (`ccdsim.readout`), after the cosmic rays: on the
@@ -40,6 +40,9 @@ def bleed_columns(electrons, full_well):
         Electrons per pixel (float); modified in place.
     full_well : float
         Capacity of a pixel, in electrons.
+    columns : array_like of int, optional
+        The columns that may hold a pixel above ``full_well``, when the caller
+        knows them (the read-out notes them block by block); default: found here.
 
     Returns
     -------
@@ -48,7 +51,11 @@ def bleed_columns(electrons, full_well):
     """
     touched = np.zeros(electrons.shape, dtype=bool)
     fw = electrons.dtype.type(full_well)
-    for j in np.flatnonzero((electrons > fw).any(axis=0)):
+    if columns is None:
+        columns = np.flatnonzero((electrons > fw).any(axis=0))
+    for j in columns:
+        if not (electrons[:, j] > fw).any():
+            continue
         col = electrons[:, j]
         before = col.copy()
         over = col > fw

@@ -14,7 +14,7 @@ import numpy as np
 from astropy.table import Table
 
 __all__ = ["DEPTH_UM", "ELECTRONS_PER_UM", "MAX_COSMIC_RAYS", "expected_count", "check_count",
-           "cosmic_ray_table", "cosmic_ray_deposits", "render_cosmic_rays"]
+           "cosmic_ray_table", "cosmic_ray_deposits", "render_cosmic_rays", "add_cosmic_rays"]
 
 # Depleted thickness of the silicon, in microns (a thick, red-sensitive CCD).
 DEPTH_UM = 50.0
@@ -190,3 +190,31 @@ def render_cosmic_rays(shape, table, out=None):
     ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
     np.add.at(out.reshape(-1), row[ok] * nx + col[ok], (e / steps)[track][ok])
     return out
+
+
+def add_cosmic_rays(electrons, cosmics):
+    """Step 3: add the cosmic rays' charge (whole e-) to the data section, in place.
+
+    Before the full well (`~ccdsim.bleed.bleed_columns`): their charge bleeds too.
+
+    Parameters
+    ----------
+    electrons : ndarray of float64, shape ``(ny, nx)``
+        Electrons of the whole data section, after the Poisson draw.
+    cosmics : astropy.table.Table
+        The tracks (`ccdsim.cosmics.cosmic_ray_table`).
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(rows, cols)`` of the pixels that received charge.
+    """
+    # Only the pixels the tracks cross: the same float32 sums, in the same order,
+    # as rendering a whole image (`render_cosmic_rays`), without one.
+    index, deposits = cosmic_ray_deposits(electrons.shape, cosmics)
+    pixels, which = np.unique(index, return_inverse=True)
+    charge = np.zeros(pixels.size, dtype=np.float32)
+    np.add.at(charge, which, deposits)
+    charge = np.rint(charge)
+    electrons.reshape(-1)[pixels] += charge
+    return np.divmod(pixels[charge > 0], electrons.shape[1])

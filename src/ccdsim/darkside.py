@@ -18,10 +18,10 @@ from astropy.table import Table
 
 from .glow import glow_map, parse_glow_sources
 from .hotpixels import hot_charge, hot_population, tail_index, unstable_states
-from .seeds import Defect, Stream, camera_rng, child_rng, parse_seed_text, seed_text
+from .seeds import Defect, Stream, camera_rng, child_rng
 from .validate import ParameterError
 
-__all__ = ["check_dark_side", "glow_rate_map", "population", "population_table", "truth_files",
+__all__ = ["DarkCharge", "check_dark_side", "glow_rate_map", "population", "population_table", "truth_files",
            "dark_charge"]
 
 
@@ -120,31 +120,71 @@ def dark_charge(camera, exposure_time, seed_seq):
 
     Returns
     -------
-    ndarray or None
-        ``(ny, nx)`` e- of the data section (read-only); None when the camera
-        has none.
+    DarkCharge or None
+        e- of the data section, a band of rows at a time (``charge[r0:r1]``);
+        None when the camera has none.
     """
     if not (camera.glow_rate or camera.hot_above_1):
         return None
-    return _charge(camera.shape, camera.glow_rate, camera.glow_length, camera.glow_sources,
-                   camera.glow_readout_time, camera.camera_seed, camera.hot_above_1,
-                   camera.hot_above_4, camera.hot_fixed_time, camera.hot_unstable_fraction,
-                   camera.hot_unstable_ratio, float(exposure_time), seed_text(seed_seq))
+    t = float(exposure_time)
+    glow = glow_rate_map(camera) if camera.glow_rate else None
+    index, charge = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    pop = population(camera)
+    if pop is not None:
+        second = unstable_states(pop, child_rng(seed_seq, Stream.HOT_SWITCH))
+        index, charge = pop.index, hot_charge(pop, t, second).astype(np.float32)
+    return DarkCharge(camera.shape, glow, t + camera.glow_readout_time, index, charge)
 
 
-# One exposure's map, kept while its blocks (or bands of rows) are read out.
-@lru_cache(maxsize=1)
-def _charge(shape, glow_rate, glow_length, glow_sources, readout_time, camera_seed, above_1,
-            above_4, fixed_time, unstable_fraction, unstable_ratio, t, seed):
-    out = np.zeros(shape, dtype=np.float32)
-    if glow_rate:
-        out += _glow(shape, glow_rate, glow_length, glow_sources) * np.float32(t + readout_time)
-    if above_1:
-        pop = _population(shape, camera_seed, above_1, above_4, fixed_time, unstable_fraction,
-                          unstable_ratio)
-        second = unstable_states(pop, child_rng(parse_seed_text(seed), Stream.HOT_SWITCH))
-        out.ravel()[pop.index] += hot_charge(pop, t, second).astype(np.float32)
-    return _read_only(out)
+class DarkCharge:
+    """One exposure's glow and hot-pixel charge, handed out a band of rows at a time.
+
+    Made per exposure without a full-frame map: each 128-row block of the
+    read-out asks for its rows (`rows`), so the work runs on the block
+    threads and nothing frame-sized is allocated per exposure.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    glow : ndarray or None
+        Glow-rate map, e-/pixel/s (the camera's, read-only).
+    glow_time : float
+        Seconds the glow collects: exposure plus read-out time.
+    index : ndarray of int64
+        Sorted flat indices of the hot pixels.
+    charge : ndarray of float32
+        Their electrons over this exposure.
+    """
+
+    def __init__(self, shape, glow, glow_time, index, charge):
+        self.shape, self.glow, self.glow_time = shape, glow, np.float32(glow_time)
+        self.index, self.charge = index, charge
+
+    def rows(self, r0, r1):
+        """Electrons of rows ``r0:r1`` (float32, ``(r1 - r0, nx)``).
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        ndarray of float32
+        """
+        nx = self.shape[1]
+        if self.glow is not None:
+            out = self.glow[r0:r1] * self.glow_time
+        else:
+            out = np.zeros((r1 - r0, nx), dtype=np.float32)
+        lo, hi = np.searchsorted(self.index, [r0 * nx, r1 * nx])
+        out.ravel()[self.index[lo:hi] - r0 * nx] += self.charge[lo:hi]
+        return out
+
+    def __getitem__(self, rows):
+        """``charge[r0:r1]``: the same as `rows` (rows only, step 1)."""
+        return self.rows(*rows.indices(self.shape[0])[:2])
 
 
 def population_table(camera):

@@ -191,8 +191,7 @@ class Exposure:
                        flat=cam.flat_for(self.filter) if cam.has_flat and has_light else None,
                        dark=cam.dark_current * t,
                        hot=cam.hot_pixel_indices, hot_factor=cam.hot_pixel_factor,
-                       charge=(charge[0] if len(charge) == 1 else sum(charge)) if charge
-                       else None,
+                       charge=tuple(charge) or None,
                        light_scale=light_scale(cam, t) if has_light else None)
 
     def expected(self, r0, r1):

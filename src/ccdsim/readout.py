@@ -28,7 +28,7 @@ import numpy as np
 from ._kernels import electrons_to_adu
 from .biasmodel import block_bias
 from .bleed import bleed_columns
-from .cosmics import cosmic_ray_deposits
+from .cosmics import add_cosmic_rays
 from .defects import hot_pixels_in_rows
 from .quality import DQ
 from .response import respond
@@ -92,13 +92,20 @@ def read_out(exposure, dq, *, rows=None, threads=None):
     # Cosmic rays and full wells move charge across blocks. So every block first
     # draws its electrons into one image of the data section (float64: whole
     # electrons stay exact far beyond float32's 2**24) ...
-    electrons = np.zeros(cam.shape)
-    for_each_block(_draw_block, blocks, threads, sources, electrons)  # steps 1, 2
+    # Each block fills its own rows (threads share the first touch of the pages)
+    # and notes its columns over the full well, for the bleeding.
+    electrons = np.empty(cam.shape)
+    full_well = np.inf if cam.full_well is None else cam.full_well
+    over = np.zeros((len(blocks), cam.shape[1]), dtype=bool)
+    for_each_block(_draw_block, blocks, threads, sources, electrons, full_well, over)  # 1, 2
     data_dq = dq[:, :cam.shape[1]]
     if exposure.cosmics is not None and len(exposure.cosmics):
-        data_dq[add_cosmic_rays(electrons, exposure.cosmics)] |= DQ.COSMIC_RAY  # step 3
+        hits = add_cosmic_rays(electrons, exposure.cosmics)  # step 3
+        data_dq[hits] |= DQ.COSMIC_RAY
+        over[0, hits[1]] = True  # columns a cosmic ray may have filled
     if cam.full_well is not None:
-        data_dq[bleed_columns(electrons, cam.full_well)] |= DQ.FULL_WELL  # step 3, full well
+        full = bleed_columns(electrons, cam.full_well, columns=np.flatnonzero(over.any(axis=0)))
+        np.bitwise_or(data_dq, DQ.FULL_WELL, out=data_dq, where=full)  # no gather, no scatter
     # ... then every block is read out (steps 4 to 7), its Generator going on
     # from its Poisson draw.
     for_each_block(_read_image_block, blocks, threads, electrons, cam, quantize, out, dq,
@@ -113,12 +120,18 @@ def _expose_block(block, sources, cam, quantize, out, dq, exposure):
     _read_block(block, electrons, cam, quantize, out, dq, exposure)  # 3b, 4 to 7
 
 
-def _draw_block(block, sources, image):
-    """One block, steps 1 and 2, into its rows of ``image`` (the data section's electrons)."""
+def _draw_block(block, sources, image, full_well, over):
+    """One block, steps 1 and 2, into its rows of ``image`` (the data section's electrons);
+    its row of ``over`` notes its columns with a pixel above ``full_well``."""
     expected = expected_electrons(sources, block.r0, block.r1)
     electrons = poisson_draw(expected, block.shape, block.rng)
-    if electrons.size:  # otherwise no charge: the rows stay 0
-        image[block.r0:block.r1] = electrons
+    rows = image[block.r0:block.r1]
+    if electrons.size:
+        rows[...] = electrons
+        if full_well < np.inf:
+            np.any(rows > full_well, axis=0, out=over[block.r0 // BLOCK_ROWS])
+    else:  # no charge
+        rows[...] = 0.0
 
 
 def _read_image_block(block, image, cam, quantize, out, dq, exposure):
@@ -162,9 +175,10 @@ class Sources(NamedTuple):
         Sorted flat indices of the hot pixels (`ccdsim.defects.hot_pixel_indices`).
     hot_factor : float
         Hot pixels' dark current relative to the others.
-    charge : ndarray or None
-        More charge that does not come from light, ``(ny, nx)`` in e- over the
-        exposure (glow, a hot-pixel population, persistence); None: none.
+    charge : tuple or None
+        More charge that does not come from light, in e- over the exposure
+        (glow, a hot-pixel population, persistence): terms ``c`` whose
+        ``c[r0:r1]`` gives rows of the data section; None: none.
     light_scale : ndarray or None
         Each pixel's light relative to the nominal exposure, ``(ny, nx)``
         (a shutter's opening and closing); None: 1 everywhere.
@@ -226,8 +240,8 @@ def expected_electrons(sources, r0, r1):
     lam += s.dark
     if has_hot:
         lam[hot] += s.dark * (s.hot_factor - 1)
-    if s.charge is not None:
-        lam += s.charge[r0:r1]
+    for term in s.charge or ():
+        lam += term[r0:r1]
     return lam
 
 
@@ -253,36 +267,6 @@ def poisson_draw(expected, shape, rng):
     if np.ndim(expected) == 0:  # uniform: the same numbers, drawn faster
         return rng.poisson(expected, size=shape)
     return rng.poisson(expected)
-
-
-def add_cosmic_rays(electrons, cosmics):
-    """Step 3: add the cosmic rays' charge (whole e-) to the data section, in place.
-
-    Before the full well (`~ccdsim.bleed.bleed_columns`): their charge bleeds too.
-
-    Parameters
-    ----------
-    electrons : ndarray of float64, shape ``(ny, nx)``
-        Electrons of the whole data section, after the Poisson draw.
-    cosmics : astropy.table.Table
-        The tracks (`ccdsim.cosmics.cosmic_ray_table`).
-
-    Returns
-    -------
-    ndarray of bool
-        Pixels that received charge.
-    """
-    # Only the pixels the tracks cross: the same float32 sums, in the same order,
-    # as rendering a whole image (`render_cosmic_rays`), without one.
-    index, deposits = cosmic_ray_deposits(electrons.shape, cosmics)
-    pixels, which = np.unique(index, return_inverse=True)
-    charge = np.zeros(pixels.size, dtype=np.float32)
-    np.add.at(charge, which, deposits)
-    charge = np.rint(charge)
-    electrons.reshape(-1)[pixels] += charge
-    hit = np.zeros(electrons.shape, dtype=bool)
-    hit.reshape(-1)[pixels[charge > 0]] = True
-    return hit
 
 
 def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
