@@ -177,19 +177,6 @@ def render_cosmic_rays(shape, table, out=None):
     index, electrons = cosmic_ray_deposits(shape, table)
     np.add.at(out.reshape(-1), index, electrons)
     return out
-    xs, ys = np.asarray(table["x_start"]), np.asarray(table["y_start"])
-    xe, ye = np.asarray(table["x_end"]), np.asarray(table["y_end"])
-    e = np.asarray(table["electrons"], dtype=float)
-    steps = np.maximum(np.ceil(np.hypot(xe - xs, ye - ys) * _STEPS_PER_PIXEL), 1).astype(int)
-    track = np.repeat(np.arange(len(table)), steps)
-    # position of each step along its track, at the centres of equal pieces
-    first = np.repeat(np.cumsum(steps) - steps, steps)
-    f = (np.arange(track.size) - first + 0.5) / steps[track]
-    col = np.floor(xs[track] + f * (xe - xs)[track] + 0.5).astype(np.int64)
-    row = np.floor(ys[track] + f * (ye - ys)[track] + 0.5).astype(np.int64)
-    ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
-    np.add.at(out.reshape(-1), row[ok] * nx + col[ok], (e / steps)[track][ok])
-    return out
 
 
 def add_cosmic_rays(electrons, cosmics):
