@@ -710,3 +710,16 @@ def test_probe_of_a_killed_run_is_removed(tmp_path):
     live.touch()
     check_output_folder(str(tmp_path))
     assert not stale.exists() and live.exists()
+
+
+def test_library_expose_checks_memory_before_allocating():
+    """Camera.expose refuses a frame larger than memory itself, not only the command line."""
+    import time
+
+    from ccdsim import Camera, ParameterError
+
+    cam = Camera(shape=(1 << 20, 1 << 20), bad_columns=0, hot_pixel_fraction=0.0)
+    t = time.perf_counter()
+    with pytest.raises(ParameterError, match="GiB of memory"):
+        cam.expose(1.0, rng=1)
+    assert time.perf_counter() - t < 5

@@ -294,10 +294,14 @@ class Camera(FixedPattern):
             (star table or None), ``.dq`` (data-quality bits, `ccdsim.DQ`) and
             ``.cosmics`` (cosmic-ray table, or None without cosmic rays).
         """
+        from .resources import check_frame_memory
+
         threads = check("threads", threads)
-        return self.prepare(exposure_time, sky=sky, stars=stars, max_counts=max_counts,
-                            star_sigma=star_sigma, moffat=moffat, quantize=quantize,
-                            imagetyp=imagetyp, rng=rng).frame(threads=threads)
+        exposure = self.prepare(exposure_time, sky=sky, stars=stars, max_counts=max_counts,
+                                star_sigma=star_sigma, moffat=moffat, quantize=quantize,
+                                imagetyp=imagetyp, rng=rng)
+        check_frame_memory(exposure)  # before the frame is allocated, in the library too
+        return exposure.frame(threads=threads)
 
     def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
                 star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, cards=None,

@@ -95,7 +95,7 @@ def check_night_output(plan, outdir, *, overwrite=False):
     ------
     ccdsim.ParameterError, FileExistsError, FileNotFoundError
     """
-    from .resources import check_memory
+    from .resources import check_camera_memory
 
     outdir = os.fspath(outdir)
     if not outdir:
@@ -123,9 +123,9 @@ def check_night_output(plan, outdir, *, overwrite=False):
     for path in night_paths(plan, outdir):
         if os.path.lexists(path):
             check_writable(path, overwrite, "output")
-    # Besides the frame: the electron image in float64 (8), the cosmic rays'
-    # charge and its rounded copy (4 + 4), and the three truth maps (12).
-    check_memory(plan.camera.readout_shape, 2 if plan.quantize else 4, extra_per_pixel=28)
+    # Besides each frame: the three truth maps (float32) and the star field.
+    check_camera_memory(plan.camera, plan.quantize, extra_per_pixel=12,
+                        extra_bytes=256 * len(plan.field))
     check_free_space(outdir, night_bytes(plan), "the night")
 
 

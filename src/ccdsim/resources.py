@@ -4,7 +4,8 @@ import os
 
 from .validate import ParameterError
 
-__all__ = ["available_memory", "frame_memory", "check_memory"]
+__all__ = ["available_memory", "frame_memory", "check_memory", "check_camera_memory",
+           "check_frame_memory"]
 
 
 def available_memory():
@@ -72,25 +73,49 @@ def check_memory(shape, bytes_per_pixel=2, extra_per_pixel=0, extra_bytes=0):
                              f"of memory, only {have / 2**30:.1f} GiB available")
 
 
+def check_camera_memory(camera, quantize=True, *, extra_per_pixel=0, extra_bytes=0):
+    """Refuse a camera whose whole frames would not fit in the memory available now.
+
+    Besides the frame: when charge may move across blocks (cosmic rays, a
+    full well), the float64 image of the electrons (8 bytes a pixel).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its read-out shape, cosmic rays and full well.
+    quantize : bool, optional
+        uint16 frames (2 bytes a pixel) or float32 (4).
+    extra_per_pixel : int, optional
+        More bytes per pixel the caller holds at once (a night's truth maps).
+    extra_bytes : int, optional
+        More bytes, whatever the frame size (star and cosmic-ray tables).
+
+    Raises
+    ------
+    ccdsim.ParameterError
+    """
+    moves = camera.cosmic_ray_rate > 0 or camera.full_well is not None
+    check_memory(camera.readout_shape, 2 if quantize else 4,
+                 extra_per_pixel + (8 if moves else 0), extra_bytes)
+
+
 def check_frame_memory(exposure, extra_per_pixel=0):
     """Refuse an exposure whose whole frame would not fit in the memory available now.
 
-    Besides the frame: with charge that moves across blocks (cosmic rays, a
-    full well), the float64 electron image (8 bytes a pixel) and the cosmic
-    rays' charge with its rounded copy (4 + 4).
+    See `check_camera_memory`; the star and cosmic-ray tables count too.
 
     Parameters
     ----------
     exposure : ccdsim.camera.Exposure
         From `ccdsim.Camera.prepare`.
     extra_per_pixel : int, optional
-        More bytes per pixel the caller holds at once (a night's truth maps).
+        More bytes per pixel the caller holds at once.
 
     Raises
     ------
     ccdsim.ParameterError
     """
-    extra = extra_per_pixel + (16 if exposure.two_stage else 0)
     # The star and cosmic-ray tables, and the work of rendering them.
     n = len(exposure.truth or ()) + len(exposure.cosmics or ())
-    check_memory(exposure.shape, 2 if exposure.quantize else 4, extra, extra_bytes=256 * n)
+    check_camera_memory(exposure.camera, exposure.quantize, extra_per_pixel=extra_per_pixel,
+                        extra_bytes=256 * n)

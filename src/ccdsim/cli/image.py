@@ -1,12 +1,11 @@
 """``ccdsim image``: one frame (the guide's image by default)."""
 
 import os
-import sys
 
 from ..params import DEFAULT_CHUNK_ROWS, PARAMS
 from ..validate import ParameterError
 from . import options as opt
-from .command import Command, camera_from_args
+from .command import Command, camera_from_args, progress_wanted
 
 __all__ = ["COMMAND"]
 
@@ -79,7 +78,7 @@ def run(exposure, args, history):
         with dask_client(args.workers, args.scheduler):
             write_chunked(exposure, args.output, chunk_rows=args.chunks,
                           overwrite=args.overwrite, history=history,
-                          progress=not args.quiet and sys.stderr.isatty())
+                          progress=progress_wanted(args))
         header, n_stars = exposure.header(), len(exposure.truth or ())
         dtype = "uint16" if args.quantize else "float32"
     else:
