@@ -30,6 +30,8 @@ from datetime import datetime
 
 import numpy as np
 
+from .readout import expected_electrons
+
 __all__ = ["has_persistence", "overfull_pixels", "frame_windows", "persistence_pixels",
            "persistence_charge", "frame_persistence", "persistence_table"]
 
@@ -74,9 +76,10 @@ def overfull_pixels(exposure, full_well):
     """
     ny, nx = exposure.camera.shape
     index, excess = [], []
+    sources = exposure.sources  # once: its maps (shutter, glow) are whole-frame
     for r0 in range(0, ny, _ROWS):
         r1 = min(r0 + _ROWS, ny)
-        lam = exposure.expected(r0, r1)
+        lam = expected_electrons(sources, r0, r1)
         if lam is None:
             continue
         lam = np.broadcast_to(lam, (r1 - r0, nx)).ravel()
