@@ -101,12 +101,20 @@ def light_scale(camera, exposure_time):
     """
     if not camera.shutter_delay:
         return None
-    offset = offset_map(camera.shape, camera.shutter_delay, camera.shutter_kind,
-                        camera.shutter_blades)
+    return _scale(camera.shape, camera.shutter_delay, camera.shutter_kind,
+                  camera.shutter_blades, float(exposure_time))
+
+
+# A night repeats a few exposure times; a frame made in bands asks once per band.
+@lru_cache(maxsize=8)
+def _scale(shape, delay, kind, blades, exposure_time):
     if exposure_time <= 0:
-        return np.zeros(camera.shape, dtype=np.float32)
-    t = np.float32(exposure_time)
-    return np.maximum(t + offset, 0) / t
+        scale = np.zeros(shape, dtype=np.float32)
+    else:
+        t = np.float32(exposure_time)
+        scale = np.maximum(t + offset_map(shape, delay, kind, blades), 0) / t
+    scale.flags.writeable = False  # shared by every frame of that exposure time
+    return scale
 
 
 def truth_files(plan):
