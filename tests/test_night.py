@@ -55,8 +55,9 @@ def test_headers_as_the_tools_expect(plan):
     for i, spec in enumerate(plan.frames):
         f = run_frame(plan, i)
         h = f.header
-        assert h["IMAGETYP"] == {"bias": "Bias Frame", "dark": "Dark Frame",
-                                 "flat": "Flat Field", "science": "Light Frame"}[spec.kind]
+        # As the guide's chapters filter on them: files_filtered(imagetyp='BIAS')
+        assert h["IMAGETYP"] == {"bias": "BIAS", "dark": "DARK",
+                                 "flat": "FLAT", "science": "LIGHT"}[spec.kind]
         assert h["EXPTIME"] == spec.exposure_time and h["DATE-OBS"] == spec.date_obs
         for key in ("FILTER", "GAIN", "RDNOISE", "INSTRUME", "TELESCOP", "OBJECT", "CCD-TEMP",
                     "XBINNING", "YBINNING", "DATASEC", "BIASSEC", "TRIMSEC", "NIGHTSD",
@@ -75,7 +76,7 @@ def test_science_truth_is_flux_before_the_flat(plan):
 def test_write_night_and_truth_maps(tmp_path, plan):
     out = tmp_path / "night"
     written = write_night(plan, out, progress=False)
-    assert len(written) == 8 + 3
+    assert len(written) == 8 + 3 + 1  # frames, truth maps, truth/manifest.json
     names = sorted(os.listdir(out))
     assert names[:3] == ["bias-001.fits", "bias-002.fits", "dark-001.fits"]
     cam = plan.camera
@@ -104,7 +105,7 @@ def test_cli_night(tmp_path):
     out = tmp_path / "n"
     res = run("night", str(out), *SMALL, "--seed", "5", "--moffat", "6", "3")
     assert res.returncode == 0, res.stderr
-    assert "wrote 10 files" in res.stdout
+    assert "wrote 11 files" in res.stdout
     files = sorted(p.name for p in out.iterdir())
     assert files == ["bias-001.fits", "bias-002.fits", "dark-001.fits", "flat-001.fits",
                      "flat-002.fits", "science-001.fits", "science-002.fits", "truth"]

@@ -59,8 +59,8 @@ def reduced(tmp_path_factory):
                 sigma_clip_dev_func=mad_std)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ccdproc's notes about units and headers
-        master_bias = ccdproc.combine([read(f) for f in files("Bias Frame")], **clip)
-        darks = [ccdproc.subtract_bias(read(f), master_bias) for f in files("Dark Frame")]
+        master_bias = ccdproc.combine([read(f) for f in files("BIAS")], **clip)
+        darks = [ccdproc.subtract_bias(read(f), master_bias) for f in files("DARK")]
         master_dark = ccdproc.combine(darks, **clip)
         master_dark.header["EXPTIME"] = darks[0].header["EXPTIME"]
 
@@ -69,11 +69,11 @@ def reduced(tmp_path_factory):
             return ccdproc.subtract_dark(ccd, master_dark, exposure_time="EXPTIME",
                                          exposure_unit=u.s, scale=True)
 
-        master_flat = ccdproc.combine([calibrate(f) for f in files("Flat Field")],
+        master_flat = ccdproc.combine([calibrate(f) for f in files("FLAT")],
                                       scale=lambda a: 1 / np.ma.median(a), **clip)
         science = [(f, ccdproc.flat_correct(calibrate(f), master_flat))
-                   for f in files("Light Frame")]
-    assert len(files("Bias Frame")) == 5 and len(science) == 2
+                   for f in files("LIGHT")]
+    assert len(files("BIAS")) == 5 and len(science) == 2
     return out, master_flat, science
 
 

@@ -7,7 +7,7 @@ Reading configuration files belongs to the command line
 
 import json
 
-__all__ = ["to_toml"]
+__all__ = ["to_toml", "document_toml"]
 
 
 def _literal(value):
@@ -46,3 +46,63 @@ def to_toml(values):
     hot_pixels = false
     """
     return "".join(f"{k} = {_literal(v)}\n" for k, v in values.items())
+
+
+def _key(key):
+    """A TOML key, quoted unless bare (letters, digits, - and _)."""
+    bare = key and all(c.isascii() and (c.isalnum() or c in "-_") for c in key)
+    return key if bare else json.dumps(key)
+
+
+def document_toml(doc, comment=""):
+    """TOML text of a nested document: an observing plan (`ccdsim.planfile`).
+
+    Scalars and lists of scalars first, then each table (``[a.b]``) and each
+    list of tables (``[[groups]]``), depth first, in the document's order.
+
+    Parameters
+    ----------
+    doc : dict
+        Keys to scalars, lists, tables (dicts) or lists of tables.
+    comment : str, optional
+        A first line, written as a TOML comment.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(document_toml({"seed": 1, "groups": [{"kind": "bias", "header": {"A": 1}}]}),
+    ...       end="")
+    seed = 1
+    <BLANKLINE>
+    [[groups]]
+    kind = "bias"
+    <BLANKLINE>
+    [groups.header]
+    A = 1
+    """
+    lines = [f"# {comment}"] if comment else []
+    _emit(doc, [], lines, array=False)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _is_table_list(value):
+    return isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+
+
+def _emit(doc, path, lines, array):
+    scalars = [k for k, v in doc.items() if not isinstance(v, dict) and not _is_table_list(v)]
+    if path and (array or scalars or not doc):  # a table of tables needs no header of its own
+        name = ".".join(_key(p) for p in path)
+        lines += ["", f"[[{name}]]" if array else f"[{name}]"]
+    for k, v in doc.items():
+        if not isinstance(v, dict) and not _is_table_list(v):
+            lines.append(f"{_key(k)} = {_literal(v)}")
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            _emit(v, path + [k], lines, array=False)
+        elif _is_table_list(v):
+            for item in v:
+                _emit(item, path + [k], lines, array=True)

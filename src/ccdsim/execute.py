@@ -178,6 +178,38 @@ def _write_task(task):
     return frame.write(path, overwrite=overwrite)
 
 
+def _write_here(tasks, progress, desc):
+    """Make each frame here while the previous one is written (one writer thread).
+
+    Writing (FITS encoding, checksums, compression, the disk) then costs
+    little more than making: both release the GIL. At most two frames are
+    held: the one being written and the one being made.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(frame, path, overwrite, history):
+        for line in history:
+            frame.header.add_history(line)
+        return frame.write(path, overwrite=overwrite)
+
+    bar = _progress(len(tasks), desc, progress)
+    written, pending = [], None
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            for make, plan, index, path, overwrite, threads, history in tasks:
+                frame = make(plan, index, threads=threads)
+                if pending is not None:
+                    written.append(pending.result())
+                    bar.update()
+                pending = pool.submit(write, frame, path, overwrite, history)
+            if pending is not None:
+                written.append(pending.result())
+                bar.update()
+        return written
+    finally:
+        bar.close()
+
+
 def write_frames(make, plan, jobs, *, overwrite=False, threads=None, workers=None,
                  scheduler=None, progress=False, history=(), desc="frames"):
     """Make frames of a plan and write each to its file: the one way nights and batches run.
@@ -222,6 +254,8 @@ def write_frames(make, plan, jobs, *, overwrite=False, threads=None, workers=Non
     tasks = [(make, plan, index, path, overwrite, threads if local else 1, tuple(history))
              for index, path in jobs]
     try:
+        if local:
+            return _write_here(tasks, progress, desc)
         return run_tasks(_write_task, tasks, workers=workers, scheduler=scheduler,
                          progress=progress, desc=desc)
     finally:

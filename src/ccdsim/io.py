@@ -155,7 +155,8 @@ def write_hdulist(hdulist, path, overwrite=False):
     hdulist : astropy.io.fits.HDUList
         What to write (with checksums).
     path : str or os.PathLike
-        Output FITS file; its folder must exist.
+        Output FITS file; its folder must exist. A name ending in ``.bz2`` or
+        ``.gz`` is written compressed.
     overwrite : bool, optional
         Replace an existing file (refused otherwise).
 
@@ -164,6 +165,29 @@ def write_hdulist(hdulist, path, overwrite=False):
     str or os.PathLike
         ``path``.
     """
+    compress = _COMPRESSORS.get(os.fspath(path).rsplit(".", 1)[-1].lower())
     with atomic_path(path, overwrite) as tmp:
-        hdulist.writeto(tmp, overwrite=True, checksum=True)
+        if compress is None:
+            hdulist.writeto(tmp, overwrite=True, checksum=True)
+        else:
+            # The temporary's name ends in .part, so astropy would not compress it itself.
+            with compress(tmp, "wb") as f:
+                hdulist.writeto(f, checksum=True)
     return path
+
+
+def _open_bz2(path, mode):
+    import bz2
+
+    return bz2.open(path, mode, compresslevel=9)
+
+
+def _open_gzip(path, mode):
+    import gzip
+
+    # mtime=0: the same frame gives the same bytes, whenever it is written.
+    return gzip.GzipFile(path, mode, compresslevel=6, mtime=0)
+
+
+#: Compression by the file name's suffix, as astropy reads them back.
+_COMPRESSORS = {"bz2": _open_bz2, "gz": _open_gzip}

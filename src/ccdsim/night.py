@@ -9,129 +9,25 @@ same pixels. `write_night` writes a whole night to a folder, and
 ``ccdsim night`` is the command line over it.
 """
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-import numpy as np
-from astropy.table import Table
+from datetime import datetime
 
 from .camera import Camera
 from .params import DEFAULTS as D
 from .params import PARAMS, check
-from .persistence import frame_persistence
+from .plan import IMAGETYP_STYLES, FrameSpec, NightPlan, frame_seed, run_frame
 from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
-from .seeds import NightStream, child_rng, seed_text
-from .sources import make_star_table
-from .validate import ParameterError, check_int
+from .validate import ParameterError
 
-__all__ = ["NIGHT_CAMERA", "FrameSpec", "NightPlan", "plan_night", "frame_seed", "run_frame",
-           "truth_maps", "night_paths", "write_night"]
-
-
-# IMAGETYP values as the guide's notebooks filter on them.
-IMAGETYP = {"bias": "Bias Frame", "dark": "Dark Frame", "flat": "Flat Field",
-            "science": "Light Frame"}
-
-_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
-
-
-@dataclass(frozen=True)
-class FrameSpec:
-    """One frame of a night.
-
-    Parameters
-    ----------
-    index : int
-        Position in the plan; frame ``index`` draws its noise from the
-        night seed's child ``(NightStream.FRAMES, index)``.
-    kind : str
-        ``bias``, ``dark``, ``flat`` or ``science``.
-    filename : str
-        File name inside the night's folder.
-    exposure_time : float
-        In seconds.
-    date_obs : str
-        Start of the exposure, UTC, ISO 8601 (the ``DATE-OBS`` keyword).
-    sky : float
-        Uniform light before the flat field, in ADU per pixel over the
-        exposure: the sky for science frames, the lamp or twilight for flats.
-    stars : bool
-        Whether the night's star field is in the frame.
-    """
-
-    index: int
-    kind: str
-    filename: str
-    exposure_time: float
-    date_obs: str
-    sky: float = 0.0
-    stars: bool = False
-
-    @property
-    def imagetyp(self):
-        """The ``IMAGETYP`` header value."""
-        return IMAGETYP[self.kind]
-
-
-@dataclass(frozen=True, eq=False)
-class NightPlan:
-    """Everything that defines a night; `run_frame` makes any frame of it.
-
-    Parameters
-    ----------
-    camera : Camera
-        The camera (its defects and flat field are the same all night).
-    frames : tuple of FrameSpec
-        In the order they were taken.
-    seed : int or tuple of int
-        The night's seed (entropy of its `~numpy.random.SeedSequence`).
-    field : astropy.table.Table
-        The stars of the science field (``flux`` in ADU over a science
-        exposure, before the flat field).
-    star_sigma : float
-        Gaussian sigma of the stars, in pixels.
-    moffat : tuple of float or None
-        ``(fwhm, beta)`` for Moffat stars instead of Gaussians.
-    header : dict
-        Keywords every frame carries (FILTER, INSTRUME, TELESCOP, ...).
-    quantize : bool
-        True: uint16 from the ADC; False: float32 ADU.
-    """
-
-    camera: Camera
-    frames: tuple
-    seed: object
-    field: Table
-    star_sigma: float = D.star_sigma
-    moffat: tuple | None = None
-    header: dict = field(default_factory=dict)
-    quantize: bool = True
-
-    @property
-    def seed_sequence(self):
-        """The night's root `~numpy.random.SeedSequence`."""
-        return np.random.SeedSequence(self.seed)
-
-    def count(self, kind):
-        """Number of frames of one kind.
-
-        Parameters
-        ----------
-        kind : {'bias', 'dark', 'flat', 'science'}
-            The kind of frame.
-
-        Returns
-        -------
-        int
-        """
-        return sum(f.kind == kind for f in self.frames)
+__all__ = ["NIGHT_CAMERA", "FrameSpec", "NightPlan", "plan_night", "night_document",
+           "frame_seed", "run_frame", "truth_maps", "night_paths", "write_night"]
 
 
 def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat,
                n_science=D.n_science, exposure=D.exposure_time, flat_level=D.flat_level,
                flat_exposure=D.flat_exposure, sky=D.sky, stars=D.stars, max_counts=D.max_counts,
                star_sigma=D.star_sigma, moffat=None, filter=D.filter, object=D.object,
-               start=D.start, overhead=D.overhead, seed=None, quantize=True):
+               start=D.start, overhead=D.overhead, seed=None, quantize=True,
+               dark_exposures=None, filters=None, imagetyp_style=D.imagetyp_style):
     """Plan a night: which frames, in which order, and the star field.
 
     Frames are taken back to back in the order biases, darks, flats,
@@ -175,6 +71,14 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
         The night's seed; None draws fresh entropy (recorded as ``NIGHTSD``).
     quantize : bool, optional
         True: the ADC's uint16; False: float32 ADU, not rounded or clipped.
+    dark_exposures : sequence of float or str, optional
+        Darks at each of these exposure times, in seconds (``n_dark`` each;
+        a string: comma-separated). Default: the science exposure.
+    filters : sequence of str or str, optional
+        Flats and science frames in each filter (``n_flat`` and
+        ``n_science`` each; a string: comma-separated). Default: ``filter``.
+    imagetyp_style : {'guide', 'maxim'}, optional
+        ``IMAGETYP`` spelling (`ccdsim.plan.IMAGETYP_STYLES`).
 
     Returns
     -------
@@ -187,6 +91,17 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
                                                  ("flat", n_flat), ("science", n_science))}
     # Darks are taken at the science exposure: zero seconds would make them biases.
     exposure = check("exposure_time", exposure, "exposure", low_open=True)
+    dark_exposures = _checked_list("dark_exposures", dark_exposures, [exposure],
+                                   lambda v: check("exposure_time", v, "dark_exposures",
+                                                   low_open=True))
+    filters = _checked_list("filters", filters, [filter], lambda v: check("filter", v, "filters"))
+    if len(set(filters)) != len(filters):
+        raise ParameterError(f"filters must differ from each other (got {', '.join(filters)})",
+                             param="filters")
+    imagetyp_style = check("imagetyp_style", imagetyp_style)
+    if imagetyp_style not in IMAGETYP_STYLES:
+        raise ParameterError(f"imagetyp_style must be one of {', '.join(IMAGETYP_STYLES)} "
+                             f"(got {imagetyp_style!r})", param="imagetyp_style")
     flat_level = check("flat_level", flat_level)
     flat_exposure = check("flat_exposure", flat_exposure)
     sky = check("sky", sky)
@@ -204,51 +119,107 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
     quantize = check("quantize", quantize)
     filter, object = check("filter", filter), check("object", object)
     t = parse_start(start)
-    if camera.cosmic_ray_rate:  # before the first frame, not at the sixth
-        from .cosmics import check_count
-
-        check_count(camera.shape, max(exposure, flat_exposure), camera.cosmic_ray_rate,
-                    camera.pixel_size)
     seed = check("seed", seed)  # any size: a fresh NIGHTSD has 128 bits
     # The last frame must start before the year 10000 (FITS dates have 4 digits).
-    total = sum(counts.values()) * (max(exposure, flat_exposure) + overhead)
+    n_frames = (counts["bias"] + counts["dark"] * len(dark_exposures)
+                + (counts["flat"] + counts["science"]) * len(filters))
+    total = n_frames * (max(exposure, flat_exposure, *dark_exposures) + overhead)
     if total > (datetime(9999, 12, 31) - t).total_seconds():
         raise ParameterError(f"start {start} leaves no room for the night's "
-                             f"{sum(counts.values())} frames before the year 10000",
-                             param="start")
+                             f"{n_frames} frames before the year 10000", param="start")
+    doc = night_document(camera, counts=counts, exposure=exposure,
+                         dark_exposures=dark_exposures, filters=filters,
+                         imagetyp_style=imagetyp_style, flat_level=flat_level,
+                         flat_exposure=flat_exposure, sky=sky, stars=stars,
+                         max_counts=max_counts, star_sigma=star_sigma, moffat=moffat,
+                         object=object, start=start, overhead=overhead, quantize=quantize)
+    from .planfile import build_plan
 
-    root = np.random.SeedSequence(seed)
-    field_table = make_star_table(stars, camera.shape, max_counts=max_counts, sigma=star_sigma,
-                                  rng=child_rng(root, NightStream.FIELD))
+    return build_plan(doc, seed=seed, cameras={"night": camera}, source="night")
+
+
+def _checked_list(name, values, default, check_one):
+    if values is None:
+        return default
+    if isinstance(values, str):
+        values = [v.strip() for v in values.split(",")] if values.strip() else []
+        if name == "dark_exposures":
+            try:
+                values = [float(v) for v in values]
+            except ValueError:
+                raise ParameterError(f"dark_exposures must be numbers of seconds separated by "
+                                     f"commas (got {values!r})", param=name) from None
+    values = [values] if isinstance(values, (int, float)) else list(values)
+    if not values:
+        raise ParameterError(f"{name} must name at least one value", param=name)
+    return [check_one(v) for v in values]
+
+
+def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_exposures=None,
+                   filters=None, imagetyp_style=D.imagetyp_style, flat_level=D.flat_level,
+                   flat_exposure=D.flat_exposure, sky=D.sky, stars=D.stars,
+                   max_counts=D.max_counts, star_sigma=D.star_sigma, moffat=None,
+                   object=D.object, start=D.start, overhead=D.overhead, quantize=True):
+    """The night as an observing plan document (`ccdsim.planfile`): what `plan_night` runs.
+
+    Biases, then darks at each dark exposure, then flats in each filter, then
+    science frames in each filter; every frame names the filter in the beam
+    (biases and darks the first one). ``ccdsim dataset --show night`` prints
+    the default one.
+
+    Parameters
+    ----------
+    camera : Camera, optional
+        Its pixel size goes in the header (default: the night's camera).
+    counts : dict, optional
+        ``{kind: number of frames}`` (darks per exposure, flats and science
+        frames per filter); default: the table's.
+    exposure, dark_exposures, filters, imagetyp_style, flat_level, flat_exposure, sky, stars, max_counts, star_sigma, moffat, object, start, overhead, quantize
+        As in `plan_night` (checked there).
+
+    Returns
+    -------
+    dict
+    """
+    camera = Camera(**NIGHT_CAMERA) if camera is None else camera
+    counts = counts or {k: PARAMS[f"n_{k}"].default for k in ("bias", "dark", "flat", "science")}
+    dark_exposures = dark_exposures or [exposure]
+    filters = filters or [PARAMS["filter"].default]
+    header = {"INSTRUME": ["ccdsim camera", "instrument"],
+              "TELESCOP": ["ccdsim telescope", "telescope"],
+              "OBSERVER": ["ccdsim", "observer"],
+              "CCD-TEMP": [-20.0, "[C] CCD temperature"],
+              "SET-TEMP": [-20.0, "[C] CCD temperature set point"],
+              "XBINNING": [1, "binning in x"], "YBINNING": [1, "binning in y"],
+              "XPIXSZ": [camera.pixel_size, "[um] pixel size in x"],
+              "YPIXSZ": [camera.pixel_size, "[um] pixel size in y"]}
+    doc = {"name": "night", "start": start, "overhead": overhead, "quantize": quantize,
+           "star_sigma": star_sigma, "imagetyp_style": imagetyp_style}
     if moffat is not None:
-        field_table.remove_columns(["peak", "sigma"])
-        field_table["fwhm"] = moffat[0]
-        field_table["beta"] = moffat[1]
+        doc["moffat"] = list(moffat)
+    doc["cameras"] = {"night": {"camera": "night", "header": header}}
+    doc["targets"] = {"field": {"object": object, "stars": stars, "max_counts": max_counts,
+                                "exposure": exposure, "sky": sky}}
+    comment = ["target of the science frames"]
 
-    light = {"bias": (0.0, 0.0, False), "dark": (exposure, 0.0, False),
-             "flat": (flat_exposure, flat_level, False), "science": (exposure, sky, True)}
-    frames = []
-    for kind in ("bias", "dark", "flat", "science"):
-        t_exp, level, has_stars = light[kind]
-        for n in range(counts[kind]):
-            frames.append(FrameSpec(index=len(frames), kind=kind,
-                                    filename=f"{kind}-{n + 1:03d}.fits", exposure_time=t_exp,
-                                    date_obs=t.strftime(_DATE_FORMAT)[:-3], sky=level,
-                                    stars=has_stars))
-            t += timedelta(seconds=t_exp + overhead)
-    header = {"FILTER": (filter, "filter in the beam"),
-              "OBJECT": (object, "target of the science frames"),
-              "INSTRUME": ("ccdsim camera", "instrument"),
-              "TELESCOP": ("ccdsim telescope", "telescope"),
-              "OBSERVER": ("ccdsim", "observer"),
-              "CCD-TEMP": (-20.0, "[C] CCD temperature"),
-              "SET-TEMP": (-20.0, "[C] CCD temperature set point"),
-              "XBINNING": (1, "binning in x"),
-              "YBINNING": (1, "binning in y"),
-              "XPIXSZ": (camera.pixel_size, "[um] pixel size in x"),
-              "YPIXSZ": (camera.pixel_size, "[um] pixel size in y")}
-    return NightPlan(camera=camera, frames=tuple(frames), seed=root.entropy, field=field_table,
-                     star_sigma=star_sigma, moffat=moffat, header=header, quantize=quantize)
+    def group(kind, count, n, **more):
+        return {"kind": kind, "count": count, "first": n, "filter": more.pop("filter"),
+                "name": f"{kind}-{{number:03d}}.fits", **more,
+                "header": {"OBJECT": ([kind] if kind != "science" else [object]) + comment}}
+
+    groups = [group("bias", counts["bias"], 1, filter=filters[0])]
+    for k, t in enumerate(dark_exposures):
+        groups.append(group("dark", counts["dark"], 1 + k * counts["dark"], filter=filters[0],
+                            exposure=t))
+    for k, f in enumerate(filters):
+        groups.append(group("flat", counts["flat"], 1 + k * counts["flat"], filter=f,
+                            exposure=flat_exposure,
+                            flat={"source": "dome", "level": flat_level}))
+    for k, f in enumerate(filters):
+        groups.append(group("science", counts["science"], 1 + k * counts["science"], filter=f,
+                            exposure=exposure, target="field"))
+    doc["groups"] = [g for g in groups if g.get("count")]
+    return doc
 
 
 def parse_start(start):
@@ -258,57 +229,6 @@ def parse_start(start):
     except ValueError:
         raise ParameterError(f"start must be an ISO 8601 date and time, e.g. "
                              f"{PARAMS['start'].default} (got {start!r})", param="start") from None
-
-
-def frame_seed(plan, index):
-    """The `~numpy.random.SeedSequence` of frame ``index``: child ``(FRAMES, index)``.
-
-    Parameters
-    ----------
-    plan : NightPlan
-        The night.
-    index : int
-        Position in ``plan.frames``.
-
-    Returns
-    -------
-    numpy.random.SeedSequence
-    """
-    return np.random.SeedSequence(plan.seed, spawn_key=(NightStream.FRAMES, int(index)))
-
-
-def run_frame(plan, index, *, threads=None):
-    """Make frame ``index`` of ``plan``: a pure function of the two.
-
-    Parameters
-    ----------
-    plan : NightPlan
-    index : int
-        Position in ``plan.frames``.
-    threads : int, optional
-        Worker threads; never changes the pixels.
-
-    Returns
-    -------
-    Frame
-        With the night's keywords (``DATE-OBS``, ``FILTER``, ...); science frames: ``TRUTH``.
-    """
-    index, threads = check_int("index", index, high=len(plan.frames) - 1), check("threads", threads)
-    spec = plan.frames[index]
-    cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
-    if spec.kind != "science":
-        cards["OBJECT"] = (spec.kind, cards["OBJECT"][1])
-    cards["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
-    cards["FRAMENUM"] = (index, "index of this frame in the night")
-    if spec.kind == "flat":
-        cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
-    clock = datetime.fromisoformat(spec.date_obs) - datetime.fromisoformat(plan.frames[0].date_obs)
-    charge, cards = frame_persistence(plan, index, cards)  # earlier frames' after-images
-    return plan.camera.prepare(spec.exposure_time, sky=spec.sky, clock=clock.total_seconds(),
-                               stars=plan.field if spec.stars else None, moffat=plan.moffat,
-                               star_sigma=plan.star_sigma, quantize=plan.quantize, cards=cards,
-                               charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
-                               filter=plan.header["FILTER"][0]).frame(threads=threads)
 
 
 def __getattr__(name):

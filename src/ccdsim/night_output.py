@@ -20,14 +20,23 @@ from .validate import ParameterError
 __all__ = ["write_night", "check_night_output", "other_fits_files"]
 
 
-def _fits_files(outdir):
-    """The FITS files of a night's folder and its ``truth/``."""
+_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fits.bz2", ".fit.bz2")
+
+
+def _folders(plan, outdir):
+    """The folders a plan writes into: ``outdir``, ``truth/`` and every sub-folder used."""
+    folders = {outdir, os.path.join(outdir, "truth")}
+    folders.update(os.path.dirname(p) for p in night_paths(plan, outdir))
+    return sorted(folders)
+
+
+def _fits_files(outdir, plan):
+    """The FITS files of the folders a plan writes into."""
     found = []
-    for folder in (outdir, os.path.join(outdir, "truth")):
+    for folder in _folders(plan, outdir):
         if os.path.isdir(folder):
             found += [os.path.join(folder, e) for e in sorted(os.listdir(folder))
-                      if e.lower().endswith((".fits", ".fit", ".fts", ".fits.gz"))
-                      and not e.startswith(".")]
+                      if e.lower().endswith(_FITS_SUFFIXES) and not e.startswith(".")]
     return found
 
 
@@ -58,7 +67,7 @@ def other_fits_files(plan, outdir):
         Another ccdsim night's files, and FITS files of anything else.
     """
     planned = {os.path.abspath(p) for p in night_paths(plan, outdir)}
-    others = [p for p in _fits_files(outdir) if os.path.abspath(p) not in planned]
+    others = [p for p in _fits_files(outdir, plan) if os.path.abspath(p) not in planned]
     ours = [p for p in others if _is_night_file(p)]
     return ours, [p for p in others if p not in ours]
 
@@ -69,10 +78,16 @@ def _names(paths, outdir, limit=3):
 
 
 def night_bytes(plan):
-    """Bytes a night writes: every frame (image and DQ) and the three truth maps."""
-    ny, nx = plan.camera.readout_shape
-    frame = ny * nx * ((2 if plan.quantize else 4) + 1) + 64 * 2880
-    return len(plan.frames) * frame + 3 * 4 * plan.camera.shape[0] * plan.camera.shape[1]
+    """Bytes a plan writes: every frame (image and DQ, or a float32 mean) and the truth."""
+    total = 0
+    for f in plan.frames:
+        ny, nx = plan.camera_named(f.camera).readout_shape
+        per_pixel = 4 if f.combine else (2 if plan.quantize else 4) + 1
+        total += ny * nx * per_pixel + 64 * 2880
+    for name in plan.camera_names:
+        ny, nx = plan.camera_named(name).shape
+        total += (3 + len(plan.filters(name))) * 4 * ny * nx
+    return total
 
 
 def check_night_output(plan, outdir, *, overwrite=False):
@@ -123,10 +138,31 @@ def check_night_output(plan, outdir, *, overwrite=False):
     for path in night_paths(plan, outdir):
         if os.path.lexists(path):
             check_writable(path, overwrite, "output")
-    # Besides each frame: the three truth maps (float32) and the star field.
-    check_camera_memory(plan.camera, plan.quantize, extra_per_pixel=12,
-                        extra_bytes=256 * len(plan.field))
+        elif os.path.lexists(os.path.dirname(path)) and not os.path.isdir(os.path.dirname(path)):
+            raise ParameterError(f"{os.path.dirname(path)} exists and is not a folder",
+                                 param="outdir")
+    # Besides each frame: the truth maps (float32), the star field, the frame being
+    # written while the next is made, and a combined frame's two float64 images.
+    for name in plan.camera_names:
+        combined = any(f.combine for f in plan.frames if f.camera == name)
+        check_camera_memory(plan.camera_named(name), plan.quantize,
+                            extra_per_pixel=12 + 5 + (16 if combined else 0),
+                            extra_bytes=256 * sum(len(t) for t in plan.fields.values()))
     check_free_space(outdir, night_bytes(plan), "the night")
+
+
+def write_manifest(plan, truth_dir, *, overwrite=False):
+    """Write ``truth/manifest.json`` (`ccdsim.night_truth.truth_manifest`) atomically."""
+    import json
+
+    from .files import atomic_path
+    from .night_truth import truth_manifest
+
+    path = os.path.join(truth_dir, "manifest.json")
+    with atomic_path(path, overwrite) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        json.dump(truth_manifest(plan), f, indent=1)
+        f.write("\n")
+    return path
 
 
 def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, workers=None,
@@ -168,8 +204,9 @@ def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, w
     check_execution(workers, scheduler)
     check_night_output(plan, outdir, overwrite=overwrite)
     truth_dir = os.path.join(outdir, "truth")
-    os.makedirs(truth_dir, exist_ok=True)
     paths = night_paths(plan, outdir)
+    for folder in _folders(plan, outdir):
+        os.makedirs(folder, exist_ok=True)
     with folder_lock(outdir):
         # Under the lock, so no other run's files change meanwhile.
         ours, _ = other_fits_files(plan, outdir)
@@ -180,6 +217,7 @@ def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, w
         for name, hdul in truth_maps(plan).items():
             written.append(write_hdulist(hdul, os.path.join(truth_dir, name),
                                          overwrite=overwrite))
+        written.append(write_manifest(plan, truth_dir, overwrite=overwrite))
         if progress is None:
             import sys
 
@@ -189,5 +227,5 @@ def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, w
                                  for f in plan.frames],
                                 overwrite=overwrite, threads=threads, workers=workers,
                                 scheduler=scheduler, progress=progress, history=history,
-                                desc="ccdsim night")
+                                desc=f"ccdsim {'night' if plan.name == 'night' else 'dataset'}")
     return written

@@ -14,53 +14,121 @@ from astropy.table import Table
 from .params import PARAMS
 from .seeds import seed_text
 
-__all__ = ["truth_maps", "truth_maps_names", "night_paths"]
+__all__ = ["truth_maps", "truth_manifest", "truth_maps_names", "night_paths"]
 
 
-def _truth_hdu(data, bunit, comment, plan):
+def _truth_hdu(data, bunit, comment, plan, camera=None):
     from ._version import __version__
 
     h = fits.Header()
     h["BUNIT"] = (bunit, "unit of the data")
-    h["CAMSEED"] = (plan.camera.camera_seed, PARAMS["camera_seed"].fits_comment)
+    h["CAMSEED"] = ((camera or plan.camera).camera_seed, PARAMS["camera_seed"].fits_comment)
     h["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
     h["CREATOR"] = (f"ccdsim {__version__}", "software that made this map")
     h.add_comment(comment)
     return fits.HDUList([fits.PrimaryHDU(data=data, header=h)])
 
 
+def _slug(filter):
+    """A filter's name as part of a file name (``g'`` -> ``gprime``)."""
+    text = filter.replace("'", "prime").replace('"', "dprime")
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+
+
+def _folder(plan, name):
+    """``truth/``'s sub-folder of camera ``name``: none for a plan of one camera."""
+    return "" if len(plan.camera_names) == 1 else f"{name}/"
+
+
+def _camera_truth(plan, name):
+    """``{relative path: (what, filter, maker)}`` of one camera's truth files."""
+    view, _ = plan.view(name)
+    cam, pre = view.camera, _folder(plan, name)
+    out = {
+        pre + "bias.fits": ("bias", None, lambda: _truth_hdu(
+            cam.bias_map, "adu", "True bias map (level + structure + bad columns).", plan, cam)),
+        pre + "dark.fits": ("dark", None, lambda: _truth_hdu(
+            cam.dark_map, "electron/(pix s)", "True dark current, hot pixels included.", plan,
+            cam)),
+    }
+    filters = plan.filters(name)
+    for f in filters or (None,):
+        file = "flat.fits" if len(filters) <= 1 else f"flat-{_slug(f)}.fits"
+        out[pre + file] = ("flat", f, lambda f=f: _truth_hdu(
+            cam.flat_for(f), "", f"True sensitivity in filter {f}, mean 1; multiplies light "
+                                  f"only." if f else "True sensitivity, mean 1.", plan, cam))
+    # Each camera personality's own truth: name -> (data, BUNIT, comment), or a table.
+    for file, make in _personality_truth(view).items():
+        out[pre + file] = (file.removesuffix(".fits"), None,
+                           lambda make=make: _personality_hdu(make(), plan, cam))
+    return out
+
+
+def _personality_hdu(item, plan, cam):
+    if isinstance(item, Table):
+        hdul = _truth_hdu(None, "", item.meta.get("comment", ""), plan, cam)
+        hdul.append(fits.BinTableHDU(item, name="TRUTH"))
+        return hdul
+    return _truth_hdu(*item, plan, cam)
+
+
 def truth_maps(plan):
-    """The camera's true maps over the (trimmed) data section, as FITS.
+    """The cameras' true maps over the (trimmed) data section, as FITS.
 
     Parameters
     ----------
     plan : NightPlan
-        The night (only its camera matters).
+        The plan (its cameras and the filters each looks through).
 
     Returns
     -------
     dict
-        ``bias.fits`` (ADU), ``dark.fits`` (e-/pixel/s), ``flat.fits``
-        (sensitivity, mean 1) -> `~astropy.io.fits.HDUList`.
+        Path under ``truth/`` -> `~astropy.io.fits.HDUList`: ``bias.fits``
+        (ADU), ``dark.fits`` (e-/pixel/s), ``flat.fits`` (sensitivity, mean 1;
+        ``flat-FILTER.fits`` for each filter of a camera that uses several)
+        and each personality's truth (`truth_files` of its module). A plan
+        of several cameras puts each camera's files in ``truth/NAME/``.
     """
-    cam = plan.camera
-    maps = {
-        "bias.fits": _truth_hdu(cam.bias_map, "adu", "True bias map (level + bad columns).", plan),
-        "dark.fits": _truth_hdu(cam.dark_map, "electron/(pix s)",
-                                "True dark current, hot pixels included.", plan),
-        "flat.fits": _truth_hdu(cam.flat_for(plan.header["FILTER"][0]), "", "True sensitivity "
-                                "in the night's filter, mean 1; multiplies light only.", plan),
-    }
-    # Each camera personality's own truth: name -> (data, BUNIT, comment), or a table.
-    for name, make in _personality_truth(plan).items():
-        item = make()
-        if isinstance(item, Table):
-            hdul = _truth_hdu(None, "", item.meta.get("comment", ""), plan)
-            hdul.append(fits.BinTableHDU(item, name="TRUTH"))
-            maps[name] = hdul
-        else:
-            maps[name] = _truth_hdu(*item, plan)
-    return maps
+    return {path: make() for name in plan.camera_names
+            for path, (_, _, make) in _camera_truth(plan, name).items()}
+
+
+def truth_manifest(plan):
+    """``truth/manifest.json``: every truth file, its camera and the data it describes.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The plan.
+
+    Returns
+    -------
+    dict
+        ``plan``, ``seed``; ``cameras``: per camera its gain (e-/ADU), read
+        noise (e-), camera seed, data section and read-out shapes and every
+        parameter; ``truth``: per file its path (relative to the plan's
+        folder), camera, what it is, unit, filter and the data files it
+        describes (for a flat: the frames taken through its filter).
+    """
+    cameras, entries = {}, []
+    for name in plan.camera_names:
+        cam = plan.camera_named(name)
+        cameras[name] = {"gain": cam.gain, "read_noise": cam.read_noise,
+                         "gain_unit": "electron/adu", "read_noise_unit": "electron",
+                         "camera_seed": cam.camera_seed, "shape": list(cam.shape),
+                         "readout_shape": list(cam.readout_shape),
+                         "parameters": {k: list(v) if isinstance(v, tuple) else v
+                                        for k, v in cam.parameters().items()}}
+        mine = [f for f in plan.frames if (f.camera or plan.camera_names[0]) == name]
+        for path, (what, filt, _) in _camera_truth(plan, name).items():
+            files = [f.filename for f in mine if filt is None or f.filter == filt]
+            entries.append({"file": f"truth/{path}", "camera": name, "what": what,
+                            "unit": _UNITS.get(what, ""), "filter": filt, "describes": files})
+    return {"plan": plan.name, "seed": seed_text(plan.seed_sequence), "cameras": cameras,
+            "truth": entries}
+
+
+_UNITS = {"bias": "adu", "dark": "electron/(pix s)", "flat": "", "glow": "electron/(pix s)"}
 
 
 def _personality_truth(plan):
@@ -88,10 +156,12 @@ def night_paths(plan, outdir):
     list of str
     """
     frames = [os.path.join(outdir, f.filename) for f in plan.frames]
-    return frames + [os.path.join(outdir, "truth", name) for name in truth_maps_names(plan)]
+    return frames + [os.path.join(outdir, "truth", name)
+                     for name in truth_maps_names(plan) + ("manifest.json",)]
 
 
 def truth_maps_names(plan=None):
-    """File names under ``truth/`` (those of the camera's personalities with a plan)."""
-    base = ("bias.fits", "dark.fits", "flat.fits")
-    return base if plan is None else base + tuple(_personality_truth(plan))
+    """Paths under ``truth/`` (with a plan: every camera's, personalities included)."""
+    if plan is None:
+        return ("bias.fits", "dark.fits", "flat.fits")
+    return tuple(path for name in plan.camera_names for path in _camera_truth(plan, name))

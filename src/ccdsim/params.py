@@ -326,6 +326,12 @@ PARAMS = _table(
           help="DATE-OBS of the first frame, ISO 8601"),
     Param("overhead", "float", 10.0, "s", 0, 1e5,
           help="time from the end of one exposure to the start of the next"),
+    Param("dark_exposures", "text", "", "s",
+          help="dark exposure times, comma-separated (default: the science exposure)"),
+    Param("filters", "text", "",
+          help="filters of the flats and science frames, comma-separated (default: --filter)"),
+    Param("imagetyp_style", "text", "guide",
+          help="IMAGETYP spelling: guide (BIAS, DARK, FLAT, LIGHT) or maxim (Bias Frame, ...)"),
     # A batch ------------------------------------------------------------------
     Param("n", "int", None, "", 1, 10**7, help="number of frames"),
     # Where and how a run happens ------------------------------------------------

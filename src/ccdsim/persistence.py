@@ -112,6 +112,8 @@ def _sources(plan):
     """``[(end, index, excess), ...]``: the frames of ``plan`` with overfull pixels (cached)."""
     if plan in _SOURCES:
         return _SOURCES[plan]
+    from .plan import frame_light
+
     cam = plan.camera
     _, end = frame_windows(plan)
     found = []
@@ -119,9 +121,7 @@ def _sources(plan):
         if spec.exposure_time == 0:
             continue  # a bias frame collects nothing
         # The frame's own light and dark; its seed does not change what is expected.
-        exposure = cam.prepare(spec.exposure_time, sky=spec.sky,
-                               stars=plan.field if spec.stars else None,
-                               star_sigma=plan.star_sigma, moffat=plan.moffat, rng=0)
+        exposure = cam.prepare(spec.exposure_time, **frame_light(plan, spec), rng=0)
         index, excess = overfull_pixels(exposure, cam.full_well)
         if index.size:
             found.append((end[spec.index], index, excess))

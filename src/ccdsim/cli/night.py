@@ -14,6 +14,9 @@ OPTIONS = (
                                                                  "science")),
     opt.param_option("exposure_time", group=_FRAMES, help=PARAMS["exposure_time"].describe()
                      .replace("exposure time", "science and dark exposure time", 1)),
+    opt.param_option("dark_exposures", group=_FRAMES),
+    opt.param_option("filters", group=_FRAMES),
+    opt.param_option("imagetyp_style", group=_FRAMES),
     opt.param_option("flat_level", group=_FRAMES),
     opt.param_option("flat_exposure", group=_FRAMES),
     *(o for o in opt.exposure_options(_FRAMES) if o.dest != "exposure"),
@@ -42,7 +45,9 @@ def check(args):
                       star_sigma=args.star_sigma,
                       moffat=tuple(args.moffat) if args.moffat else None, filter=args.filter,
                       object=args.object, start=args.start, overhead=args.overhead,
-                      seed=args.seed, quantize=args.quantize)
+                      seed=args.seed, quantize=args.quantize,
+                      dark_exposures=args.dark_exposures or None, filters=args.filters or None,
+                      imagetyp_style=args.imagetyp_style)
     if args.outdir is not None:
         check_night_output(plan, args.outdir, overwrite=args.overwrite)
     return plan
@@ -59,7 +64,7 @@ def run(plan, args, history):
     ny, nx = plan.camera.readout_shape
     print(f"wrote {len(written)} files to {args.outdir}: {plan.count('bias')} bias, "
           f"{plan.count('dark')} dark, {plan.count('flat')} flat, "
-          f"{plan.count('science')} science ({ny}x{nx}), truth/; "
+          f"{plan.count('science')} science ({ny}x{nx}), truth/ with manifest.json; "
           f"NIGHTSD={seed_text(plan.seed_sequence)}")
     return 0
 

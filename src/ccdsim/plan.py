@@ -1,0 +1,396 @@
+"""A plan of frames: which camera takes what, when, and how each file is named.
+
+A `NightPlan` is a list of `FrameSpec` with the cameras that take them and
+the star fields they see. `run_frame` makes frame ``i`` of a plan, a pure
+function of the plan and ``i``: the frame draws its noise from the child
+``(FRAMES, i)`` of the plan's seed, so frames can run in any order, on any
+worker, with the same pixels. ``ccdsim night`` makes a plan of one camera
+(`ccdsim.night.plan_night`), ``ccdsim dataset`` one of any number of cameras
+from a plan file (`ccdsim.planfile`).
+
+A frame's light (then `ccdsim.readout`): the target's stars and sky, given
+over its reference exposure, scale with the exposure time; a sky may have
+a gradient across the columns; a combined frame averages frames drawn in
+full (`ccdsim.combine`).
+"""
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cached_property
+
+import numpy as np
+from astropy.table import Table
+
+from .camera import Camera
+from .params import DEFAULTS as D
+from .params import PARAMS, check
+from .seeds import NightStream, seed_text
+from .validate import check_int
+
+__all__ = ["IMAGETYP_STYLES", "FrameSpec", "Combine", "NightPlan", "frame_seed", "run_frame",
+           "frame_light", "expand_card"]
+
+#: IMAGETYP values by style: ``guide`` as the Astropy CCD guide's chapters filter
+#: on them (``files_filtered(imagetyp='BIAS')``), ``maxim`` as MaxIm DL writes them.
+IMAGETYP_STYLES = {
+    "guide": {"bias": "BIAS", "dark": "DARK", "flat": "FLAT", "science": "LIGHT"},
+    "maxim": {"bias": "Bias Frame", "dark": "Dark Frame", "flat": "Flat Field",
+              "science": "Light Frame"},
+}
+KINDS = tuple(IMAGETYP_STYLES["guide"])
+
+
+@dataclass(frozen=True)
+class Combine:
+    """How a combined frame is made: the mean of ``count`` frames, each drawn in full.
+
+    Parameters
+    ----------
+    count : int
+        Frames averaged (each from its own child of the combined frame's seed).
+    subtract : {'none', 'bias', 'overscan'}
+        ``bias``: a bias frame drawn beside each frame is subtracted from it
+        (the mean of the biases, as a master bias would be); ``overscan``:
+        each row's median of the overscan columns from ``overscan_start`` on
+        is subtracted from the row.
+    trim : bool
+        Keep the data section only.
+    overscan_start : int
+        First overscan column used by ``subtract='overscan'`` (0-based, counted
+        from the first overscan column).
+    """
+
+    count: int
+    subtract: str = "none"
+    trim: bool = False
+    overscan_start: int = 0
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """One frame of a plan.
+
+    Parameters
+    ----------
+    index : int
+        Position in the plan; frame ``index`` draws its noise from the
+        plan seed's child ``(NightStream.FRAMES, index)``.
+    kind : str
+        ``bias``, ``dark``, ``flat`` or ``science``.
+    filename : str
+        File name, relative to the plan's folder (may include sub-folders).
+    exposure_time : float
+        In seconds.
+    date_obs : str
+        Start of the exposure, UTC, ISO 8601 (the ``DATE-OBS`` keyword).
+    sky : float
+        Uniform light before the flat field, in ADU per pixel over the
+        exposure: the sky for science frames, the lamp or twilight for flats.
+    stars : bool
+        Whether the target's star field is in the frame.
+    camera : str, optional
+        Name of the camera in the plan that takes it ("" : the plan's first).
+    filter : str or None, optional
+        The filter in the beam (its flat multiplies the light); None: none named.
+    imagetyp : str or None, optional
+        The ``IMAGETYP`` value; None: the ``guide`` style's for ``kind``.
+    cards : tuple, optional
+        Header cards ``(keyword, value, comment)``; they win over the
+        camera's own (``DATASEC``, ``BIASSEC``, ... as the plan says). String
+        values may name the geometry (`expand_card`).
+    sky_gradient : float, optional
+        Fractional change of ``sky`` across the columns, left to right (0:
+        uniform; 0.1: 5% below the mean on the left, 5% above on the right).
+    target : str, optional
+        Name of the plan's star field in the frame ("" : the first).
+    flux_scale : float, optional
+        The field's fluxes (ADU over the target's reference exposure) times
+        this: the exposure over the reference exposure.
+    combine : Combine or None, optional
+        A combined frame (`ccdsim.combine`): not part of the night's timeline.
+    """
+
+    index: int
+    kind: str
+    filename: str
+    exposure_time: float
+    date_obs: str
+    sky: float = 0.0
+    stars: bool = False
+    camera: str = ""
+    filter: str | None = None
+    imagetyp: str | None = None
+    cards: tuple = ()
+    sky_gradient: float = 0.0
+    target: str = ""
+    flux_scale: float = 1.0
+    combine: Combine | None = None
+
+    def __post_init__(self):
+        if self.imagetyp is None:
+            object.__setattr__(self, "imagetyp", IMAGETYP_STYLES["guide"][self.kind])
+
+
+@dataclass(frozen=True, eq=False)
+class NightPlan:
+    """Everything that defines a plan of frames; `run_frame` makes any frame of it.
+
+    Parameters
+    ----------
+    camera : Camera
+        The (first) camera: its defects and flat field are the same all night.
+    frames : tuple of FrameSpec
+        In the order they were taken (combined frames anywhere).
+    seed : int or tuple of int
+        The plan's seed (entropy of its `~numpy.random.SeedSequence`).
+    field : astropy.table.Table
+        The stars of the first target as the first camera sees them (``flux``
+        in ADU over the target's reference exposure, before the flat field).
+    star_sigma : float
+        Gaussian sigma of the stars, in pixels.
+    moffat : tuple of float or None
+        ``(fwhm, beta)`` for Moffat stars instead of Gaussians.
+    header : dict
+        Keywords every frame carries (FILTER, INSTRUME, TELESCOP, ...).
+    quantize : bool
+        True: uint16 from the ADC; False: float32 ADU.
+    cameras : dict, optional
+        Every camera by name, the first being ``camera`` (empty: only ``camera``,
+        named "").
+    fields : dict, optional
+        Star fields by ``(target, camera name)``; a pair not there sees ``field``.
+    name : str, optional
+        What made the plan (``night``, a built-in plan's name, a plan file).
+    """
+
+    camera: Camera
+    frames: tuple
+    seed: object
+    field: Table
+    star_sigma: float = D.star_sigma
+    moffat: tuple | None = None
+    header: dict = field(default_factory=dict)
+    quantize: bool = True
+    cameras: dict = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)
+    name: str = "night"
+
+    @property
+    def seed_sequence(self):
+        """The plan's root `~numpy.random.SeedSequence`."""
+        return np.random.SeedSequence(self.seed)
+
+    def count(self, kind):
+        """Number of frames of one kind.
+
+        Parameters
+        ----------
+        kind : {'bias', 'dark', 'flat', 'science'}
+            The kind of frame.
+
+        Returns
+        -------
+        int
+        """
+        return sum(f.kind == kind for f in self.frames)
+
+    @property
+    def camera_names(self):
+        """The cameras' names, in plan order (``("",)`` for a one-camera night)."""
+        return tuple(self.cameras) or ("",)
+
+    def camera_named(self, name):
+        """The camera called ``name`` ("" : the first)."""
+        return self.cameras.get(name, self.camera) if name else self.camera
+
+    def field_for(self, spec):
+        """The star table frame ``spec`` sees (fluxes over the target's reference exposure)."""
+        return self.fields.get((spec.target, spec.camera), self.field)
+
+    @cached_property
+    def _views(self):
+        if len(self.camera_names) == 1 and not any(f.combine for f in self.frames):
+            return {self.camera_names[0]: (self, list(range(len(self.frames))))}
+        views = {}
+        for name in self.camera_names:
+            own = [f for f in self.frames if f.camera == name and f.combine is None]
+            specs = tuple(replace(f, index=k) for k, f in enumerate(own))
+            cam = self.camera_named(name)
+            first = next((f for f in own if f.stars), None)
+            view = NightPlan(camera=cam, frames=specs, seed=self.seed,
+                             field=self.field_for(first) if first else self.field,
+                             star_sigma=self.star_sigma, moffat=self.moffat,
+                             header=self.header, quantize=self.quantize,
+                             fields=self.fields, name=self.name)
+            views[name] = (view, [f.index for f in own])
+        return views
+
+    def view(self, name=""):
+        """The plan of one camera's own frames (combined frames left out), re-indexed.
+
+        Its truth (`ccdsim.night_truth`) and persistence (`ccdsim.persistence`)
+        concern one camera; frame ``k`` of the view is frame ``indices[k]`` here.
+
+        Parameters
+        ----------
+        name : str, optional
+            The camera ("" : the first).
+
+        Returns
+        -------
+        view : NightPlan
+        indices : list of int
+            The plan index of each of the view's frames.
+        """
+        return self._views[name or self.camera_names[0]]
+
+    def filters(self, name=""):
+        """The filters camera ``name`` looks through, in plan order (None left out)."""
+        name = name or self.camera_names[0]
+        seen = dict.fromkeys(f.filter for f in self.frames
+                             if (f.camera or self.camera_names[0]) == name and f.filter)
+        return tuple(seen)
+
+
+_GEOMETRY = re.compile(r"\{(nx|ny|NX|NY)([+-]\d+)?\}")
+
+
+def expand_card(value, camera):
+    """A card's value with the camera's geometry filled in.
+
+    In a string, ``{nx}`` and ``{ny}`` are the data section's columns and rows,
+    ``{NX}`` and ``{NY}`` the read-out frame's (overscan included), each
+    optionally plus or minus a whole number: ``"[{nx+1}:{NX},1:{NY-1}]"``.
+    A plan written for a camera then stays right at any ``scale``.
+
+    Parameters
+    ----------
+    value : object
+        The card's value; only strings change.
+    camera : Camera
+        The camera whose geometry fills the value.
+
+    Returns
+    -------
+    object
+    """
+    if not isinstance(value, str) or "{" not in value:
+        return value
+    (ny, nx), (NY, NX) = camera.shape, camera.readout_shape
+    sizes = {"nx": nx, "ny": ny, "NX": NX, "NY": NY}
+    return _GEOMETRY.sub(lambda m: str(sizes[m[1]] + int(m[2] or 0)), value)
+
+
+def frame_seed(plan, index):
+    """The `~numpy.random.SeedSequence` of frame ``index``: child ``(FRAMES, index)``.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The plan.
+    index : int
+        Position in ``plan.frames``.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+    """
+    return np.random.SeedSequence(plan.seed, spawn_key=(NightStream.FRAMES, int(index)))
+
+
+def frame_light(plan, spec):
+    """The light of frame ``spec``: keywords of `ccdsim.Camera.prepare`.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The plan.
+    spec : FrameSpec
+        The frame.
+
+    Returns
+    -------
+    dict
+        ``sky`` (ADU over the exposure, a number or a map across the
+        columns), ``stars`` (a table or None), ``moffat``, ``star_sigma``,
+        ``filter``.
+    """
+    cam = plan.camera_named(spec.camera)
+    sky = spec.sky
+    if spec.sky_gradient and sky:
+        nx = cam.shape[1]
+        ramp = 1.0 + spec.sky_gradient * (np.arange(nx) / max(nx - 1, 1) - 0.5)
+        sky = np.broadcast_to(sky * ramp, cam.shape)
+    stars = None
+    if spec.stars:
+        stars = plan.field_for(spec)
+        if spec.flux_scale != 1.0:
+            stars = stars.copy()
+            stars["flux"] = stars["flux"] * spec.flux_scale
+            if "peak" in stars.colnames:
+                stars["peak"] = stars["peak"] * spec.flux_scale
+    return dict(sky=sky, stars=stars, moffat=plan.moffat, star_sigma=plan.star_sigma,
+                filter=spec.filter)
+
+
+def frame_cards(plan, index):
+    """Header cards of frame ``index``: the plan's, the frame's, its date and seed."""
+    spec = plan.frames[index]
+    cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
+    cam = plan.camera_named(spec.camera)
+    for key, value, comment in spec.cards:
+        cards[key] = (expand_card(value, cam), comment)
+    cards["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
+    cards["FRAMENUM"] = (index, "index of this frame in the night")
+    if spec.kind == "flat" and spec.sky:
+        cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
+    return cards
+
+
+def run_frame(plan, index, *, threads=None):
+    """Make frame ``index`` of ``plan``: a pure function of the two.
+
+    Parameters
+    ----------
+    plan : NightPlan
+    index : int
+        Position in ``plan.frames``.
+    threads : int, optional
+        Worker threads; never changes the pixels.
+
+    Returns
+    -------
+    Frame
+        With the plan's keywords (``DATE-OBS``, ``FILTER``, ...); science
+        frames: ``TRUTH``. A combined frame (`FrameSpec.combine`): see
+        `ccdsim.combine.run_combined`.
+    """
+    from .persistence import frame_persistence
+
+    index, threads = check_int("index", index, high=len(plan.frames) - 1), check("threads", threads)
+    spec = plan.frames[index]
+    if spec.combine is not None:
+        from .combine import run_combined
+
+        return run_combined(plan, index, threads=threads)
+    cards = frame_cards(plan, index)
+    view, indices = plan.view(spec.camera)
+    local = indices.index(index) if view is not plan else index
+    first = datetime.fromisoformat(view.frames[0].date_obs)
+    clock = (datetime.fromisoformat(spec.date_obs) - first).total_seconds()
+    charge, cards = frame_persistence(view, local, cards)  # earlier frames' after-images
+    cam = plan.camera_named(spec.camera)
+    frame = cam.prepare(spec.exposure_time, clock=clock, quantize=plan.quantize, cards=cards,
+                        charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
+                        **frame_light(plan, spec)).frame(threads=threads)
+    apply_cards(frame.header, spec, cam)
+    return frame
+
+
+def apply_cards(header, spec, camera):
+    """The plan's cards win over the camera's own (sections, ``BUNIT``, ...)."""
+    for key, value, comment in spec.cards:
+        value = expand_card(value, camera)
+        if header.get(key) != value:
+            header[key] = (value, comment)

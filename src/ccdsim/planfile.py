@@ -1,0 +1,245 @@
+"""Observing plans as TOML: cameras, star fields and groups of frames, in order.
+
+`build_plan` turns a plan document (the dict a TOML file reads as) into a
+`ccdsim.plan.NightPlan`; `load_plan` does it for a built-in plan's name or
+a file. Every key is checked and a bad one is refused with one line naming
+its group and key. The keys (see ``ccdsim dataset --show guide``)::
+
+    seed, scale, start, overhead, quantize, star_sigma, moffat   (top level)
+    [cameras.NAME]   camera = "cryogenic", any camera parameter, [..header]
+    [targets.NAME]   object, stars, max_counts, exposure, sky
+    [[groups]]       camera, kind, count | numbers, first, exposure, filter,
+                     start | gap, overhead, folder, name, imagetyp, target,
+                     sky_gradient, [..flat], [..combine], [..header]
+
+A group's frames are taken one after the other from its ``start`` (or
+``gap`` seconds after the previous group's last frame ends), each
+``overhead`` seconds after the previous one ends. Flats: ``dome`` light is
+``level`` ADU over each exposure; ``twilight`` light is ``level`` ADU over
+the group's first exposure, its rate falling as ``exp(-t / efold)`` with the
+time ``t`` (s) since that exposure's middle, with a ``gradient`` across the
+columns. Science frames see their target: stars and sky given over the
+target's ``exposure`` scale with each frame's exposure time.
+"""
+
+import numpy as np
+
+from .camera import Camera
+from .params import CAMERA_PARAMS, PARAMS, check
+from .plan import IMAGETYP_STYLES, NightPlan
+from .plangroups import Where, cards_of, group_frames, timeline_start
+from .presets import CAMERAS, camera_parameters
+from .seeds import NightStream, child_rng
+from .sources import make_star_table
+from .validate import ParameterError
+
+__all__ = ["BUILTIN_PLANS", "build_plan", "load_plan", "plan_text", "TOP_KEYS"]
+
+#: Built-in plans (``ccdsim dataset NAME``): name -> one-line description.
+BUILTIN_PLANS = {
+    "guide": "stand-ins for the Astropy CCD guide's two example data sets, with the truth",
+    "night": "what `ccdsim night` makes by default: one camera, one filter",
+}
+
+TOP_KEYS = ("name", "seed", "scale", "start", "overhead", "quantize", "star_sigma", "moffat",
+            "imagetyp_style", "cameras", "targets", "groups")
+CAMERA_KEYS = ("camera", "header") + tuple(CAMERA_PARAMS)
+TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky")
+#: Largest ``scale``: data sections are divided by it.
+MAX_SCALE = 64
+
+
+def _camera(name, doc, scale):
+    where = Where(f"camera {name}")
+    doc = where.table(doc, CAMERA_KEYS)
+    base = where.choice("camera", doc.get("camera", "guide"), tuple(CAMERAS))
+    params = camera_parameters(base)
+    for key, value in doc.items():
+        if key not in ("camera", "header"):
+            params[key] = tuple(value) if isinstance(value, list) else value
+    if scale > 1:
+        ny, nx = params["shape"]
+        if ny // scale < 16 or nx // scale < 16:
+            raise ParameterError(f"scale {scale} leaves camera {name} fewer than 16 rows or "
+                                 f"columns", param="scale")
+        params["shape"] = (ny // scale, nx // scale)
+    try:
+        camera = Camera(**params)
+    except ParameterError as exc:
+        raise ParameterError(f"camera {name}: {exc}", param=exc.param) from None
+    return camera, cards_of(doc.get("header", {}), where)
+
+
+def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan"):
+    """A `ccdsim.plan.NightPlan` from a plan document.
+
+    Parameters
+    ----------
+    doc : dict
+        The plan, as read from TOML (see the module docstring).
+    seed : int, optional
+        Overrides the plan's ``seed``; None in both draws fresh entropy
+        (recorded as ``NIGHTSD``).
+    scale : int, optional
+        Overrides the plan's ``scale``: every camera's data section divided by it.
+    cameras : dict, optional
+        ``{name: Camera}`` used instead of the plan's camera of that name
+        (the Python API's camera objects).
+    source : str, optional
+        The plan's name in error messages.
+
+    Returns
+    -------
+    NightPlan
+    """
+    top = Where("")
+    doc = top.table(doc, TOP_KEYS)
+    scale = check("n", doc.get("scale", 1) if scale is None else scale, "scale", high=MAX_SCALE)
+    seed = check("seed", doc.get("seed") if seed is None else seed)
+    overhead = top.value("overhead", doc.get("overhead", PARAMS["overhead"].default))
+    quantize = top.value("quantize", doc.get("quantize", True))
+    star_sigma = top.value("star_sigma", doc.get("star_sigma", PARAMS["star_sigma"].default))
+    moffat = doc.get("moffat")
+    if moffat is not None:
+        if not (isinstance(moffat, list) and len(moffat) == 2):
+            raise ParameterError("moffat must be a pair [fwhm, beta]", param="moffat_fwhm")
+        moffat = (top.value("moffat", moffat[0], "moffat_fwhm"),
+                  top.value("moffat", moffat[1], "moffat_beta"))
+    style = top.choice("imagetyp_style", doc.get("imagetyp_style", "guide"),
+                       tuple(IMAGETYP_STYLES))
+    cams, cam_cards = {}, {}
+    cam_docs = doc.get("cameras") or {"": {}}
+    if not isinstance(cam_docs, dict):
+        raise ParameterError("cameras must be a table of [cameras.NAME]", param="camera")
+    for name, cdoc in cam_docs.items():
+        cams[name], cam_cards[name] = _camera(name, cdoc, scale)
+        if cameras and name in cameras:
+            cams[name] = cameras[name]
+    names = tuple(cams)
+    root = np.random.SeedSequence(seed)
+    targets = _targets(doc.get("targets", {}), top)
+    fields = {}
+    for k, (tname, target) in enumerate(targets.items()):
+        for c, cname in enumerate(names):
+            # The first target as the first camera sees it: the night's field stream.
+            key = (NightStream.FIELD,) if (k, c) == (0, 0) else (NightStream.FIELD, k, c)
+            table = make_star_table(target["stars"], cams[cname].shape,
+                                    max_counts=target["max_counts"], sigma=star_sigma,
+                                    rng=child_rng(root, *key))
+            if moffat is not None:
+                table.remove_columns(["peak", "sigma"])
+                table["fwhm"], table["beta"] = moffat
+            fields[(tname, cname)] = table
+    t = None
+    if "start" in doc:
+        t = timeline_start(doc, top, None)
+    frames = []
+    groups = doc.get("groups", [])
+    if not isinstance(groups, list) or not groups:
+        raise ParameterError(f"{source} has no [[groups]] of frames", param="groups")
+    for g, gdoc in enumerate(groups, 1):
+        new, t = group_frames(g, gdoc, len(frames), t, names, cams, cam_cards, targets, style,
+                        overhead)
+        frames.extend(new)
+    first_field = fields.get((next(iter(targets), ""), names[0]))
+    if first_field is None:
+        first_field = make_star_table(0, cams[names[0]].shape, rng=0)
+    _check_unique(frames)
+    for name, cam in cams.items():  # before the first frame, not at the sixth
+        longest = max((f.exposure_time for f in frames if f.camera == name), default=0.0)
+        if cam.cosmic_ray_rate and longest:
+            from .cosmics import check_count
+
+            check_count(cam.shape, longest, cam.cosmic_ray_rate, cam.pixel_size)
+    cams_arg = {} if names == ("",) else cams
+    return NightPlan(camera=cams[names[0]], frames=tuple(frames), seed=root.entropy,
+                     field=first_field, star_sigma=star_sigma, moffat=moffat,
+                     quantize=quantize, cameras=cams_arg, fields=fields,
+                     name=str(doc.get("name", source)))
+
+
+def _targets(doc, top):
+    if not isinstance(doc, dict):
+        raise ParameterError("targets must be a table of [targets.NAME]", param="targets")
+    out = {}
+    for name, tdoc in doc.items():
+        where = Where(f"target {name}")
+        tdoc = where.table(tdoc, TARGET_KEYS)
+        out[name] = dict(
+            object=where.value("object", tdoc.get("object", name)),
+            stars=where.value("stars", tdoc.get("stars", 0)),
+            max_counts=where.value("max_counts", tdoc.get("max_counts",
+                                                          PARAMS["max_counts"].default)),
+            exposure=where.value("exposure", tdoc.get("exposure", 1.0), "exposure_time",
+                                 low_open=True),
+            sky=where.value("sky", tdoc.get("sky", 0.0)))
+    return out
+
+
+def _check_unique(frames):
+    seen = {}
+    for f in frames:
+        if f.filename in seen:
+            raise ParameterError(f"two frames would be written to {f.filename} (frames "
+                                 f"{seen[f.filename]} and {f.index})", param="name")
+        seen[f.filename] = f.index
+
+
+def plan_text(name):
+    """The TOML text of a built-in plan (``ccdsim dataset --show NAME``).
+
+    Parameters
+    ----------
+    name : str
+        A key of `BUILTIN_PLANS`.
+
+    Returns
+    -------
+    str
+    """
+    if name not in BUILTIN_PLANS:
+        raise ParameterError(f"plan must be one of {', '.join(BUILTIN_PLANS)} or a TOML file "
+                             f"(got {name!r})", param="plan")
+    if name == "night":
+        from .night import night_document
+        from .config import document_toml
+
+        return document_toml(night_document(), "The default night of `ccdsim night`.")
+    from importlib.resources import files
+
+    return files("ccdsim").joinpath("plans", f"{name}.toml").read_text(encoding="utf-8")
+
+
+def load_plan(plan, *, seed=None, scale=None):
+    """A plan from a built-in name or a TOML file.
+
+    Parameters
+    ----------
+    plan : str or os.PathLike
+        A key of `BUILTIN_PLANS`, or a TOML file's path.
+    seed, scale : int, optional
+        Override the plan's (see `build_plan`).
+
+    Returns
+    -------
+    NightPlan
+    """
+    import os
+    import tomllib
+
+    from .cli.configfile import read_toml
+
+    plan = os.fspath(plan)
+    if plan in BUILTIN_PLANS:
+        doc, source = tomllib.loads(plan_text(plan)), plan
+    elif plan.lower().endswith(".toml") or os.path.exists(plan):
+        doc, source = read_toml(plan), f"plan {plan}"
+    else:
+        raise ParameterError(f"plan must be one of {', '.join(BUILTIN_PLANS)} or a TOML file "
+                             f"(got {plan!r})", param="plan")
+    try:
+        return build_plan(doc, seed=seed, scale=scale, source=source)
+    except ParameterError as exc:
+        if plan in BUILTIN_PLANS:
+            raise
+        raise ParameterError(f"plan {plan}: {exc}", param=exc.param) from None
