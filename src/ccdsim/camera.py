@@ -305,7 +305,7 @@ class Camera(FixedPattern):
 
     def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
                 star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, cards=None,
-                charge=None, clock=0.0, filter=None, rng=None):
+                charge=None, clock=0.0, filter=None, bias_offset=0.0, rng=None):
         """Plan one exposure without reading it out: an `Exposure`.
 
         Takes the parameters of `expose` (but ``threads``); the frame's stars,
@@ -323,6 +323,9 @@ class Camera(FixedPattern):
         charge : ndarray, optional
             More expected charge of this frame alone, ``shape`` in e- over the
             exposure (persistence of earlier frames of a night).
+        bias_offset : float, optional
+            More bias for this frame alone, in ADU, image and overscan alike
+            (a plan group's: another night's or another mode's level).
         clock : float, optional
             Seconds since the start of the night when the exposure starts
             (a drifting bias follows it).
@@ -365,4 +368,4 @@ class Camera(FixedPattern):
         return plan_exposure(self, t, sky=sky, stars=stars, max_counts=max_counts,
                              star_sigma=star_sigma, moffat=moffat, quantize=quantize,
                              imagetyp=imagetyp, cards=cards, charge=charge, clock=clock,
-                             filter=filter, rng=rng)
+                             filter=filter, bias_offset=float(bias_offset), rng=rng)

@@ -13,7 +13,7 @@ many are combined. The mean is written as float32 ADU with ``NCOMBINE``.
 import numpy as np
 
 from .frame import Frame
-from .plan import apply_cards, frame_cards, frame_light
+from .planframe import apply_cards, frame_cards, frame_light
 from .seeds import NightStream
 
 __all__ = ["run_combined", "subtract_overscan"]
@@ -47,7 +47,7 @@ def _draw(plan, spec, rng_key, exposure_time, light, threads):
     cam = plan.camera_named(spec.camera)
     seed = np.random.SeedSequence(plan.seed, spawn_key=(NightStream.FRAMES,) + rng_key)
     return cam.prepare(exposure_time, quantize=plan.quantize, imagetyp=spec.imagetyp, rng=seed,
-                       **light).frame(threads=threads)
+                       bias_offset=spec.bias_offset, **light).frame(threads=threads)
 
 
 def run_combined(plan, index, *, threads=None):
@@ -92,10 +92,11 @@ def run_combined(plan, index, *, threads=None):
     for key, (value, comment) in frame_cards(plan, index).items():
         header[key] = (value, comment)
     header["NCOMBINE"] = (how.count, "number of frames averaged")
-    header["COMBSUB"] = (how.subtract, "subtracted from each frame: none, bias, overscan")
+    header["COMBSUB"] = (how.subtract, "from each frame: none, bias, overscan")
     header["BUNIT"] = ("adu", "unit of the data")
     header.remove("SATURATE", ignore_missing=True)
-    header.remove("FRMSEED", ignore_missing=True)  # many frames: (FRAMES, FRAMENUM, k) each
+    for key in ("FRMSEED", "BIASOFF", "PERSTOT", "NCOSMIC"):  # each frame had its own
+        header.remove(key, ignore_missing=True)
     header.add_history(f"Mean of {how.count} frames, each drawn in full"
                        + {"bias": ", a bias frame subtracted from each",
                           "overscan": ", each row's overscan median subtracted",

@@ -26,7 +26,8 @@ __all__ = ["Exposure", "plan_exposure"]
 
 
 def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, moffat,
-                  quantize, imagetyp, rng, cards=None, charge=None, clock=0.0, filter=None):
+                  quantize, imagetyp, rng, cards=None, charge=None, clock=0.0, filter=None,
+                  bias_offset=0.0):
     """Draw what is random about a frame but its pixels: its seed, stars and cosmic rays.
 
     `ccdsim.Camera.prepare` checks the parameters and calls this.
@@ -59,6 +60,8 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
         More header cards, ``{keyword: (value, comment)}``.
     charge : ndarray, optional
         More expected charge of this frame, ``(ny, nx)`` in e- (persistence).
+    bias_offset : float, optional
+        More bias for this frame alone, in ADU (added to the drift and jitter).
     clock : float, optional
         Seconds since the start of the night when the exposure starts (the
         bias drifts with it).
@@ -100,7 +103,7 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
                     moffat_beta=moffat[1] if moffat else None,
                     cosmic_rays=len(cosmics) if cosmics is not None else None,
                     quantize=quantize, imagetyp=imagetyp, cards=dict(cards or {}))
-    offset = frame_bias_offset(cam, seed_seq, clock)
+    offset = frame_bias_offset(cam, seed_seq, clock) + bias_offset
     if offset:
         settings["cards"]["BIASOFF"] = (offset, "[adu] this frame's bias offset (truth)")
     return Exposure(camera=cam, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,

@@ -14,7 +14,8 @@ from datetime import datetime
 from .camera import Camera
 from .params import DEFAULTS as D
 from .params import PARAMS, check
-from .plan import IMAGETYP_STYLES, FrameSpec, NightPlan, frame_seed, run_frame
+from .plan import IMAGETYP_STYLES, FrameSpec, NightPlan
+from .planframe import frame_seed, run_frame
 from .presets import NIGHT_CAMERA  # also ccdsim.night.NIGHT_CAMERA, as before
 from .validate import ParameterError
 

@@ -332,6 +332,9 @@ PARAMS = _table(
           help="filters of the flats and science frames, comma-separated (default: --filter)"),
     Param("imagetyp_style", "text", "guide",
           help="IMAGETYP spelling: guide (BIAS, DARK, FLAT, LIGHT) or maxim (Bias Frame, ...)"),
+    # A data set from an observing plan -------------------------------------------
+    Param("scale", "int", 1, "", 1, 64,
+          help="divide every camera's data section by this on each side (small data sets)"),
     # A batch ------------------------------------------------------------------
     Param("n", "int", None, "", 1, 10**7, help="number of frames"),
     # Where and how a run happens ------------------------------------------------

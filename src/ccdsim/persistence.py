@@ -112,7 +112,7 @@ def _sources(plan):
     """``[(end, index, excess), ...]``: the frames of ``plan`` with overfull pixels (cached)."""
     if plan in _SOURCES:
         return _SOURCES[plan]
-    from .plan import frame_light
+    from .planframe import frame_light
 
     cam = plan.camera
     _, end = frame_windows(plan)

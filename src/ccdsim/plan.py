@@ -4,7 +4,7 @@ A `NightPlan` is a list of `FrameSpec` with the cameras that take them and
 the star fields they see. `run_frame` makes frame ``i`` of a plan, a pure
 function of the plan and ``i``: the frame draws its noise from the child
 ``(FRAMES, i)`` of the plan's seed, so frames can run in any order, on any
-worker, with the same pixels. ``ccdsim night`` makes a plan of one camera
+worker, with the same pixels (`ccdsim.planframe`). ``ccdsim night`` makes a plan of one camera
 (`ccdsim.night.plan_night`), ``ccdsim dataset`` one of any number of cameras
 from a plan file (`ccdsim.planfile`).
 
@@ -16,7 +16,6 @@ full (`ccdsim.combine`).
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from functools import cached_property
 
 import numpy as np
@@ -24,12 +23,8 @@ from astropy.table import Table
 
 from .camera import Camera
 from .params import DEFAULTS as D
-from .params import PARAMS, check
-from .seeds import NightStream, seed_text
-from .validate import check_int
 
-__all__ = ["IMAGETYP_STYLES", "FrameSpec", "Combine", "NightPlan", "frame_seed", "run_frame",
-           "frame_light", "expand_card"]
+__all__ = ["IMAGETYP_STYLES", "KINDS", "FrameSpec", "Combine", "NightPlan", "expand_card"]
 
 #: IMAGETYP values by style: ``guide`` as the Astropy CCD guide's chapters filter
 #: on them (``files_filtered(imagetyp='BIAS')``), ``maxim`` as MaxIm DL writes them.
@@ -109,6 +104,9 @@ class FrameSpec:
         this: the exposure over the reference exposure.
     combine : Combine or None, optional
         A combined frame (`ccdsim.combine`): not part of the night's timeline.
+    bias_offset : float, optional
+        More bias for this frame, in ADU (its group's level: another night's,
+        another read-out mode's), on top of the camera's drift and jitter.
     """
 
     index: int
@@ -126,6 +124,7 @@ class FrameSpec:
     target: str = ""
     flux_scale: float = 1.0
     combine: Combine | None = None
+    bias_offset: float = 0.0
 
     def __post_init__(self):
         if self.imagetyp is None:
@@ -280,117 +279,3 @@ def expand_card(value, camera):
     (ny, nx), (NY, NX) = camera.shape, camera.readout_shape
     sizes = {"nx": nx, "ny": ny, "NX": NX, "NY": NY}
     return _GEOMETRY.sub(lambda m: str(sizes[m[1]] + int(m[2] or 0)), value)
-
-
-def frame_seed(plan, index):
-    """The `~numpy.random.SeedSequence` of frame ``index``: child ``(FRAMES, index)``.
-
-    Parameters
-    ----------
-    plan : NightPlan
-        The plan.
-    index : int
-        Position in ``plan.frames``.
-
-    Returns
-    -------
-    numpy.random.SeedSequence
-    """
-    return np.random.SeedSequence(plan.seed, spawn_key=(NightStream.FRAMES, int(index)))
-
-
-def frame_light(plan, spec):
-    """The light of frame ``spec``: keywords of `ccdsim.Camera.prepare`.
-
-    Parameters
-    ----------
-    plan : NightPlan
-        The plan.
-    spec : FrameSpec
-        The frame.
-
-    Returns
-    -------
-    dict
-        ``sky`` (ADU over the exposure, a number or a map across the
-        columns), ``stars`` (a table or None), ``moffat``, ``star_sigma``,
-        ``filter``.
-    """
-    cam = plan.camera_named(spec.camera)
-    sky = spec.sky
-    if spec.sky_gradient and sky:
-        nx = cam.shape[1]
-        ramp = 1.0 + spec.sky_gradient * (np.arange(nx) / max(nx - 1, 1) - 0.5)
-        sky = np.broadcast_to(sky * ramp, cam.shape)
-    stars = None
-    if spec.stars:
-        stars = plan.field_for(spec)
-        if spec.flux_scale != 1.0:
-            stars = stars.copy()
-            stars["flux"] = stars["flux"] * spec.flux_scale
-            if "peak" in stars.colnames:
-                stars["peak"] = stars["peak"] * spec.flux_scale
-    return dict(sky=sky, stars=stars, moffat=plan.moffat, star_sigma=plan.star_sigma,
-                filter=spec.filter)
-
-
-def frame_cards(plan, index):
-    """Header cards of frame ``index``: the plan's, the frame's, its date and seed."""
-    spec = plan.frames[index]
-    cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
-    cam = plan.camera_named(spec.camera)
-    for key, value, comment in spec.cards:
-        cards[key] = (expand_card(value, cam), comment)
-    cards["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
-    cards["FRAMENUM"] = (index, "index of this frame in the night")
-    if spec.kind == "flat" and spec.sky:
-        cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
-    return cards
-
-
-def run_frame(plan, index, *, threads=None):
-    """Make frame ``index`` of ``plan``: a pure function of the two.
-
-    Parameters
-    ----------
-    plan : NightPlan
-    index : int
-        Position in ``plan.frames``.
-    threads : int, optional
-        Worker threads; never changes the pixels.
-
-    Returns
-    -------
-    Frame
-        With the plan's keywords (``DATE-OBS``, ``FILTER``, ...); science
-        frames: ``TRUTH``. A combined frame (`FrameSpec.combine`): see
-        `ccdsim.combine.run_combined`.
-    """
-    from .persistence import frame_persistence
-
-    index, threads = check_int("index", index, high=len(plan.frames) - 1), check("threads", threads)
-    spec = plan.frames[index]
-    if spec.combine is not None:
-        from .combine import run_combined
-
-        return run_combined(plan, index, threads=threads)
-    cards = frame_cards(plan, index)
-    view, indices = plan.view(spec.camera)
-    local = indices.index(index) if view is not plan else index
-    first = datetime.fromisoformat(view.frames[0].date_obs)
-    clock = (datetime.fromisoformat(spec.date_obs) - first).total_seconds()
-    charge, cards = frame_persistence(view, local, cards)  # earlier frames' after-images
-    cam = plan.camera_named(spec.camera)
-    frame = cam.prepare(spec.exposure_time, clock=clock, quantize=plan.quantize, cards=cards,
-                        charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
-                        **frame_light(plan, spec)).frame(threads=threads)
-    apply_cards(frame.header, spec, cam)
-    return frame
-
-
-def apply_cards(header, spec, camera):
-    """The plan's cards win over the camera's own (sections, ``BUNIT``, ...)."""
-    for key, value, comment in spec.cards:
-        value = expand_card(value, camera)
-        if header.get(key) != value:
-            header[key] = (value, comment)

@@ -45,8 +45,6 @@ TOP_KEYS = ("name", "seed", "scale", "start", "overhead", "quantize", "star_sigm
             "imagetyp_style", "cameras", "targets", "groups")
 CAMERA_KEYS = ("camera", "header") + tuple(CAMERA_PARAMS)
 TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky")
-#: Largest ``scale``: data sections are divided by it.
-MAX_SCALE = 64
 
 
 def _camera(name, doc, scale):
@@ -94,7 +92,7 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan"):
     """
     top = Where("")
     doc = top.table(doc, TOP_KEYS)
-    scale = check("n", doc.get("scale", 1) if scale is None else scale, "scale", high=MAX_SCALE)
+    scale = check("scale", doc.get("scale", 1) if scale is None else scale)
     seed = check("seed", doc.get("seed") if seed is None else seed)
     overhead = top.value("overhead", doc.get("overhead", PARAMS["overhead"].default))
     quantize = top.value("quantize", doc.get("quantize", True))

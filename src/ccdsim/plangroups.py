@@ -17,7 +17,7 @@ __all__ = ["Where", "cards_of", "group_frames", "timeline_start", "GROUP_KEYS"]
 
 GROUP_KEYS = ("camera", "kind", "count", "numbers", "first", "exposure", "filter", "start",
               "gap", "overhead", "folder", "name", "imagetyp", "target", "sky_gradient",
-              "flat", "combine", "header")
+              "sky_factor", "bias_offset", "flat", "combine", "header")
 FLAT_KEYS = ("source", "level", "efold", "gradient")
 COMBINE_KEYS = ("count", "subtract", "trim", "overscan_start")
 _DATE = "%Y-%m-%dT%H:%M:%S.%f"
@@ -144,6 +144,7 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
         raise ParameterError(f"{where.key('exposure')} of {kind} frames must be > 0",
                              param="exposure")
     filt = where.value("filter", doc["filter"]) if "filter" in doc else None
+    bias_offset = where.value("bias_offset", doc.get("bias_offset", 0.0), "overscan_offset")
     over = where.value("overhead", doc.get("overhead", overhead))
     t = timeline_start(doc, where, t)
     pattern = where.value("name", doc.get("name", f"{kind}-{{number:03d}}.fits"), "filter")
@@ -182,7 +183,7 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
             exposure_time=exposure, date_obs=t.strftime(_DATE)[:-3],
             sky=sky * scale if kind == "science" else sky, stars=flux, camera=cname,
             filter=filt, imagetyp=imagetyp, cards=cards, sky_gradient=gradient,
-            target=target, flux_scale=scale, combine=combine))
+            target=target, flux_scale=scale, combine=combine, bias_offset=bias_offset))
         if combine is None:
             t += timedelta(seconds=exposure + over)
     return frames, t
@@ -210,7 +211,8 @@ def _light(doc, where, kind, exposures, targets, cam):
                                  param="target")
         target = where.choice("target", doc.get("target", next(iter(targets))),
                               tuple(targets))
-        return [targets[target]["sky"]] * n, gradient, target, True
+        factor = where.value("sky_factor", doc.get("sky_factor", 1.0), "flat_exposure")
+        return [targets[target]["sky"] * factor] * n, gradient, target, True
     return [0.0] * n, 0.0, "", False
 
 

@@ -15,13 +15,14 @@ from contextlib import contextmanager
 
 from .._version import __version__
 from ..validate import ParameterError
-from . import batch, configfile, explore, image, night
+from . import batch, configfile, dataset, explore, image, night
 from .options import add_options
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: Every command, by name.
-COMMANDS = {c.name: c for c in (image.COMMAND, night.COMMAND, batch.COMMAND, explore.COMMAND)}
+COMMANDS = {c.name: c for c in (image.COMMAND, night.COMMAND, dataset.COMMAND, batch.COMMAND,
+                                 explore.COMMAND)}
 #: Commands that make frames take --config.
 FRAME_COMMANDS = {name: c for name, c in COMMANDS.items() if c.config}
 
@@ -99,8 +100,10 @@ def build_parser():
         p = parser.subcommands[cmd.name] = sub.add_parser(cmd.name, help=cmd.help,
                                                           description=cmd.description)
         if cmd.positional:
-            dest, metavar, text = cmd.positional
-            p.add_argument(dest, metavar=metavar, help=text)
+            specs = cmd.positional if isinstance(cmd.positional[0], tuple) else (cmd.positional,)
+            for dest, metavar, text, *nargs in specs:
+                p.add_argument(dest, metavar=metavar, help=text,
+                               **({"nargs": nargs[0]} if nargs else {}))
         add_options(p, cmd.options)
         if cmd.config:
             p.add_argument("--config", metavar="FILE.toml",

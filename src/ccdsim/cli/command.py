@@ -23,7 +23,8 @@ class Command:
     description : str
         For ``ccdsim NAME --help``.
     positional : tuple or None
-        ``(dest, metavar, help)`` of its one positional argument.
+        ``(dest, metavar, help)`` of its one positional argument, or a tuple
+        of such, each with an optional fourth item, argparse's ``nargs``.
     options : tuple of Option
         Its options (see `ccdsim.cli.options`); configuration files use the same.
     check : callable

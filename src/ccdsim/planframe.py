@@ -1,0 +1,148 @@
+"""Making frame ``i`` of a plan: its seed, light, header cards and clock.
+
+`run_frame` is a pure function of a `ccdsim.plan.NightPlan` and an index:
+frame ``i`` draws its noise from the child ``(FRAMES, i)`` of the plan's
+seed, its light from its target and group (`frame_light`), its header from
+the plan, the group and the camera (`frame_cards`, `apply_cards`).
+"""
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from .params import PARAMS, check
+from .plan import expand_card
+from .seeds import NightStream, seed_text
+from .validate import check_int
+
+__all__ = ["frame_seed", "frame_light", "frame_cards", "night_clock", "apply_cards",
+           "run_frame"]
+
+
+def frame_seed(plan, index):
+    """The `~numpy.random.SeedSequence` of frame ``index``: child ``(FRAMES, index)``.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The plan.
+    index : int
+        Position in ``plan.frames``.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+    """
+    return np.random.SeedSequence(plan.seed, spawn_key=(NightStream.FRAMES, int(index)))
+
+
+def frame_light(plan, spec):
+    """The light of frame ``spec``: keywords of `ccdsim.Camera.prepare`.
+
+    Parameters
+    ----------
+    plan : NightPlan
+        The plan.
+    spec : FrameSpec
+        The frame.
+
+    Returns
+    -------
+    dict
+        ``sky`` (ADU over the exposure, a number or a map across the
+        columns), ``stars`` (a table or None), ``moffat``, ``star_sigma``,
+        ``filter``.
+    """
+    cam = plan.camera_named(spec.camera)
+    sky = spec.sky
+    if spec.sky_gradient and sky:
+        nx = cam.shape[1]
+        ramp = 1.0 + spec.sky_gradient * (np.arange(nx) / max(nx - 1, 1) - 0.5)
+        sky = np.broadcast_to(sky * ramp, cam.shape)
+    stars = None
+    if spec.stars:
+        stars = plan.field_for(spec)
+        if spec.flux_scale != 1.0:
+            stars = stars.copy()
+            stars["flux"] = stars["flux"] * spec.flux_scale
+            if "peak" in stars.colnames:
+                stars["peak"] = stars["peak"] * spec.flux_scale
+    return dict(sky=sky, stars=stars, moffat=plan.moffat, star_sigma=plan.star_sigma,
+                filter=spec.filter)
+
+
+def frame_cards(plan, index):
+    """Header cards of frame ``index``: the plan's, the frame's, its date and seed."""
+    spec = plan.frames[index]
+    cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
+    cam = plan.camera_named(spec.camera)
+    for key, value, comment in spec.cards:
+        cards[key] = (expand_card(value, cam), comment)
+    cards["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
+    cards["FRAMENUM"] = (index, "index of this frame in the night")
+    if spec.kind == "flat" and spec.sky:
+        cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
+    return cards
+
+
+def run_frame(plan, index, *, threads=None):
+    """Make frame ``index`` of ``plan``: a pure function of the two.
+
+    Parameters
+    ----------
+    plan : NightPlan
+    index : int
+        Position in ``plan.frames``.
+    threads : int, optional
+        Worker threads; never changes the pixels.
+
+    Returns
+    -------
+    Frame
+        With the plan's keywords (``DATE-OBS``, ``FILTER``, ...); science
+        frames: ``TRUTH``. A combined frame (`FrameSpec.combine`): see
+        `ccdsim.combine.run_combined`.
+    """
+    from .persistence import frame_persistence
+
+    index, threads = check_int("index", index, high=len(plan.frames) - 1), check("threads", threads)
+    spec = plan.frames[index]
+    if spec.combine is not None:
+        from .combine import run_combined
+
+        return run_combined(plan, index, threads=threads)
+    cards = frame_cards(plan, index)
+    view, indices = plan.view(spec.camera)
+    local = indices.index(index) if view is not plan else index
+    clock = night_clock(view, local)
+    charge, cards = frame_persistence(view, local, cards)  # earlier frames' after-images
+    cam = plan.camera_named(spec.camera)
+    frame = cam.prepare(spec.exposure_time, clock=clock, quantize=plan.quantize, cards=cards,
+                        charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
+                        bias_offset=spec.bias_offset,
+                        **frame_light(plan, spec)).frame(threads=threads)
+    apply_cards(frame.header, spec, cam)
+    return frame
+
+
+def night_clock(view, index):
+    """Seconds from the first frame of frame ``index``'s night (its camera's) to its start.
+
+    A night runs from noon to noon UTC, so a plan spanning several nights
+    (calibrations on another date) drifts the bias within each night only.
+    """
+    def night(t):
+        return (t - timedelta(hours=12)).date()
+
+    t = datetime.fromisoformat(view.frames[index].date_obs)
+    first = min(d for d in (datetime.fromisoformat(f.date_obs) for f in view.frames)
+                if night(d) == night(t))
+    return (t - first).total_seconds()
+
+
+def apply_cards(header, spec, camera):
+    """The plan's cards win over the camera's own (sections, ``BUNIT``, ...)."""
+    for key, value, comment in spec.cards:
+        value = expand_card(value, camera)
+        if header.get(key) != value:
+            header[key] = (value, comment)
