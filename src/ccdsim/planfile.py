@@ -47,6 +47,10 @@ CAMERA_KEYS = ("camera", "header") + tuple(CAMERA_PARAMS)
 TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky")
 
 
+#: Camera lengths in pixels that ``scale`` divides with the shape.
+_SCALED_LENGTHS = ("glow_length", "patch_size")
+
+
 def _camera(name, doc, scale):
     where = Where(f"camera {name}")
     doc = where.table(doc, CAMERA_KEYS)
@@ -61,6 +65,9 @@ def _camera(name, doc, scale):
             raise ParameterError(f"scale {scale} leaves camera {name} fewer than 16 rows or "
                                  f"columns", param="scale")
         params["shape"] = (ny // scale, nx // scale)
+        # Lengths across the chip shrink with it, so the frame looks the same, only smaller.
+        for key in _SCALED_LENGTHS:
+            params[key] = params[key] / scale
     try:
         camera = Camera(**params)
     except ParameterError as exc:
@@ -208,6 +215,10 @@ def plan_text(name):
     return files("ccdsim").joinpath("plans", f"{name}.toml").read_text(encoding="utf-8")
 
 
+#: How deep a plan file nests: [cameras.NAME.header] KEY = [value, comment].
+_PLAN_DEPTH = 6
+
+
 def load_plan(plan, *, seed=None, scale=None):
     """A plan from a built-in name or a TOML file.
 
@@ -231,7 +242,7 @@ def load_plan(plan, *, seed=None, scale=None):
     if plan in BUILTIN_PLANS:
         doc, source = tomllib.loads(plan_text(plan)), plan
     elif plan.lower().endswith(".toml") or os.path.exists(plan):
-        doc, source = read_toml(plan), f"plan {plan}"
+        doc, source = read_toml(plan, depth=_PLAN_DEPTH, what="plan file"), f"plan {plan}"
     else:
         raise ParameterError(f"plan must be one of {', '.join(BUILTIN_PLANS)} or a TOML file "
                              f"(got {plan!r})", param="plan")

@@ -98,7 +98,7 @@ def timeline_start(doc, where, previous_end):
 def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style, overhead):
     """The frames of group ``g`` (1-based) and the time its last frame ends."""
     kind = doc.get("kind") if isinstance(doc, dict) else None
-    where = Where(f"group {g}" + (f" ({kind})" if isinstance(kind, str) else ""))
+    where = Where(f"group {g}" + (f" ({kind})" if kind in KINDS else ""))
     doc = where.table(doc, GROUP_KEYS)
     kind = where.choice("kind", doc.get("kind"), KINDS)
     cname = where.choice("camera", doc.get("camera", names[0]), names)

@@ -45,13 +45,17 @@ def _too_deep(doc, limit):
     return False
 
 
-def read_toml(path):
+def read_toml(path, *, depth=_MAX_DEPTH, what="config file"):
     """Read a TOML file, or raise a one-line `ParameterError` that says what is wrong.
 
     Parameters
     ----------
     path : str
         The file.
+    depth : int, optional
+        How deep its tables may nest.
+    what : str, optional
+        What the file is, in messages ("config file", "plan file").
 
     Returns
     -------
@@ -60,33 +64,33 @@ def read_toml(path):
     try:
         size = os.path.getsize(path)
         if size > MAX_CONFIG_BYTES:
-            raise ParameterError(f"config file {path} is {size} bytes; a configuration is at "
+            raise ParameterError(f"{what} {path} is {size} bytes; a configuration is at "
                                  f"most {MAX_CONFIG_BYTES} bytes", param="config")
         with open(path, "rb") as f:
             raw = f.read()
     except FileNotFoundError:
-        raise ParameterError(f"config file {path} does not exist", param="config") from None
+        raise ParameterError(f"{what} {path} does not exist", param="config") from None
     except IsADirectoryError:
-        raise ParameterError(f"config file {path} is a folder", param="config") from None
+        raise ParameterError(f"{what} {path} is a folder", param="config") from None
     except OSError as exc:
-        raise ParameterError(f"config file {path} cannot be read: {exc.strerror}",
+        raise ParameterError(f"{what} {path} cannot be read: {exc.strerror}",
                              param="config") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         hint = " (it looks like UTF-16; save it as UTF-8)" if raw[:2] in (b"\xff\xfe",
                                                                          b"\xfe\xff") else ""
-        raise ParameterError(f"config file {path} is not UTF-8 text: byte {exc.start}"
+        raise ParameterError(f"{what} {path} is not UTF-8 text: byte {exc.start}"
                              f"{hint}", param="config") from None
     try:
         doc = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"config file {path} is not valid TOML: {exc}",
+        raise ParameterError(f"{what} {path} is not valid TOML: {exc}",
                              param="config") from None
     except RecursionError:
-        raise ParameterError(f"config file {path} nests too deeply", param="config") from None
-    if _too_deep(doc, _MAX_DEPTH):
-        raise ParameterError(f"config file {path} nests more than {_MAX_DEPTH} levels deep",
+        raise ParameterError(f"{what} {path} nests too deeply", param="config") from None
+    if _too_deep(doc, depth):
+        raise ParameterError(f"{what} {path} nests more than {depth} levels deep",
                              param="config")
     return doc
 
