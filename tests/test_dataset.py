@@ -279,3 +279,17 @@ def test_twilight_flats_fall_and_science_scales_with_exposure():
     sci = plan.frames[3:]
     assert [f.sky for f in sci] == [50.0, 100.0] and [f.flux_scale for f in sci] == [1.0, 2.0]
     assert load_plan("guide", scale=32).camera.shape == (128, 64)
+
+
+def test_readme_plan_example_runs(tmp_path):
+    """The plan file shown in the README builds, and its frames are what it says."""
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    text = readme.split("### Plan files", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    doc = tomllib.loads(text)
+    doc["scale"] = 16
+    plan = build_plan(doc)
+    assert [plan.count(k) for k in ("bias", "dark", "flat", "science")] == [10, 5, 7, 20]
+    assert plan.frames[10].filename == "darks/dark-001.fits"
+    assert run_frame(plan, 0).header["BIASSEC"] == "[65:77]"
+    science = plan.frames[-1]
+    assert science.bias_offset == -3.0 and science.filter == "V" and science.stars
