@@ -200,11 +200,32 @@ class NightPlan:
         return tuple(self.cameras) or ("",)
 
     def camera_named(self, name):
-        """The camera called ``name`` ("" : the first)."""
+        """The camera called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A key of ``cameras``; "" (or any name in a one-camera plan): the first.
+
+        Returns
+        -------
+        Camera
+        """
         return self.cameras.get(name, self.camera) if name else self.camera
 
     def field_for(self, spec):
-        """The star table frame ``spec`` sees (fluxes over the target's reference exposure)."""
+        """The star table a frame sees.
+
+        Parameters
+        ----------
+        spec : FrameSpec
+            The frame (its target and camera).
+
+        Returns
+        -------
+        astropy.table.Table
+            Fluxes in ADU over the target's reference exposure, before the flat.
+        """
         return self.fields.get((spec.target, spec.camera), self.field)
 
     @cached_property
@@ -245,7 +266,18 @@ class NightPlan:
         return self._views[name or self.camera_names[0]]
 
     def filters(self, name=""):
-        """The filters camera ``name`` looks through, in plan order (None left out)."""
+        """The filters a camera looks through, in plan order.
+
+        Parameters
+        ----------
+        name : str, optional
+            The camera ("" : the first).
+
+        Returns
+        -------
+        tuple of str
+            Frames without a filter are left out.
+        """
         name = name or self.camera_names[0]
         seen = dict.fromkeys(f.filter for f in self.frames
                              if (f.camera or self.camera_names[0]) == name and f.filter)
