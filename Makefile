@@ -1,13 +1,14 @@
 # One command each: `make demo` (set up and make the guide's image), `make test`,
 # `make check-installs` (the declared dependencies are enough, in fresh venvs),
 # `make docs` (reference pages), `make tutorial` (run the notebook, refresh its pictures),
+# `make reduction` (run the reduction notebook, refresh its pictures),
 # `make bench` (speed tables).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= test
 SPEC = $(if $(EXTRAS),.[$(EXTRAS)],.)
 
-.PHONY: setup demo test check-installs browser docs tutorial bench clean
+.PHONY: setup demo test check-installs browser docs tutorial reduction bench clean
 
 $(VENV)/.installed-$(or $(EXTRAS),core): pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,6 +47,11 @@ docs:
 # Execute docs/tutorial.ipynb (in docs/) and rewrite its pictures in docs/images.
 tutorial: setup
 	cd docs && $(abspath $(VENV))/bin/jupyter-execute tutorial.ipynb
+
+# Execute docs/reduction.ipynb (the guide's data sets reduced, checked against
+# their truth) and write its pictures to docs/images; a plain run writes none.
+reduction: setup
+	cd docs && CCDSIM_REDUCTION_IMAGES=images $(abspath $(VENV))/bin/jupyter-execute reduction.ipynb
 
 # Speed and scale tables (see README "Speed"); several minutes.
 bench: setup

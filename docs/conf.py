@@ -20,7 +20,7 @@ extensions = [
     "numpydoc",
 ]
 
-exclude_patterns = ["_build", "tutorial.ipynb", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "tutorial.ipynb", "reduction.ipynb", "**.ipynb_checkpoints"]
 root_doc = "index"
 default_role = "py:obj"  # `name` links to the API where it can
 
