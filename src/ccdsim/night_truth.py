@@ -8,6 +8,7 @@ module). `night_paths` lists every file of a night, frames first.
 
 import os
 
+import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
@@ -48,7 +49,8 @@ def _camera_truth(plan, name):
         pre + "bias.fits": ("bias", None, lambda: _truth_hdu(
             cam.bias_map, "adu", "True bias map (level + structure + bad columns).", plan, cam)),
         pre + "dark.fits": ("dark", None, lambda: _truth_hdu(
-            cam.dark_map, "electron/(pix s)", "True dark current, hot pixels included.", plan,
+            _dark_truth(cam), "electron/(pix s)", "True dark current, hot pixels included "
+            "(a hot-pixel population at its first rate; hot_pixels.fits has the rest).", plan,
             cam)),
     }
     filters = plan.filters(name)
@@ -61,6 +63,22 @@ def _camera_truth(plan, name):
     for file, make in _personality_truth(view).items():
         out[pre + file] = (file.removesuffix(".fits"), None,
                            lambda make=make: _personality_hdu(make(), plan, cam))
+    return out
+
+
+def _dark_truth(cam):
+    """True dark current, e-/pixel/s: `dark_map` plus the hot-pixel population's rates.
+
+    The population (`ccdsim.darkside.population`) adds its first-state rate to
+    its pixels; its second rates and fixed charge are in ``hot_pixels.fits``.
+    """
+    from . import darkside
+
+    pop = darkside.population(cam)
+    if pop is None:
+        return cam.dark_map
+    out = np.array(cam.dark_map, dtype=np.float32)
+    out.ravel()[pop.index] += pop.rate.astype(np.float32)
     return out
 
 
