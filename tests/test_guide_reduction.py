@@ -455,8 +455,8 @@ def test_ccdmask_finds_the_cryo_flat_cosmetics(guide):
     A ratio of two flats does not do here: the stand-ins' cosmetics multiply
     the light whatever its level, so they cancel in any ratio of flats; the
     master flat itself (which ``ccdmask`` also takes) shows them. The patch
-    is 80 pixels across (the plan's ``patch_size`` does not shrink with
-    ``--scale``): the guide's 7 x 7 median box sees its rim only, so the box
+    is 80 pixels across (``patch_size`` does not shrink with ``--scale``):
+    the guide's 7 x 7 median box sees its rim only, so the box
     is widened to 31 x 31. Found: at least half the bad column's pixels from
     its first bad row on (the guide's box finds it too), and at least 50
     pixels of the patch, within 3 pixels of its disc; few false ones: under

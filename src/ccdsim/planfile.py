@@ -47,8 +47,9 @@ CAMERA_KEYS = ("camera", "header") + tuple(CAMERA_PARAMS)
 TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky")
 
 
-#: Camera lengths in pixels that ``scale`` divides with the shape.
-_SCALED_LENGTHS = ("glow_length", "patch_size")
+#: Camera lengths in pixels that ``scale`` divides with the shape. Patches keep
+#: their size: a smaller one would be too small for `ccdproc.ccdmask` to find.
+_SCALED_LENGTHS = ("glow_length",)
 
 
 def _camera(name, doc, scale):
