@@ -107,8 +107,24 @@ def truth_maps(plan):
         and each personality's truth (`truth_files` of its module). A plan
         of several cameras puts each camera's files in ``truth/NAME/``.
     """
-    return {path: make() for name in plan.camera_names
+    maps = {path: make() for name in plan.camera_names
             for path, (_, _, make) in _camera_truth(plan, name).items()}
+    for path, (_, make) in _catalog_truth(plan).items():
+        maps[path] = make()
+    return maps
+
+
+def _catalog_truth(plan):
+    """``{path: (target, maker)}``: each sky target's catalogue (``catalog-TARGET.fits``)."""
+    out = {}
+    for target, table in plan.catalogs.items():
+        def make(table=table, target=target):
+            hdul = _truth_hdu(None, "", f"Star catalogue of target {target}: ra, dec (deg), "
+                                        f"magnitudes above the atmosphere.", plan)
+            hdul.append(fits.BinTableHDU(table, name="CATALOG"))
+            return hdul
+        out[f"catalog-{_slug(target)}.fits"] = (target, make)
+    return out
 
 
 def truth_manifest(plan):
@@ -142,6 +158,11 @@ def truth_manifest(plan):
             files = [f.filename for f in mine if filt is None or f.filter == filt]
             entries.append({"file": f"truth/{path}", "camera": name, "what": what,
                             "unit": _UNITS.get(what, ""), "filter": filt, "describes": files})
+    for path, (target, _) in _catalog_truth(plan).items():
+        entries.append({"file": f"truth/{path}", "camera": None, "what": "catalog",
+                        "unit": "", "filter": None,
+                        "describes": [f.filename for f in plan.frames if f.target == target
+                                      and f.stars]})
     return {"plan": plan.name, "seed": seed_text(plan.seed_sequence), "cameras": cameras,
             "truth": entries}
 
@@ -182,4 +203,5 @@ def truth_maps_names(plan=None):
     """Paths under ``truth/`` (with a plan: every camera's, personalities included)."""
     if plan is None:
         return ("bias.fits", "dark.fits", "flat.fits")
-    return tuple(path for name in plan.camera_names for path in _camera_truth(plan, name))
+    return (tuple(path for name in plan.camera_names for path in _camera_truth(plan, name))
+            + tuple(_catalog_truth(plan)))

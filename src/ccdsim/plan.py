@@ -107,6 +107,12 @@ class FrameSpec:
     bias_offset : float, optional
         More bias for this frame, in ADU (its group's level: another night's,
         another read-out mode's), on top of the camera's drift and jitter.
+    dither : tuple of float, optional
+        ``(east, north)`` offset of the pointing from a sky target, arcsec.
+    seeing : float or None, optional
+        The stars' FWHM in arcsec (a sky target's frame; None: ``star_sigma``).
+    airmass : float or None, optional
+        At the exposure's middle (a sky target's frame).
     """
 
     index: int
@@ -125,6 +131,9 @@ class FrameSpec:
     flux_scale: float = 1.0
     combine: Combine | None = None
     bias_offset: float = 0.0
+    dither: tuple = (0.0, 0.0)
+    seeing: float | None = None
+    airmass: float | None = None
 
     def __post_init__(self):
         if self.imagetyp is None:
@@ -161,6 +170,11 @@ class NightPlan:
         Star fields by ``(target, camera name)``; a pair not there sees ``field``.
     name : str, optional
         What made the plan (``night``, a built-in plan's name, a plan file).
+    sky : dict, optional
+        ``site``, ``filters`` (photometry), ``targets`` with coordinates and
+        ``cameras``' pixel scales (`ccdsim.observe`).
+    catalogs : dict, optional
+        Star catalogue of each sky target, by name.
     """
 
     camera: Camera
@@ -174,6 +188,8 @@ class NightPlan:
     cameras: dict = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
     name: str = "night"
+    sky: dict = field(default_factory=dict)
+    catalogs: dict = field(default_factory=dict)
 
     @property
     def seed_sequence(self):
@@ -242,7 +258,8 @@ class NightPlan:
                              field=self.field_for(first) if first else self.field,
                              star_sigma=self.star_sigma, moffat=self.moffat,
                              header=self.header, quantize=self.quantize,
-                             fields=self.fields, name=self.name)
+                             fields=self.fields, name=self.name, sky=self.sky,
+                             catalogs=self.catalogs)
             views[name] = (view, [f.index for f in own])
         return views
 

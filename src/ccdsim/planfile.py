@@ -27,6 +27,7 @@ import numpy as np
 from .camera import Camera
 from .params import CAMERA_PARAMS, PARAMS, check
 from .plan import IMAGETYP_STYLES, NightPlan
+from .observe import SKY_TARGET_KEYS, read_filters, read_site, read_sky_target, target_catalog
 from .plangroups import Where, cards_of, group_frames, timeline_start
 from .presets import CAMERAS, camera_parameters
 from .seeds import NightStream, child_rng
@@ -42,9 +43,9 @@ BUILTIN_PLANS = {
 }
 
 TOP_KEYS = ("name", "seed", "scale", "start", "overhead", "quantize", "star_sigma", "moffat",
-            "imagetyp_style", "cameras", "targets", "groups")
-CAMERA_KEYS = ("camera", "header") + tuple(CAMERA_PARAMS)
-TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky")
+            "imagetyp_style", "site", "filters", "cameras", "targets", "groups")
+CAMERA_KEYS = ("camera", "header", "pixel_scale", "rotation") + tuple(CAMERA_PARAMS)
+TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky") + SKY_TARGET_KEYS
 
 
 #: Camera lengths in pixels that ``scale`` divides with the shape. Patches keep
@@ -58,7 +59,7 @@ def _camera(name, doc, scale):
     base = where.choice("camera", doc.get("camera", "guide"), tuple(CAMERAS))
     params = camera_parameters(base)
     for key, value in doc.items():
-        if key not in ("camera", "header"):
+        if key not in ("camera", "header", "pixel_scale", "rotation"):
             params[key] = tuple(value) if isinstance(value, list) else value
     if scale > 1:
         ny, nx = params["shape"]
@@ -73,10 +74,13 @@ def _camera(name, doc, scale):
         camera = Camera(**params)
     except ParameterError as exc:
         raise ParameterError(f"camera {name}: {exc}", param=exc.param) from None
-    return camera, cards_of(doc.get("header", {}), where)
+    optics = {k: where.value(k, doc[k]) for k in ("pixel_scale", "rotation") if k in doc}
+    if scale > 1 and "pixel_scale" in optics:
+        optics["pixel_scale"] *= scale  # the same sky on fewer, larger pixels
+    return camera, cards_of(doc.get("header", {}), where), optics
 
 
-def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan"):
+def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base="."):
     """A `ccdsim.plan.NightPlan` from a plan document.
 
     Parameters
@@ -93,6 +97,8 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan"):
         (the Python API's camera objects).
     source : str, optional
         The plan's name in error messages.
+    base : str, optional
+        Folder that relative catalogue paths start from (a plan file's).
 
     Returns
     -------
@@ -113,17 +119,20 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan"):
                   top.value("moffat", moffat[1], "moffat_beta"))
     style = top.choice("imagetyp_style", doc.get("imagetyp_style", "guide"),
                        tuple(IMAGETYP_STYLES))
-    cams, cam_cards = {}, {}
+    cams, cam_cards, optics = {}, {}, {}
     cam_docs = doc.get("cameras") or {"": {}}
     if not isinstance(cam_docs, dict):
         raise ParameterError("cameras must be a table of [cameras.NAME]", param="camera")
     for name, cdoc in cam_docs.items():
-        cams[name], cam_cards[name] = _camera(name, cdoc, scale)
+        cams[name], cam_cards[name], optics[name] = _camera(name, cdoc, scale)
         if cameras and name in cameras:
             cams[name] = cameras[name]
     names = tuple(cams)
     root = np.random.SeedSequence(seed)
     targets = _targets(doc.get("targets", {}), top)
+    site = read_site(doc.get("site"), Where("site"))
+    sky = {"site": site, "filters": read_filters(doc.get("filters"), Where),
+           "targets": {n: t["coords"] for n, t in targets.items() if t["coords"]}, "cameras": optics}
     fields = {}
     for k, (tname, target) in enumerate(targets.items()):
         for c, cname in enumerate(names):
@@ -145,7 +154,7 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan"):
         raise ParameterError(f"{source} has no [[groups]] of frames", param="groups")
     for g, gdoc in enumerate(groups, 1):
         new, t = group_frames(g, gdoc, len(frames), t, names, cams, cam_cards, targets, style,
-                        overhead)
+                              overhead, sky_context=sky, root=root)
         frames.extend(new)
     first_field = fields.get((next(iter(targets), ""), names[0]))
     if first_field is None:
@@ -158,10 +167,30 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan"):
 
             check_count(cam.shape, longest, cam.cosmic_ray_rate, cam.pixel_size)
     cams_arg = {} if names == ("",) else cams
+    catalogs = _catalogs(sky, frames, cams, optics, root, base)
     return NightPlan(camera=cams[names[0]], frames=tuple(frames), seed=root.entropy,
                      field=first_field, star_sigma=star_sigma, moffat=moffat,
                      quantize=quantize, cameras=cams_arg, fields=fields,
-                     name=str(doc.get("name", source)))
+                     name=str(doc.get("name", source)), sky=sky if sky["targets"] else {},
+                     catalogs=catalogs)
+
+
+def _catalogs(sky, frames, cams, optics, root, base):
+    """Each sky target's catalogue, covering every frame that points at it."""
+    from .params import PARAMS
+
+    out = {}
+    for k, (name, target) in enumerate(sky["targets"].items()):
+        mine = [f for f in frames if f.target == name]
+        radius = 0.0
+        for f in mine:  # half the frame's diagonal, plus its dither
+            cam = cams[f.camera] if f.camera in cams else next(iter(cams.values()))
+            scale = optics.get(f.camera, {}).get("pixel_scale", PARAMS["pixel_scale"].default)
+            half = 0.5 * np.hypot(*cam.shape) * scale + np.hypot(*f.dither)
+            radius = max(radius, half / 3600.0 * 1.05)
+        filters = sorted({f.filter for f in frames if f.filter} | set(sky["filters"]))
+        out[name] = target_catalog(target, k, root, radius or 0.1, filters, base)
+    return out
 
 
 def _targets(doc, top):
@@ -178,7 +207,8 @@ def _targets(doc, top):
                                                           PARAMS["max_counts"].default)),
             exposure=where.value("exposure", tdoc.get("exposure", 1.0), "exposure_time",
                                  low_open=True),
-            sky=where.value("sky", tdoc.get("sky", 0.0)))
+            sky=where.value("sky", tdoc.get("sky", 0.0)),
+            coords=read_sky_target(tdoc, where))  # None without ra and dec
     return out
 
 
@@ -241,14 +271,15 @@ def load_plan(plan, *, seed=None, scale=None):
 
     plan = os.fspath(plan)
     if plan in BUILTIN_PLANS:
-        doc, source = tomllib.loads(plan_text(plan)), plan
+        doc, source, base = tomllib.loads(plan_text(plan)), plan, "."
     elif plan.lower().endswith(".toml") or os.path.exists(plan):
         doc, source = read_toml(plan, depth=_PLAN_DEPTH, what="plan file"), f"plan {plan}"
+        base = os.path.dirname(os.path.abspath(plan))
     else:
         raise ParameterError(f"plan must be one of {', '.join(BUILTIN_PLANS)} or a TOML file "
                              f"(got {plan!r})", param="plan")
     try:
-        return build_plan(doc, seed=seed, scale=scale, source=source)
+        return build_plan(doc, seed=seed, scale=scale, source=source, base=base)
     except ParameterError as exc:
         if plan in BUILTIN_PLANS:
             raise

@@ -53,14 +53,17 @@ def frame_light(plan, spec):
         columns), ``stars`` (a table or None), ``moffat``, ``star_sigma``,
         ``filter``.
     """
+    from .observe import has_sky, sky_light
+
     cam = plan.camera_named(spec.camera)
-    sky = spec.sky
+    sky, stars = spec.sky, None
+    if has_sky(plan, spec):  # a pointing: catalogue stars through the air, the sky's glow
+        stars, sky = sky_light(plan, spec)
     if spec.sky_gradient and sky:
         nx = cam.shape[1]
         ramp = 1.0 + spec.sky_gradient * (np.arange(nx) / max(nx - 1, 1) - 0.5)
         sky = np.broadcast_to(sky * ramp, cam.shape)
-    stars = None
-    if spec.stars:
+    if spec.stars and stars is None:
         stars = plan.field_for(spec)
         if spec.flux_scale != 1.0:
             stars = stars.copy()
@@ -82,6 +85,10 @@ def frame_cards(plan, index):
     cards["FRAMENUM"] = (index, "index of this frame in the night")
     if spec.kind == "flat" and spec.sky:
         cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
+    from .observe import has_sky, sky_cards
+
+    if has_sky(plan, spec):
+        cards.update(sky_cards(plan, spec))
     return cards
 
 

@@ -17,7 +17,8 @@ __all__ = ["Where", "cards_of", "group_frames", "timeline_start", "GROUP_KEYS"]
 
 GROUP_KEYS = ("camera", "kind", "count", "numbers", "first", "exposure", "filter", "start",
               "gap", "overhead", "folder", "name", "imagetyp", "target", "sky_gradient",
-              "sky_factor", "bias_offset", "flat", "combine", "header")
+              "sky_factor", "bias_offset", "flat", "combine", "header", "dither",
+              "dither_pattern", "seeing", "seeing_jitter", "airmass")
 FLAT_KEYS = ("source", "level", "efold", "gradient")
 COMBINE_KEYS = ("count", "subtract", "trim", "overscan_start")
 _DATE = "%Y-%m-%dT%H:%M:%S.%f"
@@ -95,8 +96,13 @@ def timeline_start(doc, where, previous_end):
     return previous_end + timedelta(seconds=gap)
 
 
-def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style, overhead):
-    """The frames of group ``g`` (1-based) and the time its last frame ends."""
+def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style, overhead,
+                 sky_context=None, root=None):
+    """The frames of group ``g`` (1-based) and the time its last frame ends.
+
+    ``sky_context``: ``{"targets": sky targets by name, "site": site}`` (`ccdsim.observe`);
+    ``root``: the plan's seed (each sky frame's dither and seeing).
+    """
     kind = doc.get("kind") if isinstance(doc, dict) else None
     where = Where(f"group {g}" + (f" ({kind})" if kind in KINDS else ""))
     doc = where.table(doc, GROUP_KEYS)
@@ -158,6 +164,19 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     if filt is not None:
         cards = (("FILTER", filt, PARAMS["filter"].fits_comment),) + cards
     levels, gradient, target, flux = _light(doc, where, kind, exposures, targets, cam)
+    sky_target = ((sky_context or {}).get("targets", {}).get(target) if kind == "science"
+                  else None)
+    if sky_target is not None:
+        from .observe import pointing, read_group_sky
+
+        group_sky = read_group_sky(doc, where)
+        if filt is None:
+            raise ParameterError(f"{where.key('filter')} is needed: target {target} has "
+                                 f"coordinates, and magnitudes are per filter", param="filter")
+    elif any(k in doc for k in ("dither", "dither_pattern", "seeing", "seeing_jitter",
+                                "airmass")):
+        raise ParameterError(f"{where.key('dither')}, seeing and airmass are for science "
+                             f"frames of a target with ra and dec", param="dither")
     frames, mid0 = [], None
     for k, (number, exposure) in enumerate(zip(numbers, exposures)):
         try:
@@ -177,13 +196,19 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
             sky = rate0 * exposure * float(np.exp(-(mid - mid0).total_seconds()
                                                   / doc["flat"]["efold"]))
         scale = exposure / targets[target]["exposure"] if target else 1.0
+        point = {}
+        if sky_target is not None:
+            dither, seeing, airmass = pointing(group_sky, sky_target, sky_context["site"], root,
+                                               first_index + len(frames), k, t, exposure)
+            point = dict(dither=dither, seeing=seeing, airmass=airmass)
         frames.append(FrameSpec(
             index=first_index + len(frames), kind=kind,
             filename=f"{folder.rstrip('/')}/{filename}" if folder else filename,
             exposure_time=exposure, date_obs=t.strftime(_DATE)[:-3],
             sky=sky * scale if kind == "science" else sky, stars=flux, camera=cname,
             filter=filt, imagetyp=imagetyp, cards=cards, sky_gradient=gradient,
-            target=target, flux_scale=scale, combine=combine, bias_offset=bias_offset))
+            target=target, flux_scale=scale, combine=combine, bias_offset=bias_offset,
+            **point))
         if combine is None:
             t += timedelta(seconds=exposure + over)
     return frames, t

@@ -62,6 +62,10 @@ class NightStream:
 
     FIELD = 0
     FRAMES = 1
+    # A target's synthetic catalogue at (CATALOG, k); each science frame's
+    # dither and seeing at (POINTING, i): the telescope's, not the camera's noise.
+    CATALOG = 2
+    POINTING = 3
 
 
 # Tag mixed into every camera seed's entropy ("CAMERA" in ASCII hex digits).
