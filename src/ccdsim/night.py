@@ -28,7 +28,8 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
                flat_exposure=D.flat_exposure, sky=D.sky, stars=D.stars, max_counts=D.max_counts,
                star_sigma=D.star_sigma, moffat=None, filter=D.filter, object=D.object,
                start=D.start, overhead=D.overhead, seed=None, quantize=True,
-               dark_exposures=None, filters=None, imagetyp_style=D.imagetyp_style):
+               dark_exposures=None, filters=None, imagetyp_style=D.imagetyp_style,
+               pointing=None):
     """Plan a night: which frames, in which order, and the star field.
 
     Frames are taken back to back in the order biases, darks, flats,
@@ -80,6 +81,14 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
         ``n_science`` each; a string: comma-separated). Default: ``filter``.
     imagetyp_style : {'guide', 'maxim'}, optional
         ``IMAGETYP`` spelling (`ccdsim.plan.IMAGETYP_STYLES`).
+    pointing : dict, optional
+        Science frames pointed at the sky (`ccdsim.observe`): ``ra``, ``dec``
+        and any of ``pixel_scale``, ``rotation``, ``catalog``, ``zero_point``,
+        ``extinction``, ``sky_brightness`` (every filter), ``airmass``,
+        ``seeing``, ``seeing_jitter``, ``dither``, ``site_latitude``,
+        ``site_longitude``, ``site_elevation``, ``star_density``,
+        ``limiting_mag``, ``bright_mag``, ``count_slope`` (units as in the
+        parameter table). Stars then come from magnitudes, not ``stars``.
 
     Returns
     -------
@@ -133,7 +142,8 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
                          imagetyp_style=imagetyp_style, flat_level=flat_level,
                          flat_exposure=flat_exposure, sky=sky, stars=stars,
                          max_counts=max_counts, star_sigma=star_sigma, moffat=moffat,
-                         object=object, start=start, overhead=overhead, quantize=quantize)
+                         object=object, start=start, overhead=overhead, quantize=quantize,
+                         pointing=pointing)
     from .planfile import build_plan
 
     return build_plan(doc, seed=seed, cameras={"night": camera}, source="night")
@@ -160,7 +170,8 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
                    filters=None, imagetyp_style=D.imagetyp_style, flat_level=D.flat_level,
                    flat_exposure=D.flat_exposure, sky=D.sky, stars=D.stars,
                    max_counts=D.max_counts, star_sigma=D.star_sigma, moffat=None,
-                   object=D.object, start=D.start, overhead=D.overhead, quantize=True):
+                   object=D.object, start=D.start, overhead=D.overhead, quantize=True,
+                   pointing=None):
     """The night as an observing plan document (`ccdsim.planfile`): what `plan_night` runs.
 
     Biases, then darks at each dark exposure, then flats in each filter, then
@@ -175,7 +186,7 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
     counts : dict, optional
         ``{kind: number of frames}`` (darks per exposure, flats and science
         frames per filter); default: the table's.
-    exposure, dark_exposures, filters, imagetyp_style, flat_level, flat_exposure, sky, stars, max_counts, star_sigma, moffat, object, start, overhead, quantize
+    exposure, dark_exposures, filters, imagetyp_style, flat_level, flat_exposure, sky, stars, max_counts, star_sigma, moffat, object, start, overhead, quantize, pointing
         As in `plan_night` (checked there).
 
     Returns
@@ -220,7 +231,43 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
         groups.append(group("science", counts["science"], 1 + k * counts["science"], filter=f,
                             exposure=exposure, target="field"))
     doc["groups"] = [g for g in groups if g.get("count")]
+    if pointing:
+        _point_night(doc, dict(pointing), filters)
     return doc
+
+
+#: `plan_night`'s pointing keys -> (plan table, key in it).
+_POINTING_KEYS = {
+    "ra": ("target", "ra"), "dec": ("target", "dec"), "catalog": ("target", "catalog"),
+    "star_density": ("target", "density"), "limiting_mag": ("target", "limit"),
+    "bright_mag": ("target", "bright"), "count_slope": ("target", "slope"),
+    "pixel_scale": ("camera", "pixel_scale"), "rotation": ("camera", "rotation"),
+    "zero_point": ("filter", "zero_point"), "extinction": ("filter", "extinction"),
+    "sky_brightness": ("filter", "sky_brightness"), "airmass": ("science", "airmass"),
+    "seeing": ("science", "seeing"), "seeing_jitter": ("science", "seeing_jitter"),
+    "dither": ("science", "dither"), "site_latitude": ("site", "latitude"),
+    "site_longitude": ("site", "longitude"), "site_elevation": ("site", "elevation"),
+}
+
+
+def _point_night(doc, pointing, filters):
+    unknown = [k for k in pointing if k not in _POINTING_KEYS]
+    if unknown:
+        raise ParameterError(f"pointing: {unknown[0]} is not a pointing key; allowed: "
+                             f"{', '.join(_POINTING_KEYS)}", param="ra")
+    tables = {"target": doc["targets"]["field"], "camera": doc["cameras"]["night"],
+              "site": {}, "filter": {}}
+    science = [g for g in doc["groups"] if g["kind"] == "science"]
+    for key, value in pointing.items():
+        if value is None:
+            continue
+        where, name = _POINTING_KEYS[key]
+        for table in (science if where == "science" else [tables[where]]):
+            table[name] = value
+    if tables["site"]:
+        doc["site"] = tables["site"]
+    if tables["filter"]:
+        doc["filters"] = {f: dict(tables["filter"]) for f in filters}
 
 
 def parse_start(start):

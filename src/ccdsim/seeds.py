@@ -49,6 +49,7 @@ class Stream:
     BIAS_JITTER = 3
     OVERSCAN_ROWS = 4
     OVERSCAN_DARK = 5
+    SKY_FIELD = 6  # a pointed frame's synthetic star field (`ccdsim.observe.expose_pointed`)
     # Camera personalities number their keys by block (the dark side from 10).
     HOT_SWITCH = 10
 

@@ -22,6 +22,7 @@ OPTIONS = (opt.named_camera_option("guide"), *opt.CAMERA, *opt.effect_options({}
            opt.param_option("seed", group="exposure",
                             help="frame seed for noise and star positions, >= 0 (default: "
                                  "fresh, recorded in the header as FRMSEED)"),
+           *opt.SKY_POINTING, opt.param_option("filter", group=opt.SKY_POINTING[0].group),
            opt.FLOAT, *opt.OUTPUT, _PNG, _CHUNKS, *opt.EXECUTION)
 
 
@@ -34,9 +35,21 @@ def check(args):
 
     camera = camera_from_args(args, OPTIONS)
     moffat = tuple(args.moffat) if args.moffat else None
-    exposure = camera.prepare(args.exposure, sky=args.sky, stars=args.stars,
-                              max_counts=args.max_counts, star_sigma=args.star_sigma,
-                              moffat=moffat, quantize=args.quantize, rng=args.seed)
+    if args.ra is None and args.dec is None:  # the guide's image: no sky coordinates
+        exposure = camera.prepare(args.exposure, sky=args.sky, stars=args.stars,
+                                  max_counts=args.max_counts, star_sigma=args.star_sigma,
+                                  moffat=moffat, quantize=args.quantize, rng=args.seed)
+    else:
+        from ..observe import prepare_pointed
+
+        exposure = prepare_pointed(
+            camera, args.exposure, ra=args.ra, dec=args.dec, pixel_scale=args.pixel_scale,
+            rotation=args.rotation, filter=args.filter, catalog=args.catalog or None,
+            zero_point=args.zero_point, extinction=args.extinction, airmass=args.airmass,
+            sky_brightness=args.sky_brightness, sky=args.sky, seeing=args.seeing,
+            star_density=args.star_density, limiting_mag=args.limiting_mag,
+            bright_mag=args.bright_mag, count_slope=args.count_slope, moffat=moffat,
+            star_sigma=args.star_sigma, quantize=args.quantize, rng=args.seed)
     PARAMS["threads"].check(args.threads)
     check_execution(args.workers, args.scheduler)
     if args.chunks is None:

@@ -26,6 +26,7 @@ OPTIONS = (
     opt.param_option("overhead", group=_FRAMES),
     opt.param_option("seed", group=_FRAMES,
                      help="the night's seed, >= 0 (default: fresh, recorded as NIGHTSD)"),
+    *opt.SKY_POINTING, *opt.SKY_NIGHT,
     opt.FLOAT, *opt.OUTPUT, *opt.EXECUTION,
 )
 
@@ -47,10 +48,20 @@ def check(args):
                       object=args.object, start=args.start, overhead=args.overhead,
                       seed=args.seed, quantize=args.quantize,
                       dark_exposures=args.dark_exposures or None, filters=args.filters or None,
-                      imagetyp_style=args.imagetyp_style)
+                      imagetyp_style=args.imagetyp_style, pointing=_pointing(args))
     if args.outdir is not None:
         check_night_output(plan, args.outdir, overwrite=args.overwrite)
     return plan
+
+
+def _pointing(args):
+    """The pointing options given (None without --ra and --dec: no sky coordinates)."""
+    if args.ra is None and args.dec is None:
+        return None
+    keys = [o.dest for o in (*opt.SKY_POINTING, *opt.SKY_NIGHT)]
+    values = {k: getattr(args, k) for k in keys}
+    values["catalog"] = values["catalog"] or None
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def run(plan, args, history):

@@ -324,3 +324,13 @@ EXECUTION = [
            "tcp://host:port", metavar="ADDRESS", group="execution (the pixels are the same "
            "wherever they are made)", run_only=True),
 ]
+
+
+_SKY = "sky (off unless --ra and --dec are given: a TAN WCS, stars from magnitudes)"
+#: A pointing, its stars and its sky: `ccdsim.observe`.
+SKY_POINTING = [param_option(name, group=_SKY) for name in (
+    "ra", "dec", "pixel_scale", "rotation", "catalog", "zero_point", "extinction", "airmass",
+    "sky_brightness", "seeing", "star_density", "limiting_mag", "bright_mag", "count_slope")]
+#: What a night adds to a pointing: the site (airmass from the time), dithers, seeing scatter.
+SKY_NIGHT = [param_option(name, group=_SKY) for name in (
+    "site_latitude", "site_longitude", "site_elevation", "dither", "seeing_jitter")]
