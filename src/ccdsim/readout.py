@@ -31,7 +31,7 @@ from .bleed import bleed_columns
 from .cosmics import add_cosmic_rays
 from .defects import hot_pixels_in_rows
 from .quality import DQ
-from .response import respond
+from .response import response_coefficient
 from .seeds import Stream, child_rng
 from .sources import add_stars_to_rows, stars_reaching_rows
 
@@ -142,9 +142,9 @@ def _read_image_block(block, image, cam, quantize, out, dq, exposure):
 def _read_block(block, electrons, cam, quantize, out, dq, exposure):
     """Step 3b and steps 4 to 7 of one block's ``electrons``, into its rows of ``out`` and ``dq``."""
     bias = block_bias(exposure, block, electrons)  # 6: with the frame's offset, overscan charge
-    electrons = respond(electrons, cam)  # 3b: the output amplifier's nonlinearity
     digitize(electrons, block.rng, read_noise=cam.read_noise, gain=cam.gain, bias=bias,
-             quantize=quantize, out=out[block.rows], dq=dq[block.rows])
+             quantize=quantize, out=out[block.rows], dq=dq[block.rows],
+             response=response_coefficient(cam))  # 3b in the same pass
 
 
 # The steps --------------------------------------------------------------------
@@ -270,7 +270,7 @@ def poisson_draw(expected, shape, rng):
 
 
 def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
-             saturated=DQ.ADC_SATURATED):
+             saturated=DQ.ADC_SATURATED, response=0.0):
     """Steps 4 to 7 of one block: + read noise -> / gain -> + bias -> ADC, one compiled pass.
 
     The read noise is drawn from ``rng`` after the block's Poisson electrons:
@@ -299,10 +299,15 @@ def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
         ADC reads 0 or `ADC_MAX`.
     saturated : int, optional
         That bit (`~ccdsim.DQ.ADC_SATURATED`).
+    response : float, optional
+        Step 3b first, in the same pass: the amplifier's response coefficient
+        (`~ccdsim.response.response_coefficient`, applied to the data
+        electrons as `~ccdsim.response.respond` would); 0: linear.
     """
     noise = rng.standard_normal(out.shape, dtype=np.float32) if read_noise > 0 else _NO_NOISE
     electrons_to_adu(electrons, noise, float(read_noise), float(gain), bias, out,
-                     bool(quantize), _NO_DQ if dq is None else dq, int(saturated))
+                     bool(quantize), _NO_DQ if dq is None else dq, int(saturated),
+                     float(response))
 
 
 # Blocks and threads -----------------------------------------------------------
