@@ -15,7 +15,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["add_gaussian_stars", "electrons_to_adu"]
+__all__ = ["add_gaussian_stars", "electrons_to_adu", "keep_electrons"]
 
 
 def _njit(func):
@@ -162,3 +162,38 @@ def electrons_to_adu(counts, noise, read_noise_e, gain, bias, out, quantize, dq,
                     if has_dq:
                         dq[i, j] |= saturated
             out[i, j] = v
+
+
+@_njit
+def keep_electrons(counts, full_well, kept, over):
+    """Copy a block's electrons into ``kept`` (uint16) and note its columns above the full well.
+
+    One pass over the block while it is in cache, for `ccdsim.crossblock`.
+
+    Parameters
+    ----------
+    counts : 2-D int64 array
+        Electrons of the block (from the Poisson draw).
+    full_well : float
+        A pixel above it is over full (``inf``: none is).
+    kept : 2-D uint16 array, shape of ``counts``
+        Where the copy goes.
+    over : 1-D bool array, ``counts.shape[1]``
+        Set where a column has a pixel above ``full_well``.
+
+    Returns
+    -------
+    bool
+        False if a pixel holds more than 65535 e- (``kept`` is then not a copy).
+    """
+    nrows, ncols = counts.shape
+    fits = True
+    for i in range(nrows):
+        for j in range(ncols):
+            e = counts[i, j]
+            if e > 65535:
+                fits = False
+            if e > full_well:  # compared as float64, as the electron image was
+                over[j] = True
+            kept[i, j] = e
+    return fits
