@@ -92,7 +92,9 @@ def read_out_moved(exposure, blocks, out, dq, threads):
         keep = np.concatenate([keep, np.arange(nx, nx + cam.overscan)])
     full_well = np.inf if cam.full_well is None else float(cam.full_well)
     kept = [None] * len(blocks)
-    for_each_block(_read_and_keep, blocks, threads, exposure, out, dq, kept, keep, full_well)
+    sources = exposure.sources  # step 1's inputs, gathered once before the threads start
+    for_each_block(_read_and_keep, blocks, threads, sources, exposure, out, dq, kept, keep,
+                   full_well)
 
     columns = np.union1d(cols, np.flatnonzero(np.any([k.over for k in kept], axis=0)))
     if not columns.size:
@@ -100,26 +102,30 @@ def read_out_moved(exposure, blocks, out, dq, threads):
     # The electrons of those columns, a column per row (contiguous for the bleeding).
     image = np.zeros((columns.size, ny))
     for b, k in zip(blocks, kept):
-        if k.electrons is not None:
-            image[:, b.r0:b.r1] = k.electrons[:, columns].T
-    before = image.copy()
+        image[:, b.r0:b.r1] = _columns(b, k, columns).T
     image[np.searchsorted(columns, cols), rows] += charge  # step 3 (each pixel once)
     dq[rows, cols] |= DQ.COSMIC_RAY
     if cam.full_well is not None:
         full = bleed_columns(image.T, cam.full_well, columns=np.arange(columns.size))
         r, c = np.nonzero(full)
         dq[r, columns[c]] |= DQ.FULL_WELL
-    changed = image != before
-    for b, k in zip(blocks, kept):
-        redo = np.flatnonzero(changed[:, b.r0:b.r1].any(axis=1))
+    for b, k in zip(blocks, kept):  # compared block by block: no second image
+        redo = np.flatnonzero((image[:, b.r0:b.r1] != _columns(b, k, columns).T).any(axis=1))
         if redo.size:
             _read_again(b, k, exposure, columns[redo], image[redo, b.r0:b.r1].T, out, dq)
 
 
-def _read_and_keep(block, exposure, out, dq, kept, keep, full_well):
+def _columns(block, kept, columns):
+    """A block's electrons (`Kept`) in ``columns``, as float64 (zeros: no charge)."""
+    if kept.electrons is None:
+        return np.zeros((block.r1 - block.r0, columns.size))
+    return kept.electrons[:, columns].astype(np.float64)
+
+
+def _read_and_keep(block, sources, exposure, out, dq, kept, keep, full_well):
     """Steps 1, 2 and 3b to 7 of one block, and what it keeps (`Kept`)."""
     cam = exposure.camera
-    expected = expected_electrons(exposure.sources, block.r0, block.r1)
+    expected = expected_electrons(sources, block.r0, block.r1)
     electrons = poisson_draw(expected, block.shape, block.rng)
     state = block.rng.bit_generator.state
     noise = read_noise_deviates(block.rng, out[block.rows].shape, cam.read_noise)
