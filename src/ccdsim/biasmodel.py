@@ -109,7 +109,7 @@ def block_bias(exposure, block, electrons):
         rows = block.r1 - block.r0
         last = None
         if np.size(electrons):
-            last = np.asarray(electrons, dtype=float)[:, -1]
+            last = np.asarray(electrons[:, -1], dtype=float)  # the column only, not the block
         elif cam.overscan_dark > 0:
             last = np.zeros(rows)
         rng = child_rng(exposure.seed_seq, Stream.OVERSCAN_DARK, block.r0)

@@ -14,7 +14,8 @@ import numpy as np
 from astropy.table import Table
 
 __all__ = ["DEPTH_UM", "ELECTRONS_PER_UM", "MAX_COSMIC_RAYS", "expected_count", "check_count",
-           "cosmic_ray_table", "cosmic_ray_deposits", "render_cosmic_rays", "add_cosmic_rays"]
+           "cosmic_ray_table", "cosmic_ray_deposits", "render_cosmic_rays", "cosmic_ray_charge",
+           "add_cosmic_rays"]
 
 # Depleted thickness of the silicon, in microns (a thick, red-sensitive CCD).
 DEPTH_UM = 50.0
@@ -179,6 +180,34 @@ def render_cosmic_rays(shape, table, out=None):
     return out
 
 
+def cosmic_ray_charge(shape, cosmics):
+    """The cosmic rays' electrons in each pixel they cross, whole.
+
+    Only the pixels the tracks cross: the same float32 sums, in the same
+    order, as rendering a whole image (`render_cosmic_rays`), without one;
+    then rounded to whole electrons.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    cosmics : astropy.table.Table
+        The tracks (`ccdsim.cosmics.cosmic_ray_table`).
+
+    Returns
+    -------
+    pixels : ndarray of int64
+        Flat indices of the pixels crossed, sorted, each once.
+    charge : ndarray of float32
+        Their electrons (whole; 0 where a track's share rounds to nothing).
+    """
+    index, deposits = cosmic_ray_deposits(shape, cosmics)
+    pixels, which = np.unique(index, return_inverse=True)
+    charge = np.zeros(pixels.size, dtype=np.float32)
+    np.add.at(charge, which, deposits)
+    return pixels, np.rint(charge)
+
+
 def add_cosmic_rays(electrons, cosmics):
     """Step 3: add the cosmic rays' charge (whole e-) to the data section, in place.
 
@@ -196,12 +225,6 @@ def add_cosmic_rays(electrons, cosmics):
     tuple of ndarray
         ``(rows, cols)`` of the pixels that received charge.
     """
-    # Only the pixels the tracks cross: the same float32 sums, in the same order,
-    # as rendering a whole image (`render_cosmic_rays`), without one.
-    index, deposits = cosmic_ray_deposits(electrons.shape, cosmics)
-    pixels, which = np.unique(index, return_inverse=True)
-    charge = np.zeros(pixels.size, dtype=np.float32)
-    np.add.at(charge, which, deposits)
-    charge = np.rint(charge)
+    pixels, charge = cosmic_ray_charge(electrons.shape, cosmics)
     electrons.reshape(-1)[pixels] += charge
     return np.divmod(pixels[charge > 0], electrons.shape[1])

@@ -8,9 +8,10 @@ model (same numbers); each step is a function of its own:
 2. `poisson_draw`: one Poisson draw of them (whole e-);
 3. `add_cosmic_rays`: + the cosmic rays' electrons, then
    `~ccdsim.bleed.bleed_columns`: charge above the full well spills along its
-   column;
+   column (`ccdsim.crossblock`); 3b. the amplifier's response
+   (`ccdsim.response`);
 4. to 7. `digitize`: + read noise (e-), / gain (e-/ADU), + bias (ADU), ADC
-   (round and clip to uint16), in one compiled pass.
+   (round and clip to uint16), in one compiled pass with step 3b.
 
 The frame is made in blocks of `BLOCK_ROWS` rows. Block ``b`` draws from its
 own Generator, the child ``(Stream.PIXELS, b)`` of the frame's SeedSequence:
@@ -27,16 +28,16 @@ import numpy as np
 
 from ._kernels import electrons_to_adu
 from .biasmodel import block_bias
-from .bleed import bleed_columns
 from .cosmics import add_cosmic_rays
 from .defects import hot_pixels_in_rows
 from .quality import DQ
-from .response import respond
+from .response import response_coefficient
 from .seeds import Stream, child_rng
 from .sources import add_stars_to_rows, stars_reaching_rows
 
-__all__ = ["BLOCK_ROWS", "ADC_MAX", "Sources", "Block", "read_out", "expected_electrons",
-           "poisson_draw", "add_cosmic_rays", "digitize", "pixel_blocks", "for_each_block"]
+__all__ = ["BLOCK_ROWS", "ADC_MAX", "Sources", "Block", "read_out", "read_block",
+           "expected_electrons", "poisson_draw", "add_cosmic_rays", "read_noise_deviates",
+           "digitize", "pixel_blocks", "for_each_block"]
 
 # Rows per noise block. Part of the definition of a frame's pixels: changing
 # it changes every frame made from a given seed.
@@ -83,68 +84,47 @@ def read_out(exposure, dq, *, rows=None, threads=None):
         # Nothing moves charge from one block to another: each block goes through
         # steps 1, 2 and 4 to 7 on its own while it is in cache (`_expose_block`),
         # blocks side by side on threads.
-        for_each_block(_expose_block, blocks, threads, sources, cam, quantize, out, dq,
-                       exposure)
+        for_each_block(_expose_block, blocks, threads, sources, out, dq, exposure)
         return out
 
     if (blocks[0].r0, blocks[-1].r1) != (0, cam.shape[0]):
         raise ValueError("an exposure with cosmic rays or a full well is read out whole")
-    # Cosmic rays and full wells move charge across blocks. So every block first
-    # draws its electrons into one image of the data section (float64: whole
-    # electrons stay exact far beyond float32's 2**24) ...
-    # Each block fills its own rows (threads share the first touch of the pages)
-    # and notes its columns over the full well, for the bleeding.
-    electrons = np.empty(cam.shape)
-    full_well = np.inf if cam.full_well is None else cam.full_well
-    over = np.zeros((len(blocks), cam.shape[1]), dtype=bool)
-    for_each_block(_draw_block, blocks, threads, sources, electrons, full_well, over)  # 1, 2
-    data_dq = dq[:, :cam.shape[1]]
-    if exposure.cosmics is not None and len(exposure.cosmics):
-        hits = add_cosmic_rays(electrons, exposure.cosmics)  # step 3
-        data_dq[hits] |= DQ.COSMIC_RAY
-        over[0, hits[1]] = True  # columns a cosmic ray may have filled
-    if cam.full_well is not None:
-        full = bleed_columns(electrons, cam.full_well, columns=np.flatnonzero(over.any(axis=0)))
-        np.bitwise_or(data_dq, DQ.FULL_WELL, out=data_dq, where=full)  # no gather, no scatter
-    # ... then every block is read out (steps 4 to 7), its Generator going on
-    # from its Poisson draw.
-    for_each_block(_read_image_block, blocks, threads, electrons, cam, quantize, out, dq,
-                   exposure)
+    # Cosmic rays and full wells move charge across blocks: every block is read
+    # out as if none moved, then the few pixels they change are read out again.
+    from .crossblock import read_out_moved  # it builds on this module's steps
+
+    read_out_moved(exposure, blocks, out, dq, threads)
     return out
 
 
-def _expose_block(block, sources, cam, quantize, out, dq, exposure):
+def _expose_block(block, sources, out, dq, exposure):
     """One block, steps 1 to 7: nothing outside it touches its charge."""
     expected = expected_electrons(sources, block.r0, block.r1)  # 1
     electrons = poisson_draw(expected, block.shape, block.rng)  # 2
-    _read_block(block, electrons, cam, quantize, out, dq, exposure)  # 3b, 4 to 7
+    read_block(block, electrons, exposure, out, dq)  # 3b, 4 to 7
 
 
-def _draw_block(block, sources, image, full_well, over):
-    """One block, steps 1 and 2, into its rows of ``image`` (the data section's electrons);
-    its row of ``over`` notes its columns with a pixel above ``full_well``."""
-    expected = expected_electrons(sources, block.r0, block.r1)
-    electrons = poisson_draw(expected, block.shape, block.rng)
-    rows = image[block.r0:block.r1]
-    if electrons.size:
-        rows[...] = electrons
-        if full_well < np.inf:
-            np.any(rows > full_well, axis=0, out=over[block.r0 // BLOCK_ROWS])
-    else:  # no charge
-        rows[...] = 0.0
+def read_block(block, electrons, exposure, out, dq, noise=None):
+    """Steps 3b and 4 to 7 of one block's ``electrons``, into its rows of ``out`` and ``dq``.
 
-
-def _read_image_block(block, image, cam, quantize, out, dq, exposure):
-    """One block of ``image`` (the data section's electrons), steps 4 to 7."""
-    _read_block(block, image[block.r0:block.r1], cam, quantize, out, dq, exposure)
-
-
-def _read_block(block, electrons, cam, quantize, out, dq, exposure):
-    """Step 3b and steps 4 to 7 of one block's ``electrons``, into its rows of ``out`` and ``dq``."""
+    Parameters
+    ----------
+    block : Block
+        The rows, and the Generator the read noise comes from.
+    electrons : ndarray, shape ``(rows, nx)``, or empty
+        The block's electrons (empty: none).
+    exposure : ccdsim.exposure.Exposure
+        The frame.
+    out, dq : ndarray
+        The frame's read-out and data-quality rows (`read_out`).
+    noise : ndarray of float32, optional
+        The block's read noise, if already drawn (`read_noise_deviates`).
+    """
+    cam = exposure.camera
     bias = block_bias(exposure, block, electrons)  # 6: with the frame's offset, overscan charge
-    electrons = respond(electrons, cam)  # 3b: the output amplifier's nonlinearity
     digitize(electrons, block.rng, read_noise=cam.read_noise, gain=cam.gain, bias=bias,
-             quantize=quantize, out=out[block.rows], dq=dq[block.rows])
+             quantize=exposure.quantize, out=out[block.rows], dq=dq[block.rows],
+             response=response_coefficient(cam), noise=noise)  # 3b in the same pass
 
 
 # The steps --------------------------------------------------------------------
@@ -269,8 +249,28 @@ def poisson_draw(expected, shape, rng):
     return rng.poisson(expected)
 
 
+def read_noise_deviates(rng, shape, read_noise):
+    """The standard-normal deviates of a block's read noise, as `digitize` draws them.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The block's Generator, after its Poisson draw.
+    shape : tuple of int
+        ``(rows, nx + overscan)``: every pixel read out.
+    read_noise : float
+        In e-; 0: none (nothing drawn).
+
+    Returns
+    -------
+    ndarray of float32
+        ``shape``, or an empty array without read noise.
+    """
+    return rng.standard_normal(shape, dtype=np.float32) if read_noise > 0 else _NO_NOISE
+
+
 def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
-             saturated=DQ.ADC_SATURATED):
+             saturated=DQ.ADC_SATURATED, response=0.0, noise=None):
     """Steps 4 to 7 of one block: + read noise -> / gain -> + bias -> ADC, one compiled pass.
 
     The read noise is drawn from ``rng`` after the block's Poisson electrons:
@@ -299,10 +299,19 @@ def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
         ADC reads 0 or `ADC_MAX`.
     saturated : int, optional
         That bit (`~ccdsim.DQ.ADC_SATURATED`).
+    response : float, optional
+        Step 3b first, in the same pass: the amplifier's response coefficient
+        (`~ccdsim.response.response_coefficient`, applied to the data
+        electrons as `~ccdsim.response.respond` would); 0: linear.
+    noise : ndarray of float32, optional
+        The deviates already drawn from ``rng`` (`read_noise_deviates` of
+        ``out.shape``); ``rng`` is then not used.
     """
-    noise = rng.standard_normal(out.shape, dtype=np.float32) if read_noise > 0 else _NO_NOISE
+    if noise is None:
+        noise = read_noise_deviates(rng, out.shape, read_noise)
     electrons_to_adu(electrons, noise, float(read_noise), float(gain), bias, out,
-                     bool(quantize), _NO_DQ if dq is None else dq, int(saturated))
+                     bool(quantize), _NO_DQ if dq is None else dq, int(saturated),
+                     float(response))
 
 
 # Blocks and threads -----------------------------------------------------------

@@ -77,7 +77,8 @@ def check_camera_memory(camera, quantize=True, *, extra_per_pixel=0, extra_bytes
     """Refuse a camera whose whole frames would not fit in the memory available now.
 
     Besides the frame: when charge may move across blocks (cosmic rays, a
-    full well), the float64 image of the electrons (8 bytes a pixel).
+    full well), the copy of the electrons `ccdsim.crossblock` keeps (2 bytes
+    a pixel, 8 in blocks where a pixel holds more than 65535 e-: counted at 8).
 
     Parameters
     ----------

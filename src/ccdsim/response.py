@@ -4,7 +4,9 @@ A real amplifier's output is not exactly proportional to the charge: near
 the top of its range it gives a little less (or more). `respond` applies the
 camera's response curve to the electrons of a block; with a linear camera
 (the default) it returns them untouched, so the pixels are those of a linear
-read-out bit for bit.
+read-out bit for bit. The read-out itself applies the same curve, in the same
+order of operations, inside its compiled pass (`ccdsim.readout.digitize`'s
+``response``), which saves three passes over every block.
 
 The curve is quadratic in electrons::
 
