@@ -30,8 +30,8 @@ class Param:
     ----------
     name : str
         The name in Python (a `ccdsim.Camera` field or a keyword argument).
-    kind : {'float', 'int', 'bool', 'text', 'shape'}
-        The type of value.
+    kind : {'float', 'int', 'bool', 'text', 'shape', 'path'}
+        The type of value (``text``: a FITS header value; ``path``: a file name).
     default : object
         The value used when none is given (the guide's camera and image).
     unit : str
@@ -165,6 +165,11 @@ class Param:
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise ParameterError(f"{spelled} must be true or false (got {value!r})",
+                                     param=self.name, spelled=spelled)
+            return value
+        if self.kind == "path":  # a file name: not a header value, so any printable text
+            if not (isinstance(value, str) and 0 < len(value) <= 4096 and value.isprintable()):
+                raise ParameterError(f"{spelled} must be a file name (got {value!r:.60})",
                                      param=self.name, spelled=spelled)
             return value
         return check_text(spelled, value, param=self.name)
@@ -341,7 +346,8 @@ PARAMS = _table(
           fits="PIXSCALE", help="pixel scale on the sky"),
     Param("rotation", "float", 0.0, "deg", -360, 360, fits="ROTANG",
           help="position angle of the image's +y axis, east of north"),
-    Param("catalog", "text", "", help="ECSV or FITS star catalogue: ra, dec (deg), mag_FILTER"),
+    Param("catalog", "path", None, optional=True,
+          help="ECSV or FITS star catalogue: ra, dec (deg), mag_FILTER"),
     Param("zero_point", "float", 3e9, "e-/s", 0, 1e15, low_open=True, fits="ZEROPT",
           help="electrons per second from a magnitude-0 star above the atmosphere"),
     Param("extinction", "float", 0.0, "mag/airmass", 0, 10, fits="EXTINCT",

@@ -142,7 +142,7 @@ def param_option(name, *, default=None, kind=None, group="options", help=None, *
     """
     p = PARAMS[name]
     default = p.default if default is None else default
-    kind = kind or {"shape": "pair"}.get(p.kind, p.kind)
+    kind = kind or {"shape": "pair", "path": "text"}.get(p.kind, p.kind)
     text = help if help is not None else p.describe(default)
     return Option(p.key, kind, default, text.replace("%", "%%"), param=name, group=group, **kw)
 

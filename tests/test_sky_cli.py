@@ -1,0 +1,79 @@
+"""The sky on the command line: `image --ra --dec ...`, `night` with a site, refusals."""
+
+import subprocess
+import sys
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+from astropy.wcs import WCS
+
+from ccdsim.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "ccdsim", *args], capture_output=True,
+                          text=True)
+
+
+def test_image_with_a_catalog_has_a_wcs_and_magnitude_fluxes(tmp_path):
+    """A catalogue star of magnitude m gets zero_point 10**(-0.4 (m + k X)) t / gain ADU."""
+    cat = Table({"ra": [132.80, 132.81, 132.82], "dec": [11.80, 11.805, 11.79],
+                 "mag_V": [14.0, 15.0, 16.0]})
+    cat.write(tmp_path / "stars.ecsv")
+    out = tmp_path / "m67.fits"
+    assert main(["image", str(out), "--ra", "132.81", "--dec", "11.8", "--pixel-scale", "0.5",
+                 "--rotation", "30", "--filter", "V", "--catalog", str(tmp_path / "stars.ecsv"),
+                 "--zero-point", "1e9", "--extinction", "0.2", "--airmass", "1.5",
+                 "--seeing", "1.5", "--shape", "256", "256", "--exposure", "10", "--gain", "2",
+                 "--seed", "1"]) == 0
+    h = fits.getheader(out)
+    truth = Table.read(out, hdu="TRUTH")
+    assert len(truth) == 3 and list(truth["mag"]) == [14.0, 15.0, 16.0]
+    x, y = WCS(h).world_to_pixel_values(truth["ra"], truth["dec"])
+    assert np.max(np.hypot(x - truth["x_0"], y - truth["y_0"])) < 1e-6
+    expected = 1e9 * 10 * 10 ** (-0.4 * (truth["mag"] + 0.2 * 1.5)) / 2
+    np.testing.assert_allclose(truth["flux"], expected, rtol=1e-12)
+    np.testing.assert_allclose(truth["sigma"], 1.5 / 2.3548200450309493 / 0.5, rtol=1e-9)
+    assert (h["AIRMASS"], h["EXTINCT"], h["ZEROPT"], h["SEEING"], h["FILTER"]) == \
+        (1.5, 0.2, 1e9, 1.5, "V")
+    assert h["OBJCTRA"] == "08 51 14.40" and h["OBJCTDEC"] == "+11 48 00.0"
+
+
+def test_image_without_a_pointing_has_no_wcs(tmp_path):
+    out = tmp_path / "plain.fits"
+    assert main(["image", str(out), "--shape", "64", "64", "--seed", "1"]) == 0
+    h = fits.getheader(out)
+    assert "CTYPE1" not in h and "RA" not in h and "AIRMASS" not in h
+
+
+def test_pointing_refusals_are_one_line(tmp_path):
+    res = run("image", str(tmp_path / "a.fits"), "--ra", "10")
+    assert res.returncode == 2 and "--ra and dec go together" in res.stderr
+    res = run("image", str(tmp_path / "a.fits"), "--ra", "10", "--dec", "95")
+    assert res.returncode == 2 and res.stderr.startswith("ccdsim: error: --dec")
+    res = run("image", str(tmp_path / "a.fits"), "--ra", "10", "--dec", "5", "--catalog",
+              str(tmp_path / "none.ecsv"))
+    assert res.returncode == 2 and "cannot be read" in res.stderr
+    assert not (tmp_path / "a.fits").exists()
+
+
+def test_night_points_its_science_frames_from_a_site(tmp_path):
+    """Airmass follows the target (recomputed here with astropy), dithers stay in the disc."""
+    from ccdsim.sky import airmass_at
+
+    out = tmp_path / "n"
+    assert main(["night", str(out), "--ra", "132.8", "--dec", "11.8", "--site-latitude",
+                 "31.96", "--site-longitude", "-111.6", "--start", "2026-03-21T03:00:00",
+                 "--dither", "30", "--seeing", "1.2", "--seeing-jitter", "0.1",
+                 "--shape", "128", "128", "--n-bias", "1", "--n-dark", "1", "--n-flat", "1",
+                 "--n-science", "3", "--overhead", "1200", "--quiet", "--seed", "2"]) == 0
+    airmasses = []
+    for k in (1, 2, 3):
+        h = fits.getheader(out / f"science-00{k}.fits")
+        middle = np.datetime64(h["DATE-OBS"]) + np.timedelta64(int(h["EXPTIME"] * 500), "ms")
+        assert h["AIRMASS"] == airmass_at(132.8, 11.8, str(middle), (31.96, -111.6, 0.0))
+        assert np.hypot(h["DITHERE"], h["DITHERN"]) <= 30
+        airmasses.append(h["AIRMASS"])
+    assert len(set(airmasses)) == 3
+    assert (out / "truth" / "catalog-field.fits").exists()
