@@ -43,11 +43,12 @@ def subtract_overscan(data, camera, start=0):
     return data - level[:, None]
 
 
-def _draw(plan, spec, rng_key, exposure_time, light, threads):
+def _draw(plan, spec, rng_key, exposure_time, light, threads, header=False):
     cam = plan.camera_named(spec.camera)
     seed = np.random.SeedSequence(plan.seed, spawn_key=(NightStream.FRAMES,) + rng_key)
     return cam.prepare(exposure_time, quantize=plan.quantize, imagetyp=spec.imagetyp, rng=seed,
-                       bias_offset=spec.bias_offset, **light).frame(threads=threads)
+                       bias_offset=spec.bias_offset, **light).frame(threads=threads,
+                                                                    header=header)
 
 
 def run_combined(plan, index, *, threads=None):
@@ -75,7 +76,8 @@ def run_combined(plan, index, *, threads=None):
     light = frame_light(plan, spec)
     total, header = None, None
     for k in range(how.count):
-        frame = _draw(plan, spec, (index, k), spec.exposure_time, light, threads)
+        # Only the first frame's header is kept: the others' would be built for nothing.
+        frame = _draw(plan, spec, (index, k), spec.exposure_time, light, threads, header=k == 0)
         data = frame.data.astype(np.float64)
         if how.subtract == "bias":
             data -= _draw(plan, spec, (index, k, 1), 0.0,

@@ -244,13 +244,16 @@ class Exposure:
         """The primary header (what made the frame)."""
         return frame_header(self.camera.parameters(), self.settings, self.seed_seq)
 
-    def frame(self, *, threads=None):
+    def frame(self, *, threads=None, header=True):
         """Read out the whole frame.
 
         Parameters
         ----------
         threads : int, optional
             Worker threads; never changes the pixels.
+        header : bool, optional
+            False: an empty header, for frames only their pixels are wanted
+            of (each frame of a combined frame); the same pixels.
 
         Returns
         -------
@@ -261,5 +264,5 @@ class Exposure:
         if self.camera.overscan_rows:  # read out after the data rows, from their own stream
             rows, rows_dq = read_overscan_rows(self)
             data, dq = np.vstack([data, rows]), np.vstack([dq, rows_dq])
-        return Frame(data=data, header=self.header(), truth=self.truth, dq=dq,
-                     cosmics=self.cosmics, exposure=self)
+        return Frame(data=data, header=self.header() if header else None, truth=self.truth,
+                     dq=dq, cosmics=self.cosmics, exposure=self)
