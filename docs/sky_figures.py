@@ -181,6 +181,7 @@ def extinction(out):
 
 def main(out_dir="docs/images"):
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     dithered_stack(out_dir / "dithered_stack.png")
     extinction(out_dir / "extinction.png")
 
