@@ -305,7 +305,7 @@ class Camera(FixedPattern):
 
     def prepare(self, exposure_time, *, sky=0.0, stars=None, max_counts=D.max_counts,
                 star_sigma=D.star_sigma, moffat=None, quantize=True, imagetyp=None, cards=None,
-                charge=None, clock=0.0, filter=None, bias_offset=0.0, rng=None):
+                charge=None, clock=0.0, filter=None, bias_offset=0.0, trail=None, rng=None):
         """Plan one exposure without reading it out: an `Exposure`.
 
         Takes the parameters of `expose` (but ``threads``); the frame's stars,
@@ -326,6 +326,9 @@ class Camera(FixedPattern):
         bias_offset : float, optional
             More bias for this frame alone, in ADU, image and overscan alike
             (a plan group's: another night's or another mode's level).
+        trail : tuple of float, optional
+            ``(dx, dy)`` pixels the stars drift during the exposure (Gaussian
+            stars only); the truth keeps their mid-exposure positions.
         clock : float, optional
             Seconds since the start of the night when the exposure starts
             (a drifting bias follows it).
@@ -364,8 +367,12 @@ class Camera(FixedPattern):
                 raise ParameterError("moffat must be a pair (fwhm, beta)",
                                      param="moffat_fwhm", spelled="moffat") from None
             moffat = (check("moffat_fwhm", fwhm), check("moffat_beta", beta))
+            if trail is not None and any(trail):
+                raise ParameterError("trail: trailed stars are Gaussian (no moffat)",
+                                     param="moffat_fwhm")
 
         return plan_exposure(self, t, sky=sky, stars=stars, max_counts=max_counts,
                              star_sigma=star_sigma, moffat=moffat, quantize=quantize,
                              imagetyp=imagetyp, cards=cards, charge=charge, clock=clock,
-                             filter=filter, bias_offset=float(bias_offset), rng=rng)
+                             filter=filter, bias_offset=float(bias_offset), trail=trail,
+                             rng=rng)

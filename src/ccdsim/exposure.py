@@ -27,7 +27,7 @@ __all__ = ["Exposure", "plan_exposure"]
 
 def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, moffat,
                   quantize, imagetyp, rng, cards=None, charge=None, clock=0.0, filter=None,
-                  bias_offset=0.0):
+                  bias_offset=0.0, trail=None):
     """Draw what is random about a frame but its pixels: its seed, stars and cosmic rays.
 
     `ccdsim.Camera.prepare` checks the parameters and calls this.
@@ -62,6 +62,10 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
         More expected charge of this frame, ``(ny, nx)`` in e- (persistence).
     bias_offset : float, optional
         More bias for this frame alone, in ADU (added to the drift and jitter).
+    trail : tuple of float, optional
+        ``(dx, dy)`` pixels the stars move during the exposure (tracking
+        drift): each star is spread evenly along that line, centred on its
+        truth position (the middle of the exposure).
     clock : float, optional
         Seconds since the start of the night when the exposure starts (the
         bias drifts with it).
@@ -85,6 +89,8 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
         star_img = render_stars(cam.shape, truth, moffat=moffat)  # ADU, full frame
     elif truth:
         x, y, flux, sig = star_arrays(truth, star_sigma)
+        if trail is not None and np.hypot(*trail) > 0:
+            x, y, flux, sig = trail_stars(x, y, flux, sig, trail)
         stars_e = (x, y, flux * cam.gain, sig)  # ADU over the exposure -> e-
     # Cosmic rays and the full well act on the whole electron image.
     cosmics = None
@@ -106,10 +112,35 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
     offset = frame_bias_offset(cam, seed_seq, clock) + bias_offset
     if offset:
         settings["cards"]["BIASOFF"] = (offset, "[adu] this frame's bias offset (truth)")
+    if trail is not None and np.hypot(*trail) > 0:
+        settings["cards"]["TRAILX"] = (float(trail[0]), "[pix] star trail in x over the exposure")
+        settings["cards"]["TRAILY"] = (float(trail[1]), "[pix] star trail in y over the exposure")
     return Exposure(camera=cam, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
                     star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
                     quantize=quantize, settings=settings, charge=charge, bias_offset=offset,
                     filter=filter)
+
+
+def trail_stars(x, y, flux, sigma, trail):
+    """Each star as ``k`` equal parts along its trail: enough that they blur into a line.
+
+    Parameters
+    ----------
+    x, y, flux, sigma : ndarray
+        The stars (pixels, flux, pixels).
+    trail : tuple of float
+        ``(dx, dy)`` in pixels over the exposure.
+
+    Returns
+    -------
+    x, y, flux, sigma : ndarray
+        ``k`` times as many, the flux shared.
+    """
+    length = float(np.hypot(*trail))
+    k = max(2, int(np.ceil(2 * length / max(float(np.min(sigma)), 0.25))))
+    steps = (np.arange(k) + 0.5) / k - 0.5  # centred on the middle of the exposure
+    return ((x[:, None] + steps * trail[0]).ravel(), (y[:, None] + steps * trail[1]).ravel(),
+            np.repeat(flux / k, k), np.repeat(sigma, k))
 
 
 @dataclass(frozen=True)

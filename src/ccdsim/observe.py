@@ -32,7 +32,7 @@ __all__ = ["SITE_KEYS", "FILTER_KEYS", "SKY_TARGET_KEYS", "SKY_GROUP_KEYS", "rea
 SITE_KEYS = ("latitude", "longitude", "elevation")
 FILTER_KEYS = ("zero_point", "extinction", "sky_brightness")
 SKY_TARGET_KEYS = ("ra", "dec", "catalog", "density", "bright", "limit", "slope")
-SKY_GROUP_KEYS = ("dither", "dither_pattern", "seeing", "seeing_jitter", "airmass")
+SKY_GROUP_KEYS = ("dither", "dither_pattern", "drift", "seeing", "seeing_jitter", "airmass")
 
 
 def read_site(doc, where):
@@ -137,7 +137,13 @@ def read_group_sky(doc, where):
         pattern = [tuple(where.value("dither_pattern", v, "rotation", low=-36000, high=36000)
                          for v in p) for p in pattern]
     seeing = doc.get("seeing")
+    drift = doc.get("drift", [0.0, 0.0])
+    if not (isinstance(drift, list) and len(drift) == 2):
+        raise ParameterError(f"{where.key('drift')} must be [east, north] in arcsec over the "
+                             f"exposure", param="dither")
+    drift = tuple(where.value("drift", v, "rotation", low=-36000, high=36000) for v in drift)
     return {"dither": where.value("dither", doc.get("dither", 0.0)), "pattern": pattern,
+            "drift": drift,
             "seeing": None if seeing is None else where.value("seeing", seeing),
             "jitter": where.value("seeing_jitter", doc.get("seeing_jitter", 0.0)),
             "airmass": (where.value("airmass", doc["airmass"]) if "airmass" in doc else None)}
@@ -170,6 +176,8 @@ def pointing(group_sky, target, site, root, index, k, date_obs, exposure_time):
     dither : tuple of float
     seeing : float or None
     airmass : float
+    drift : tuple of float
+        The group's (arcsec east and north over the exposure).
     """
     from .sky import airmass_at
 
@@ -191,7 +199,7 @@ def pointing(group_sky, target, site, root, index, k, date_obs, exposure_time):
         if not np.isfinite(airmass):
             raise ParameterError(f"target at ra {target['ra']}, dec {target['dec']} is below "
                                  f"the horizon at {middle.isoformat()}", param="airmass")
-    return dither, seeing, float(airmass or 1.0)
+    return dither, seeing, float(airmass or 1.0), group_sky["drift"]
 
 
 def _frame_setup(plan, spec):
@@ -225,8 +233,10 @@ def sky_light(plan, spec):
     stars : astropy.table.Table
     sky : float
         From the filter's ``sky_brightness`` if given, else the group's sky.
+    trail : tuple of float or None
+        Pixels the stars move during the exposure (the group's ``drift``).
     """
-    from .sky import frame_stars, sky_level
+    from .sky import frame_stars, frame_wcs, sky_level
 
     cam, target, scale, wcs, phot = _frame_setup(plan, spec)
     stars = frame_stars(plan.catalogs[spec.target], wcs, cam.shape, filter=spec.filter,
@@ -234,10 +244,19 @@ def sky_light(plan, spec):
                         gain=cam.gain, extinction=phot["extinction"], airmass=spec.airmass,
                         fwhm=spec.seeing, pixel_scale=scale)
     sky = spec.sky
+    trail = None
+    if any(spec.drift):  # where the target's centre lands at the start and at the end
+        ends = [frame_wcs(cam.shape, target["ra"], target["dec"], scale,
+                          plan.sky["cameras"].get(spec.camera or plan.camera_names[0], {})
+                          .get("rotation", 0.0),
+                          (spec.dither[0] + s * spec.drift[0] / 2,
+                           spec.dither[1] + s * spec.drift[1] / 2))
+                .wcs_world2pix([[target["ra"], target["dec"]]], 0)[0] for s in (-1, 1)]
+        trail = (float(ends[1][0] - ends[0][0]), float(ends[1][1] - ends[0][1]))
     if phot["sky_brightness"] is not None:
         sky = sky_level(phot["sky_brightness"], scale, spec.exposure_time,
                         phot["zero_point"], cam.gain)
-    return stars, sky
+    return stars, sky, trail
 
 
 def sky_cards(plan, spec):

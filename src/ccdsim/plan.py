@@ -109,6 +109,9 @@ class FrameSpec:
         another read-out mode's), on top of the camera's drift and jitter.
     dither : tuple of float, optional
         ``(east, north)`` offset of the pointing from a sky target, arcsec.
+    drift : tuple of float, optional
+        ``(east, north)`` arcsec the pointing drifts during the exposure
+        (tracking): trailed stars, the truth at the middle of the exposure.
     seeing : float or None, optional
         The stars' FWHM in arcsec (a sky target's frame; None: ``star_sigma``).
     airmass : float or None, optional
@@ -132,6 +135,7 @@ class FrameSpec:
     combine: Combine | None = None
     bias_offset: float = 0.0
     dither: tuple = (0.0, 0.0)
+    drift: tuple = (0.0, 0.0)
     seeing: float | None = None
     airmass: float | None = None
 

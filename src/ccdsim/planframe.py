@@ -56,9 +56,9 @@ def frame_light(plan, spec):
     from .observe import has_sky, sky_light
 
     cam = plan.camera_named(spec.camera)
-    sky, stars = spec.sky, None
+    sky, stars, trail = spec.sky, None, None
     if has_sky(plan, spec):  # a pointing: catalogue stars through the air, the sky's glow
-        stars, sky = sky_light(plan, spec)
+        stars, sky, trail = sky_light(plan, spec)
     if spec.sky_gradient and sky:
         nx = cam.shape[1]
         ramp = 1.0 + spec.sky_gradient * (np.arange(nx) / max(nx - 1, 1) - 0.5)
@@ -71,7 +71,7 @@ def frame_light(plan, spec):
             if "peak" in stars.colnames:
                 stars["peak"] = stars["peak"] * spec.flux_scale
     return dict(sky=sky, stars=stars, moffat=plan.moffat, star_sigma=plan.star_sigma,
-                filter=spec.filter)
+                filter=spec.filter, trail=trail)
 
 
 def frame_cards(plan, index):
