@@ -34,8 +34,10 @@ def frame_wcs(shape, ra, dec, pixel_scale, rotation=0.0, offset=(0.0, 0.0)):
     """The TAN world coordinate system of a frame.
 
     North is up (+y) and east left (-x) at ``rotation`` 0; a positive
-    rotation turns the sky counter-clockwise on the image (degrees, east of
-    north). The reference pixel is the data section's centre.
+    rotation turns the image's +y axis from north towards east, so the sky
+    turns clockwise on the image as displayed with the origin at the lower
+    left (north points along (sin r, cos r) in pixels). The reference pixel
+    is the data section's centre.
 
     Parameters
     ----------
