@@ -104,7 +104,11 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
     settings = dict(exposure_time=t, sky=float(np.mean(sky)) if np.ndim(sky) else sky,
                     stars=len(truth) if truth is not None else 0,
                     max_counts=max_counts if isinstance(stars, int) else None,
-                    star_sigma=None if moffat else star_sigma,
+                    # a star table's own widths (a seeing) override the default sigma
+                    star_sigma=(None if moffat or (truth is not None and "sigma" in
+                                                   truth.colnames and
+                                                   np.any(truth["sigma"] != star_sigma))
+                                else star_sigma),
                     moffat_fwhm=moffat[0] if moffat else None,
                     moffat_beta=moffat[1] if moffat else None,
                     cosmic_rays=len(cosmics) if cosmics is not None else None,

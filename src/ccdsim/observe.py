@@ -267,6 +267,8 @@ def sky_cards(plan, spec):
     cards = pointing_cards(wcs, target["ra"], target["dec"], spec.date_obs,
                            plan.sky.get("site"), spec.airmass)
     cards["PIXSCALE"] = (scale, "[arcsec/pixel] " + PARAMS["pixel_scale"].help)
+    cards["ROTANG"] = (plan.sky["cameras"].get(spec.camera or plan.camera_names[0], {})
+                       .get("rotation", 0.0), "[deg] position angle of +y, east of north")
     cards["ZEROPT"] = (phot["zero_point"], "[e-/s] of a mag-0 star above the air (truth)")
     cards["EXTINCT"] = (phot["extinction"], "[mag/airmass] extinction (truth)")
     if spec.seeing is not None:
@@ -353,6 +355,7 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
         cards.pop(key)
     cards["FILTER"] = (filter, PARAMS["filter"].fits_comment)
     cards["PIXSCALE"] = (pixel_scale, "[arcsec/pixel] " + PARAMS["pixel_scale"].help)
+    cards["ROTANG"] = (rotation, "[deg] position angle of +y, east of north")
     cards["ZEROPT"] = (zero_point, "[e-/s] of a mag-0 star above the air (truth)")
     cards["EXTINCT"] = (extinction, "[mag/airmass] extinction (truth)")
     if seeing is not None:

@@ -301,7 +301,7 @@ PARAMS = _table(
           option="exposure"),
     Param("sky", "float", 20.0, "ADU", 0, 1e9, fits="SKYADU",
           help="sky per pixel over the exposure"),
-    Param("stars", "int", 50, "", 0, 10**7, fits="NSTARS", help="number of random stars"),
+    Param("stars", "int", 50, "", 0, 10**7, fits="NSTARS", help="number of stars (random ones, or the catalogue's)"),
     Param("max_counts", "float", 2000.0, "ADU", 0, 1e9, low_open=True, fits="MAXCNTS",
           help="largest random star peak; peaks uniform in [max/10, max]"),
     Param("star_sigma", "float", 4.0, "pixels", 0.01, 1e3, fits="STARSIG",

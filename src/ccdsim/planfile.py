@@ -186,8 +186,10 @@ def _catalogs(sky, frames, cams, optics, root, base):
         for f in mine:  # half the frame's diagonal, plus its dither
             cam = cams[f.camera] if f.camera in cams else next(iter(cams.values()))
             scale = optics.get(f.camera, {}).get("pixel_scale", PARAMS["pixel_scale"].default)
-            half = 0.5 * np.hypot(*cam.shape) * scale + np.hypot(*f.dither)
-            radius = max(radius, half / 3600.0 * 1.05)
+            # + the drift and 20 arcsec: stars just off a corner still shine into it
+            half = (0.5 * np.hypot(*cam.shape) * scale + np.hypot(*f.dither)
+                    + np.hypot(*f.drift) + 20.0)
+            radius = max(radius, half / 3600.0)
         filters = sorted({f.filter for f in frames if f.filter} | set(sky["filters"]))
         out[name] = target_catalog(target, k, root, radius or 0.1, filters, base)
     return out
