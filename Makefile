@@ -2,7 +2,7 @@
 # `make check-installs` (the declared dependencies are enough, in fresh venvs),
 # `make docs` (reference pages), `make tutorial` (run the notebook, refresh its pictures),
 # `make reduction` (run the reduction notebook, refresh its pictures),
-# `make bench` (speed tables).
+# `make bench` (speed tables; `python benchmarks/bench_dataset.py` for the full-size data set).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= test
@@ -57,6 +57,7 @@ reduction: setup
 bench: setup
 	$(PY) benchmarks/bench_frame.py
 	$(PY) benchmarks/bench_scale.py
+	$(PY) benchmarks/bench_dataset.py --scale 4 --rounds 3
 
 clean:
 	rm -rf out docs/_build
