@@ -7,26 +7,10 @@ reasons it shows). Here we only run it, in a temporary folder, without the
 picture folder set, so it writes no pictures.
 """
 
-import os
-from pathlib import Path
-
-import nbformat
-from nbclient import NotebookClient
-
-import ccdsim
-
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def test_reduction_notebook_executes(tmp_path, monkeypatch):
-    nb = nbformat.read(DOCS / "reduction.ipynb", as_version=4)
+def test_reduction_notebook_executes(tmp_path, monkeypatch, run_notebook):
     monkeypatch.delenv("CCDSIM_REDUCTION_IMAGES", raising=False)
-    # The kernel imports the same ccdsim as this test, installed or not.
-    src = str(Path(ccdsim.__file__).resolve().parent.parent)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    _, errors = run_notebook("reduction.ipynb", tmp_path)
     assert not errors
     assert not list(tmp_path.rglob("*.png"))  # pictures only with `make reduction`

@@ -9,30 +9,18 @@ standard errors stated in the notebook. Here we only
 run it, in a temporary folder for its pictures so the work tree stays clean.
 """
 
-import os
 import re
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
-import ccdsim
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PICTURES = ["1_blank", "2_read_noise", "3_bias", "4_dark", "5_sky", "6_stars", "7_camera",
             "8_calibrated", "master_bias", "9_flat", "10_night_calibrated"]
 
 
-def test_tutorial_executes_and_saves_its_pictures(tmp_path, monkeypatch):
-    nb = nbformat.read(DOCS / "tutorial.ipynb", as_version=4)
+def test_tutorial_executes_and_saves_its_pictures(tmp_path, monkeypatch, run_notebook):
     monkeypatch.setenv("CCDSIM_TUTORIAL_IMAGES", str(tmp_path))
-    # The kernel imports the same ccdsim as this test, installed or not.
-    src = str(Path(ccdsim.__file__).resolve().parent.parent)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    _, errors = run_notebook("tutorial.ipynb", tmp_path)
     assert not errors
     for name in PICTURES:
         png = tmp_path / f"tutorial_{name}.png"
