@@ -8,7 +8,6 @@ picture folder set, so it writes no pictures.
 """
 
 
-
 def test_reduction_notebook_executes(tmp_path, monkeypatch, run_notebook):
     monkeypatch.delenv("CCDSIM_REDUCTION_IMAGES", raising=False)
     _, errors = run_notebook("reduction.ipynb", tmp_path)
