@@ -102,3 +102,16 @@ def test_tracking_drift_trails_the_stars_along_its_line():
     assert (mx, my) == (pytest.approx(48.3, abs=1e-3), pytest.approx(47.6, abs=1e-3))
     assert vx - vy == pytest.approx(144 * (k * k - 1) / (12 * k * k), rel=1e-3)
     assert exposure.truth["x_0"][0] == 48.3 and exposure.header()["TRAILX"] == 12.0
+
+
+def test_night_pointing_without_a_site_and_half_a_site(tmp_path):
+    """A pointing alone (no site: airmass 1) runs; a latitude alone is one line, nothing written."""
+    out = tmp_path / "n"
+    assert main(["night", str(out), "--ra", "10", "--dec", "20", "--shape", "64", "64",
+                 "--n-bias", "0", "--n-dark", "0", "--n-flat", "0", "--n-science", "1",
+                 "--quiet", "--seed", "1"]) == 0
+    assert fits.getheader(out / "science-001.fits")["AIRMASS"] == 1.0
+    res = run("night", str(tmp_path / "m"), "--ra", "10", "--dec", "20", "--site-latitude", "30")
+    assert res.returncode == 2 and res.stderr == (
+        "ccdsim: error: --site-latitude and site_longitude go together: a site needs both\n")
+    assert not (tmp_path / "m").exists()
