@@ -115,3 +115,52 @@ def test_night_pointing_without_a_site_and_half_a_site(tmp_path):
     assert res.returncode == 2 and res.stderr == (
         "ccdsim: error: --site-latitude and site_longitude go together: a site needs both\n")
     assert not (tmp_path / "m").exists()
+
+
+def test_field_rotation_trails_each_star_across_its_radius(tmp_path):
+    """A plan group's field_rotation turns each star about the frame's centre: a star at
+    the centre stays round, one at radius r is spread along the tangent by the chord
+    2 r sin(a / 2); measured on the expected (noise-free) electrons: the variance along
+    the tangent minus the one along the radius is chord^2 (k^2 - 1) / (12 k^2), to 1e-3."""
+    from ccdsim.planfile import build_plan
+
+    cat = Table({"ra": [150.0, 150.0], "dec": [20.0, 20.0 + 40 * 0.5 / 3600],
+                 "mag_V": [10.0, 10.0]})
+    cat.write(tmp_path / "two.ecsv")
+    doc = {"seed": 1, "start": "2026-01-01T00:00:00",
+           "cameras": {"c": {"shape": [160, 160], "read_noise": 0.0, "dark_current": 0.0,
+                             "hot_pixel_fraction": 0.0, "bad_columns": 0,
+                             "pixel_scale": 0.5}},
+           "filters": {"V": {"zero_point": 1e4}},
+           "targets": {"t": {"ra": 150.0, "dec": 20.0, "catalog": "two.ecsv"}},
+           "groups": [{"kind": "science", "exposure": 10.0, "filter": "V", "target": "t",
+                       "seeing": 1.5, "field_rotation": 20.0}]}
+    plan = build_plan(doc, base=str(tmp_path))
+    from ccdsim.planframe import frame_light
+
+    spec = plan.frames[0]
+    light = frame_light(plan, spec)
+    exposure = plan.camera.prepare(10.0, rng=1, **light)
+    image = exposure.expected(0, 160)
+    truth = exposure.truth
+    sigma = truth["sigma"][0]
+    chord = 2 * 40 * np.sin(np.radians(20) / 2)
+    k = max(2, int(np.ceil(2 * chord / sigma)))
+    yy, xx = np.indices(image.shape)
+    for star, extra in ((0, 0.0), (1, chord ** 2 * (k * k - 1) / (12 * k * k))):
+        x0, y0 = truth["x_0"][star], truth["y_0"][star]
+        near = np.hypot(xx - x0, yy - y0) < 15
+        w = np.where(near, image, 0)
+        mx, my = (w * xx).sum() / w.sum(), (w * yy).sum() / w.sum()
+        # the second star sits straight up from the centre: radius along y, tangent along x
+        vx = (w * (xx - mx) ** 2).sum() / w.sum()
+        vy = (w * (yy - my) ** 2).sum() / w.sum()
+        assert vx - vy == pytest.approx(extra, abs=1e-3 * max(extra, 1))
+        assert (mx, my) == (pytest.approx(x0, abs=2e-3), pytest.approx(y0, abs=2e-3))
+    assert run_frame_header(plan)["FIELDROT"] == 20.0
+
+
+def run_frame_header(plan):
+    from ccdsim.planframe import run_frame
+
+    return run_frame(plan, 0).header

@@ -326,9 +326,10 @@ class Camera(FixedPattern):
         bias_offset : float, optional
             More bias for this frame alone, in ADU, image and overscan alike
             (a plan group's: another night's or another mode's level).
-        trail : tuple of float, optional
-            ``(dx, dy)`` pixels the stars drift during the exposure (Gaussian
-            stars only); the truth keeps their mid-exposure positions.
+        trail : array_like, optional
+            ``(dx, dy)`` pixels the stars drift during the exposure, or one
+            row per star (Gaussian stars only); the truth keeps their
+            mid-exposure positions.
         clock : float, optional
             Seconds since the start of the night when the exposure starts
             (a drifting bias follows it).
@@ -367,7 +368,7 @@ class Camera(FixedPattern):
                 raise ParameterError("moffat must be a pair (fwhm, beta)",
                                      param="moffat_fwhm", spelled="moffat") from None
             moffat = (check("moffat_fwhm", fwhm), check("moffat_beta", beta))
-            if trail is not None and any(trail):
+            if trail is not None and np.any(trail):
                 raise ParameterError("trail: trailed stars are Gaussian (no moffat)",
                                      param="moffat_fwhm")
 

@@ -62,10 +62,11 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
         More expected charge of this frame, ``(ny, nx)`` in e- (persistence).
     bias_offset : float, optional
         More bias for this frame alone, in ADU (added to the drift and jitter).
-    trail : tuple of float, optional
+    trail : array_like, optional
         ``(dx, dy)`` pixels the stars move during the exposure (tracking
-        drift): each star is spread evenly along that line, centred on its
-        truth position (the middle of the exposure).
+        drift), or one row per star (field rotation): each star is spread
+        evenly along its line, centred on its truth position (the middle of
+        the exposure).
     clock : float, optional
         Seconds since the start of the night when the exposure starts (the
         bias drifts with it).
@@ -89,7 +90,7 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
         star_img = render_stars(cam.shape, truth, moffat=moffat)  # ADU, full frame
     elif truth:
         x, y, flux, sig = star_arrays(truth, star_sigma)
-        if trail is not None and np.hypot(*trail) > 0:
+        if trail is not None and np.any(trail):
             x, y, flux, sig = trail_stars(x, y, flux, sig, trail)
         stars_e = (x, y, flux * cam.gain, sig)  # ADU over the exposure -> e-
     # Cosmic rays and the full well act on the whole electron image.
@@ -116,7 +117,7 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
     offset = frame_bias_offset(cam, seed_seq, clock) + bias_offset
     if offset:
         settings["cards"]["BIASOFF"] = (offset, "[adu] this frame's bias offset (truth)")
-    if trail is not None and np.hypot(*trail) > 0:
+    if trail is not None and np.ndim(trail) == 1 and np.any(trail):
         settings["cards"]["TRAILX"] = (float(trail[0]), "[pix] star trail in x over the exposure")
         settings["cards"]["TRAILY"] = (float(trail[1]), "[pix] star trail in y over the exposure")
     return Exposure(camera=cam, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
@@ -132,18 +133,20 @@ def trail_stars(x, y, flux, sigma, trail):
     ----------
     x, y, flux, sigma : ndarray
         The stars (pixels, flux, pixels).
-    trail : tuple of float
-        ``(dx, dy)`` in pixels over the exposure.
+    trail : array_like
+        ``(dx, dy)`` in pixels over the exposure, for all stars or one row
+        per star (field rotation).
 
     Returns
     -------
     x, y, flux, sigma : ndarray
         ``k`` times as many, the flux shared.
     """
-    length = float(np.hypot(*trail))
+    t = np.broadcast_to(np.asarray(trail, dtype=float), (len(x), 2))
+    length = float(np.max(np.hypot(t[:, 0], t[:, 1]), initial=0.0))
     k = max(2, int(np.ceil(2 * length / max(float(np.min(sigma)), 0.25))))
     steps = (np.arange(k) + 0.5) / k - 0.5  # centred on the middle of the exposure
-    return ((x[:, None] + steps * trail[0]).ravel(), (y[:, None] + steps * trail[1]).ravel(),
+    return ((x[:, None] + steps * t[:, :1]).ravel(), (y[:, None] + steps * t[:, 1:]).ravel(),
             np.repeat(flux / k, k), np.repeat(sigma, k))
 
 

@@ -32,7 +32,8 @@ __all__ = ["SITE_KEYS", "FILTER_KEYS", "SKY_TARGET_KEYS", "SKY_GROUP_KEYS", "rea
 SITE_KEYS = ("latitude", "longitude", "elevation")
 FILTER_KEYS = ("zero_point", "extinction", "sky_brightness")
 SKY_TARGET_KEYS = ("ra", "dec", "catalog", "density", "bright", "limit", "slope")
-SKY_GROUP_KEYS = ("dither", "dither_pattern", "drift", "seeing", "seeing_jitter", "airmass")
+SKY_GROUP_KEYS = ("dither", "dither_pattern", "drift", "field_rotation", "seeing",
+                  "seeing_jitter", "airmass")
 
 
 def read_site(doc, where):
@@ -143,7 +144,8 @@ def read_group_sky(doc, where):
                              f"exposure", param="dither")
     drift = tuple(where.value("drift", v, "rotation", low=-36000, high=36000) for v in drift)
     return {"dither": where.value("dither", doc.get("dither", 0.0)), "pattern": pattern,
-            "drift": drift,
+            "drift": drift, "spin": where.value("field_rotation", doc.get("field_rotation", 0.0),
+                                                "rotation"),
             "seeing": None if seeing is None else where.value("seeing", seeing),
             "jitter": where.value("seeing_jitter", doc.get("seeing_jitter", 0.0)),
             "airmass": (where.value("airmass", doc["airmass"]) if "airmass" in doc else None)}
@@ -178,6 +180,8 @@ def pointing(group_sky, target, site, root, index, k, date_obs, exposure_time):
     airmass : float
     drift : tuple of float
         The group's (arcsec east and north over the exposure).
+    spin : float
+        The group's field rotation, degrees over the exposure.
     """
     from .sky import airmass_at
 
@@ -199,7 +203,7 @@ def pointing(group_sky, target, site, root, index, k, date_obs, exposure_time):
         if not np.isfinite(airmass):
             raise ParameterError(f"target at ra {target['ra']}, dec {target['dec']} is below "
                                  f"the horizon at {middle.isoformat()}", param="airmass")
-    return dither, seeing, float(airmass or 1.0), group_sky["drift"]
+    return dither, seeing, float(airmass or 1.0), group_sky["drift"], group_sky["spin"]
 
 
 def _frame_setup(plan, spec):
@@ -253,6 +257,12 @@ def sky_light(plan, spec):
                            spec.dither[1] + s * spec.drift[1] / 2))
                 .wcs_world2pix([[target["ra"], target["dec"]]], 0)[0] for s in (-1, 1)]
         trail = (float(ends[1][0] - ends[0][0]), float(ends[1][1] - ends[0][1]))
+    if spec.spin and len(stars):  # each star along its arc about the centre (a chord)
+        ny, nx = cam.shape
+        u, v = stars["x_0"] - (nx - 1) / 2, stars["y_0"] - (ny - 1) / 2
+        chord = 2 * np.sin(np.radians(spec.spin) / 2)
+        turn = np.column_stack([-chord * v, chord * u])
+        trail = turn + (trail if trail is not None else 0.0)
     if phot["sky_brightness"] is not None:
         sky = sky_level(phot["sky_brightness"], scale, spec.exposure_time,
                         phot["zero_point"], cam.gain)
@@ -273,6 +283,11 @@ def sky_cards(plan, spec):
     cards["EXTINCT"] = (phot["extinction"], "[mag/airmass] extinction (truth)")
     if spec.seeing is not None:
         cards["SEEING"] = (spec.seeing, "[arcsec] FWHM of the stars (truth)")
+    if spec.spin:
+        cards["FIELDROT"] = (spec.spin, "[deg] field turned during the exposure, ccw")
+    if any(spec.drift):
+        cards["DRIFTE"] = (spec.drift[0], "[arcsec] pointing drift east during the exposure")
+        cards["DRIFTN"] = (spec.drift[1], "[arcsec] pointing drift north during the exposure")
     cards["DITHERE"] = (spec.dither[0], "[arcsec] dither east of the target")
     cards["DITHERN"] = (spec.dither[1], "[arcsec] dither north of the target")
     return cards

@@ -112,6 +112,10 @@ class FrameSpec:
     drift : tuple of float, optional
         ``(east, north)`` arcsec the pointing drifts during the exposure
         (tracking): trailed stars, the truth at the middle of the exposure.
+    spin : float, optional
+        Degrees the field turns about the frame's centre during the exposure
+        (field rotation of an alt-azimuth mount; positive: counter-clockwise
+        on the image, x right and y up): each star along its chord.
     seeing : float or None, optional
         The stars' FWHM in arcsec (a sky target's frame; None: ``star_sigma``).
     airmass : float or None, optional
@@ -136,6 +140,7 @@ class FrameSpec:
     bias_offset: float = 0.0
     dither: tuple = (0.0, 0.0)
     drift: tuple = (0.0, 0.0)
+    spin: float = 0.0
     seeing: float | None = None
     airmass: float | None = None
 

@@ -18,7 +18,8 @@ __all__ = ["Where", "cards_of", "group_frames", "timeline_start", "GROUP_KEYS"]
 GROUP_KEYS = ("camera", "kind", "count", "numbers", "first", "exposure", "filter", "start",
               "gap", "overhead", "folder", "name", "imagetyp", "target", "sky_gradient",
               "sky_factor", "bias_offset", "flat", "combine", "header", "dither",
-              "dither_pattern", "drift", "seeing", "seeing_jitter", "airmass")
+              "dither_pattern", "drift", "field_rotation", "seeing", "seeing_jitter",
+              "airmass")
 FLAT_KEYS = ("source", "level", "efold", "gradient")
 COMBINE_KEYS = ("count", "subtract", "trim", "overscan_start")
 _DATE = "%Y-%m-%dT%H:%M:%S.%f"
@@ -173,8 +174,8 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
         if filt is None:
             raise ParameterError(f"{where.key('filter')} is needed: target {target} has "
                                  f"coordinates, and magnitudes are per filter", param="filter")
-    elif any(k in doc for k in ("dither", "dither_pattern", "drift", "seeing", "seeing_jitter",
-                                "airmass")):
+    elif any(k in doc for k in ("dither", "dither_pattern", "drift", "field_rotation", "seeing",
+                                "seeing_jitter", "airmass")):
         raise ParameterError(f"{where.key('dither')}, seeing and airmass are for science "
                              f"frames of a target with ra and dec", param="dither")
     frames, mid0 = [], None
@@ -198,10 +199,10 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
         scale = exposure / targets[target]["exposure"] if target else 1.0
         point = {}
         if sky_target is not None:
-            dither, seeing, airmass, drift = pointing(group_sky, sky_target, sky_context["site"],
-                                                      root, first_index + len(frames), k, t,
-                                                      exposure)
-            point = dict(dither=dither, seeing=seeing, airmass=airmass, drift=drift)
+            dither, seeing, airmass, drift, spin = pointing(
+                group_sky, sky_target, sky_context["site"], root, first_index + len(frames), k,
+                t, exposure)
+            point = dict(dither=dither, seeing=seeing, airmass=airmass, drift=drift, spin=spin)
         frames.append(FrameSpec(
             index=first_index + len(frames), kind=kind,
             filename=f"{folder.rstrip('/')}/{filename}" if folder else filename,
