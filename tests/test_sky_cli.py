@@ -164,3 +164,24 @@ def run_frame_header(plan):
     from ccdsim.planframe import run_frame
 
     return run_frame(plan, 0).header
+
+
+def test_image_airmass_from_a_site_and_a_time_and_refusals(tmp_path):
+    """`--site-* --start`: the airmass at the exposure's middle, as astropy gives it; sky
+    options without a pointing are refused, never ignored; `--start` alone dates the frame."""
+    from ccdsim.sky import airmass_at
+
+    out = tmp_path / "s.fits"
+    assert main(["image", str(out), "--ra", "132.8", "--dec", "11.8", "--site-latitude",
+                 "31.96", "--site-longitude", "-111.6", "--start", "2026-03-21T04:00:00",
+                 "--exposure", "100", "--shape", "64", "64", "--seed", "1"]) == 0
+    h = fits.getheader(out)
+    assert h["AIRMASS"] == airmass_at(132.8, 11.8, "2026-03-21T04:00:50", (31.96, -111.6, 0.0))
+    assert h["DATE-OBS"] == "2026-03-21T04:00:00.000" and "LST" in h and "MJD-OBS" in h
+    res = run("image", str(tmp_path / "x.fits"), "--seeing", "1.2")
+    assert res.returncode == 2 and res.stderr == (
+        "ccdsim: error: --seeing needs a pointing: give --ra and --dec\n")
+    assert main(["image", str(tmp_path / "d.fits"), "--start", "2026-03-21T04:00:00",
+                 "--shape", "32", "32", "--seed", "1"]) == 0
+    h = fits.getheader(tmp_path / "d.fits")
+    assert h["DATE-OBS"] == "2026-03-21T04:00:00.000" and "CTYPE1" not in h

@@ -298,7 +298,8 @@ def prepare_pointed(camera, exposure_time, *, ra, dec, pixel_scale=PARAMS["pixel
                     zero_point=PARAMS["zero_point"].default, extinction=0.0, airmass=None,
                     sky_brightness=None, sky=0.0, seeing=None, star_density=None,
                     limiting_mag=None, bright_mag=None, count_slope=None, moffat=None,
-                    star_sigma=PARAMS["star_sigma"].default, quantize=True, rng=None):
+                    star_sigma=PARAMS["star_sigma"].default, quantize=True, time=None,
+                    site=None, rng=None):
     """One exposure pointed at the sky: `ccdsim.Camera.prepare` with a WCS and magnitudes.
 
     Stars come from ``catalog`` (a table or a file: ``ra``, ``dec``, magnitudes
@@ -318,6 +319,11 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
         The pointing, its stars and its sky (see ``ccdsim image --help``).
     moffat, star_sigma, quantize, rng
         As in `ccdsim.Camera.prepare`.
+    time : str, optional
+        Start of the exposure, UTC, ISO 8601 (``DATE-OBS``, ``JD``, ``MJD-OBS``).
+    site : tuple of float, optional
+        ``(latitude deg, longitude deg east, elevation m)``: with ``time`` and
+        no ``airmass``, the airmass at the exposure's middle (and ``LST``).
 
     Returns
     -------
@@ -338,6 +344,23 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
     pixel_scale, rotation = check("pixel_scale", pixel_scale), check("rotation", rotation)
     filter, zero_point = check("filter", filter), check("zero_point", zero_point)
     extinction = check("extinction", extinction)
+    if time is not None:
+        from .night import parse_start
+
+        start = parse_start(time)
+    if site is not None:
+        site = (check("site_latitude", site[0]), check("site_longitude", site[1]),
+                check("site_elevation", site[2]))
+    if airmass is None and site is not None and time is not None:
+        from datetime import timedelta
+
+        from .sky import airmass_at
+
+        middle = (start + timedelta(seconds=float(exposure_time) / 2)).isoformat()
+        airmass = airmass_at(ra, dec, middle, site)
+        if not np.isfinite(airmass):
+            raise ParameterError(f"ra {ra}, dec {dec} is below the horizon at {middle} from "
+                                 f"the site", param="airmass")
     airmass = 1.0 if airmass is None else check("airmass", airmass)
     seeing = check("seeing", seeing)
     seed_seq = frame_seed_sequence(rng)
@@ -365,9 +388,14 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
     if sky_brightness is not None:
         sky = sky_level(check("sky_brightness", sky_brightness), pixel_scale, exposure_time,
                         zero_point, camera.gain)
-    cards = pointing_cards(wcs, ra, dec, "2000-01-01T00:00:00", airmass=airmass)
-    for key in ("JD", "MJD-OBS"):  # a single image has no date
-        cards.pop(key)
+    cards = pointing_cards(wcs, ra, dec, time or "2000-01-01T00:00:00",
+                           site if time else None, airmass=airmass)
+    if time is None:  # an image without a date
+        for key in ("JD", "MJD-OBS"):
+            cards.pop(key)
+    else:
+        cards["DATE-OBS"] = (start.isoformat(timespec="milliseconds"),
+                             "[UTC] start of the exposure")
     cards["FILTER"] = (filter, PARAMS["filter"].fits_comment)
     cards["PIXSCALE"] = (pixel_scale, "[arcsec/pixel] " + PARAMS["pixel_scale"].help)
     cards["ROTANG"] = (rotation, "[deg] position angle of +y, east of north")

@@ -22,7 +22,11 @@ OPTIONS = (opt.named_camera_option("guide"), *opt.CAMERA, *opt.effect_options({}
            opt.param_option("seed", group="exposure",
                             help="frame seed for noise and star positions, >= 0 (default: "
                                  "fresh, recorded in the header as FRMSEED)"),
-           *opt.SKY_POINTING, opt.param_option("filter", group=opt.SKY_POINTING[0].group),
+           *opt.SKY_POINTING, *opt.SKY_SITE,
+           opt.param_option("filter", group=opt.SKY_POINTING[0].group),
+           opt.param_option("start", group=opt.SKY_POINTING[0].group,
+                            help="DATE-OBS of the exposure, UTC, ISO 8601 (with a site: the "
+                                 "airmass; default: no date)", default=""),
            opt.FLOAT, *opt.OUTPUT, _PNG, _CHUNKS, *opt.EXECUTION)
 
 
@@ -36,9 +40,20 @@ def check(args):
     camera = camera_from_args(args, OPTIONS)
     moffat = tuple(args.moffat) if args.moffat else None
     if args.ra is None and args.dec is None:  # the guide's image: no sky coordinates
+        for o in (*opt.SKY_POINTING, *opt.SKY_SITE):  # never silently ignored
+            if getattr(args, o.dest) != o.default:
+                raise ParameterError(f"{o.param} needs a pointing: give --ra and --dec",
+                                     param=o.param)
+        cards = None
+        if args.start:
+            from ..night import parse_start
+
+            cards = {"DATE-OBS": (parse_start(args.start).isoformat(timespec="milliseconds"),
+                                  "[UTC] start of the exposure")}
         exposure = camera.prepare(args.exposure, sky=args.sky, stars=args.stars,
                                   max_counts=args.max_counts, star_sigma=args.star_sigma,
-                                  moffat=moffat, quantize=args.quantize, rng=args.seed)
+                                  moffat=moffat, quantize=args.quantize, cards=cards,
+                                  rng=args.seed)
     else:
         from ..observe import prepare_pointed
 
@@ -49,7 +64,8 @@ def check(args):
             sky_brightness=args.sky_brightness, sky=args.sky, seeing=args.seeing,
             star_density=args.star_density, limiting_mag=args.limiting_mag,
             bright_mag=args.bright_mag, count_slope=args.count_slope, moffat=moffat,
-            star_sigma=args.star_sigma, quantize=args.quantize, rng=args.seed)
+            star_sigma=args.star_sigma, quantize=args.quantize, time=args.start or None,
+            site=_site(args), rng=args.seed)
     PARAMS["threads"].check(args.threads)
     check_execution(args.workers, args.scheduler)
     if args.chunks is None:
@@ -80,6 +96,16 @@ def check(args):
             raise ParameterError("--png must differ from the FITS output", param="png")
         check_writable(args.png, args.overwrite, "png")
     return exposure
+
+
+def _site(args):
+    """``(latitude, longitude, elevation)`` when both coordinates are given."""
+    if args.site_latitude is None and args.site_longitude is None:
+        return None
+    if args.site_latitude is None or args.site_longitude is None:
+        raise ParameterError("site_latitude and site_longitude go together: a site needs both",
+                             param="site_latitude")
+    return (args.site_latitude, args.site_longitude, args.site_elevation)
 
 
 def run(exposure, args, history):

@@ -331,6 +331,9 @@ _SKY = "sky (off unless --ra and --dec are given: a TAN WCS, stars from magnitud
 SKY_POINTING = [param_option(name, group=_SKY) for name in (
     "ra", "dec", "pixel_scale", "rotation", "catalog", "zero_point", "extinction", "airmass",
     "sky_brightness", "seeing", "star_density", "limiting_mag", "bright_mag", "count_slope")]
+#: The site: with a time, the airmass of a pointing.
+SKY_SITE = [param_option(name, group=_SKY) for name in (
+    "site_latitude", "site_longitude", "site_elevation")]
 #: What a night adds to a pointing: the site (airmass from the time), dithers, seeing scatter.
-SKY_NIGHT = [param_option(name, group=_SKY) for name in (
-    "site_latitude", "site_longitude", "site_elevation", "dither", "seeing_jitter")]
+SKY_NIGHT = [*SKY_SITE, *(param_option(name, group=_SKY) for name in ("dither",
+                                                                       "seeing_jitter"))]
