@@ -21,7 +21,7 @@ guide      the guide's image_sim functions ported to today's photutils
 photutils  make_noise_image (Poisson + Gaussian) + make_model_image
 galsim     GalSim drawImage of the stars + CCDNoise (if GalSim is installed)
 sky        the guide's camera at 4096x4096 pointed at the sky
-           (`ccdsim.observe.prepare_pointed`): a catalogue of 100,000 stars
+           (`ccdsim.pointed.prepare_pointed`): a catalogue of 100,000 stars
            (ra, dec, mag_V, made once) projected through the frame's WCS,
            fluxes from magnitudes, seeing 1.2", sky 20 ADU as the floor's
            (numpy draws Poisson means of ~30 twice as slowly as ~300: a
@@ -180,7 +180,7 @@ def sky_catalog(n=SKY_STARS, shape=SKY_SHAPE):
 def sky(seed, shape=SKY_SHAPE, nstars=SKY_STARS):
     """The guide's camera pointed at the sky: a catalogue through a WCS, then the frame."""
     from ccdsim import Camera
-    from ccdsim.observe import prepare_pointed
+    from ccdsim.pointed import prepare_pointed
 
     cam = _CAMERAS.get(("sky", shape))
     if cam is None:

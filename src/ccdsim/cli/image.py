@@ -55,7 +55,7 @@ def check(args):
                                   moffat=moffat, quantize=args.quantize, cards=cards,
                                   rng=args.seed)
     else:
-        from ..observe import prepare_pointed
+        from ..pointed import prepare_pointed
 
         exposure = prepare_pointed(
             camera, args.exposure, ra=args.ra, dec=args.dec, pixel_scale=args.pixel_scale,

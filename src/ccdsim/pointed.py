@@ -1,0 +1,128 @@
+"""One frame pointed at the sky: `prepare_pointed`, what ``ccdsim image --ra --dec`` makes.
+
+The same physics as a plan's sky targets (`ccdsim.observe`, `ccdsim.sky`),
+for a single exposure: its stars from a catalogue or a synthetic field drawn
+from the frame's own seed, its airmass given or from a site and a time.
+"""
+
+import numpy as np
+
+from .observe import target_catalog
+from .params import PARAMS
+from .validate import ParameterError
+
+__all__ = ["prepare_pointed"]
+
+
+def prepare_pointed(camera, exposure_time, *, ra, dec, pixel_scale=PARAMS["pixel_scale"].default,
+                    rotation=0.0, filter=PARAMS["filter"].default, catalog=None,
+                    zero_point=PARAMS["zero_point"].default, extinction=0.0, airmass=None,
+                    sky_brightness=None, sky=0.0, seeing=None, star_density=None,
+                    limiting_mag=None, bright_mag=None, count_slope=None, moffat=None,
+                    star_sigma=PARAMS["star_sigma"].default, quantize=True, time=None,
+                    site=None, rng=None):
+    """One exposure pointed at the sky: `ccdsim.Camera.prepare` with a WCS and magnitudes.
+
+    Stars come from ``catalog`` (a table or a file: ``ra``, ``dec``, magnitudes
+    in ``filter``) or, without one, from a synthetic field (`ccdsim.sky.synthetic_catalog`)
+    drawn from the frame seed's ``Stream.SKY_FIELD``; their fluxes are
+    ``zero_point`` x 10**(-0.4 (m + extinction x airmass)) x t. The sky is
+    ``sky_brightness`` (mag/arcsec^2) through the same zero point, or ``sky``
+    ADU. Parameters with units as in the parameter table (`ccdsim.params`).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+    exposure_time : float
+        Seconds.
+    ra, dec, pixel_scale, rotation, filter, catalog, zero_point, extinction, airmass, \
+sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
+        The pointing, its stars and its sky (see ``ccdsim image --help``).
+    moffat, star_sigma, quantize, rng
+        As in `ccdsim.Camera.prepare`.
+    time : str, optional
+        Start of the exposure, UTC, ISO 8601 (``DATE-OBS``, ``JD``, ``MJD-OBS``).
+    site : tuple of float, optional
+        ``(latitude deg, longitude deg east, elevation m)``: with ``time`` and
+        no ``airmass``, the airmass at the exposure's middle (and ``LST``).
+
+    Returns
+    -------
+    ccdsim.camera.Exposure
+        Its header has the WCS, pointing cards and the photometric truth; its
+        truth table ``ra``, ``dec``, ``mag`` and ``filter`` beside ``x_0``,
+        ``y_0``, ``flux``.
+    """
+    from astropy.table import Table
+
+    from .params import check
+    from .seeds import Stream, child_rng, frame_seed_sequence
+    from .sky import frame_stars, frame_wcs, pointing_cards, sky_level, synthetic_catalog
+
+    ra, dec = check("ra", ra), check("dec", dec)
+    if ra is None or dec is None:
+        raise ParameterError("ra and dec go together: give both for a pointing", param="ra")
+    pixel_scale, rotation = check("pixel_scale", pixel_scale), check("rotation", rotation)
+    filter, zero_point = check("filter", filter), check("zero_point", zero_point)
+    extinction = check("extinction", extinction)
+    if time is not None:
+        from .night import parse_start
+
+        start = parse_start(time)
+    if site is not None:
+        site = (check("site_latitude", site[0]), check("site_longitude", site[1]),
+                check("site_elevation", site[2]))
+    if airmass is None and site is not None and time is not None:
+        from datetime import timedelta
+
+        from .sky import airmass_at
+
+        middle = (start + timedelta(seconds=float(exposure_time) / 2)).isoformat()
+        airmass = airmass_at(ra, dec, middle, site)
+        if not np.isfinite(airmass):
+            raise ParameterError(f"ra {ra}, dec {dec} is below the horizon at {middle} from "
+                                 f"the site", param="airmass")
+    airmass = 1.0 if airmass is None else check("airmass", airmass)
+    seeing = check("seeing", seeing)
+    seed_seq = frame_seed_sequence(rng)
+    wcs = frame_wcs(camera.shape, ra, dec, pixel_scale, rotation)
+    if isinstance(catalog, Table):
+        table = catalog
+    elif catalog:
+        table = target_catalog({"catalog": check("catalog", catalog)}, 0, None, 0, ())
+    else:
+        radius = 0.5 * float(np.hypot(*camera.shape)) * pixel_scale / 3600.0 * 1.05
+        d = PARAMS
+        table = synthetic_catalog(
+            ra, dec, radius, filters=(filter,), rng=child_rng(seed_seq, Stream.SKY_FIELD),
+            density=check("star_density", d["star_density"].default if star_density is None
+                          else star_density),
+            limit=check("limiting_mag", d["limiting_mag"].default if limiting_mag is None
+                        else limiting_mag),
+            bright=check("bright_mag", d["bright_mag"].default if bright_mag is None
+                         else bright_mag),
+            slope=check("count_slope", d["count_slope"].default if count_slope is None
+                        else count_slope))
+    stars = frame_stars(table, wcs, camera.shape, filter=filter, exposure_time=exposure_time,
+                        zero_point=zero_point, gain=camera.gain, extinction=extinction,
+                        airmass=airmass, fwhm=seeing, pixel_scale=pixel_scale)
+    if sky_brightness is not None:
+        sky = sky_level(check("sky_brightness", sky_brightness), pixel_scale, exposure_time,
+                        zero_point, camera.gain)
+    cards = pointing_cards(wcs, ra, dec, time or "2000-01-01T00:00:00",
+                           site if time else None, airmass=airmass)
+    if time is None:  # an image without a date
+        for key in ("JD", "MJD-OBS"):
+            cards.pop(key)
+    else:
+        cards["DATE-OBS"] = (start.isoformat(timespec="milliseconds"),
+                             "[UTC] start of the exposure")
+    cards["FILTER"] = (filter, PARAMS["filter"].fits_comment)
+    cards["PIXSCALE"] = (pixel_scale, "[arcsec/pixel] " + PARAMS["pixel_scale"].help)
+    cards["ROTANG"] = (rotation, "[deg] position angle of +y, east of north")
+    cards["ZEROPT"] = (zero_point, "[e-/s] of a mag-0 star above the air (truth)")
+    cards["EXTINCT"] = (extinction, "[mag/airmass] extinction (truth)")
+    if seeing is not None:
+        cards["SEEING"] = (seeing, "[arcsec] FWHM of the stars (truth)")
+    return camera.prepare(exposure_time, sky=sky, stars=stars, star_sigma=star_sigma,
+                          moffat=moffat, quantize=quantize, cards=cards, rng=seed_seq)
