@@ -264,12 +264,11 @@ def _point_night(doc, pointing, filters):
         where, name = _POINTING_KEYS[key]
         for table in (science if where == "science" else [tables[where]]):
             table[name] = value
-    given = {"latitude", "longitude"} & set(tables["site"])
-    if len(given) == 1:
-        raise ParameterError("site_latitude and site_longitude go together: a site needs "
-                             "both", param="site_latitude")
-    if given:  # an elevation alone is no site
-        doc["site"] = tables["site"]
+    from .observe import site_from
+
+    site = tables["site"]
+    if site_from(site.get("latitude"), site.get("longitude")):  # elevation alone: no site
+        doc["site"] = site
     if tables["filter"]:
         doc["filters"] = {f: dict(tables["filter"]) for f in filters}
 

@@ -25,7 +25,7 @@ from .params import PARAMS
 from .seeds import NightStream
 from .validate import ParameterError
 
-__all__ = ["SITE_KEYS", "FILTER_KEYS", "SKY_TARGET_KEYS", "SKY_GROUP_KEYS", "read_site",
+__all__ = ["site_from", "SITE_KEYS", "FILTER_KEYS", "SKY_TARGET_KEYS", "SKY_GROUP_KEYS", "read_site",
            "read_filters", "read_sky_target", "read_group_sky", "target_catalog", "pointing",
            "has_sky", "sky_light", "sky_cards"]
 
@@ -34,6 +34,22 @@ FILTER_KEYS = ("zero_point", "extinction", "sky_brightness")
 SKY_TARGET_KEYS = ("ra", "dec", "catalog", "density", "bright", "limit", "slope")
 SKY_GROUP_KEYS = ("dither", "dither_pattern", "drift", "field_rotation", "seeing",
                   "seeing_jitter", "airmass")
+
+
+def site_from(latitude, longitude, elevation=0.0):
+    """``(latitude, longitude, elevation)``, or None when neither coordinate is given.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Only one of the two coordinates.
+    """
+    if latitude is None and longitude is None:
+        return None
+    if latitude is None or longitude is None:
+        raise ParameterError("site_latitude and site_longitude go together: a site needs both",
+                             param="site_latitude")
+    return (latitude, longitude, elevation)
 
 
 def read_site(doc, where):

@@ -99,13 +99,10 @@ def check(args):
 
 
 def _site(args):
-    """``(latitude, longitude, elevation)`` when both coordinates are given."""
-    if args.site_latitude is None and args.site_longitude is None:
-        return None
-    if args.site_latitude is None or args.site_longitude is None:
-        raise ParameterError("site_latitude and site_longitude go together: a site needs both",
-                             param="site_latitude")
-    return (args.site_latitude, args.site_longitude, args.site_elevation)
+    """The site the options give, or None."""
+    from ..observe import site_from
+
+    return site_from(args.site_latitude, args.site_longitude, args.site_elevation)
 
 
 def run(exposure, args, history):
