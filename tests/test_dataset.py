@@ -238,6 +238,11 @@ def test_dataset_cli_refusals(tmp_path):
     assert res.returncode == 2 and "plan must be one of" in res.stderr
     res = run("dataset", "guide", str(tmp_path / "o"), "--scale", "1000")
     assert res.returncode == 2 and "--scale" in res.stderr
+    res = run("dataset", "guide", str(tmp_path / "o"), "--scale", "0")  # not "the plan's"
+    assert res.returncode == 2 and res.stderr.startswith("ccdsim: error: --scale must be")
+    for flag, value in (("--dark-exposures", "0"), ("--filters", "B,B")):
+        res = run("night", str(tmp_path / "o"), flag, value)
+        assert res.returncode == 2 and res.stderr.startswith(f"ccdsim: error: {flag} must")
     res = run("dataset", "--list")
     assert res.returncode == 0 and res.stdout.startswith("guide") and "night" in res.stdout
     bad = tmp_path / "bad.toml"

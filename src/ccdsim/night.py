@@ -153,17 +153,21 @@ def _checked_list(name, values, default, check_one):
     if values is None:
         return default
     if isinstance(values, str):
+        text = values
         values = [v.strip() for v in values.split(",")] if values.strip() else []
         if name == "dark_exposures":
             try:
                 values = [float(v) for v in values]
             except ValueError:
                 raise ParameterError(f"dark_exposures must be numbers of seconds separated by "
-                                     f"commas (got {values!r})", param=name) from None
+                                     f"commas (got {text!r})", param=name) from None
     values = [values] if isinstance(values, (int, float)) else list(values)
     if not values:
         raise ParameterError(f"{name} must name at least one value", param=name)
-    return [check_one(v) for v in values]
+    try:
+        return [check_one(v) for v in values]
+    except ParameterError as exc:  # about this list, not the parameter it borrows a range from
+        raise ParameterError(str(exc), param=name) from None
 
 
 def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_exposures=None,

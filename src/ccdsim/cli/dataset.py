@@ -1,5 +1,6 @@
 """``ccdsim dataset``: the frames of an observing plan (built-in or TOML), with the truth."""
 
+from ..params import PARAMS
 from . import options as opt
 from .command import Command, progress_wanted
 
@@ -15,9 +16,10 @@ OPTIONS = (
     opt.param_option("seed", group=_PLAN,
                      help="the plan's seed, >= 0 (default: the plan's, else fresh; recorded "
                           "as NIGHTSD)"),
-    opt.param_option("scale", default=0, group=_PLAN,
-                     help="divide every camera's data section by this on each side "
-                          "(default: the plan's)"),
+    # No default of its own: without --scale the plan's scale holds.
+    opt.Option("scale", "int", None, "divide every camera's data section by this on each "
+               f"side, {PARAMS['scale'].range} (default: the plan's)", param="scale",
+               metavar="N", group=_PLAN),
     *opt.OUTPUT, *opt.EXECUTION,
 )
 
@@ -37,11 +39,9 @@ def check(args):
     if args.plan is None or args.outdir is None:
         raise ParameterError("PLAN and OUTDIR are needed (or --list, or --show NAME)",
                              param="plan")
-    from ..params import PARAMS
-
     PARAMS["threads"].check(args.threads)
     check_execution(args.workers, args.scheduler)
-    plan = load_plan(args.plan, seed=args.seed, scale=args.scale or None)
+    plan = load_plan(args.plan, seed=args.seed, scale=args.scale)
     check_night_output(plan, args.outdir, overwrite=args.overwrite)
     return plan
 
