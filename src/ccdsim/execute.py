@@ -169,13 +169,17 @@ def run_tasks(func, items, *, workers=None, scheduler=None, progress=True, desc=
         bar.close()
 
 
-def _write_task(task):
-    """Make frame ``index`` of a plan and write it atomically (module level: picklable)."""
-    make, plan, index, path, overwrite, threads, history = task
-    frame = make(plan, index, threads=threads)
+def _write(frame, path, overwrite, history):
+    """Write a frame atomically with the run's HISTORY lines."""
     for line in history:
         frame.header.add_history(line)
     return frame.write(path, overwrite=overwrite)
+
+
+def _write_task(task):
+    """Make frame ``index`` of a plan and write it atomically (module level: picklable)."""
+    make, plan, index, path, overwrite, threads, history = task
+    return _write(make(plan, index, threads=threads), path, overwrite, history)
 
 
 def _write_here(tasks, progress, desc):
@@ -187,11 +191,6 @@ def _write_here(tasks, progress, desc):
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    def write(frame, path, overwrite, history):
-        for line in history:
-            frame.header.add_history(line)
-        return frame.write(path, overwrite=overwrite)
-
     bar = _progress(len(tasks), desc, progress)
     written, pending = [], None
     try:
@@ -201,7 +200,7 @@ def _write_here(tasks, progress, desc):
                 if pending is not None:
                     written.append(pending.result())
                     bar.update()
-                pending = pool.submit(write, frame, path, overwrite, history)
+                pending = pool.submit(_write, frame, path, overwrite, history)
             if pending is not None:
                 written.append(pending.result())
                 bar.update()

@@ -223,16 +223,17 @@ def pointing(group_sky, target, site, root, index, k, date_obs, exposure_time):
 
 
 def _frame_setup(plan, spec):
+    """The frame's camera, target, pixel scale, rotation, WCS and filter photometry."""
     from .sky import frame_wcs
 
     cam = plan.camera_named(spec.camera)
     target = plan.sky["targets"][spec.target]
     optics = plan.sky["cameras"].get(spec.camera or plan.camera_names[0], {})
     scale = optics.get("pixel_scale", PARAMS["pixel_scale"].default)
-    wcs = frame_wcs(cam.shape, target["ra"], target["dec"], scale,
-                    optics.get("rotation", 0.0), spec.dither)
+    rotation = optics.get("rotation", PARAMS["rotation"].default)
+    wcs = frame_wcs(cam.shape, target["ra"], target["dec"], scale, rotation, spec.dither)
     phot = plan.sky["filters"].get(spec.filter) or {k: PARAMS[k].default for k in FILTER_KEYS}
-    return cam, target, scale, wcs, phot
+    return cam, target, scale, rotation, wcs, phot
 
 
 def has_sky(plan, spec):
@@ -258,7 +259,7 @@ def sky_light(plan, spec):
     """
     from .sky import frame_stars, frame_wcs, sky_level
 
-    cam, target, scale, wcs, phot = _frame_setup(plan, spec)
+    cam, target, scale, rotation, wcs, phot = _frame_setup(plan, spec)
     stars = frame_stars(plan.catalogs[spec.target], wcs, cam.shape, filter=spec.filter,
                         exposure_time=spec.exposure_time, zero_point=phot["zero_point"],
                         gain=cam.gain, extinction=phot["extinction"], airmass=spec.airmass,
@@ -266,9 +267,7 @@ def sky_light(plan, spec):
     sky = spec.sky
     trail = None
     if any(spec.drift):  # where the target's centre lands at the start and at the end
-        ends = [frame_wcs(cam.shape, target["ra"], target["dec"], scale,
-                          plan.sky["cameras"].get(spec.camera or plan.camera_names[0], {})
-                          .get("rotation", 0.0),
+        ends = [frame_wcs(cam.shape, target["ra"], target["dec"], scale, rotation,
                           (spec.dither[0] + s * spec.drift[0] / 2,
                            spec.dither[1] + s * spec.drift[1] / 2))
                 .wcs_world2pix([[target["ra"], target["dec"]]], 0)[0] for s in (-1, 1)]
@@ -287,18 +286,13 @@ def sky_light(plan, spec):
 
 def sky_cards(plan, spec):
     """Header cards of a sky target's frame: WCS, pointing, site, and the truth."""
-    from .sky import pointing_cards
+    from .sky import optics_cards, pointing_cards
 
-    cam, target, scale, wcs, phot = _frame_setup(plan, spec)
+    cam, target, scale, rotation, wcs, phot = _frame_setup(plan, spec)
     cards = pointing_cards(wcs, target["ra"], target["dec"], spec.date_obs,
                            plan.sky.get("site"), spec.airmass)
-    cards["PIXSCALE"] = (scale, "[arcsec/pixel] " + PARAMS["pixel_scale"].help)
-    cards["ROTANG"] = (plan.sky["cameras"].get(spec.camera or plan.camera_names[0], {})
-                       .get("rotation", 0.0), "[deg] position angle of +y, east of north")
-    cards["ZEROPT"] = (phot["zero_point"], "[e-/s] of a mag-0 star above the air (truth)")
-    cards["EXTINCT"] = (phot["extinction"], "[mag/airmass] extinction (truth)")
-    if spec.seeing is not None:
-        cards["SEEING"] = (spec.seeing, "[arcsec] FWHM of the stars (truth)")
+    cards.update(optics_cards(scale, rotation, phot["zero_point"], phot["extinction"],
+                              spec.seeing))
     if spec.spin:
         cards["FIELDROT"] = (spec.spin, "[deg] field turned during the exposure, ccw")
     if any(spec.drift):

@@ -16,6 +16,7 @@ full (`ccdsim.combine`).
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import cached_property
 
 import numpy as np
@@ -271,6 +272,39 @@ class NightPlan:
                              catalogs=self.catalogs)
             views[name] = (view, [f.index for f in own])
         return views
+
+    @cached_property
+    def _positions(self):
+        return {i: k for view, indices in self._views.values() for k, i in enumerate(indices)}
+
+    def position(self, index):
+        """A frame's position in its camera's `view`.
+
+        Parameters
+        ----------
+        index : int
+            The frame's index in this plan.
+
+        Returns
+        -------
+        int
+        """
+        return self._positions[index]
+
+    @cached_property
+    def clocks(self):
+        """Seconds from the first frame of each frame's night to its start (made once).
+
+        A night runs from noon to noon UTC, so a plan spanning several nights
+        (calibrations on another date) drifts the bias within each night only.
+        For a camera's `view`, whose frames are all that camera's.
+        """
+        starts = [datetime.fromisoformat(f.date_obs) for f in self.frames]
+        nights = [(t - timedelta(hours=12)).date() for t in starts]
+        first = {}
+        for night, t in zip(nights, starts):
+            first[night] = min(first.get(night, t), t)
+        return tuple((t - first[night]).total_seconds() for night, t in zip(nights, starts))
 
     def view(self, name=""):
         """The plan of one camera's own frames (combined frames left out), re-indexed.

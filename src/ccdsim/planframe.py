@@ -6,8 +6,6 @@ seed, its light from its target and group (`frame_light`), its header from
 the plan, the group and the camera (`frame_cards`, `apply_cards`).
 """
 
-from datetime import datetime, timedelta
-
 import numpy as np
 
 from .params import PARAMS, check
@@ -15,8 +13,7 @@ from .plan import expand_card
 from .seeds import NightStream, seed_text
 from .validate import check_int
 
-__all__ = ["frame_seed", "frame_light", "frame_cards", "night_clock", "apply_cards",
-           "run_frame"]
+__all__ = ["frame_seed", "frame_light", "frame_cards", "apply_cards", "run_frame"]
 
 
 def frame_seed(plan, index):
@@ -119,32 +116,16 @@ def run_frame(plan, index, *, threads=None):
 
         return run_combined(plan, index, threads=threads)
     cards = frame_cards(plan, index)
-    view, indices = plan.view(spec.camera)
-    local = indices.index(index) if view is not plan else index
-    clock = night_clock(view, local)
+    view, _ = plan.view(spec.camera)
+    local = plan.position(index)
     charge, cards = frame_persistence(view, local, cards)  # earlier frames' after-images
     cam = plan.camera_named(spec.camera)
-    frame = cam.prepare(spec.exposure_time, clock=clock, quantize=plan.quantize, cards=cards,
+    frame = cam.prepare(spec.exposure_time, clock=view.clocks[local], quantize=plan.quantize, cards=cards,
                         charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
                         bias_offset=spec.bias_offset,
                         **frame_light(plan, spec)).frame(threads=threads)
     apply_cards(frame.header, spec, cam)
     return frame
-
-
-def night_clock(view, index):
-    """Seconds from the first frame of frame ``index``'s night (its camera's) to its start.
-
-    A night runs from noon to noon UTC, so a plan spanning several nights
-    (calibrations on another date) drifts the bias within each night only.
-    """
-    def night(t):
-        return (t - timedelta(hours=12)).date()
-
-    t = datetime.fromisoformat(view.frames[index].date_obs)
-    first = min(d for d in (datetime.fromisoformat(f.date_obs) for f in view.frames)
-                if night(d) == night(t))
-    return (t - first).total_seconds()
 
 
 def apply_cards(header, spec, camera):

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from .observe import SKY_GROUP_KEYS
 from .params import PARAMS, check
 from .plan import IMAGETYP_STYLES, KINDS, Combine, FrameSpec
 from .validate import ParameterError
@@ -17,9 +18,7 @@ __all__ = ["Where", "cards_of", "group_frames", "timeline_start", "GROUP_KEYS"]
 
 GROUP_KEYS = ("camera", "kind", "count", "numbers", "first", "exposure", "filter", "start",
               "gap", "overhead", "folder", "name", "imagetyp", "target", "sky_gradient",
-              "sky_factor", "bias_offset", "flat", "combine", "header", "dither",
-              "dither_pattern", "drift", "field_rotation", "seeing", "seeing_jitter",
-              "airmass")
+              "sky_factor", "bias_offset", "flat", "combine", "header") + SKY_GROUP_KEYS
 FLAT_KEYS = ("source", "level", "efold", "gradient")
 COMBINE_KEYS = ("count", "subtract", "trim", "overscan_start")
 _DATE = "%Y-%m-%dT%H:%M:%S.%f"
@@ -164,7 +163,7 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     cards = cam_cards[cname] + cards_of(doc.get("header", {}), where)
     if filt is not None:
         cards = (("FILTER", filt, PARAMS["filter"].fits_comment),) + cards
-    levels, gradient, target, flux = _light(doc, where, kind, exposures, targets, cam)
+    levels, gradient, target, flux, efold = _light(doc, where, kind, exposures, targets)
     sky_target = ((sky_context or {}).get("targets", {}).get(target) if kind == "science"
                   else None)
     if sky_target is not None:
@@ -174,8 +173,7 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
         if filt is None:
             raise ParameterError(f"{where.key('filter')} is needed: target {target} has "
                                  f"coordinates, and magnitudes are per filter", param="filter")
-    elif any(k in doc for k in ("dither", "dither_pattern", "drift", "field_rotation", "seeing",
-                                "seeing_jitter", "airmass")):
+    elif any(k in doc for k in SKY_GROUP_KEYS):
         raise ParameterError(f"{where.key('dither')}, seeing and airmass are for science "
                              f"frames of a target with ra and dec", param="dither")
     frames, mid0 = [], None
@@ -190,12 +188,11 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
             raise ParameterError(f"{where.key('name')} gives the file name {filename!r}",
                                  param="name")
         sky = levels[k]
-        if "flat" in doc and doc["flat"].get("source") == "twilight":
+        if efold is not None:  # twilight: the rate fades from the first exposure's middle
             mid = t + timedelta(seconds=exposure / 2)
             mid0 = mid0 or mid
             rate0 = levels[0] / exposures[0]
-            sky = rate0 * exposure * float(np.exp(-(mid - mid0).total_seconds()
-                                                  / doc["flat"]["efold"]))
+            sky = rate0 * exposure * float(np.exp(-(mid - mid0).total_seconds() / efold))
         scale = exposure / targets[target]["exposure"] if target else 1.0
         point = {}
         if sky_target is not None:
@@ -216,8 +213,8 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     return frames, t
 
 
-def _light(doc, where, kind, exposures, targets, cam):
-    """``(levels per frame, gradient, target, stars?)`` of a group."""
+def _light(doc, where, kind, exposures, targets):
+    """``(levels per frame, gradient, target, stars?, twilight e-folding s or None)``."""
     n = len(exposures)
     gradient = where.value("sky_gradient", doc.get("sky_gradient", 0.0), "flat_exposure",
                            low=-1.0, high=1.0)
@@ -227,11 +224,11 @@ def _light(doc, where, kind, exposures, targets, cam):
         source = fw.choice("source", fdoc.get("source", "dome"), ("dome", "twilight"))
         levels = fw.number_list("level", fdoc.get("level", PARAMS["flat_level"].default), n,
                                 "flat_level")
-        if source == "twilight":
-            fdoc["efold"] = fw.value("efold", fdoc.get("efold", 600.0), "flat_exposure")
+        efold = (fw.value("efold", fdoc.get("efold", 600.0), "flat_exposure")
+                 if source == "twilight" else None)
         gradient = fw.value("gradient", fdoc.get("gradient", gradient), "flat_exposure",
                             low=-1.0, high=1.0)
-        return levels, gradient, "", False
+        return levels, gradient, "", False, efold
     if kind == "science":
         if not targets:
             raise ParameterError(f"{where.key('target')}: science frames need a [targets.NAME]",
@@ -239,7 +236,7 @@ def _light(doc, where, kind, exposures, targets, cam):
         target = where.choice("target", doc.get("target", next(iter(targets))),
                               tuple(targets))
         factor = where.value("sky_factor", doc.get("sky_factor", 1.0), "flat_exposure")
-        return [targets[target]["sky"] * factor] * n, gradient, target, True
-    return [0.0] * n, 0.0, "", False
+        return [targets[target]["sky"] * factor] * n, gradient, target, True, None
+    return [0.0] * n, 0.0, "", False, None
 
 

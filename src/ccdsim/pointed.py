@@ -8,19 +8,19 @@ from the frame's own seed, its airmass given or from a site and a time.
 import numpy as np
 
 from .observe import target_catalog
+from .params import DEFAULTS as D
 from .params import PARAMS
 from .validate import ParameterError
 
 __all__ = ["prepare_pointed"]
 
 
-def prepare_pointed(camera, exposure_time, *, ra, dec, pixel_scale=PARAMS["pixel_scale"].default,
-                    rotation=0.0, filter=PARAMS["filter"].default, catalog=None,
-                    zero_point=PARAMS["zero_point"].default, extinction=0.0, airmass=None,
-                    sky_brightness=None, sky=0.0, seeing=None, star_density=None,
-                    limiting_mag=None, bright_mag=None, count_slope=None, moffat=None,
-                    star_sigma=PARAMS["star_sigma"].default, quantize=True, time=None,
-                    site=None, rng=None):
+def prepare_pointed(camera, exposure_time, *, ra, dec, pixel_scale=D.pixel_scale,
+                    rotation=D.rotation, filter=D.filter, catalog=None, zero_point=D.zero_point,
+                    extinction=D.extinction, airmass=None, sky_brightness=None, sky=0.0,
+                    seeing=None, star_density=D.star_density, limiting_mag=D.limiting_mag,
+                    bright_mag=D.bright_mag, count_slope=D.count_slope, moffat=None,
+                    star_sigma=D.star_sigma, quantize=True, time=None, site=None, rng=None):
     """One exposure pointed at the sky: `ccdsim.Camera.prepare` with a WCS and magnitudes.
 
     Stars come from ``catalog`` (a table or a file: ``ra``, ``dec``, magnitudes
@@ -57,7 +57,8 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
 
     from .params import check
     from .seeds import Stream, child_rng, frame_seed_sequence
-    from .sky import frame_stars, frame_wcs, pointing_cards, sky_level, synthetic_catalog
+    from .sky import (frame_stars, frame_wcs, optics_cards, pointing_cards, sky_level,
+                      synthetic_catalog)
 
     ra, dec = check("ra", ra), check("dec", dec)
     if ra is None or dec is None:
@@ -92,37 +93,21 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
         table = target_catalog({"catalog": check("catalog", catalog)}, 0, None, 0, ())
     else:
         radius = 0.5 * float(np.hypot(*camera.shape)) * pixel_scale / 3600.0 * 1.05
-        d = PARAMS
         table = synthetic_catalog(
             ra, dec, radius, filters=(filter,), rng=child_rng(seed_seq, Stream.SKY_FIELD),
-            density=check("star_density", d["star_density"].default if star_density is None
-                          else star_density),
-            limit=check("limiting_mag", d["limiting_mag"].default if limiting_mag is None
-                        else limiting_mag),
-            bright=check("bright_mag", d["bright_mag"].default if bright_mag is None
-                         else bright_mag),
-            slope=check("count_slope", d["count_slope"].default if count_slope is None
-                        else count_slope))
+            density=check("star_density", star_density), limit=check("limiting_mag", limiting_mag),
+            bright=check("bright_mag", bright_mag), slope=check("count_slope", count_slope))
     stars = frame_stars(table, wcs, camera.shape, filter=filter, exposure_time=exposure_time,
                         zero_point=zero_point, gain=camera.gain, extinction=extinction,
                         airmass=airmass, fwhm=seeing, pixel_scale=pixel_scale)
     if sky_brightness is not None:
         sky = sky_level(check("sky_brightness", sky_brightness), pixel_scale, exposure_time,
                         zero_point, camera.gain)
-    cards = pointing_cards(wcs, ra, dec, time or "2000-01-01T00:00:00",
-                           site if time else None, airmass=airmass)
-    if time is None:  # an image without a date
-        for key in ("JD", "MJD-OBS"):
-            cards.pop(key)
-    else:
+    cards = pointing_cards(wcs, ra, dec, time, site, airmass=airmass)
+    if time is not None:
         cards["DATE-OBS"] = (start.isoformat(timespec="milliseconds"),
                              "[UTC] start of the exposure")
     cards["FILTER"] = (filter, PARAMS["filter"].fits_comment)
-    cards["PIXSCALE"] = (pixel_scale, "[arcsec/pixel] " + PARAMS["pixel_scale"].help)
-    cards["ROTANG"] = (rotation, "[deg] position angle of +y, east of north")
-    cards["ZEROPT"] = (zero_point, "[e-/s] of a mag-0 star above the air (truth)")
-    cards["EXTINCT"] = (extinction, "[mag/airmass] extinction (truth)")
-    if seeing is not None:
-        cards["SEEING"] = (seeing, "[arcsec] FWHM of the stars (truth)")
+    cards.update(optics_cards(pixel_scale, rotation, zero_point, extinction, seeing))
     return camera.prepare(exposure_time, sky=sky, stars=stars, star_sigma=star_sigma,
                           moffat=moffat, quantize=quantize, cards=cards, rng=seed_seq)

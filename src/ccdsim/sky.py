@@ -22,7 +22,7 @@ Poisson draw, read noise, gain, bias, ADC.
 import numpy as np
 from astropy.table import Table
 
-__all__ = ["frame_wcs", "airmass_at", "pointing_cards", "star_fluxes", "sky_level",
+__all__ = ["frame_wcs", "airmass_at", "pointing_cards", "optics_cards", "star_fluxes", "sky_level",
            "synthetic_catalog", "frame_stars", "FWHM_PER_SIGMA", "mag_column"]
 
 #: A Gaussian's FWHM over its sigma, 2 sqrt(2 ln 2).
@@ -105,7 +105,7 @@ def airmass_at(ra, dec, time, site):
     return float(1.0 / np.sin(np.radians(alt))) if alt > 0 else float("inf")
 
 
-def pointing_cards(wcs, ra, dec, time, site=None, airmass=None):
+def pointing_cards(wcs, ra, dec, time=None, site=None, airmass=None):
     """Header cards of a pointing: the WCS and what real cameras write beside it.
 
     Parameters
@@ -114,8 +114,9 @@ def pointing_cards(wcs, ra, dec, time, site=None, airmass=None):
         The frame's (`frame_wcs`).
     ra, dec : float
         The telescope's pointing, degrees (``RA``, ``DEC``, ``OBJCTRA``, ``OBJCTDEC``).
-    time : str
-        Start of the exposure, UTC (``JD``, ``MJD-OBS``; ``LST`` with a site).
+    time : str, optional
+        Start of the exposure, UTC (``JD``, ``MJD-OBS``; ``LST`` with a site);
+        None: a frame without a date (no site either).
     site : tuple of float, optional
         ``(latitude, longitude, elevation)`` (``SITELAT``, ``SITELONG``, ``SITEELEV``).
     airmass : float, optional
@@ -140,10 +141,11 @@ def pointing_cards(wcs, ra, dec, time, site=None, airmass=None):
                                                         alwayssign=True, pad=True)),
                          "[d m s] pointing Dec")
     cards["EQUINOX"] = (2000.0, "equinox of the coordinates")
-    t = Time(time, scale="utc")
-    cards["JD"] = (float(t.jd), "Julian date of the exposure start")
-    cards["MJD-OBS"] = (float(t.mjd), "modified Julian date of the exposure start")
-    if site is not None:
+    if time is not None:
+        t = Time(time, scale="utc")
+        cards["JD"] = (float(t.jd), "Julian date of the exposure start")
+        cards["MJD-OBS"] = (float(t.mjd), "modified Julian date of the exposure start")
+    if site is not None and time is not None:
         lat, lon, height = site
         with iers.conf.set_temp("auto_download", False):
             lst = t.sidereal_time("mean", longitude=lon * u.deg)
@@ -154,6 +156,29 @@ def pointing_cards(wcs, ra, dec, time, site=None, airmass=None):
     if airmass is not None:
         cards["AIRMASS"] = (float(airmass), "airmass (sec z) at the exposure's middle")
     return cards
+
+
+def optics_cards(pixel_scale, rotation, zero_point, extinction, seeing=None):
+    """Header cards of the optics and the photometric truth, keyed as the parameter table says.
+
+    Parameters
+    ----------
+    pixel_scale, rotation, zero_point, extinction : float
+        arcsec/pixel, degrees, e-/s of a magnitude-0 star, mag/airmass.
+    seeing : float, optional
+        FWHM in arcsec.
+
+    Returns
+    -------
+    dict
+        ``{keyword: (value, comment)}``.
+    """
+    from .params import PARAMS
+
+    values = {"pixel_scale": pixel_scale, "rotation": rotation, "zero_point": zero_point,
+              "extinction": extinction, "seeing": seeing}
+    return {PARAMS[n].fits: (v, PARAMS[n].fits_comment) for n, v in values.items()
+            if v is not None}
 
 
 def star_fluxes(mag, exposure_time, zero_point, extinction=0.0, airmass=1.0):
