@@ -283,7 +283,7 @@ CONFIGS = {
                                  "nests"),
     "600 nested tables": (("[" + ".".join(["image"] * 600) + "]\ngain = 1\n").encode(),
                           "nests"),
-    "6 MB value": (b'gain = "' + b"x" * 6_000_000 + b'"\n', "bytes"),
+    "6 MB value": (b'gain = "' + b"x" * 6_000_000 + b'"\n', "larger than 1 MiB"),
     "900 kB value": (b'gain = "' + b"x" * 900_000 + b'"\n', "gain must be"),
     "900 kB key": (b"x" * 900_000 + b" = 1\n", "unknown key"),
 }

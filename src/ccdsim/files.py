@@ -25,7 +25,6 @@ __all__ = ["atomic_path", "check_writable", "check_output_folder", "check_free_s
            "folder_lock", "sweep_temporaries", "scratch_path", "OutputError",
            "describe_os_error"]
 
-
 class OutputError(ParameterError):
     """An output cannot be written (the message names the user's path)."""
 

@@ -30,20 +30,54 @@ def _folders(plan, outdir):
     return sorted(folders)
 
 
-def _fits_files(outdir, plan):
-    """The FITS files of the folders a plan writes into."""
-    found = []
+def _check_inside(plan, outdir):
+    """Refuse a folder of the plan that is a link or leads outside ``outdir``.
+
+    Names are checked when the plan is read; this holds whatever the file
+    system already has (a sub-folder that is a link to somewhere else).
+    """
+    root = os.path.realpath(outdir)
     for folder in _folders(plan, outdir):
-        if os.path.isdir(folder):
-            found += [os.path.join(folder, e) for e in sorted(os.listdir(folder))
-                      if e.lower().endswith(_FITS_SUFFIXES) and not e.startswith(".")]
-    return found
+        rel = os.path.relpath(folder, outdir)
+        parts = [] if rel == "." else rel.split(os.sep)
+        for k in range(1, len(parts) + 1):
+            sub = os.path.join(outdir, *parts[:k])
+            if os.path.islink(sub):
+                raise OutputError(f"{sub} is a link; a night writes only into real folders "
+                                  f"inside OUTDIR", param="outdir")
+        real = os.path.realpath(folder)
+        if os.path.commonpath([root, real]) != root:
+            raise OutputError(f"{folder} is outside OUTDIR {outdir}", param="outdir")
+
+
+#: Most entries of OUTDIR's tree looked at for another night's files: a night's
+#: folder holds thousands, never this many.
+MAX_TREE_ENTRIES = 200_000
+
+
+def _tree(outdir):
+    """Every FITS file under ``outdir`` (links not followed) and every folder, deepest first."""
+    found, folders, seen = [], [], 0
+    if not os.path.isdir(outdir):
+        return found, folders
+    for top, dirs, files in os.walk(outdir, followlinks=False):
+        seen += len(dirs) + len(files)
+        if seen > MAX_TREE_ENTRIES:
+            raise OutputError(f"OUTDIR {outdir} holds more than {MAX_TREE_ENTRIES} files and "
+                              f"folders; use a new folder for the night", param="outdir")
+        dirs.sort()
+        folders.append(top)
+        found += [os.path.join(top, e) for e in sorted(files)
+                  if e.lower().endswith(_FITS_SUFFIXES) and not e.startswith(".")]
+    return found, folders[::-1]
 
 
 def _is_night_file(path):
     """True for a frame or truth map a ccdsim night wrote (its header says so)."""
     from astropy.io import fits
 
+    if os.path.islink(path):
+        return False  # what it points to is not ours to judge
     try:
         h = fits.getheader(path)
     except Exception:  # unreadable, truncated, not FITS: not ours to remove
@@ -52,7 +86,7 @@ def _is_night_file(path):
 
 
 def other_fits_files(plan, outdir):
-    """FITS files in ``outdir`` (and ``truth/``) that the night would not write.
+    """FITS files anywhere under ``outdir`` that the night would not write.
 
     Parameters
     ----------
@@ -64,12 +98,28 @@ def other_fits_files(plan, outdir):
     Returns
     -------
     ours, foreign : list of str
-        Another ccdsim night's files, and FITS files of anything else.
+        Another ccdsim night's (or data set's) files, and FITS files of
+        anything else.
     """
     planned = {os.path.abspath(p) for p in night_paths(plan, outdir)}
-    others = [p for p in _fits_files(outdir, plan) if os.path.abspath(p) not in planned]
+    others = [p for p in _tree(outdir)[0] if os.path.abspath(p) not in planned]
     ours = [p for p in others if _is_night_file(p)]
     return ours, [p for p in others if p not in ours]
+
+
+def _remove_other_night(plan, outdir):
+    """Remove another night's files and the folders they leave empty (never ``outdir``)."""
+    ours, _ = other_fits_files(plan, outdir)
+    for path in ours:
+        os.unlink(path)
+    keep = {os.path.abspath(f) for f in _folders(plan, outdir)}
+    for folder in _tree(outdir)[1]:
+        if os.path.abspath(folder) in keep:
+            continue
+        try:
+            os.rmdir(folder)  # only if empty: anything else a user put there stays
+        except OSError:
+            pass
 
 
 def _names(paths, outdir, limit=3):
@@ -110,7 +160,7 @@ def check_night_output(plan, outdir, *, overwrite=False):
     ------
     ccdsim.ParameterError, FileExistsError, FileNotFoundError
     """
-    from .resources import check_camera_memory
+    from .resources import STAR_BYTES, check_camera_memory
 
     outdir = os.fspath(outdir)
     if not outdir:
@@ -124,6 +174,7 @@ def check_night_output(plan, outdir, *, overwrite=False):
     if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
         raise ParameterError(f"{truth_dir} exists and is not a folder", param="outdir")
     check_output_folder(outdir if os.path.isdir(outdir) else parent, "OUTDIR")
+    _check_inside(plan, outdir)
     # Other nights' files first: that the folder holds another night says more than
     # that one of its names is taken.
     ours, foreign = other_fits_files(plan, outdir)
@@ -147,7 +198,7 @@ def check_night_output(plan, outdir, *, overwrite=False):
         combined = any(f.combine for f in plan.frames if f.camera == name)
         check_camera_memory(plan.camera_named(name), plan.quantize,
                             extra_per_pixel=12 + 5 + (16 if combined else 0),
-                            extra_bytes=256 * sum(len(t) for t in plan.fields.values()))
+                            extra_bytes=STAR_BYTES * sum(len(t) for t in plan.fields.values()))
     check_free_space(outdir, night_bytes(plan), "the night")
 
 
@@ -209,9 +260,7 @@ def write_night(plan, outdir, *, overwrite=False, threads=None, progress=None, w
         os.makedirs(folder, exist_ok=True)
     with folder_lock(outdir):
         # Under the lock, so no other run's files change meanwhile.
-        ours, _ = other_fits_files(plan, outdir)
-        for path in ours:
-            os.unlink(path)
+        _remove_other_night(plan, outdir)
         sweep_temporaries(paths)  # of runs that were killed
         written = []
         for name, hdul in truth_maps(plan).items():

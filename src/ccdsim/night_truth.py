@@ -12,6 +12,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
+from .labels import label_file_name
 from .params import PARAMS
 from .seeds import seed_text
 
@@ -30,15 +31,12 @@ def _truth_hdu(data, bunit, comment, plan, camera=None):
     return fits.HDUList([fits.PrimaryHDU(data=data, header=h)])
 
 
-def _slug(filter):
-    """A filter's name as part of a file name (``g'`` -> ``gprime``)."""
-    text = filter.replace("'", "prime").replace('"', "dprime")
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
-
-
 def _folder(plan, name):
-    """``truth/``'s sub-folder of camera ``name``: none for a plan of one camera."""
-    return "" if len(plan.camera_names) == 1 else f"{name}/"
+    """``truth/``'s sub-folder of camera ``name``: none for a plan of one camera.
+
+    The name is a label, never a path (`ccdsim.files.label_file_name`).
+    """
+    return "" if len(plan.camera_names) == 1 else f"{label_file_name(name, 'camera')}/"
 
 
 def _camera_truth(plan, name):
@@ -55,7 +53,7 @@ def _camera_truth(plan, name):
     }
     filters = plan.filters(name)
     for f in filters or (None,):
-        file = "flat.fits" if len(filters) <= 1 else f"flat-{_slug(f)}.fits"
+        file = "flat.fits" if len(filters) <= 1 else f"flat-{label_file_name(f, 'filter')}.fits"
         out[pre + file] = ("flat", f, lambda f=f: _truth_hdu(
             cam.flat_for(f), "", f"True sensitivity in filter {f}, mean 1; multiplies light "
                                   f"only." if f else "True sensitivity, mean 1.", plan, cam))
@@ -123,7 +121,7 @@ def _catalog_truth(plan):
                                         f"magnitudes above the atmosphere.", plan)
             hdul.append(fits.BinTableHDU(table, name="CATALOG"))
             return hdul
-        out[f"catalog-{_slug(target)}.fits"] = (target, make)
+        out[f"catalog-{label_file_name(target, 'target')}.fits"] = (target, make)
     return out
 
 

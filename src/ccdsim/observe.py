@@ -22,6 +22,7 @@ from datetime import timedelta
 import numpy as np
 
 from .params import PARAMS
+from .reading import MAX_CATALOG_BYTES, read_capped
 from .seeds import NightStream
 from .validate import ParameterError
 
@@ -126,8 +127,9 @@ def target_catalog(target, k, root, radius, filters, base="."):
 
     if target["catalog"]:
         path = os.path.join(base, target["catalog"])
+        raw = read_capped(path, MAX_CATALOG_BYTES, what="catalog", param="catalog")
         try:
-            table = Table.read(path)
+            table = _read_table(raw, path)
         except Exception as exc:  # missing, not a table: one line, naming the file
             raise ParameterError(f"catalog {path} cannot be read as a table "
                                  f"({type(exc).__name__})", param="catalog") from None
@@ -141,6 +143,18 @@ def target_catalog(target, k, root, radius, filters, base="."):
     return synthetic_catalog(target["ra"], target["dec"], radius, bright=target["bright"],
                              limit=target["limit"], density=target["density"],
                              slope=target["slope"], filters=tuple(filters) or ("V",), rng=rng)
+
+
+def _read_table(raw, path):
+    """A table from a catalogue's bytes: FITS by its signature, else ECSV text."""
+    import io
+
+    from astropy.table import Table
+
+    if raw.startswith(b"SIMPLE  ="):
+        return Table.read(io.BytesIO(raw), format="fits")
+    # A list of lines is always data, never taken for a file name (a string may be).
+    return Table.read(raw.decode("utf-8").splitlines(), format="ascii.ecsv")
 
 
 def read_group_sky(doc, where):

@@ -25,6 +25,7 @@ target's ``exposure`` scale with each frame's exposure time.
 import numpy as np
 
 from .camera import Camera
+from .labels import label_file_names
 from .params import CAMERA_PARAMS, PARAMS, check
 from .plan import IMAGETYP_STYLES, NightPlan
 from .observe import SKY_TARGET_KEYS, read_filters, read_site, read_sky_target, target_catalog
@@ -160,6 +161,7 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
     if first_field is None:
         first_field = make_star_table(0, cams[names[0]].shape, rng=0)
     _check_unique(frames)
+    _check_labels(names, targets, frames)
     for name, cam in cams.items():  # before the first frame, not at the sixth
         longest = max((f.exposure_time for f in frames if f.camera == name), default=0.0)
         if cam.cosmic_ray_rate and longest:
@@ -173,6 +175,10 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
                      quantize=quantize, cameras=cams_arg, fields=fields,
                      name=str(doc.get("name", source)), sky=sky if sky["targets"] else {},
                      catalogs=catalogs)
+
+
+#: Parameters as a target's keys spell them.
+_TARGET_SPELLING = {"star_density": "density"}
 
 
 def _catalogs(sky, frames, cams, optics, root, base):
@@ -191,7 +197,11 @@ def _catalogs(sky, frames, cams, optics, root, base):
                     + np.hypot(*f.drift) + 20.0)
             radius = max(radius, half / 3600.0)
         filters = sorted({f.filter for f in frames if f.filter} | set(sky["filters"]))
-        out[name] = target_catalog(target, k, root, radius or 0.1, filters, base)
+        try:
+            out[name] = target_catalog(target, k, root, radius or 0.1, filters, base)
+        except ParameterError as exc:  # in the plan's words: the target's key
+            raise ParameterError(f"target {name}: {exc.say(_TARGET_SPELLING.get(exc.param))}",
+                                 param=exc.param) from None
     return out
 
 
@@ -221,6 +231,15 @@ def _check_unique(frames):
             raise ParameterError(f"two frames would be written to {f.filename} (frames "
                                  f"{seen[f.filename]} and {f.index})", param="name")
         seen[f.filename] = f.index
+
+
+def _check_labels(cameras, targets, frames):
+    """Refuse, up front, names that would share a file (cameras, targets, a camera's filters)."""
+    label_file_names(cameras if len(cameras) > 1 else (), "camera")
+    label_file_names(targets, "target")
+    for name in cameras:
+        label_file_names(dict.fromkeys(f.filter for f in frames
+                                       if f.camera == name and f.filter), "filter")
 
 
 def plan_text(name):

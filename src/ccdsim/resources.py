@@ -2,22 +2,54 @@
 
 import os
 
+from .params import PARAMS
 from .validate import ParameterError
 
 __all__ = ["available_memory", "frame_memory", "check_memory", "check_camera_memory",
-           "check_frame_memory"]
+           "check_frame_memory", "check_star_count", "STAR_BYTES", "MAX_STARS"]
+
+#: Bytes one star of a table costs while a frame is made (its columns and the work
+#: of drawing, rotating and rendering it), counted in every memory check.
+STAR_BYTES = 256
+#: Most stars one catalogue or field may hold: the ``stars`` parameter's bound.
+MAX_STARS = PARAMS["stars"].high
 
 
 def available_memory():
-    """Bytes of memory available to a new allocation (MemAvailable, else free pages)."""
+    """Bytes of memory available to a new allocation.
+
+    The machine's (MemAvailable, else free pages), and no more than this
+    process may still map under its address-space limit (``ulimit -v``).
+    """
+    have = None
     try:
         with open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    have = int(line.split()[1]) * 1024
+                    break
     except OSError:
         pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if have is None:
+        have = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return min(have, _address_space_left())
+
+
+def _address_space_left():
+    """Bytes this process may still map under RLIMIT_AS (unlimited: a very large number)."""
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return 1 << 62
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return max(0, limit - int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    return limit
 
 
 def frame_memory(shape, bytes_per_pixel=2, extra_per_pixel=0, extra_bytes=0):
@@ -119,4 +151,32 @@ def check_frame_memory(exposure, extra_per_pixel=0):
     # The star and cosmic-ray tables, and the work of rendering them.
     n = len(exposure.truth or ()) + len(exposure.cosmics or ())
     check_camera_memory(exposure.camera, exposure.quantize, extra_per_pixel=extra_per_pixel,
-                        extra_bytes=256 * n)
+                        extra_bytes=STAR_BYTES * n)
+
+
+def check_star_count(expected, what, param):
+    """Refuse, before drawing, a star field that would be too large or not fit in memory.
+
+    Parameters
+    ----------
+    expected : float
+        Stars the field is expected to hold.
+    what : str
+        How the count came about, for the message ("2000 stars/deg^2 over 3.2 deg^2").
+    param : str
+        The parameter the refusal names (the one a user most likely mistyped).
+
+    Raises
+    ------
+    ccdsim.ParameterError
+    """
+    # The count is Poisson: 6 sigma over the mean is never reached by chance.
+    high = expected + 6.0 * expected ** 0.5 + 6.0
+    if not expected <= MAX_STARS:
+        raise ParameterError(f"{param}: {what} expects {expected:.3g} stars; at most "
+                             f"{MAX_STARS:.0e} a field", param=param)
+    need, have = STAR_BYTES * high, available_memory()
+    if need > have:
+        raise ParameterError(f"{param}: {what} expects {expected:.3g} stars, which need about "
+                             f"{need / 2**30:.1f} GiB of memory, only {have / 2**30:.1f} GiB "
+                             f"available", param=param)

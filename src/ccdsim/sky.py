@@ -22,6 +22,8 @@ Poisson draw, read noise, gain, bias, ADC.
 import numpy as np
 from astropy.table import Table
 
+from .resources import check_star_count
+
 __all__ = ["frame_wcs", "airmass_at", "pointing_cards", "optics_cards", "star_fluxes", "sky_level",
            "synthetic_catalog", "frame_stars", "FWHM_PER_SIGMA", "mag_column"]
 
@@ -286,6 +288,9 @@ def synthetic_catalog(ra, dec, radius, *, bright=12.0, limit=20.0, density=2000.
     """
     rng = np.random.default_rng(rng)
     area = 2 * np.pi * (1 - np.cos(np.radians(radius))) * (180 / np.pi) ** 2  # deg^2
+    # Counted before anything is drawn: a wide field at a high density is millions.
+    check_star_count(density * area, f"{density:g} stars/deg^2 over {area:.3g} deg^2 "
+                                     f"(a radius of {radius:.3g} deg)", "star_density")
     n = rng.poisson(density * area)
     # Inverse CDF of N(<m) ~ 10**(slope m) between bright and limit.
     lo, hi = 10.0 ** (slope * bright), 10.0 ** (slope * limit)

@@ -10,10 +10,10 @@ command's list of `ccdsim.cli.options.Option`.
 """
 
 import difflib
-import os
 import tomllib
 
 from ..config import to_toml
+from ..reading import read_capped
 from ..validate import ParameterError, short_repr, cut
 
 __all__ = ["read_toml", "load_config", "effective_config", "to_toml", "MAX_CONFIG_BYTES"]
@@ -61,20 +61,7 @@ def read_toml(path, *, depth=_MAX_DEPTH, what="config file"):
     -------
     dict
     """
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_CONFIG_BYTES:
-            raise ParameterError(f"{what} {path} is {size} bytes; a configuration is at "
-                                 f"most {MAX_CONFIG_BYTES} bytes", param="config")
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise ParameterError(f"{what} {path} does not exist", param="config") from None
-    except IsADirectoryError:
-        raise ParameterError(f"{what} {path} is a folder", param="config") from None
-    except OSError as exc:
-        raise ParameterError(f"{what} {path} cannot be read: {exc.strerror}",
-                             param="config") from None
+    raw = read_capped(path, MAX_CONFIG_BYTES, what=what, param="config")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

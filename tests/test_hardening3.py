@@ -1,0 +1,277 @@
+"""Hardening III: what a user hands over (plans, catalogues, configs) is untrusted.
+
+Each test reproduces a defect of the issue and fails on the code before its
+fix. The rule: a plan, catalogue or configuration a user hands over gives
+one line (``ccdsim: error: ...``) and exit status 2 before anything is
+written, or a correct result; never a traceback, a write outside OUTDIR or
+unbounded memory. Memory is tested under a 2 GB address-space limit
+(``ulimit -v``), which turns an unbounded read or allocation into a
+MemoryError traceback instead of a kernel kill.
+"""
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from astropy.io import fits
+
+CCDSIM = [sys.executable, "-m", "ccdsim"]
+#: The address space the bounded runs get: a plan or catalogue may never need more.
+LIMIT_BYTES = 2 * 10**9
+
+
+def _limit():
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
+
+
+def ccdsim(*args, cwd=None, timeout=120, bounded=True):
+    """The command line in a fresh interpreter, under the 2 GB limit unless told otherwise."""
+    return subprocess.run([*CCDSIM, *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, preexec_fn=_limit if bounded else None)
+
+
+def refused(run, *words):
+    """Exit 2 and one line naming ``words``, no traceback."""
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and len(lines) == 1, run.stderr[-3000:]
+    assert lines[0].startswith("ccdsim: error: "), lines
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+def tree(folder):
+    """Every file and folder under ``folder``, relative, sorted."""
+    folder = Path(folder)
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+START = 'start = "2026-01-01T20:00:00"\nscale = 16\n'
+
+
+def plan(tmp_path, body, name="plan.toml"):
+    path = tmp_path / name
+    path.write_text(f"seed = 3\n{START}{body}")
+    return path
+
+
+# H1: names in a plan are labels, never paths.
+
+def _escaping_plan(tmp_path, absolute):
+    return plan(tmp_path, f"""
+[cameras."../../../victim"]
+camera = "guide"
+[cameras."{absolute}"]
+camera = "guide"
+[[groups]]
+camera = "../../../victim"
+kind = "bias"
+count = 1
+[[groups]]
+camera = "{absolute}"
+kind = "bias"
+count = 1
+name = "other-{{number:03d}}.fits"
+""")
+
+
+def test_camera_names_never_leave_outdir(tmp_path):
+    work = tmp_path / "work"
+    victim = work / "victim"  # where truth/../../../victim led from work/deeper/out
+    victim.mkdir(parents=True)
+    (work / "deeper").mkdir()
+    absolute = f"/ccdsim-victim-{os.getpid()}"  # an absolute name went there as it was
+    # A ccdsim file in the victim folder, which --overwrite removed before the fix.
+    first = ccdsim("dataset", "night", "seeded", "--scale", "16", "--seed", "1", "--quiet",
+                   cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    kept = victim / "bias.fits"
+    kept.write_bytes((tmp_path / "seeded" / "truth" / "bias.fits").read_bytes())
+    path = _escaping_plan(work / "deeper", absolute)
+    before = tree(tmp_path)
+    run = ccdsim("dataset", path, "out", "--overwrite", "--quiet", cwd=work / "deeper")
+    assert run.returncode == 0, run.stderr
+    after = tree(tmp_path)
+    # Everything new is inside OUTDIR; nothing outside changed or vanished.
+    assert [p for p in after if p not in before] == [
+        p for p in after if p.startswith("work/deeper/out")]
+    assert set(before) <= set(after) and kept.exists() and not os.path.exists(absolute)
+    truth = tree(work / "deeper" / "out" / "truth")
+    folders = {"_________victim", absolute.replace("/", "_")}
+    assert {p.split("/")[0] for p in truth} == folders | {"manifest.json"}, truth
+    # The manifest still names the cameras as the plan does.
+    import json
+
+    manifest = json.loads((work / "deeper" / "out" / "truth" / "manifest.json").read_text())
+    assert set(manifest["cameras"]) == {"../../../victim", absolute}
+
+
+@pytest.mark.parametrize("body, words", [
+    ('[cameras."a b"]\n[cameras.A_b]\n[[groups]]\ncamera = "a b"\nkind = "bias"\ncount = 1\n'
+     '[[groups]]\ncamera = "A_b"\nkind = "bias"\ncount = 1\nname = "b-{number}.fits"\n',
+     ("cameras", "'a b'", "'A_b'")),
+    ('[[groups]]\nkind = "flat"\nfilter = "g\'"\nexposure = 1\ncount = 1\n'
+     '[[groups]]\nkind = "flat"\nfilter = "gprime"\nexposure = 1\ncount = 1\n'
+     'name = "f-{number}.fits"\n', ("filters", "gprime")),
+    ('[targets."m 67"]\nra = 132.8\ndec = 11.8\n[targets.m_67]\nra = 132.8\ndec = 11.8\n'
+     '[[groups]]\nkind = "bias"\ncount = 1\n', ("targets", "'m 67'", "'m_67'")),
+    (f'[cameras."{"x" * 70}"]\n[cameras.b]\n[[groups]]\nkind = "bias"\ncount = 1\n',
+     ("camera name", "1 to 64 characters")),
+])
+def test_labels_that_share_a_file_are_refused(tmp_path, body, words):
+    run = ccdsim("dataset", plan(tmp_path, body), tmp_path / "out", bounded=False)
+    refused(run, *words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cameras_a_and_a_dot_are_two_cameras(tmp_path):
+    """``a`` and ``a/.`` shared one truth folder (one camera's maps were lost): now apart."""
+    body = ('[cameras.a]\n[cameras."a/."]\nbias_level = 900\n[[groups]]\ncamera = "a"\n'
+            'kind = "bias"\ncount = 1\n[[groups]]\ncamera = "a/."\nkind = "bias"\ncount = 1\n'
+            'name = "b-{number}.fits"\n')
+    run = ccdsim("dataset", plan(tmp_path, body), tmp_path / "out", bounded=False)
+    assert run.returncode == 0, run.stderr
+    a = fits.getdata(tmp_path / "out" / "truth" / "a" / "bias.fits")
+    b = fits.getdata(tmp_path / "out" / "truth" / "a__" / "bias.fits")
+    assert abs(float(b.mean()) - float(a.mean()) - (900 - 1100)) < 5
+
+
+def test_a_linked_sub_folder_is_refused(tmp_path):
+    """A group's folder that is a link to elsewhere: refused, the other side untouched."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "bias").symlink_to(outside)
+    path = plan(tmp_path, '[[groups]]\nkind = "bias"\ncount = 1\nfolder = "bias"\n')
+    refused(ccdsim("dataset", path, tmp_path / "out", "--overwrite"), "is a link")
+    assert tree(outside) == []
+
+
+# H2: reads are capped, whatever a file's size says.
+
+@pytest.mark.parametrize("argv", [
+    ("dataset", "/dev/zero", "out"),
+    ("image", "x.fits", "--config", "/dev/zero"),
+    ("image", "x.fits", "--ra", "10", "--dec", "10", "--catalog", "/dev/zero"),
+])
+def test_devices_are_not_read(tmp_path, argv):
+    refused(ccdsim(*argv, cwd=tmp_path, timeout=60), "/dev/zero", "not a regular file")
+    assert tree(tmp_path) == []
+
+
+def test_a_fifo_does_not_block(tmp_path):
+    os.mkfifo(tmp_path / "plan.toml")
+    refused(ccdsim("dataset", "plan.toml", "out", cwd=tmp_path, timeout=60),
+            "not a regular file")
+
+
+def test_files_longer_than_the_cap_are_refused_unread(tmp_path):
+    from ccdsim.cli.configfile import MAX_CONFIG_BYTES
+    from ccdsim.reading import MAX_CATALOG_BYTES
+
+    big = tmp_path / "big.toml"
+    with open(big, "wb") as f:  # sparse: the size is what counts
+        f.truncate(MAX_CONFIG_BYTES + 1)
+    refused(ccdsim("dataset", big, "out", cwd=tmp_path), "larger than 1 MiB")
+    cat = tmp_path / "big.ecsv"
+    with open(cat, "wb") as f:
+        f.truncate(MAX_CATALOG_BYTES + 1)
+    refused(ccdsim("image", "x.fits", "--ra", "10", "--dec", "10", "--catalog", cat,
+                   cwd=tmp_path), "larger than 64 MiB", "--catalog")
+    assert sorted(os.listdir(tmp_path)) == ["big.ecsv", "big.toml"]
+
+
+def test_catalogues_still_read(tmp_path):
+    """The capped reader reads what users hand over: ECSV and FITS tables."""
+    from astropy.table import Table
+
+    t = Table({"ra": [10.0, 10.001], "dec": [10.0, 10.001], "mag_V": [14.0, 15.0]})
+    for name in ("c.ecsv", "c.fits"):
+        t.write(tmp_path / name)
+        run = ccdsim("image", f"{name}.out.fits", "--shape", "64", "64", "--ra", "10",
+                     "--dec", "10", "--catalog", name, "--filter", "V", "--seed", "1",
+                     cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        assert len(Table.read(tmp_path / f"{name}.out.fits", hdu="TRUTH")) == 2
+
+
+# H3: a star field is counted, bounded and fitted into memory before it is drawn.
+
+@pytest.mark.parametrize("argv, words", [
+    (("--shape", "128", "128", "--ra", "10", "--dec", "10", "--pixel-scale", "3600"),
+     ("--star-density", "at most 1e+07")),
+    (("--pixel-scale", "60", "--ra", "10", "--dec", "10", "--star-density", "1e8"),
+     ("--star-density", "at most 1e+07")),
+    # Under the bound, but not in 2 GB: 8e6 stars at 256 bytes each.
+    (("--pixel-scale", "10", "--ra", "10", "--dec", "10", "--star-density", "1.5e5"),
+     ("--star-density", "GiB of memory")),
+])
+def test_star_fields_are_bounded_before_work(tmp_path, argv, words):
+    refused(ccdsim("image", "x.fits", *argv, cwd=tmp_path, timeout=60), *words)
+    assert tree(tmp_path) == []
+
+
+def test_a_plan_target_density_is_bounded(tmp_path):
+    body = ('[targets.f]\nra = 10\ndec = 10\ndensity = 1e8\n[[groups]]\nkind = "science"\n'
+            'target = "f"\nfilter = "V"\nexposure = 1\ncount = 1\n')
+    path = plan(tmp_path, body.replace("", ""))
+    path.write_text(path.read_text().replace("scale = 16\n", ""))
+    refused(ccdsim("dataset", path, tmp_path / "out", timeout=60), "target f: density",
+            "at most 1e+07")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_memory_check_sees_the_address_space_limit():
+    from ccdsim.resources import available_memory
+
+    code = "from ccdsim.resources import available_memory; print(available_memory())"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         preexec_fn=_limit, timeout=60)
+    assert 0 < int(run.stdout) < LIMIT_BYTES < available_memory() or \
+        available_memory() < LIMIT_BYTES, run.stderr
+
+
+# H4: --overwrite leaves exactly the new data set.
+
+def test_overwrite_leaves_exactly_the_new_data_set(tmp_path):
+    other = plan(tmp_path, '[[groups]]\nkind = "dark"\nexposure = 1\ncount = 2\n',
+                 name="other.toml")
+    assert ccdsim("dataset", "guide", "mix", "--scale", "16", "--seed", "1", "--quiet",
+                  cwd=tmp_path, bounded=False).returncode == 0
+    assert len(tree(tmp_path / "mix")) > 50
+    run = ccdsim("dataset", other, "mix", "--overwrite", "--quiet", cwd=tmp_path,
+                 bounded=False)
+    assert run.returncode == 0, run.stderr
+    assert ccdsim("dataset", other, "fresh", "--quiet", cwd=tmp_path,
+                  bounded=False).returncode == 0
+    assert tree(tmp_path / "mix") == tree(tmp_path / "fresh")
+    for name in ("dark-001.fits", "truth/dark.fits"):
+        a, b = fits.getdata(tmp_path / "mix" / name), fits.getdata(tmp_path / "fresh" / name)
+        assert (a == b).all()
+
+
+def test_overwrite_keeps_what_is_not_a_data_sets(tmp_path):
+    """Notes a user left stay, and a folder holding them stays with them."""
+    other = plan(tmp_path, '[[groups]]\nkind = "bias"\ncount = 1\n', name="other.toml")
+    assert ccdsim("dataset", "guide", "mix", "--scale", "16", "--seed", "1", "--quiet",
+                  cwd=tmp_path, bounded=False).returncode == 0
+    sub = sorted(p for p in (tmp_path / "mix").iterdir() if p.is_dir() and p.name != "truth")
+    (sub[0] / "notes.txt").write_text("mine")
+    assert ccdsim("dataset", other, "mix", "--overwrite", "--quiet", cwd=tmp_path,
+                  bounded=False).returncode == 0
+    assert (sub[0] / "notes.txt").read_text() == "mine"
+    assert not list(sub[0].glob("*.fits"))
+    assert all(not p.exists() for p in sub[1:] if not list(p.rglob("notes.txt")))
+
+
+def test_another_data_set_in_sub_folders_needs_overwrite(tmp_path):
+    """Without --overwrite, another data set anywhere in OUTDIR stops the run."""
+    other = plan(tmp_path, '[[groups]]\nkind = "bias"\ncount = 1\n', name="other.toml")
+    assert ccdsim("dataset", "guide", "mix", "--scale", "16", "--seed", "1", "--quiet",
+                  cwd=tmp_path, bounded=False).returncode == 0
+    before = tree(tmp_path / "mix")
+    refused(ccdsim("dataset", other, "mix", cwd=tmp_path, bounded=False), "--overwrite")
+    assert tree(tmp_path / "mix") == before
