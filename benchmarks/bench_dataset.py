@@ -7,7 +7,7 @@ One command prints the table::
 
 Contenders, each a fresh Python process, run interleaved round after round:
 
-memory   every frame of the plan made (`ccdsim.planframe.run_frame`) and dropped:
+memory   every frame of the plan made (`ccdsim.plans.make.run_frame`) and dropped:
          the least any writer of these frames can cost
 dataset  ``ccdsim dataset guide OUTDIR``: the same frames made and written (FITS with
          checksums, bzip2 for the single files), the truth maps and the manifest
@@ -29,8 +29,8 @@ import time
 
 MEMORY = """
 import sys
-from ccdsim.planfile import load_plan
-from ccdsim.planframe import run_frame
+from ccdsim.plans.file import load_plan
+from ccdsim.plans.make import run_frame
 plan = load_plan("guide", scale=int(sys.argv[1]))
 for i in range(len(plan.frames)):
     run_frame(plan, i)

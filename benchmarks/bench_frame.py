@@ -21,7 +21,7 @@ guide      the guide's image_sim functions ported to today's photutils
 photutils  make_noise_image (Poisson + Gaussian) + make_model_image
 galsim     GalSim drawImage of the stars + CCDNoise (if GalSim is installed)
 sky        the guide's camera at 4096x4096 pointed at the sky
-           (`ccdsim.pointed.prepare_pointed`): a catalogue of 100,000 stars
+           (`ccdsim.camera.pointed.prepare_pointed`): a catalogue of 100,000 stars
            (ra, dec, mag_V, made once) projected through the frame's WCS,
            fluxes from magnitudes, seeing 1.2", sky 20 ADU as the floor's
            (numpy draws Poisson means of ~30 twice as slowly as ~300: a
@@ -80,7 +80,7 @@ def ccdsim(seed, shape=SHAPE, nstars=NSTARS):
 def named(seed, name="thermoelectric"):
     """A science frame of a named camera with all its personalities on, at its own size."""
     from ccdsim import Camera
-    from ccdsim.presets import camera_parameters
+    from ccdsim.camera.named import camera_parameters
 
     cam = _CAMERAS.get(name)
     if cam is None:
@@ -180,7 +180,7 @@ def sky_catalog(n=SKY_STARS, shape=SKY_SHAPE):
 def sky(seed, shape=SKY_SHAPE, nstars=SKY_STARS):
     """The guide's camera pointed at the sky: a catalogue through a WCS, then the frame."""
     from ccdsim import Camera
-    from ccdsim.pointed import prepare_pointed
+    from ccdsim.camera.pointed import prepare_pointed
 
     cam = _CAMERAS.get(("sky", shape))
     if cam is None:
@@ -241,7 +241,7 @@ def peak_memory_mb(side, nstars=NSTARS):
     code = (
         "import sys; sys.path.insert(0, 'benchmarks');"
         "import numpy as np, bench_frame as b, ccdsim;"
-        "from ccdsim.sources import make_star_table;"
+        "from ccdsim.physics.stars import make_star_table;"
         "hwm = lambda: [int(l.split()[1]) for l in open('/proc/self/status')"
         " if l.startswith('VmHWM')][0] / 1024;"
         "b.ccdsim(1, shape=(64, 64), nstars=1); base = hwm();"  # compiled kernels loaded
@@ -364,7 +364,7 @@ SKY_TARGET = "100,000 catalogue stars, 4096x4096 / floor <= 2.0"
 def named_cameras(rounds):
     """Named cameras with all their personalities (science frames) against the floor."""
     from ccdsim import Camera
-    from ccdsim.presets import camera_parameters
+    from ccdsim.camera.named import camera_parameters
 
     shapes = {n: Camera(**camera_parameters(n)).shape for n in ("thermoelectric", "cryogenic")}
     funcs = {}

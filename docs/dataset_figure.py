@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from ccdsim.io import atomic_path
-from ccdsim.night_output import write_night
-from ccdsim.planfile import load_plan
+from ccdsim.run.output import write_night
+from ccdsim.plans.file import load_plan
 
 OUT = Path(__file__).resolve().parent / "images" / "guide_dataset.png"
 

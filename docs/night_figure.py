@@ -12,7 +12,9 @@ from matplotlib.figure import Figure
 
 from ccdsim import Camera, show_image
 from ccdsim.io import atomic_path
-from ccdsim.night import NIGHT_CAMERA, plan_night, run_frame
+from ccdsim.camera.named import NIGHT_CAMERA
+from ccdsim.plans.night import plan_night
+from ccdsim.plans.make import run_frame
 
 
 def main(night, out):

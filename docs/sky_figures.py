@@ -29,8 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
 from ccdsim.io import atomic_path
-from ccdsim.planfile import build_plan
-from ccdsim.planframe import run_frame
+from ccdsim.plans.file import build_plan
+from ccdsim.plans.make import run_frame
 
 SITE = {"latitude": 31.96, "longitude": -111.6, "elevation": 2096}
 TARGET = {"ra": 132.825, "dec": 11.8}  # M67's position; the stars are a synthetic field

@@ -10,7 +10,7 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
-from ccdsim.batch import BatchPlan, Range, make_batch_frame, run_batch
+from ccdsim.run.batch import BatchPlan, Range, make_batch_frame, run_batch
 from ccdsim.cli import main
 
 SHAPE = (96, 128)
@@ -152,7 +152,7 @@ def _die_once_then_write(args):
 
 def test_dead_workers_leave_no_partial_file_and_their_frames_are_redone(tmp_path):
     """Every task kills its worker once, mid-write; Dask reruns it on a fresh worker."""
-    from ccdsim.execute import run_tasks
+    from ccdsim.run.execute import run_tasks
     from ccdsim.io import remove_stale_temporaries
 
     p = plan(n=3)

@@ -20,7 +20,8 @@ from ccdproc.utils.slices import slice_from_string
 
 from ccdsim import Camera
 from ccdsim.cli import main
-from ccdsim.night import plan_night, run_frame
+from ccdsim.plans.night import plan_night
+from ccdsim.plans.make import run_frame
 
 RN = 5.0  # e-, with gain 1 e-/ADU
 SIGMA = np.sqrt(RN**2 + 1 / 12)  # ADU per pixel

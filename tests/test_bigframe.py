@@ -5,7 +5,7 @@ import pytest
 from astropy.io import fits
 
 from ccdsim import Camera
-from ccdsim.bigframe import exposure_to_dask, write_chunked
+from ccdsim.run.bigframe import exposure_to_dask, write_chunked
 from ccdsim.cli import main
 
 SHAPE = ["--shape", "700", "260"]
@@ -73,7 +73,7 @@ def test_chunk_bad_input(tmp_path, capsys, extra, name):
 
 def test_preview_of_a_streamed_frame_has_the_in_memory_blocks(tmp_path):
     """--png with --chunks reads the file band by band: the same block means as show_image."""
-    from ccdsim.display import block_means, reduce_fits
+    from ccdsim.io.display import block_means, reduce_fits
 
     big = ["--shape", "2600", "300", "--seed", "2", "--stars", "5", "--quiet"]
     out, png = tmp_path / "b.fits", tmp_path / "b.png"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from ccdsim import DQ, Camera
-from ccdsim.budget import background_mask, measure, predict, predicted_histogram
-from ccdsim.decompose import COMPONENTS, decompose
+from ccdsim.analysis.budget import background_mask, measure, predict, predicted_histogram
+from ccdsim.analysis.decompose import COMPONENTS, decompose
 
 
 def test_guide_numbers():
@@ -142,7 +142,7 @@ def test_budget_with_a_flat_matches_simulation(gain, sky, vig, dust, prnu):
     Given the (fixed) flat, the pixels are independent with different means,
     so the sample mean and std scatter no more than the Gaussian standard
     errors sigma/sqrt(N) and sigma/sqrt(2(N-1)) of the total sigma (see
-    ccdsim.budget); we allow 5 of them. The histogram's chi-square over k bins
+    ccdsim.analysis.budget); we allow 5 of them. The histogram's chi-square over k bins
     must stay below k + 5 sqrt(2k).
     """
     cam = Camera(shape=(400, 400), gain=gain, vignetting=vig, dust_spots=dust, prnu=prnu)

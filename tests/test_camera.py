@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ccdsim import Camera
-from ccdsim.seeds import parse_seed_text
+from ccdsim.core.seeds import parse_seed_text
 
 
 def test_default_camera_is_the_guides():
@@ -94,7 +94,7 @@ def test_imagetyp_follows_content():
 
 def test_camera_streams_never_equal_frame_streams_with_the_same_seed():
     """A camera seed equal to a frame seed still gives independent streams."""
-    from ccdsim.seeds import Defect, Stream, camera_rng, child_rng, frame_seed_sequence
+    from ccdsim.core.seeds import Defect, Stream, camera_rng, child_rng, frame_seed_sequence
 
     for seed in (0, 8392, 12345):
         frame = frame_seed_sequence(seed)

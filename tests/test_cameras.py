@@ -8,8 +8,8 @@ from astropy.io import fits
 
 from ccdsim import Camera
 from ccdsim.cli import main
-from ccdsim.params import CAMERA_PARAMS, PARAMS
-from ccdsim.presets import CAMERAS, camera_parameters
+from ccdsim.core.params import CAMERA_PARAMS, PARAMS
+from ccdsim.camera.named import CAMERAS, camera_parameters
 
 
 @pytest.mark.parametrize("name", sorted(CAMERAS))

@@ -152,11 +152,11 @@ def test_fresh_frame_made_again_from_its_header_seed(tmp_path):
 
 
 def test_readme_parameter_table_is_the_code():
-    """The README's parameter table is generated from ccdsim.params; it must not drift."""
+    """The README's parameter table is generated from ccdsim.core.params; it must not drift."""
     import pathlib
     import re
 
-    from ccdsim.params import markdown_table
+    from ccdsim.core.params import markdown_table
 
     readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
     shown = re.search(r"<!-- parameters: begin -->\n(.*?)<!-- parameters: end -->", readme,
@@ -167,7 +167,7 @@ def test_readme_parameter_table_is_the_code():
 def test_every_parameter_has_its_option():
     """Each parameter of the table is an option of some command, spelled as the table says."""
     from ccdsim.cli import COMMANDS
-    from ccdsim.params import PARAMS
+    from ccdsim.core.params import PARAMS
 
     covered = {}
     for cmd in COMMANDS.values():

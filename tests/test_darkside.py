@@ -17,8 +17,10 @@ from ccdproc import combine
 
 from ccdsim import Camera, plan_night, write_night
 from ccdsim.cli import main
-from ccdsim.darkside import dark_charge, glow_rate_map, population, population_table
-from ccdsim.hotpixels import tail_index
+from ccdsim.physics.dark import dark_charge
+from ccdsim.physics.glow import glow_rate_map
+from ccdsim.physics.hotpixels import population, population_table
+from ccdsim.physics.hotpixels import tail_index
 
 # The guide's thermo-electrically cooled camera (gain, read noise, dark current),
 # without the guide's own hot pixels and bad columns, so only this effect shows.
@@ -230,7 +232,7 @@ def test_night_writes_the_truth(tmp_path):
 def test_population_hot_pixels_are_flagged_in_dq():
     """The population's pixels carry the DQ hot-pixel bit, as the guide's hot pixels do."""
     from ccdsim import DQ, Camera
-    from ccdsim.darkside import population
+    from ccdsim.physics.hotpixels import population
 
     cam = Camera(shape=(256, 200), hot_pixel_fraction=0.0, hot_above_1=2e-3, hot_above_4=5e-4)
     frame = cam.expose(10, rng=1)

@@ -13,11 +13,12 @@ from astropy.io import fits
 from ccdproc import ImageFileCollection
 
 from ccdsim.cli import main
-from ccdsim.night import plan_night
-from ccdsim.night_output import write_night
-from ccdsim.planfile import build_plan, load_plan, plan_text
-from ccdsim.planframe import run_frame
-from ccdsim.validate import ParameterError
+from ccdsim.plans.night import plan_night
+from ccdsim.run.output import write_night
+from ccdsim.plans.file import build_plan, load_plan
+from ccdsim.plans.builtin import plan_text
+from ccdsim.plans.make import run_frame
+from ccdsim.core.validate import ParameterError
 
 SMALL_GUIDE = ["--scale", "16", "--quiet"]
 
@@ -220,7 +221,7 @@ def test_bad_plans_name_group_and_key(tmp_path, group, words):
     assert words in str(err.value)
     # on the command line: one line, exit 2, nothing written
     path = tmp_path / "plan.toml"
-    from ccdsim.config import document_toml
+    from ccdsim.io.toml import document_toml
 
     path.write_text(document_toml(doc))
     res = run("dataset", str(path), str(tmp_path / "out"))
@@ -254,7 +255,7 @@ def test_dataset_cli_refusals(tmp_path):
 
 def test_dataset_refuses_existing_files_and_overwrites_when_asked(tmp_path):
     path = tmp_path / "p.toml"
-    from ccdsim.config import document_toml
+    from ccdsim.io.toml import document_toml
 
     path.write_text(document_toml(_plan(count=2, name="b{number}.fits.gz")))
     out = tmp_path / "o"

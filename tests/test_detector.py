@@ -9,9 +9,9 @@ import pytest
 from astropy.table import Table
 
 from ccdsim import Camera
-from ccdsim.bleed import bleed_columns
-from ccdsim.cosmics import cosmic_ray_table, expected_count, render_cosmic_rays
-from ccdsim.quality import DQ
+from ccdsim.physics.fullwell import bleed_columns
+from ccdsim.physics.cosmics import cosmic_ray_table, expected_count, render_cosmic_rays
+from ccdsim.core.quality import DQ
 
 Z = 5.0
 QUIET = dict(bad_columns=0, hot_pixel_fraction=0)
@@ -88,7 +88,7 @@ def test_cosmic_rays_in_frames_from_the_frame_seed():
     # over the background (1100 + 10 dark + 10 sky ADU) in the flagged pixels
     # equals the whole electrons the tracks left on the frame (gain 1), within
     # the background's noise, 25 + 20 + 1/12 ADU^2 per flagged pixel.
-    from ccdsim.cosmics import render_cosmic_rays
+    from ccdsim.physics.cosmics import render_cosmic_rays
 
     hit = (a.dq & DQ.COSMIC_RAY) > 0
     assert hit.sum() >= len(a.cosmics)
@@ -195,7 +195,7 @@ def test_overscan_has_bias_and_read_noise_only():
 
 def test_moffat_stars():
     from ccdsim import render_stars
-    from ccdsim.sources import MOFFAT_TAIL, moffat_alpha
+    from ccdsim.physics.stars import MOFFAT_TAIL, moffat_alpha
 
     t = Table({"x_0": [100.0], "y_0": [100.0], "flux": [1e4]})
     fwhm, beta = 6.0, 3.0

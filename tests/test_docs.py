@@ -16,10 +16,10 @@ def test_docs_build_without_warnings(tmp_path):
     html = (tmp_path / "html" / "api.html").read_text()
     for name in ("ccdsim.Camera", "ccdsim.read_noise", "ccdsim.show_image", "ccdsim.dark_current",
                  "ccdsim.plan_night", "ccdsim.run_frame", "ccdsim.DQ", "ccdsim.Camera.prepare",
-                 "ccdsim.camera.Exposure", "ccdsim.bigframe.exposure_to_dask",
-                 "ccdsim.bigframe.write_chunked", "ccdsim.batch.run_batch",
-                 "ccdsim.execute.run_tasks", "ccdsim.cli.configfile.load_config",
-                 "ccdsim.params.Param",
+                 "ccdsim.readout.exposure.Exposure", "ccdsim.run.bigframe.exposure_to_dask",
+                 "ccdsim.run.bigframe.write_chunked", "ccdsim.run.batch.run_batch",
+                 "ccdsim.run.execute.run_tasks", "ccdsim.cli.configfile.load_config",
+                 "ccdsim.core.params.Param",
                  "ccdsim.explorer.Explorer"):
         assert f'id="{name}"' in html, name
     assert (tmp_path / "html" / "from_the_guide.html").is_file()

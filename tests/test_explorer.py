@@ -15,7 +15,7 @@ from astropy.io import fits
 
 import ccdsim
 from ccdsim import Camera, ParameterError
-from ccdsim.display import block_means
+from ccdsim.io.display import block_means
 from ccdsim.explorer import DISPLAY_SIDE, Explorer
 
 
@@ -182,7 +182,7 @@ def test_flat_field_switch(explorer):
 
     The sky is raised to 2000 ADU so the flat's spread, sky_e^2 var(f), is far
     more than 5 standard errors of the std: a budget without it would fail.
-    Tolerances: 5 standard errors of the N measured pixels (see ccdsim.budget:
+    Tolerances: 5 standard errors of the N measured pixels (see ccdsim.analysis.budget:
     with the flat fixed, these are safe bounds).
     """
     e = explorer
@@ -252,8 +252,8 @@ def test_initial_toggles():
 def test_controls_come_from_the_parameter_table(explorer):
     """Labels (with units) and start values are `PARAMS`'; slider ranges lie inside its bounds."""
     from ccdsim.explorer.state import SLIDERS
-    from ccdsim.params import PARAMS
-    from ccdsim.presets import NIGHT_CAMERA
+    from ccdsim.core.params import PARAMS
+    from ccdsim.camera.named import NIGHT_CAMERA
 
     e = explorer
     assert e.sliders["gain"].label == PARAMS["gain"].label == "gain (e-/ADU)"

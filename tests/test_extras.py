@@ -20,13 +20,13 @@ SRC = ROOT / "src" / "ccdsim"
 IMPORT_NEEDS = {
     "ccdsim.explorer": "explorer",   # Panel, Bokeh, tornado (its modules too), the budget
     "ccdsim.explorer_server": "explorer",
-    "ccdsim.budget": "explorer",     # SciPy: only the explorer uses the budget
+    "ccdsim.analysis.budget": "explorer",     # SciPy: only the explorer uses the budget
 }
 # Modules whose functions import an extra's packages when called.
 CALL_NEEDS = {
     "ccdsim": "explorer",            # ccdsim.explore()
-    "ccdsim.bigframe": "dask",       # --chunks
-    "ccdsim.execute": "dask",        # --workers, --scheduler
+    "ccdsim.run.bigframe": "dask",       # --chunks
+    "ccdsim.run.execute": "dask",        # --workers, --scheduler
 }
 def _needs(module, table):
     """The extra ``table`` gives a module, or the package it is part of (``ccdsim.explorer.*``)."""
@@ -79,7 +79,7 @@ def _imports(module, path):
     it runs when the module is imported).
 
     Imports at the top and inside functions count, and so do the modules
-    that `ccdsim.extras.require` imports. Relative imports come back absolute.
+    that `ccdsim.core.extras.require` imports. Relative imports come back absolute.
     """
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
 
@@ -132,7 +132,7 @@ def test_every_import_is_declared(module):
 
 
 def test_core_modules_import_no_module_that_needs_an_extra():
-    # `import ccdsim.night` on a core install must not import the explorer:
+    # `import ccdsim.plans.night` on a core install must not import the explorer:
     # the internal imports that run at import time, followed to the end.
     graph = {m: {name for name, _, _, at_import in _imports(m, p)
                  if at_import and name in MODULES} for m, p in MODULES.items()}
@@ -153,7 +153,7 @@ def test_module_extras_exist():
 
 
 def test_optional_table_matches_pyproject():
-    from ccdsim.extras import OPTIONAL
+    from ccdsim.core.extras import OPTIONAL
 
     core, extras = _declared()
     for top, (_name, extra) in OPTIONAL.items():
@@ -162,7 +162,7 @@ def test_optional_table_matches_pyproject():
 
 
 def test_require_calls_name_the_right_extra():
-    from ccdsim.extras import OPTIONAL
+    from ccdsim.core.extras import OPTIONAL
 
     for module, path in MODULES.items():
         for name, line, extra, _ in _imports(module, path):
@@ -190,8 +190,8 @@ def test_test_and_docs_extras_install_what_they_run():
 # --- require and MissingExtra -------------------------------------------------------------
 
 def test_require_imports_or_names_the_extra():
-    from ccdsim.extras import MissingExtra, require
-    from ccdsim.validate import ParameterError
+    from ccdsim.core.extras import MissingExtra, require
+    from ccdsim.core.validate import ParameterError
 
     assert require("dask").__name__ == "dask"
     exc = MissingExtra("dask.distributed", "dask", "--workers")
@@ -202,7 +202,7 @@ def test_require_imports_or_names_the_extra():
 
 
 def test_require_refuses_what_the_table_lacks():
-    from ccdsim.extras import require
+    from ccdsim.core.extras import require
 
     with pytest.raises(ValueError, match="not an optional dependency"):
         require("numpy")
@@ -281,7 +281,7 @@ def test_missing_panel_names_panel(tmp_path):
 def test_missing_panel_from_python(tmp_path):
     out, _ = _run(tmp_path, ["panel"], code=(
         "import ccdsim\n"
-        "from ccdsim.extras import MissingExtra\n"
+        "from ccdsim.core.extras import MissingExtra\n"
         "try:\n"
         "    ccdsim.explore()\n"
         "except MissingExtra as exc:\n"

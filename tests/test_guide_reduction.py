@@ -37,9 +37,10 @@ from astropy.nddata import CCDData
 from astropy.stats import mad_std
 from astropy.table import Table
 
-from ccdsim.night_output import write_night
-from ccdsim.planfile import load_plan, plan_text
-from ccdsim.quality import DQ
+from ccdsim.run.output import write_night
+from ccdsim.plans.file import load_plan
+from ccdsim.plans.builtin import plan_text
+from ccdsim.core.quality import DQ
 
 SCALE = 8
 CRYO, THERMO = "example-cryo-LFC", "example-thermo-electric"

@@ -138,9 +138,7 @@ def test_stop_signal_wrapped_by_the_code_it_interrupts_is_still_a_stop(tmp_path,
     (The stress test below found it: a class body's ``__set_name__`` wraps what
     it catches.) Here the signal arrives in code that wraps it the same way.
     """
-    import dataclasses
-
-    import ccdsim.cli
+    import ccdsim.cli.night
 
     def interrupted_check(args):
         try:
@@ -150,9 +148,7 @@ def test_stop_signal_wrapped_by_the_code_it_interrupts_is_still_a_stop(tmp_path,
             raise RuntimeError("Error calling __set_name__ on 'Field' instance") from exc
         pytest.fail("no stop signal handler")
 
-    night = ccdsim.cli.COMMANDS["night"]
-    monkeypatch.setitem(ccdsim.cli.COMMANDS, "night",
-                        dataclasses.replace(night, check=interrupted_check))
+    monkeypatch.setattr(ccdsim.cli.night, "check", interrupted_check)  # the command's work
 
     def not_handled(signum, frame):  # main installs its own; this one only guards pytest
         raise AssertionError("SIGTERM reached the test, not ccdsim")
@@ -323,7 +319,7 @@ def test_two_identical_batches_at_once_one_is_refused(tmp_path, capsys):
     is so loaded that one finished before the other began: then the second found
     every frame made. Up to 6 tries, until 3 overlapped.
     """
-    from ccdsim.batch import verify_frame
+    from ccdsim.run.batch import verify_frame
     from ccdsim.cli import COMMANDS, build_parser
 
     overlapped = 0
@@ -361,7 +357,7 @@ def test_two_identical_batches_at_once_one_is_refused(tmp_path, capsys):
 @pytest.mark.parametrize("extension", ["TRUTH", "DQ"])
 def test_resume_remakes_a_frame_cut_where_an_extension_begins(tmp_path, capsys, extension):
     """A file cut exactly at an HDU boundary is valid FITS, one HDU short: it was kept."""
-    from ccdsim.batch import verify_frame
+    from ccdsim.run.batch import verify_frame
     from ccdsim.cli import COMMANDS, build_parser
 
     out = tmp_path / "b"
@@ -550,10 +546,10 @@ def test_disk_full_while_writing_is_one_line(tmp_path, capsys, monkeypatch, erro
 @pytest.mark.parametrize("chunks", [[], ["--chunks", "128"]], ids=["whole", "streamed"])
 def test_disk_filling_up_while_writing_is_one_line(small_disk, capsys, monkeypatch, chunks):
     """The real thing: a file system that fills up mid-write (once past the up-front check)."""
-    import ccdsim.files
-
+    import ccdsim.cli.image
     folder, mounted = small_disk
-    monkeypatch.setattr(ccdsim.files, "check_free_space", lambda *args, **kwargs: None)
+    # The up-front check as the command calls it, turned off.
+    monkeypatch.setattr(ccdsim.cli.image, "check_free_space", lambda *args, **kwargs: None)
     if not mounted:
         _fail_fits_writes_with(monkeypatch, ERRORS["astropy's"])
     out = folder / "a.fits"
@@ -565,7 +561,7 @@ def test_disk_filling_up_while_writing_is_one_line(small_disk, capsys, monkeypat
 
 
 def test_check_free_space(tmp_path, monkeypatch):
-    from ccdsim.files import OutputError, check_free_space
+    from ccdsim.io.files import OutputError, check_free_space
 
     usage = shutil.disk_usage(tmp_path)
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=50 << 20))
@@ -699,7 +695,7 @@ def test_probe_of_a_killed_run_is_removed(tmp_path):
     import socket
     import subprocess
 
-    from ccdsim.files import check_output_folder
+    from ccdsim.io.files import check_output_folder
 
     dead = subprocess.Popen(["true"])
     dead.wait()

@@ -169,8 +169,8 @@ def test_a_fifo_does_not_block(tmp_path):
 
 
 def test_files_longer_than_the_cap_are_refused_unread(tmp_path):
-    from ccdsim.cli.configfile import MAX_CONFIG_BYTES
-    from ccdsim.reading import MAX_CATALOG_BYTES
+    from ccdsim.io.toml import MAX_CONFIG_BYTES
+    from ccdsim.core.reading import MAX_CATALOG_BYTES
 
     big = tmp_path / "big.toml"
     with open(big, "wb") as f:  # sparse: the size is what counts
@@ -225,9 +225,9 @@ def test_a_plan_target_density_is_bounded(tmp_path):
 
 
 def test_the_memory_check_sees_the_address_space_limit():
-    from ccdsim.resources import available_memory
+    from ccdsim.core.resources import available_memory
 
-    code = "from ccdsim.resources import available_memory; print(available_memory())"
+    code = "from ccdsim.core.resources import available_memory; print(available_memory())"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          preexec_fn=_limit, timeout=60)
     assert 0 < int(run.stdout) < LIMIT_BYTES < available_memory() or \

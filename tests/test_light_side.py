@@ -12,9 +12,9 @@ from astropy.nddata import CCDData
 import ccdsim
 from ccdsim import Camera
 from ccdsim.cli import main
-from ccdsim.cosmetics import cosmetics_table
-from ccdsim.night import truth_maps
-from ccdsim.shutter import light_scale, offset_map
+from ccdsim.physics.flat import cosmetics_table
+from ccdsim.run.truth import truth_maps
+from ccdsim.physics.shutter import light_scale, offset_map
 
 # A camera whose only non-uniformity is the one a test looks at (gain 1: ADU = e-).
 PLAIN = dict(gain=1.0, read_noise=5.0, dark_current=0.0, bad_columns=0, hot_pixel_fraction=0.0)
@@ -168,7 +168,7 @@ def test_night_truth_has_the_filters_flat_shutter_and_cosmetics():
     assert np.array_equal(maps["shutter.fits"][0].data, offset_map((32, 40), 0.1, "iris", 6))
     table = maps["flat-cosmetics.fits"]["TRUTH"].data
     assert list(table["kind"]) == ["dead", "patch"]
-    flat = ccdsim.night.run_frame(plan, 0)
+    flat = ccdsim.plans.make.run_frame(plan, 0)
     assert flat.exposure.filter == "V"
 
 

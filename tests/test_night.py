@@ -12,7 +12,10 @@ from astropy.table import Table
 
 from ccdsim import Camera
 from ccdsim.cli import main
-from ccdsim.night import NIGHT_CAMERA, plan_night, run_frame, write_night
+from ccdsim.camera.named import NIGHT_CAMERA
+from ccdsim.plans.night import plan_night
+from ccdsim.plans.make import run_frame
+from ccdsim.run.output import write_night
 
 SMALL = ["--shape", "128", "160", "--n-bias", "2", "--n-dark", "1", "--n-flat", "2",
          "--n-science", "2", "--stars", "4", "--quiet"]

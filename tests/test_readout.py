@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ccdsim import DQ, Camera
-from ccdsim.bleed import bleed_columns
-from ccdsim.expose import expose_pixels
+from ccdsim.physics.fullwell import bleed_columns
+from ccdsim.readout.legacy import expose_pixels
 from ccdsim.readout import BLOCK_ROWS, expected_electrons, pixel_blocks, poisson_draw
 
 
@@ -56,10 +56,10 @@ def test_expose_pixels_makes_the_cameras_pixels(full_well):
 def _whole_image_read_out(ex):
     """The read-out as the README states it: a float64 image of the data section through
     step 3, then every block read out (each Generator going on from its Poisson draw)."""
-    from ccdsim.biasmodel import block_bias
-    from ccdsim.cosmics import add_cosmic_rays
+    from ccdsim.physics.bias import block_bias
+    from ccdsim.physics.cosmics import add_cosmic_rays
     from ccdsim.readout import digitize
-    from ccdsim.response import response_coefficient
+    from ccdsim.physics.response import response_coefficient
 
     cam = ex.camera
     blocks = pixel_blocks(ex.seed_seq, cam.shape)

@@ -22,9 +22,11 @@ from astropy.table import Table
 from photutils.aperture import CircularAperture, aperture_photometry
 
 from ccdsim import Camera
-from ccdsim.cosmics import render_cosmic_rays
-from ccdsim.night import NIGHT_CAMERA, plan_night, write_night
-from ccdsim.quality import DQ
+from ccdsim.physics.cosmics import render_cosmic_rays
+from ccdsim.camera.named import NIGHT_CAMERA
+from ccdsim.plans.night import plan_night
+from ccdsim.run.output import write_night
+from ccdsim.core.quality import DQ
 
 SHAPE = (512, 512)
 FLAT_LEVEL = 20000.0  # ADU = e- (gain 1)

@@ -19,8 +19,12 @@ from astropy.table import Table
 from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture
 
 from ccdsim import Camera
-from ccdsim.night import FrameSpec, plan_night, run_frame, truth_maps, write_night
-from ccdsim.response import respond, response_coefficient, response_curve
+from ccdsim.plans.model import FrameSpec
+from ccdsim.plans.night import plan_night
+from ccdsim.plans.make import run_frame
+from ccdsim.run.truth import truth_maps
+from ccdsim.run.output import write_night
+from ccdsim.physics.response import respond, response_coefficient, response_curve
 
 GAIN, READ_NOISE, BIAS = 1.5, 5.0, 1100.0  # the guide's thermo-electric camera (e-/ADU, e-, ADU)
 NONLIN, LEVEL = -0.01, 55000.0  # -1% at 55,000 ADU: "linearity limit around 55,000 counts"

@@ -21,8 +21,9 @@ from astropy.stats import SigmaClip, sigma_clipped_stats
 from astropy.time import Time
 from astropy.wcs import WCS
 
-from ccdsim.planfile import build_plan
-from ccdsim.planframe import frame_cards, run_frame
+from ccdsim.plans.file import build_plan
+from ccdsim.plans.frames import frame_cards
+from ccdsim.plans.make import run_frame
 from ccdsim.sky import FWHM_PER_SIGMA
 
 SITE = {"latitude": 31.96, "longitude": -111.6, "elevation": 2096.0}
@@ -122,7 +123,7 @@ def test_written_night_wcs_finds_the_catalogue(tmp_path):
     from astropy.io import fits
     from astropy.table import Table
 
-    from ccdsim.night_output import write_night
+    from ccdsim.run.output import write_night
 
     plan = _plan([_science(2, dither=20.0, seeing=1.5)], shape=(64, 80), rotation=-37.0)
     write_night(plan, str(tmp_path), progress=False)

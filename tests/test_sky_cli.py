@@ -122,7 +122,7 @@ def test_field_rotation_trails_each_star_across_its_radius(tmp_path):
     the centre stays round, one at radius r is spread along the tangent by the chord
     2 r sin(a / 2); measured on the expected (noise-free) electrons: the variance along
     the tangent minus the one along the radius is chord^2 (k^2 - 1) / (12 k^2), to 1e-3."""
-    from ccdsim.planfile import build_plan
+    from ccdsim.plans.file import build_plan
 
     cat = Table({"ra": [150.0, 150.0], "dec": [20.0, 20.0 + 40 * 0.5 / 3600],
                  "mag_V": [10.0, 10.0]})
@@ -136,7 +136,7 @@ def test_field_rotation_trails_each_star_across_its_radius(tmp_path):
            "groups": [{"kind": "science", "exposure": 10.0, "filter": "V", "target": "t",
                        "seeing": 1.5, "field_rotation": 20.0}]}
     plan = build_plan(doc, base=str(tmp_path))
-    from ccdsim.planframe import frame_light
+    from ccdsim.plans.frames import frame_light
 
     spec = plan.frames[0]
     light = frame_light(plan, spec)
@@ -161,7 +161,7 @@ def test_field_rotation_trails_each_star_across_its_radius(tmp_path):
 
 
 def run_frame_header(plan):
-    from ccdsim.planframe import run_frame
+    from ccdsim.plans.make import run_frame
 
     return run_frame(plan, 0).header
 

@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 
 from ccdsim import Camera
 from ccdsim.io import atomic_path
-from ccdsim.night import plan_night, run_frame
+from ccdsim.plans.night import plan_night
+from ccdsim.plans.make import run_frame
 
 BIAS = 1100.0
 

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ccdsim import Camera, show_image
-from ccdsim.darkside import population_table
+from ccdsim.physics.hotpixels import population_table
 from ccdsim.io import atomic_path
 
 # The guide's thermo-electrically cooled camera (gain, read noise, dark

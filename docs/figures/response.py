@@ -21,8 +21,10 @@ from matplotlib.figure import Figure
 
 from ccdsim import Camera
 from ccdsim.io import atomic_path
-from ccdsim.night import FrameSpec, plan_night, run_frame
-from ccdsim.response import response_coefficient, response_curve
+from ccdsim.plans.model import FrameSpec
+from ccdsim.plans.night import plan_night
+from ccdsim.plans.make import run_frame
+from ccdsim.physics.response import response_coefficient, response_curve
 
 GAIN, NONLIN, LEVEL = 1.5, -0.01, 55000.0  # e-/ADU, fraction, ADU above bias
 

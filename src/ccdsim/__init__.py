@@ -10,42 +10,44 @@ frames with the truth beside them.
 import importlib
 
 from ._version import __version__
+from .compat import MOVED, install
+from .core.extras import require
+from .core.lazy import lazy_exports
+
+install()
 
 # Public name -> module. Loaded on first use, so `import ccdsim` (and the
 # command line's start-up, --help and error paths) stays fast.
 _LAZY = {
-    "Camera": "camera",
-    "Frame": "frame",
-    "ParameterError": "validate",
-    "bias": "components",
-    "dark_current": "components",
-    "read_noise": "components",
-    "sky_background": "components",
-    "stars": "components",
-    "make_star_table": "sources",
-    "render_stars": "sources",
-    "show_image": "display",
-    "save_png": "display",
-    "NightPlan": "night",
-    "plan_night": "night",
-    "run_frame": "night",
-    "write_night": "night",
-    "DQ": "quality",
+    "Camera": "camera.camera",
+    "Frame": "readout.frame",
+    "ParameterError": "core.validate",
+    "bias": "physics.guide",
+    "dark_current": "physics.guide",
+    "read_noise": "physics.guide",
+    "sky_background": "physics.guide",
+    "stars": "physics.guide",
+    "make_star_table": "physics.stars",
+    "render_stars": "physics.stars",
+    "show_image": "io.display",
+    "save_png": "io.display",
+    "NightPlan": "plans.model",
+    "plan_night": "plans.night",
+    "run_frame": "plans.make",
+    "write_night": "run.output",
+    "DQ": "core.quality",
 }
 
 __all__ = ["__version__", "explore", *_LAZY]
 
 
+_exported, __dir__ = lazy_exports(__name__, {k: f".{v}" for k, v in _LAZY.items()})
+
+
 def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ccdsim' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    if name in MOVED:  # ``ccdsim.plans.night`` as an attribute: the old path, which warns
+        return importlib.import_module(f"{__name__}.{name}")
+    return _exported(name)
 
 
 def explore(shape=(500, 500), **values):
@@ -66,8 +68,6 @@ def explore(shape=(500, 500), **values):
     ccdsim.explorer.Explorer
         Shown inline when it is the last expression of a cell.
     """
-    from .extras import require
-
     require("panel", "explorer", "ccdsim.explore")
     from .explorer import explore as _explore
 

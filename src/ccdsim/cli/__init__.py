@@ -14,17 +14,16 @@ import sys
 from contextlib import contextmanager
 
 from .._version import __version__
-from ..validate import ParameterError
-from . import batch, configfile, dataset, explore, image, night
+from ..camera.named import camera_parameters
+from ..core.params import PARAMS
+from ..core.validate import ParameterError
+from ..io.files import describe_os_error
+from ..io.toml import to_toml
+from . import configfile
 from .options import add_options
+from .specs import COMMANDS, FRAME_COMMANDS
 
 __all__ = ["main", "build_parser", "COMMANDS"]
-
-#: Every command, by name.
-COMMANDS = {c.name: c for c in (image.COMMAND, night.COMMAND, dataset.COMMAND, batch.COMMAND,
-                                 explore.COMMAND)}
-#: Commands that make frames take --config.
-FRAME_COMMANDS = {name: c for name, c in COMMANDS.items() if c.config}
 
 EXIT_USAGE = 2
 # Signals that stop a run the way Ctrl-C (SIGINT) does: kill, systemd, docker,
@@ -166,9 +165,6 @@ def _parse(parser, argv):
 
 def _named_camera(name, cmd, spelling):
     """The option defaults of a named camera, for the options ``cmd`` has."""
-    from ..params import PARAMS
-    from ..presets import camera_parameters
-
     try:
         params = camera_parameters(name)
     except ParameterError as exc:
@@ -188,7 +184,7 @@ def _parse_args(parser, argv):
 
 def _history(args):
     """The effective configuration as HISTORY lines (``config: key = value``)."""
-    text = configfile.to_toml(configfile.effective_config(args, COMMANDS[args.command].options))
+    text = to_toml(configfile.effective_config(args, COMMANDS[args.command].options))
     return [f"config: {line.strip()}" for line in text.splitlines() if line.strip()]
 
 
@@ -206,7 +202,7 @@ def _config_show(parser, rest):
         cmd.check(args)
     except ParameterError as exc:
         raise ParameterError(spelling.message(exc)) from None
-    sys.stdout.write(configfile.to_toml(configfile.effective_config(args, cmd.options)))
+    sys.stdout.write(to_toml(configfile.effective_config(args, cmd.options)))
     return 0
 
 
@@ -247,7 +243,6 @@ def main(argv=None):
             print(f"ccdsim: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(exc, OSError):  # an output the machine refuses: a full disk, ...
-            from ..files import describe_os_error
 
             where = f": {exc.filename}" if exc.filename else ""
             print(f"ccdsim: error: {describe_os_error(exc)}{where}", file=sys.stderr)

@@ -5,46 +5,10 @@ command line only passes them on), `Command.check` builds what will be made
 without writing anything, and `Command.run` makes it.
 """
 
-from dataclasses import dataclass
+from ..camera.camera import Camera
+from ..core.params import CAMERA_PARAMS, PARAMS
 
-__all__ = ["Command", "camera_from_args", "progress_wanted"]
-
-
-@dataclass(frozen=True)
-class Command:
-    """One subcommand of ``ccdsim``.
-
-    Parameters
-    ----------
-    name : str
-        As typed (``image``).
-    help : str
-        One line for ``ccdsim --help``.
-    description : str
-        For ``ccdsim NAME --help``.
-    positional : tuple or None
-        ``(dest, metavar, help)`` of its one positional argument, or a tuple
-        of such, each with an optional fourth item, argparse's ``nargs``.
-    options : tuple of Option
-        Its options (see `ccdsim.cli.options`); configuration files use the same.
-    check : callable
-        ``check(args)`` -> what will be made (a plan), checking every value
-        and writing nothing; raises `ccdsim.ParameterError`.
-    run : callable
-        ``run(plan, args, history)`` -> exit status; ``history`` holds the
-        effective configuration as HISTORY lines for the frames.
-    config : bool
-        Takes ``--config FILE.toml``.
-    """
-
-    name: str
-    help: str
-    description: str
-    positional: tuple | None
-    options: tuple
-    check: object
-    run: object
-    config: bool = True
+__all__ = ["camera_from_args", "progress_wanted"]
 
 
 def camera_from_args(args, options):
@@ -65,9 +29,6 @@ def camera_from_args(args, options):
     -------
     ccdsim.Camera
     """
-    from ..camera import Camera
-    from ..params import CAMERA_PARAMS, PARAMS
-
     kw = {name: getattr(args, PARAMS[name].key) for name in CAMERA_PARAMS
           if hasattr(args, PARAMS[name].key)}
     kw["shape"] = tuple(kw["shape"])

@@ -10,76 +10,11 @@ command's list of `ccdsim.cli.options.Option`.
 """
 
 import difflib
-import tomllib
 
-from ..config import to_toml
-from ..reading import read_capped
-from ..validate import ParameterError, short_repr, cut
+from ..core.validate import ParameterError, cut, short_repr
+from ..io.toml import read_toml
 
-__all__ = ["read_toml", "load_config", "effective_config", "to_toml", "MAX_CONFIG_BYTES"]
-
-# A configuration is a few hundred bytes; anything far larger is not one.
-MAX_CONFIG_BYTES = 1 << 20
-# Tables may nest a level or two (a command's table); deeper is not a configuration.
-_MAX_DEPTH = 4
-
-
-def _too_deep(doc, limit):
-    """True if tables and arrays nest more than ``limit`` levels in ``doc``.
-
-    Without recursion: ``[a.a.a...]`` headers nest as deep as a file is long
-    (tomllib reads them in a loop), deeper than Python's stack.
-    """
-    stack = [(doc, 0)]
-    while stack:
-        value, level = stack.pop()
-        if isinstance(value, dict):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if level + 1 > limit:
-            return True
-        stack.extend((child, level + 1) for child in children)
-    return False
-
-
-def read_toml(path, *, depth=_MAX_DEPTH, what="config file"):
-    """Read a TOML file, or raise a one-line `ParameterError` that says what is wrong.
-
-    Parameters
-    ----------
-    path : str
-        The file.
-    depth : int, optional
-        How deep its tables may nest.
-    what : str, optional
-        What the file is, in messages ("config file", "plan file").
-
-    Returns
-    -------
-    dict
-    """
-    raw = read_capped(path, MAX_CONFIG_BYTES, what=what, param="config")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        hint = " (it looks like UTF-16; save it as UTF-8)" if raw[:2] in (b"\xff\xfe",
-                                                                         b"\xfe\xff") else ""
-        raise ParameterError(f"{what} {path} is not UTF-8 text: byte {exc.start}"
-                             f"{hint}", param="config") from None
-    try:
-        doc = tomllib.loads(text.removeprefix("\ufeff"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{what} {path} is not valid TOML: {exc}",
-                             param="config") from None
-    except RecursionError:
-        raise ParameterError(f"{what} {path} nests too deeply", param="config") from None
-    if _too_deep(doc, depth):
-        raise ParameterError(f"{what} {path} nests more than {depth} levels deep",
-                             param="config")
-    return doc
+__all__ = ['load_config', 'effective_config']
 
 
 def _keys(options):

@@ -2,42 +2,26 @@
 
 import os
 
-from ..params import DEFAULT_CHUNK_ROWS, PARAMS
-from ..validate import ParameterError
+from ..camera.pointed import prepare_pointed
+from ..core.params import PARAMS
+from ..core.resources import check_frame_memory
+from ..core.times import parse_start
+from ..core.validate import ParameterError
+from ..io.display import reduce_fits, save_png
+from ..io.files import check_free_space, sweep_temporaries
+from ..io.fits import check_writable
+from ..plans.sky import site_from
+from ..run.bigframe import check_chunk_rows, write_chunked
+from ..run.execute import check_execution, dask_client
 from . import options as opt
-from .command import Command, camera_from_args, progress_wanted
+from .command import camera_from_args, progress_wanted
+from .specs import IMAGE_OPTIONS
 
-__all__ = ["COMMAND"]
-
-_CHUNKS = opt.Option("chunks", "int", None,
-                     f"frames larger than memory: build the frame as a dask array of ROWS-row "
-                     f"bands (a multiple of 128; {DEFAULT_CHUNK_ROWS} when given alone) and "
-                     f"stream it into the FITS file; the pixels are the same. Not with cosmic "
-                     f"rays or a full well (their charge crosses bands)", param="chunks",
-                     metavar="ROWS", group="output", run_only=True, const=DEFAULT_CHUNK_ROWS)
-_PNG = opt.Option("png", "text", None, "also write a PNG preview to PATH", metavar="PATH",
-                  group="output", run_only=True)
-
-OPTIONS = (opt.named_camera_option("guide"), *opt.CAMERA, *opt.effect_options({}), *opt.EXPOSURE,
-           opt.param_option("seed", group="exposure",
-                            help="frame seed for noise and star positions, >= 0 (default: "
-                                 "fresh, recorded in the header as FRMSEED)"),
-           *opt.SKY_POINTING, *opt.SKY_SITE,
-           opt.param_option("filter", group=opt.SKY_POINTING[0].group),
-           opt.param_option("start", group=opt.SKY_POINTING[0].group,
-                            help="DATE-OBS of the exposure, UTC, ISO 8601 (with a site: the "
-                                 "airmass; default: no date)", default=""),
-           opt.FLOAT, *opt.OUTPUT, _PNG, _CHUNKS, *opt.EXECUTION)
-
+__all__ = ["check", "run"]
 
 def check(args):
     """Every value checked, nothing written: the prepared exposure."""
-    from ..bigframe import check_chunk_rows
-    from ..execute import check_execution
-    from ..io import check_writable
-    from ..resources import check_frame_memory
-
-    camera = camera_from_args(args, OPTIONS)
+    camera = camera_from_args(args, IMAGE_OPTIONS)
     moffat = tuple(args.moffat) if args.moffat else None
     if args.ra is None and args.dec is None:  # the guide's image: no sky coordinates
         for o in (*opt.SKY_POINTING, *opt.SKY_SITE):  # never silently ignored
@@ -46,8 +30,6 @@ def check(args):
                                      param=o.param)
         cards = None
         if args.start:
-            from ..night import parse_start
-
             cards = {"DATE-OBS": (parse_start(args.start).isoformat(timespec="milliseconds"),
                                   "[UTC] start of the exposure")}
         exposure = camera.prepare(args.exposure, sky=args.sky, stars=args.stars,
@@ -55,8 +37,6 @@ def check(args):
                                   moffat=moffat, quantize=args.quantize, cards=cards,
                                   rng=args.seed)
     else:
-        from ..pointed import prepare_pointed
-
         exposure = prepare_pointed(
             camera, args.exposure, ra=args.ra, dec=args.dec, pixel_scale=args.pixel_scale,
             rotation=args.rotation, filter=args.filter, catalog=args.catalog or None,
@@ -81,7 +61,6 @@ def check(args):
                                  param="chunks")
     if args.output is None:  # config show: nothing will be written
         return exposure
-    from ..files import check_free_space, sweep_temporaries
 
     # Leftovers of earlier runs into these files that were killed (never a live one's).
     sweep_temporaries([p for p in (args.output, args.png) if p])
@@ -100,17 +79,12 @@ def check(args):
 
 def _site(args):
     """The site the options give, or None."""
-    from ..observe import site_from
-
     return site_from(args.site_latitude, args.site_longitude, args.site_elevation)
 
 
 def run(exposure, args, history):
     """Make the frame, write it (and its preview)."""
     if args.chunks is not None:
-        from ..bigframe import write_chunked
-        from ..execute import dask_client
-
         with dask_client(args.workers, args.scheduler):
             write_chunked(exposure, args.output, chunk_rows=args.chunks,
                           overwrite=args.overwrite, history=history,
@@ -126,8 +100,6 @@ def run(exposure, args, history):
     ny, nx = exposure.shape
     msg = f"wrote {args.output}: {ny}x{nx} {dtype}, {n_stars} stars, FRMSEED={header['FRMSEED']}"
     if args.png:
-        from ..display import reduce_fits, save_png
-
         image, block = (frame.data, 1) if args.chunks is None else reduce_fits(args.output)
         save_png(image, args.png, overwrite=args.overwrite, block=block,
                  title=f"ccdsim: {args.exposure:g} s, sky {args.sky:g} ADU, {args.stars} stars",
@@ -135,11 +107,3 @@ def run(exposure, args, history):
         msg += f"; preview {args.png}"
     print(msg)
     return 0
-
-
-COMMAND = Command(
-    name="image", help="one frame: bias + read noise + dark + sky + stars",
-    description="Make one frame as FITS (image + TRUTH star table). The defaults give the "
-                "guide's final image.",
-    positional=("output", "OUT.fits", "FITS file to write"),
-    options=OPTIONS, check=check, run=run)

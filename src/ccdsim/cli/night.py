@@ -1,45 +1,21 @@
 """``ccdsim night``: biases, darks, flats and science frames of one camera, with the truth."""
 
-from ..params import PARAMS
+from ..core.params import PARAMS
+from ..core.seeds import seed_text
+from ..plans.night import plan_night
+from ..run.execute import check_execution
+from ..run.output import check_night_output, write_night
 from . import options as opt
-from .command import Command, camera_from_args, progress_wanted
+from .command import camera_from_args, progress_wanted
+from .specs import NIGHT_OPTIONS
 
-__all__ = ["COMMAND"]
-
-_FRAMES = "frames"
-
-OPTIONS = (
-    opt.named_camera_option("night"), *opt.CAMERA, *opt.NIGHT_EFFECTS,
-    *(opt.param_option(f"n_{kind}", group=_FRAMES) for kind in ("bias", "dark", "flat",
-                                                                 "science")),
-    opt.param_option("exposure_time", group=_FRAMES, help=PARAMS["exposure_time"].describe()
-                     .replace("exposure time", "science and dark exposure time", 1)),
-    opt.param_option("dark_exposures", group=_FRAMES),
-    opt.param_option("filters", group=_FRAMES),
-    opt.param_option("imagetyp_style", group=_FRAMES),
-    opt.param_option("flat_level", group=_FRAMES),
-    opt.param_option("flat_exposure", group=_FRAMES),
-    *(o for o in opt.exposure_options(_FRAMES) if o.dest != "exposure"),
-    opt.param_option("filter", group=_FRAMES),
-    opt.param_option("object", group=_FRAMES),
-    opt.param_option("start", group=_FRAMES),
-    opt.param_option("overhead", group=_FRAMES),
-    opt.param_option("seed", group=_FRAMES,
-                     help="the night's seed, >= 0 (default: fresh, recorded as NIGHTSD)"),
-    *opt.SKY_POINTING, *opt.SKY_NIGHT,
-    opt.FLOAT, *opt.OUTPUT, *opt.EXECUTION,
-)
-
+__all__ = ["check", "run"]
 
 def check(args):
     """Every value checked, nothing written: the night's plan."""
-    from ..execute import check_execution
-    from ..night import plan_night
-    from ..night_output import check_night_output
-
     PARAMS["threads"].check(args.threads)
     check_execution(args.workers, args.scheduler)
-    plan = plan_night(camera_from_args(args, OPTIONS), n_bias=args.n_bias, n_dark=args.n_dark,
+    plan = plan_night(camera_from_args(args, NIGHT_OPTIONS), n_bias=args.n_bias, n_dark=args.n_dark,
                       n_flat=args.n_flat, n_science=args.n_science, exposure=args.exposure,
                       flat_level=args.flat_level, flat_exposure=args.flat_exposure,
                       sky=args.sky, stars=args.stars, max_counts=args.max_counts,
@@ -66,9 +42,6 @@ def _pointing(args):
 
 def run(plan, args, history):
     """Write the night."""
-    from ..night_output import write_night
-    from ..seeds import seed_text
-
     written = write_night(plan, args.outdir, overwrite=args.overwrite, threads=args.threads,
                           progress=progress_wanted(args), workers=args.workers,
                           scheduler=args.scheduler, history=history)
@@ -78,11 +51,3 @@ def run(plan, args, history):
           f"{plan.count('science')} science ({ny}x{nx}), truth/ with manifest.json; "
           f"NIGHTSD={seed_text(plan.seed_sequence)}")
     return 0
-
-
-COMMAND = Command(
-    name="night", help="a night: biases, darks, flats, science frames + truth",
-    description="Write a night's frames as FITS into OUTDIR, with the true bias, dark and "
-                "flat maps in OUTDIR/truth/.",
-    positional=("outdir", "OUTDIR", "folder to write (created if missing)"),
-    options=OPTIONS, check=check, run=run)

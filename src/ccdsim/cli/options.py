@@ -2,7 +2,7 @@
 
 An `Option` is one entry of a command's schema: its argparse flag, its TOML
 key (the same name, dashes or underscores), its type and the parameter of
-`ccdsim.params.PARAMS` it sets, whose unit, range, default and help text it
+`ccdsim.core.params.PARAMS` it sets, whose unit, range, default and help text it
 takes. Argparse arguments, configuration-file checking and the effective
 configuration are all generated from these records; nothing reads argparse
 internals.
@@ -11,8 +11,8 @@ internals.
 import argparse
 from dataclasses import dataclass
 
-from ..params import CAMERA_PARAMS, PARAMS
-from ..presets import NIGHT_CAMERA
+from ..camera.named import CAMERAS, NIGHT_CAMERA
+from ..core.params import CAMERA_PARAMS, PARAMS
 
 __all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
            "OUTPUT", "EXECUTION"]
@@ -34,7 +34,7 @@ class Option:
     help : str
         Help text (``%`` must be written ``%%``).
     param : str, optional
-        The parameter of `ccdsim.params.PARAMS` the option sets: errors
+        The parameter of `ccdsim.core.params.PARAMS` the option sets: errors
         about that parameter name this option.
     flag : str, optional
         The option as typed (default ``--`` + ``dest`` with dashes).
@@ -124,7 +124,7 @@ def param_option(name, *, default=None, kind=None, group="options", help=None, *
     Parameters
     ----------
     name : str
-        A key of `ccdsim.params.PARAMS`.
+        A key of `ccdsim.core.params.PARAMS`.
     default : object, optional
         This command's default (default: the table's).
     kind : str, optional
@@ -240,8 +240,6 @@ _EXPLICIT = ("shape", "gain", "read_noise", "bias_level", "dark_current", "camer
 
 def named_camera_option(default):
     """``--camera NAME``: a named camera's parameters as this command's defaults."""
-    from ..presets import CAMERAS
-
     return Option("camera", "text", default, f"a named camera whose parameters are the "
                   f"defaults (a config file and the flags still win): {', '.join(CAMERAS)} "
                   f"(default: {default}; `ccdsim config show --camera NAME` prints one)",
@@ -327,7 +325,7 @@ EXECUTION = [
 
 
 _SKY = "sky (off unless --ra and --dec are given: a TAN WCS, stars from magnitudes)"
-#: A pointing, its stars and its sky: `ccdsim.observe`.
+#: A pointing, its stars and its sky: `ccdsim.plans.sky`.
 SKY_POINTING = [param_option(name, group=_SKY) for name in (
     "ra", "dec", "pixel_scale", "rotation", "catalog", "zero_point", "extinction", "airmass",
     "sky_brightness", "seeing", "star_density", "limiting_mag", "bright_mag", "count_slope")]

@@ -9,7 +9,7 @@ import time
 
 import panel as pn
 
-from ..validate import ParameterError
+from ..core.validate import ParameterError
 from . import server
 from .state import Settings, State, fits_bytes, png_bytes
 from .views import Controls, Display
@@ -33,7 +33,7 @@ class Explorer:
         Initial switches by label (`CAMERA_TOGGLES`, `EXPOSURE_TOGGLES`), e.g.
         ``{"flat field": True, "hot pixels": False}``.
     **values
-        Initial control values by name, in the units of `ccdsim.params.PARAMS`:
+        Initial control values by name, in the units of `ccdsim.core.params.PARAMS`:
         ``bias_level``, ``read_noise``, ``gain``, ``dark_current``,
         ``exposure_time``, ``sky``, ``max_counts``, ``stars``,
         ``cosmic_ray_rate`` (used when cosmic rays are on); the table's
@@ -84,7 +84,7 @@ class Explorer:
 
     @property
     def budget(self):
-        """The frame's predicted background, a `ccdsim.budget.Budget`."""
+        """The frame's predicted background, a `ccdsim.analysis.budget.Budget`."""
         return self.state.budget
 
     @property

@@ -3,8 +3,8 @@
 `Settings` holds what the controls say; `State.update` checks it (as the
 library checks everything: a bad value raises `ccdsim.ParameterError`),
 makes the frame with `Camera.expose`, measures its background against
-`ccdsim.budget.predict` and takes it apart with `ccdsim.decompose`. Every
-control's unit, default and allowed range come from `ccdsim.params.PARAMS`;
+`ccdsim.analysis.budget.predict` and takes it apart with `ccdsim.analysis.decompose`. Every
+control's unit, default and allowed range come from `ccdsim.core.params.PARAMS`;
 only the sliders' narrower (soft) ranges and the explorer's own limits, which
 keep it interactive, are here.
 """
@@ -14,14 +14,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..budget import background_mask, measure, predict
-from ..camera import Camera
-from ..cosmics import expected_count
-from ..decompose import decompose
-from ..readout import ADC_MAX
-from ..params import CAMERA_PARAMS, PARAMS
-from ..presets import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION, NIGHT_CAMERA
-from ..validate import ParameterError, check_int, check_shape
+from ..analysis.budget import background_mask, measure, predict
+from ..analysis.decompose import decompose
+from ..camera.camera import Camera
+from ..camera.named import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION, NIGHT_CAMERA
+from ..core.params import CAMERA_PARAMS, PARAMS
+from ..core.validate import ParameterError, check_int, check_shape
+from ..io.display import show_image
+from ..physics.cosmics import expected_count
+from ..readout.steps import ADC_MAX
 
 __all__ = ["MAX_SIDE", "MAX_STARS", "MAX_SEED", "MAX_COSMIC_RAYS", "CAMERA_TOGGLES",
            "EXPOSURE_TOGGLES", "SLIDERS", "SWITCHED", "label", "Settings", "State", "fits_bytes",
@@ -36,7 +37,7 @@ MAX_STARS = 5000
 MAX_SEED = 2**53 - 1
 #: Most cosmic rays expected on one frame the explorer draws: 100,000 tracks
 #: take about a second. Narrower than the library's memory bound
-#: (`ccdsim.cosmics.MAX_COSMIC_RAYS`), as `MAX_STARS` is than the table's.
+#: (`ccdsim.physics.cosmics.MAX_COSMIC_RAYS`), as `MAX_STARS` is than the table's.
 MAX_COSMIC_RAYS = 100_000
 
 #: On/off switches that change the camera: label -> ({Camera keyword: (value on, value off)},
@@ -56,7 +57,7 @@ CAMERA_TOGGLES = {
 #: on at start), as `CAMERA_TOGGLES`.
 EXPOSURE_TOGGLES = {}
 
-#: The sliders: `ccdsim.params.PARAMS` name -> (start, end, step), in the table's
+#: The sliders: `ccdsim.core.params.PARAMS` name -> (start, end, step), in the table's
 #: unit. Soft ranges, narrower than the table's: typed values beyond them are
 #: checked by the library. The camera's parameters first, then the exposure's.
 SLIDERS = {
@@ -90,7 +91,7 @@ def label(name):
     Parameters
     ----------
     name : str
-        The parameter's name in `ccdsim.params.PARAMS`.
+        The parameter's name in `ccdsim.core.params.PARAMS`.
 
     Returns
     -------
@@ -212,7 +213,7 @@ class State:
     ----------
     camera, frame : ccdsim.Camera, ccdsim.Frame
         The last good ones (None before the first).
-    budget : ccdsim.budget.Budget
+    budget : ccdsim.analysis.budget.Budget
         The frame's predicted background, with the flat over `mask`.
     mask : ndarray of bool
         The background pixels measured (no star, hot pixel, bad column or cosmic ray).
@@ -223,7 +224,7 @@ class State:
         ``std_err``, ``n`` background pixels and how many are ``clipped``
         at the ADC's limits.
     parts : dict
-        `ccdsim.decompose` of the frame.
+        `ccdsim.analysis.decompose` of the frame.
     cosmic_rays_expected : float
         Mean number of cosmic rays on such a frame (0 without them).
     area_cm2 : float
@@ -320,8 +321,6 @@ def png_bytes(frame, percentiles):
         At its start.
     """
     from matplotlib.figure import Figure
-
-    from ..display import show_image
 
     lo, hi = percentiles
     h = frame.header

@@ -1,8 +1,8 @@
 """The explorer's text: HTML paragraphs and tables describing the current frame.
 
 Pure functions of a `ccdsim.explorer.state.State` (no Panel). Formulas come
-from `ccdsim.budget.Budget.formulas`, the budget's terms from its rows, the
-parts from `ccdsim.decompose.COMPONENTS` and units from `ccdsim.params.PARAMS`:
+from `ccdsim.analysis.budget.Budget.formulas`, the budget's terms from its rows, the
+parts from `ccdsim.analysis.decompose.COMPONENTS` and units from `ccdsim.core.params.PARAMS`:
 nothing here computes or restates physics.
 """
 
@@ -10,9 +10,9 @@ import html
 
 import numpy as np
 
-from ..decompose import COMPONENTS
-from ..readout import ADC_MAX
-from ..params import PARAMS
+from ..analysis.decompose import COMPONENTS
+from ..core.params import PARAMS
+from ..readout.steps import ADC_MAX
 
 __all__ = ["THUMB_SIDE", "frame_html", "budget_html", "parts_html"]
 
@@ -72,7 +72,7 @@ def budget_html(state):
     Returns
     -------
     str
-        HTML. The formulas are `ccdsim.budget.Budget.formulas`, the terms its rows.
+        HTML. The formulas are `ccdsim.analysis.budget.Budget.formulas`, the terms its rows.
     """
     b, m, frame = state.budget, state.measured, state.frame
     terms = {t.name: t for t in b.terms()}
@@ -112,7 +112,7 @@ hot pixels, bad columns{hits}.{flat_note}</p>
 
 
 def parts_html(state):
-    """What the thumbnails show: the frame as the sum of `ccdsim.decompose.COMPONENTS`.
+    """What the thumbnails show: the frame as the sum of `ccdsim.analysis.decompose.COMPONENTS`.
 
     Parameters
     ----------

@@ -1,9 +1,9 @@
 """The explorer's views: Panel widgets, Bokeh figures and the HTML beside them.
 
 `Controls` are the widgets a user moves (their labels, units and defaults
-from `ccdsim.params.PARAMS`, their ranges from `ccdsim.explorer.state`);
+from `ccdsim.core.params.PARAMS`, their ranges from `ccdsim.explorer.state`);
 `Display` draws a `ccdsim.explorer.state.State`: the frame, the histogram of
-its background, its noise budget (formulas from `ccdsim.budget.Budget`) and
+its background, its noise budget (formulas from `ccdsim.analysis.budget.Budget`) and
 its parts. No physics is computed here.
 """
 
@@ -15,10 +15,10 @@ from bokeh.models import ColorBar, LinearColorMapper
 from bokeh.palettes import Greys256
 from bokeh.plotting import figure
 
-from ..budget import predicted_histogram
-from ..decompose import COMPONENTS
-from ..display import block_means
-from ..params import CAMERA_PARAMS, PARAMS
+from ..analysis.budget import predicted_histogram
+from ..analysis.decompose import COMPONENTS
+from ..core.params import CAMERA_PARAMS, PARAMS
+from ..io.display import block_means
 from .state import CAMERA_TOGGLES, EXPOSURE_TOGGLES, SLIDERS, SWITCHED, Settings, label
 from .text import THUMB_SIDE, budget_html, frame_html, parts_html
 

@@ -1,0 +1,1 @@
+"""Frames taken apart: each source of counts alone, and the noise budget."""

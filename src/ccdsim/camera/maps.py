@@ -1,0 +1,241 @@
+"""A camera's fixed pattern: its defect maps, made once per camera from its seed.
+
+`FixedPattern` is the part of `ccdsim.Camera` that turns the camera's
+parameters into maps (bias with bad columns, dark current with hot pixels,
+flat field) with the pure functions of `ccdsim.physics.bias`. Every frame and every
+thread of a camera shares these maps, so each is computed once (`cached_map`)
+and is read-only.
+"""
+
+import threading
+from functools import cached_property
+
+import numpy as np
+
+from ..core.arrays import read_only
+from ..core.quality import DQ
+from ..core.seeds import Defect, camera_rng
+from ..physics import bias, dark, flat, hotpixels
+
+__all__ = ["FixedPattern", "cached_map"]
+
+_MISSING = object()
+# Guards each camera's per-filter flats (`FixedPattern.flat_for`) against racing threads.
+_FILTER_LOCK = threading.RLock()
+
+
+class cached_map(cached_property):
+    """A `functools.cached_property` computed once even when threads race, read-only.
+
+    Python 3.12 dropped `functools.cached_property`'s lock: threads asking a
+    new camera for a map at the same time would each compute it and get
+    arrays of their own. Here the first thread computes it under a lock and
+    the others wait for that same array. The lock belongs to the property
+    (shared by all cameras, as ``cached_property``'s was up to Python 3.11),
+    so a camera stays picklable; it is taken only until the map exists.
+
+    The arrays are made read-only: all frames and threads of the camera share
+    them, and astropy byteswaps a writable array in place while it writes it
+    to FITS (``camera.flat_map`` as a truth map), which would change the map
+    under a frame being made in another thread.
+
+    Parameters
+    ----------
+    func : callable
+        Computes the value from the camera (once).
+    """
+
+    def __init__(self, func):
+        super().__init__(func)
+        self._compute = threading.RLock()
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        cache = instance.__dict__  # frozen dataclass: written directly, as cached_property does
+        value = cache.get(self.attrname, _MISSING)
+        if value is _MISSING:
+            with self._compute:
+                value = cache.get(self.attrname, _MISSING)
+                if value is _MISSING:
+                    value = cache[self.attrname] = read_only(self.func(instance))
+        return value
+
+
+class FixedPattern:
+    """The maps of `ccdsim.Camera` (mixed into it): they read the camera's fields.
+
+    Each kind of defect draws from its own stream of the camera seed
+    (`ccdsim.core.seeds.camera_rng`), never from a frame's noise.
+    """
+
+    @cached_map
+    def _bad_columns(self):
+        rng = camera_rng(self.camera_seed, Defect.BAD_COLUMNS)
+        return bias.bad_columns(self.shape, self.bad_columns, 0.1 * self.bias_level, rng=rng)
+
+    @property
+    def bad_column_indices(self):
+        """Indices (0-based) of the bad columns."""
+        return self._bad_columns[0]
+
+    @cached_map
+    def _bias_structure(self):
+        # None when off, so a plain camera's bias stays exactly what it was.
+        if not (self.bias_gradient or self.bias_row_rms or self.bias_column_rms):
+            return None
+        return bias.bias_structure(
+            self.shape, self.bias_gradient, self.bias_row_rms, self.bias_column_rms,
+            row_rng=camera_rng(self.camera_seed, Defect.BIAS_ROWS),
+            column_rng=camera_rng(self.camera_seed, Defect.BIAS_COLUMNS))
+
+    @property
+    def bias_map(self):
+        """True bias map of the data section, in ADU (float32): bad columns and 2-D structure."""
+        cols, pattern = self._bad_columns
+        out = bias.bias_map(self.shape, self.bias_level, cols, pattern)
+        if self._bias_structure is not None:
+            rows, columns = self._bias_structure
+            out += rows[:, None] + columns[None, :]
+        return out
+
+    @cached_map
+    def hot_pixel_indices(self):
+        """Sorted flat indices (``row * nx + col``) of the hot pixels."""
+        rng = camera_rng(self.camera_seed, Defect.HOT_PIXELS)
+        return hotpixels.hot_pixel_indices(self.shape, self.hot_pixel_fraction, rng=rng)
+
+    @property
+    def hot_pixel_mask(self):
+        """Boolean map of the hot pixels."""
+        mask = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
+        mask[self.hot_pixel_indices] = True
+        return mask.reshape(self.shape)
+
+    @property
+    def dark_map(self):
+        """True dark current, in e-/pixel/s (float32), hot pixels included."""
+        return dark.dark_map(self.shape, self.dark_current, self.hot_pixel_mask,
+                                self.hot_pixel_factor)
+
+    @property
+    def has_flat(self):
+        """True if the sensitivity is not uniform (vignetting, dust, PRNU, cosmetics, filter)."""
+        return bool(self.vignetting or self.dust_spots or self.prnu or self.filter_flat
+                    or flat.has_cosmetics(self))
+
+    @cached_map
+    def flat_map(self):
+        """True sensitivity of the data section (float32, mean 1, read-only); multiplies light only.
+
+        Dust from the ``Defect.DUST`` stream, PRNU from ``Defect.FLAT``, the
+        cosmetics (`ccdsim.physics.flat`) from streams of their own. The same in
+        every filter: `flat_for` gives a filter's.
+        """
+        dust = prnu = None
+        if self.dust_spots:
+            dust = flat.dust_donuts(self.shape, self.dust_spots,
+                                       rng=camera_rng(self.camera_seed, Defect.DUST))
+        if flat.has_cosmetics(self):  # multiplies like dust (none: the flat is unchanged)
+            cos = flat.cosmetics_map(self)
+            dust = cos if dust is None else dust * cos
+        if self.prnu:
+            prnu = flat.pixel_response(self.shape, self.prnu,
+                                          rng=camera_rng(self.camera_seed, Defect.FLAT))
+        return flat.flat_map(self.shape, vignetting_depth=self.vignetting, dust=dust, prnu=prnu)
+
+    def flat_for(self, filter=None):
+        """The sensitivity in ``filter`` (float32, mean 1, read-only); multiplies light only.
+
+        `flat_map` x ``1 + filter_flat x p``, renormalised, with ``p`` a
+        smooth pattern (`ccdsim.physics.flat.smooth_pattern`, mean 0, rms 1)
+        drawn from the filter's own stream (`ccdsim.physics.flat.filter_rng`:
+        the camera seed and the CRC-32 of the filter's name). Computed once
+        per filter.
+
+        Parameters
+        ----------
+        filter : str, optional
+            The filter's name. None (or ``filter_flat`` 0): `flat_map` itself.
+
+        Returns
+        -------
+        ndarray of float32
+        """
+        if filter is None or not self.filter_flat:
+            return self.flat_map
+        flats = self.__dict__.setdefault("_filter_flats", {})
+        with _FILTER_LOCK:
+            if filter not in flats:
+                own = flat.smooth_pattern(self.shape, self.filter_flat,
+                                               rng=flat.filter_rng(self.camera_seed, filter))
+                flats[filter] = read_only(flat.flat_map(self.shape, dust=self.flat_map,
+                                                            prnu=own))
+            return flats[filter]
+
+    @property
+    def readout_shape(self):
+        """``(ny + overscan_rows, nx + overscan)``: the frame as read out, overscan included."""
+        return (self.shape[0] + self.overscan_rows, self.shape[1] + self.overscan)
+
+    def bias_rows(self, r0, r1):
+        """Rows ``r0:r1`` of the read-out frame's bias (ADU, float32), overscan included.
+
+        Built a block at a time on the hot path, so no full-size bias map is held.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        ndarray of float32, shape ``(r1 - r0, nx + overscan)``
+            The data columns carry the bias structure, the overscan columns
+            the bias level + ``overscan_offset``.
+        """
+        cols, pattern = self._bad_columns
+        out = bias.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
+                               pattern[r0:r1])
+        nx = self.shape[1]
+        if self._bias_structure is not None:
+            rows, columns = self._bias_structure
+            out[:, :nx] += rows[r0:r1, None] + columns[None, :]
+        if self.overscan_offset:
+            out[:, nx:] += np.float32(self.overscan_offset)
+        return out
+
+    def hot_pixels_in_rows(self, r0, r1):
+        """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, relative to ``r0``.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        tuple of ndarray
+            Index arrays for a ``(r1 - r0, ...)`` block.
+        """
+        return hotpixels.hot_pixels_in_rows(self.hot_pixel_indices, self.shape[1], r0, r1)
+
+    def dq_rows(self, r0, r1):
+        """Data-quality bits of the camera (hot pixels, bad columns) for rows ``r0:r1``.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        ndarray of uint8, ``(r1 - r0, nx + overscan)``
+        """
+        dq = np.zeros((r1 - r0, self.readout_shape[1]), dtype=np.uint8)
+        dq[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
+        pop = hotpixels.population(self)  # the hot-pixel population (camera personalities), if any
+        if pop is not None:
+            dq[hotpixels.hot_pixels_in_rows(pop.index, self.shape[1], r0, r1)] |= DQ.HOT_PIXEL
+        dq[:, self.bad_column_indices] |= DQ.BAD_COLUMN
+        return dq

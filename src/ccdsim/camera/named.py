@@ -1,0 +1,93 @@
+"""Named cameras: the guide's defects and what a night's camera adds.
+
+A light module (no third-party imports), so the command line can show these
+defaults without loading numpy.
+"""
+
+from ..core.params import CAMERA_PARAMS, PARAMS
+from ..core.validate import ParameterError
+
+__all__ = ["GUIDE_BAD_COLUMNS", "GUIDE_HOT_PIXEL_FRACTION", "NIGHT_CAMERA", "THERMOELECTRIC",
+           "CRYOGENIC", "CAMERAS", "camera_parameters"]
+
+#: The guide's bias has 5 bad columns.
+GUIDE_BAD_COLUMNS = PARAMS["bad_columns"].default
+#: The guide makes 0.01% of the pixels hot.
+GUIDE_HOT_PIXEL_FRACTION = PARAMS["hot_pixel_fraction"].default
+
+#: What a night's camera has on top of the guide's camera (the ``image``
+#: command leaves these off to keep the guide's picture): Camera keywords.
+NIGHT_CAMERA = dict(vignetting=0.1, dust_spots=10, prnu=0.01, full_well=60000.0, overscan=50,
+                    cosmic_ray_rate=0.03)
+
+#: A thermo-electrically cooled 4096 x 4096 camera, with the numbers the Astropy
+#: CCD guide reports of its example (gain, read noise, dark current, bias level,
+#: 13 overscan columns, edge glow, the hot-pixel population, linearity to about
+#: 55,000 counts); where the guide gives no number, a plausible one (marked).
+THERMOELECTRIC = dict(
+    shape=(4096, 4096), gain=1.5, read_noise=10.0, bias_level=1000.0, dark_current=0.01,
+    bad_columns=0, hot_pixel_fraction=0.0, pixel_size=9.0, full_well=100000.0,
+    cosmic_ray_rate=0.03,
+    # glow along both edges, there at 0 s too (read-out time); strength assumed
+    glow_rate=0.5, glow_length=15.0, glow_sources="left,right", glow_readout_time=10.0,
+    # 0.1% of pixels above 1 e-/s, 0.026% above 4 e-/s; fixed part and unstable share assumed
+    hot_above_1=1e-3, hot_above_4=2.6e-4, hot_fixed_time=10.0, hot_unstable_fraction=0.01,
+    # "a count or two" from night to night; overscan above the image bias; overscan dark
+    # ~10 counts per 1000 s (x 1.5 e-/ADU); the leak assumed
+    bias_drift=0.5, bias_jitter=1.0, overscan=13, overscan_offset=5.0, overscan_dark=0.015,
+    overscan_leak=0.02, overscan_leak_length=2.0,
+    nonlinearity=-0.01, nonlinearity_level=55000.0,
+    # dust donuts and vignetting, one dark column, a low-sensitivity patch
+    vignetting=0.05, dust_spots=10, prnu=0.01, dead_columns=1, low_patches=1, patch_size=60.0,
+    patch_depth=0.1)
+
+#: A liquid-nitrogen-cooled observatory CCD read out as 4128 rows x 2080 columns:
+#: 4096 x 2048 light-sensitive pixels, 32 overscan columns and 32 overscan rows, as
+#: the guide's example; gain and the defects' strengths assumed (marked).
+CRYOGENIC = dict(
+    shape=(4096, 2048), gain=2.0, read_noise=11.0, bias_level=1050.0, dark_current=0.0,
+    bad_columns=0, hot_pixel_fraction=0.0, pixel_size=15.0, full_well=150000.0,
+    cosmic_ray_rate=0.03, overscan=32, overscan_rows=32,
+    # glow in the lower-left corner and along the left edge: thousands of counts
+    # in 300 s there
+    glow_rate=20.0, glow_length=60.0, glow_sources="lower-left,left", glow_readout_time=20.0,
+    # a bias that drifts, with 2-D structure overscan subtraction cannot remove;
+    # light leaking into the first overscan columns (useful from ~7 columns in)
+    bias_drift=1.0, bias_jitter=1.0, bias_gradient=4.0, bias_row_rms=0.5,
+    bias_column_rms=1.0, overscan_leak=0.05, overscan_leak_length=2.0,
+    # a partial bad column, a low-sensitivity patch, a thinning pattern, flats
+    # that differ from filter to filter
+    vignetting=0.05, prnu=0.01, partial_columns=1, low_patches=1, patch_size=80.0,
+    patch_depth=0.15, thinning=0.02, filter_flat=0.02)
+
+#: Named cameras (``--camera NAME``): what each sets beyond the table's defaults.
+CAMERAS = {
+    "guide": {},  # the guide's idealised camera: `ccdsim image`'s default
+    "night": NIGHT_CAMERA,  # `ccdsim night`'s default
+    "thermoelectric": THERMOELECTRIC,
+    "cryogenic": CRYOGENIC,
+}
+
+
+def camera_parameters(name):
+    """Every camera parameter of the named camera (``Camera(**camera_parameters(name))``).
+
+    Parameters
+    ----------
+    name : str
+        A key of `CAMERAS`.
+
+    Returns
+    -------
+    dict
+        ``{parameter: value}`` for every camera parameter of the table.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        An unknown name (the message lists the known ones).
+    """
+    if name not in CAMERAS:
+        raise ParameterError(f"camera must be one of {', '.join(CAMERAS)} (got {name!r})",
+                             param="camera")
+    return {**{n: PARAMS[n].default for n in CAMERA_PARAMS}, **CAMERAS[name]}

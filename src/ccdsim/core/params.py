@@ -1,0 +1,495 @@
+"""The parameter table: every parameter of ccdsim, defined once.
+
+Each `Param` holds a parameter's name in Python, its unit, default, allowed
+range, FITS keyword and comment, help text and the name it goes by on the
+command line (and in TOML files, with dashes or underscores). Validation of
+cameras, exposures, nights and batches, the command-line options, the TOML
+schema, the batch ranges, the FITS header cards and the explorer's labels
+are all derived from it: adding a parameter is one entry here.
+
+A light module (no third-party imports), so the command line can build its
+options and help without loading numpy.
+"""
+
+from dataclasses import dataclass
+
+from .validate import (
+    MAX_SIDE,
+    MIN_GAIN,
+    ParameterError,
+    check_int,
+    check_number,
+    check_shape,
+    check_text,
+    range_text,
+)
+
+__all__ = ["ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "Param", "PARAMS", "DEFAULTS", "check", "param", "markdown_table"]
+
+#: Rows per band of a frame made in bands (``--chunks`` given alone).
+#: The ADC's largest value: a 16-bit converter (ADU).
+ADC_MAX = 65535
+#: Rows per noise block. Part of the definition of a frame's pixels: changing it
+#: changes every frame made from a given seed.
+BLOCK_ROWS = 128
+
+DEFAULT_CHUNK_ROWS = 1024
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: what it is, its unit and what it may be.
+
+    Parameters
+    ----------
+    name : str
+        The name in Python (a `ccdsim.Camera` field or a keyword argument).
+    kind : {'float', 'int', 'bool', 'text', 'shape', 'path'}
+        The type of value (``text``: a FITS header value; ``path``: a file name).
+    default : object
+        The value used when none is given (the guide's camera and image).
+    unit : str
+        Unit, as written in help texts and FITS comments ("" when none).
+    low, high : float or None
+        Allowed range (inclusive; ``high=None``: no upper bound).
+    low_open : bool
+        ``low`` itself is not allowed.
+    optional : bool
+        None is allowed too (meaning "off").
+    fits : str or None
+        FITS keyword that records the value in a frame's header.
+    help : str
+        What the parameter is, in a few words (help texts, FITS comments, labels).
+    option : str or None
+        The name on the command line and in TOML files, if not ``name``
+        (``bias`` for ``bias_level``).
+    typed : str or None
+        How it is typed on the command line, if not ``--option VALUE``
+        (``--moffat FWHM BETA``).
+    """
+
+    name: str
+    kind: str
+    default: object
+    unit: str = ""
+    low: float | None = 0
+    high: float | None = None
+    low_open: bool = False
+    optional: bool = False
+    fits: str | None = None
+    help: str = ""
+    option: str | None = None
+    typed: str | None = None
+
+    @property
+    def key(self):
+        """The command-line / TOML name, with underscores (``read_noise``)."""
+        return self.option or self.name
+
+    @property
+    def flag(self):
+        """The command-line option (``--read-noise``), or how it is typed."""
+        return self.typed or "--" + self.key.replace("_", "-")
+
+    @property
+    def range(self):
+        """The allowed range in words (``in [0, 65535]``)."""
+        return range_text(self.low, self.high, self.low_open)
+
+    @property
+    def label(self):
+        """A label with the unit, for user interfaces: ``bias level (ADU)``."""
+        return f"{self.help} ({self.unit})" if self.unit else self.help
+
+    @property
+    def fits_comment(self):
+        """The FITS card comment: ``[e-/ADU] gain``."""
+        return f"[{self.unit}] {self.help}" if self.unit else self.help
+
+    def describe(self, default=None):
+        """Help text with unit, range and default, for ``--help``.
+
+        Parameters
+        ----------
+        default : object, optional
+            The default to show, if not the table's (a command's own).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> PARAMS["bias_level"].describe()
+        'bias level in ADU, in [0, 65535] (default: 1100)'
+        """
+        default = self.default if default is None else default
+        unit = f" in {self.unit}" if self.unit else ""
+        if self.kind in ("float", "int"):
+            rng = f", {self.range}"
+        else:
+            rng = ""
+        if default is None:
+            shown = "none"
+        elif isinstance(default, float):
+            shown = f"{default:g}"
+        elif isinstance(default, (tuple, list)):
+            shown = " ".join(str(v) for v in default)
+        else:
+            shown = default
+        return f"{self.help}{unit}{rng} (default: {shown})"
+
+    def check(self, value, spelled=None, **bounds):
+        """Return ``value`` checked against this parameter's type and range.
+
+        Parameters
+        ----------
+        value : object
+            The value.
+        spelled : str, optional
+            The name the caller used (default: `name`); the error message
+            starts with it.
+        **bounds
+            ``low``, ``high``, ``low_open`` where a context narrows the
+            range (a science exposure must be > 0).
+
+        Returns
+        -------
+        object
+            The value as float, int, str or tuple.
+
+        Raises
+        ------
+        ccdsim.ParameterError
+        """
+        spelled = spelled or self.name
+        if value is None and self.optional:
+            return None
+        limits = dict(low=self.low, high=self.high)
+        limits.update({k: v for k, v in bounds.items() if k in ("low", "high")})
+        if self.kind == "float":
+            return check_number(spelled, value, low_open=bounds.get("low_open", self.low_open),
+                                param=self.name, **limits)
+        if self.kind == "int":
+            return check_int(spelled, value, param=self.name, **limits)
+        if self.kind == "shape":
+            return check_shape(value, spelled, high=limits["high"], param=self.name)
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ParameterError(f"{spelled} must be true or false (got {value!r})",
+                                     param=self.name, spelled=spelled)
+            return value
+        if self.kind == "path":  # a file name: not a header value, so any printable text
+            if not (isinstance(value, str) and 0 < len(value) <= 4096 and value.isprintable()):
+                raise ParameterError(f"{spelled} must be a file name (got {value!r:.60})",
+                                     param=self.name, spelled=spelled)
+            return value
+        return check_text(spelled, value, param=self.name)
+
+
+def _table(*params):
+    return {p.name: p for p in params}
+
+
+_SEED_MAX = 2**63 - 1
+
+#: Every parameter, by its Python name. Camera parameters first, in the
+#: order of `ccdsim.Camera`'s fields (also the header's order).
+PARAMS = _table(
+    # The camera ---------------------------------------------------------------
+    Param("shape", "shape", (2000, 2000), "pixels", 1, MAX_SIDE,
+          help="frame size (data section)"),
+    Param("gain", "float", 1.0, "e-/ADU", MIN_GAIN, 1e3, fits="GAIN", help="gain"),
+    Param("read_noise", "float", 5.0, "e-", 0, 1e4, fits="RDNOISE", help="read noise"),
+    Param("bias_level", "float", 1100.0, "ADU", 0, ADC_MAX, fits="BIASLEV", help="bias level",
+          option="bias"),
+    Param("dark_current", "float", 0.1, "e-/pixel/s", 0, 1e6, fits="DARKCUR",
+          help="dark current"),
+    Param("bad_columns", "int", 5, "", 0, MAX_SIDE, fits="NBADCOL",
+          help="number of bad bias columns"),
+    Param("hot_pixel_fraction", "float", 1e-4, "", 0, 1, fits="HOTFRAC",
+          help="fraction of hot pixels"),
+    Param("hot_pixel_factor", "float", 1e4, "", 0, 1e6, fits="HOTFACT",
+          help="hot pixels' dark current / dark current"),
+    Param("camera_seed", "int", 8392, "", 0, _SEED_MAX, fits="CAMSEED",
+          help="camera identity: where its defects are"),
+    Param("vignetting", "float", 0.0, "", 0, 0.9, fits="VIGNET",
+          help="flat: fractional light loss in the corners"),
+    Param("dust_spots", "int", 0, "", 0, 10**5, fits="NDUST",
+          help="flat: number of dust donuts", option="dust"),
+    Param("prnu", "float", 0.0, "", 0, 0.5, fits="PRNU",
+          help="flat: pixel response non-uniformity (rms fraction)"),
+    Param("full_well", "float", None, "e-", 0, 1e8, low_open=True, optional=True,
+          fits="FULLWELL", help="full well (charge above it bleeds along the column)"),
+    Param("overscan", "int", 0, "", 0, 10**4,
+          help="overscan columns (bias and read noise only)"),
+    Param("cosmic_ray_rate", "float", 0.0, "events/cm^2/s", 0, 1e3, fits="CRRATE",
+          help="cosmic-ray rate"),
+    Param("pixel_size", "float", 15.0, "um", 0, 1e3, low_open=True, fits="PIXSIZE",
+          help="pixel pitch"),
+    # Camera personalities, each block its own effect (all off by default) ------
+    # [dark side: glow, hot-pixel population]
+    Param("glow_rate", "float", 0.0, "e-/pixel/s", 0, 1e6, fits="GLOWRATE",
+          help="glow at its sources (0: none)"),
+    Param("glow_length", "float", 20.0, "pixels", 0, 1e6, low_open=True, fits="GLOWLEN",
+          help="glow's decay length from its sources"),
+    Param("glow_sources", "text", "left,right", "", fits="GLOWSRC",
+          help="edges and corners that glow"),
+    Param("glow_readout_time", "float", 10.0, "s", 0, 1e5, fits="GLOWREAD",
+          help="read-out time: glow collected beyond the exposure"),
+    Param("hot_above_1", "float", 0.0, "", 0, 1, fits="HOTABOV1",
+          help="hot-pixel tail: fraction of pixels above 1 e-/s (0: none)"),
+    Param("hot_above_4", "float", 0.0, "", 0, 1, fits="HOTABOV4",
+          help="hot-pixel tail: fraction of pixels above 4 e-/s"),
+    Param("hot_fixed_time", "float", 0.0, "s", 0, 1e6, fits="HOTFIXT",
+          help="hot-pixel tail: exposure-independent charge, in s of each rate"),
+    Param("hot_unstable_fraction", "float", 0.0, "", 0, 1, fits="HOTUNST",
+          help="hot-pixel tail: fraction that switches rate frame to frame"),
+    Param("hot_unstable_ratio", "float", 0.1, "", 0, 1e3, fits="HOTURAT",
+          help="hot-pixel tail: unstable pixels' second rate / first rate"),
+
+    # [end dark side]
+    #
+    # [bias and overscan: drift, jitter, structure, overscan offset, rows, leakage]
+    Param("bias_drift", "float", 0.0, "ADU/hour", -1e4, 1e4, fits="BIASDRFT",
+          help="bias drift through the night (x the frame's clock)"),
+    Param("bias_jitter", "float", 0.0, "ADU", 0, 1e4, fits="BIASJITR",
+          help="rms of each frame's own bias offset"),
+    Param("bias_gradient", "float", 0.0, "ADU", -1e4, 1e4, fits="BIASGRAD",
+          help="bias rise from the first to the last data pixel (corner to corner)"),
+    Param("bias_row_rms", "float", 0.0, "ADU", 0, 1e4, fits="BIASROWS",
+          help="rms of the bias row pattern"),
+    Param("bias_column_rms", "float", 0.0, "ADU", 0, 1e4, fits="BIASCOLS",
+          help="rms of the bias column pattern"),
+    Param("overscan_offset", "float", 0.0, "ADU", -ADC_MAX, ADC_MAX, fits="OVSCOFF",
+          help="overscan level minus the image's bias level"),
+    Param("overscan_rows", "int", 0, "", 0, 10**4,
+          help="overscan rows read out after the data rows"),
+    Param("overscan_leak", "float", 0.0, "", 0, 1, fits="OVSCLEAK",
+          help="fraction of a row's last data pixel's charge in its first overscan column"),
+    Param("overscan_leak_length", "float", 1.0, "columns", 0, 1e3, low_open=True,
+          fits="OVSCLLEN", help="e-folding length of the leak into the overscan"),
+    Param("overscan_dark", "float", 0.0, "e-/pixel/s", 0, 1e6, fits="OVSCDARK",
+          help="dark current of the overscan pixels"),
+
+    # [end bias and overscan]
+    #
+    # [light side: flat cosmetics, per-filter flats, shutter]
+    Param("dead_columns", "int", 0, "", 0, MAX_SIDE, fits="NDEADCOL",
+          help="flat: columns that see no light (sensitivity 0)"),
+    Param("partial_columns", "int", 0, "", 0, MAX_SIDE, fits="NPARTCOL",
+          help="flat: columns of low sensitivity from a random row to the top"),
+    Param("low_patches", "int", 0, "", 0, 10**5, fits="NPATCH",
+          help="flat: number of low-sensitivity patches"),
+    Param("patch_size", "float", 20.0, "pixels", 1, 1e3, fits="PATCHSIZ",
+          help="flat: diameter of the low-sensitivity patches"),
+    Param("patch_depth", "float", 0.3, "", 0, 1, fits="PATCHDEP",
+          help="flat: fraction of light the patches lose"),
+    Param("thinning", "float", 0.0, "", 0, 0.5, fits="THINNING",
+          help="flat: large-scale thinning pattern (rms fraction)"),
+    Param("filter_flat", "float", 0.0, "", 0, 0.5, fits="FILTFLAT",
+          help="flat: each filter's own large-scale component (rms fraction)"),
+    Param("shutter_delay", "float", 0.0, "s", 0, 100, fits="SHUTDLY",
+          help="shutter: exposure lost at the edge relative to the centre"),
+    Param("shutter_kind", "text", "iris", fits="SHUTKIND",
+          help="shutter kind: iris (radial) or blade (linear)"),
+    Param("shutter_blades", "int", 6, "", 1, 64, fits="SHUTBLAD",
+          help="shutter: number of iris blades (the starfish's arms)"),
+
+    # [end light side]
+    #
+    # [response: nonlinearity, persistence]
+    Param("nonlinearity", "float", 0.0, "", -0.5, 0.5, fits="NONLIN",
+          help="response: fractional deviation from linear at nonlinearity_level"),
+    Param("nonlinearity_level", "float", 55000.0, "ADU", 0, ADC_MAX, low_open=True,
+          fits="NONLINLV", help="response: signal above bias where the deviation is given"),
+    Param("persistence", "float", 0.0, "", 0, 1, fits="PERSFRAC",
+          help="persistence: fraction of charge over the full well released later"),
+    Param("persistence_time", "float", 300.0, "s", 0, 1e6, low_open=True, fits="PERSTAU",
+          help="persistence: e-folding time of the release"),
+    # [end response]
+    # An exposure --------------------------------------------------------------
+    Param("exposure_time", "float", 100.0, "s", 0, 1e6, fits="EXPTIME", help="exposure time",
+          option="exposure"),
+    Param("sky", "float", 20.0, "ADU", 0, 1e9, fits="SKYADU",
+          help="sky per pixel over the exposure"),
+    Param("stars", "int", 50, "", 0, 10**7, fits="NSTARS", help="number of stars (random ones, or the catalogue's)"),
+    Param("max_counts", "float", 2000.0, "ADU", 0, 1e9, low_open=True, fits="MAXCNTS",
+          help="largest random star peak; peaks uniform in [max/10, max]"),
+    Param("star_sigma", "float", 4.0, "pixels", 0.01, 1e3, fits="STARSIG",
+          help="Gaussian sigma of the stars"),
+    Param("moffat_fwhm", "float", None, "pixels", 0, 1e3, low_open=True, optional=True,
+          fits="MOFFWHM", help="Moffat FWHM of the stars", typed="--moffat FWHM BETA"),
+    Param("moffat_beta", "float", None, "", 1, 100, low_open=True, optional=True,
+          fits="MOFBETA", help="Moffat beta of the stars", typed="--moffat FWHM BETA"),
+    Param("quantize", "bool", True, fits="QUANTIZ", typed="--float (sets false)",
+          help="rounded and clipped to 0..65535 by the ADC (else float32 ADU)"),
+    Param("seed", "int", None, "", 0, None, optional=True,
+          help="seed of the frame's noise and random stars"),
+    Param("threads", "int", None, "", 1, 1024, optional=True,
+          help="worker threads; never changes the pixels"),
+    # A night ------------------------------------------------------------------
+    Param("n_bias", "int", 5, "", 0, 10**4, help="bias frames"),
+    Param("n_dark", "int", 5, "", 0, 10**4, help="dark frames at the science exposure"),
+    Param("n_flat", "int", 5, "", 0, 10**4, help="flat fields"),
+    Param("n_science", "int", 5, "", 0, 10**4, help="science frames"),
+    Param("flat_level", "float", 20000.0, "ADU", 0, ADC_MAX, low_open=True, fits="FLATLEV",
+          help="mean flat light before the flat field"),
+    Param("flat_exposure", "float", 5.0, "s", 0, 1e6, low_open=True,
+          help="flat exposure time"),
+    Param("filter", "text", "R", fits="FILTER", help="filter in the beam"),
+    Param("object", "text", "ccdsim field", fits="OBJECT", help="target of the science frames"),
+    Param("start", "text", "2026-03-20T19:00:00", "UTC",
+          help="DATE-OBS of the first frame, ISO 8601"),
+    Param("overhead", "float", 10.0, "s", 0, 1e5,
+          help="time from the end of one exposure to the start of the next"),
+    Param("dark_exposures", "text", "", "s",
+          help="dark exposure times, comma-separated (default: the science exposure)"),
+    Param("filters", "text", "",
+          help="filters of the flats and science frames, comma-separated (default: --filter)"),
+    Param("imagetyp_style", "text", "guide",
+          help="IMAGETYP spelling: guide (BIAS, DARK, FLAT, LIGHT) or maxim (Bias Frame, ...)"),
+    # The sky: pointing, site, magnitudes, atmosphere (off unless a pointing is given)
+    Param("ra", "float", None, "deg", 0, 360, optional=True, fits="RA",
+          help="pointing right ascension (ICRS); with --dec: a TAN WCS in the header"),
+    Param("dec", "float", None, "deg", -90, 90, optional=True, fits="DEC",
+          help="pointing declination (ICRS)"),
+    Param("pixel_scale", "float", 0.5, "arcsec/pixel", 0, 3600, low_open=True,
+          fits="PIXSCALE", help="pixel scale on the sky"),
+    Param("rotation", "float", 0.0, "deg", -360, 360, fits="ROTANG",
+          help="position angle of the image's +y axis, east of north"),
+    Param("catalog", "path", None, optional=True,
+          help="ECSV or FITS star catalogue: ra, dec (deg), mag_FILTER"),
+    Param("zero_point", "float", 3e9, "e-/s", 0, 1e15, low_open=True, fits="ZEROPT",
+          help="electrons per second from a magnitude-0 star above the atmosphere"),
+    Param("extinction", "float", 0.0, "mag/airmass", 0, 10, fits="EXTINCT",
+          help="atmospheric extinction in the filter"),
+    Param("airmass", "float", None, "", 1, 100, optional=True, fits="AIRMASS",
+          help="airmass (default: from the site, time and pointing, else 1)"),
+    Param("sky_brightness", "float", None, "mag/arcsec^2", 0, 40, optional=True,
+          fits="SKYMAG", help="sky surface brightness (replaces --sky when given)"),
+    Param("seeing", "float", None, "arcsec", 0.01, 100, optional=True, fits="SEEING",
+          help="seeing, the stars' FWHM (default: --star-sigma in pixels)"),
+    Param("seeing_jitter", "float", 0.0, "", 0, 2,
+          help="frame-to-frame seeing scatter (sigma of its natural log)"),
+    Param("dither", "float", 0.0, "arcsec", 0, 36000,
+          help="science frames pointed at random within this radius of the target"),
+    Param("site_latitude", "float", None, "deg", -90, 90, optional=True, fits="SITELAT",
+          help="observatory latitude"),
+    Param("site_longitude", "float", None, "deg", -180, 360, optional=True, fits="SITELONG",
+          help="observatory longitude, east positive"),
+    Param("site_elevation", "float", 0.0, "m", -500, 10000, fits="SITEELEV",
+          help="observatory elevation"),
+    Param("star_density", "float", 2000.0, "stars/deg^2", 0, 1e8,
+          help="synthetic field: stars per square degree brighter than --limiting-mag"),
+    Param("limiting_mag", "float", 20.0, "mag", -30, 40,
+          help="synthetic field: faintest magnitude"),
+    Param("bright_mag", "float", 12.0, "mag", -30, 40,
+          help="synthetic field: brightest magnitude"),
+    Param("count_slope", "float", 0.3, "dex/mag", 0, 2,
+          help="synthetic field: d log10 N / dm of the number counts"),
+    # A data set from an observing plan -------------------------------------------
+    Param("scale", "int", 1, "", 1, 64,
+          help="divide every camera's data section by this on each side (small data sets)"),
+    # A batch ------------------------------------------------------------------
+    Param("n", "int", None, "", 1, 10**7, help="number of frames"),
+    # Where and how a run happens ------------------------------------------------
+    Param("workers", "int", None, "", 1, 256, optional=True,
+          help="run on a local Dask cluster of N worker processes"),
+    # Whole noise blocks (`BLOCK_ROWS`).
+    Param("chunks", "int", None, "rows", BLOCK_ROWS, MAX_SIDE, optional=True,
+          help=f"rows per band for frames larger than memory (a multiple of {BLOCK_ROWS})"),
+    Param("port", "int", 5006, "", 0, 65535, help="TCP port, 0 for any free one"),
+    Param("camera", "text", "guide", help="a named camera (ccdsim.camera.named.CAMERAS)"),
+)
+
+
+class _Defaults:
+    """Attribute access to the defaults: ``DEFAULTS.star_sigma`` is 4.0."""
+
+    def __getattr__(self, name):
+        try:
+            return PARAMS[name].default
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+#: ``DEFAULTS.name`` is ``PARAMS[name].default`` (for function signatures).
+DEFAULTS = _Defaults()
+
+
+def param(name):
+    """The `Param` named ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Its name in Python (``bias_level``).
+
+    Returns
+    -------
+    Param
+    """
+    return PARAMS[name]
+
+
+def check(name, value, spelled=None, **bounds):
+    """Check ``value`` against parameter ``name`` of the table; see `Param.check`.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name in `PARAMS`.
+    value : object
+        The value.
+    spelled : str, optional
+        The name the caller used, if not ``name`` (``sigma`` for ``star_sigma``).
+    **bounds
+        A narrower ``low``, ``high`` or ``low_open`` for this context.
+
+    Returns
+    -------
+    object
+        The checked value.
+    """
+    return PARAMS[name].check(value, spelled, **bounds)
+
+
+#: The camera's own parameters (`ccdsim.Camera` fields), in order: every entry of
+#: the table from ``shape`` to the one before ``exposure_time``.
+_ORDER = list(PARAMS)
+CAMERA_PARAMS = tuple(_ORDER[_ORDER.index("shape"):_ORDER.index("exposure_time")])
+
+#: Header cards of an exposure's settings (besides the camera's), in order.
+#: What ``ccdsim batch`` draws from ranges, frame by frame.
+BATCH_PARAMS = ("gain", "read_noise", "bias_level", "dark_current", "exposure_time", "sky",
+                "stars", "max_counts", "star_sigma")
+EXPOSURE_PARAMS = ("sky", "stars", "max_counts", "star_sigma", "moffat_fwhm", "moffat_beta")
+
+
+def markdown_table(names=None):
+    """The parameter table as Markdown (the README's "Parameters" section is this).
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Which parameters, in order (default: all).
+
+    Returns
+    -------
+    str
+    """
+    rows = ["| Python | command line / TOML | unit | default | allowed | FITS | what |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name in names or PARAMS:
+        p = PARAMS[name]
+        if p.kind in ("float", "int", "shape"):
+            allowed = p.range if p.kind != "shape" else f"each in [1, {p.high}]"
+        elif p.kind == "bool":
+            allowed = "true, false"
+        else:
+            allowed = "printable ASCII"
+        default = p.describe().rpartition("(default: ")[2].rstrip(")")
+        rows.append(f"| `{p.name}` | `{p.flag}` | {p.unit} | {default} | {allowed} | "
+                    f"{p.fits or ''} | {p.help} |")
+    return "\n".join(rows) + "\n"

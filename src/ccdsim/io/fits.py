@@ -1,0 +1,192 @@
+"""FITS output: headers that say what made a frame, truth tables, atomic writes."""
+
+import os
+from datetime import datetime, timezone
+
+from astropy.io import fits
+from astropy.table import Table
+
+from .._version import __version__
+from ..core.params import ADC_MAX, CAMERA_PARAMS, EXPOSURE_PARAMS, PARAMS
+from ..core.quality import DQ
+from ..core.seeds import seed_text
+from .files import atomic_path, check_writable, sweep_temporaries
+
+# atomic_path and check_writable live in ccdsim.io.files; imported here, where
+# they have always been importable from.
+__all__ = ["frame_header", "frame_hdulist", "write_hdulist", "atomic_path", "check_writable",
+           "remove_stale_temporaries"]
+
+# Cards that record results, not parameters: (FITS keyword, comment).
+_RESULT_CARDS = {"cosmic_rays": ("NCOSMIC", "number of cosmic rays (COSMICS table)")}
+
+
+def set_card(header, key, value, comment):
+    """Set a card, shortening the comment so it fits in 80 characters (never the value)."""
+    room = 80 - len(fits.Card(key, value).image.rstrip()) - 3
+    header[key] = (value, comment[:room] if room > 0 else "")
+
+
+def frame_header(camera_params, settings, seed_seq):
+    """Primary header recording everything that made a frame.
+
+    Parameters
+    ----------
+    camera_params : dict
+        `Camera.parameters`.
+    settings : dict
+        The exposure's settings (``exposure_time``, ``imagetyp``, ``sky``, ...;
+        ``cards``: more cards, ``{keyword: (value, comment)}``).
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed; ``FRMSEED`` holds it as text for `ccdsim.core.seeds.parse_seed_text`.
+    """
+    h = fits.Header()
+    h["IMAGETYP"] = (settings["imagetyp"], "type of image")
+    exptime = PARAMS["exposure_time"]
+    set_card(h, exptime.fits, settings["exposure_time"], exptime.fits_comment)
+    set_card(h, "EXPOSURE", settings["exposure_time"], exptime.fits_comment)
+    for key, (value, comment) in settings.get("cards", {}).items():
+        set_card(h, key, value, comment)
+    h["BUNIT"] = ("adu", "unit of the data")
+    for name in CAMERA_PARAMS:
+        p = PARAMS[name]
+        if p.fits and camera_params.get(name) is not None:
+            set_card(h, p.fits, camera_params[name], p.fits_comment)
+    ny, nx = camera_params["shape"]
+    # FITS sections are 1-based, x first, inclusive.
+    h["DATASEC"] = (f"[1:{nx},1:{ny}]", "light-sensitive pixels")
+    h["TRIMSEC"] = (f"[1:{nx},1:{ny}]", "section to keep after trimming")
+    overscan = camera_params.get("overscan", 0)
+    if overscan:
+        h["BIASSEC"] = (f"[{nx + 1}:{nx + overscan},1:{ny}]", "overscan columns")
+    overscan_rows = camera_params.get("overscan_rows", 0)
+    if overscan_rows:  # BIASSEC's companion for the rows read out after the data rows
+        h["BIASSECR"] = (f"[1:{nx},{ny + 1}:{ny + overscan_rows}]", "overscan rows")
+    set_card(h, "FRMSEED", seed_text(seed_seq), "frame seed (noise, random stars)")
+    for name in EXPOSURE_PARAMS:
+        if settings.get(name) is not None:
+            set_card(h, PARAMS[name].fits, settings[name], PARAMS[name].fits_comment)
+    for name, (key, comment) in _RESULT_CARDS.items():
+        if settings.get(name) is not None:
+            set_card(h, key, settings[name], comment)
+    set_card(h, PARAMS["quantize"].fits, settings.get("quantize", True),
+             PARAMS["quantize"].fits_comment)
+    if settings.get("quantize", True):
+        h["SATURATE"] = (ADC_MAX, "[adu] ADC saturation")
+    h["DATE"] = (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "UTC file creation")
+    h["CREATOR"] = (f"ccdsim {__version__}", "software that made this frame")
+    h["CCDSIMV"] = (__version__, "ccdsim version")
+    h.add_comment(f"Simulated {ny}x{nx} frame; TRUTH extension holds the true star table.")
+    return h
+
+
+def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None):
+    """HDUList: the image in the primary HDU, then the truth.
+
+    Extensions: ``TRUTH`` (star table), ``DQ`` (data-quality bits, see
+    `ccdsim.DQ`) and ``COSMICS`` (cosmic-ray table), each when given.
+
+    Parameters
+    ----------
+    data : ndarray
+        The image, in ADU.
+    header : astropy.io.fits.Header
+        Primary header (see `frame_header`).
+    truth : astropy.table.Table, optional
+        The star table.
+    dq : ndarray of uint8, optional
+        Data-quality bits per pixel.
+    cosmics : astropy.table.Table, optional
+        The cosmic rays.
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+    """
+    hdus = [fits.PrimaryHDU(data=data, header=header)]
+    if truth is not None:
+        hdus.append(fits.BinTableHDU(Table(truth), name="TRUTH"))
+    if dq is not None:
+        dq_hdu = fits.ImageHDU(dq, name="DQ")
+        for name, bit in DQ.describe().items():
+            dq_hdu.header[f"DQ{bit}"] = (name.lower().replace("_", " "), f"meaning of bit {bit}")
+        hdus.append(dq_hdu)
+    if cosmics is not None:
+        hdus.append(fits.BinTableHDU(Table(cosmics), name="COSMICS"))
+    return fits.HDUList(hdus)
+
+
+def remove_stale_temporaries(folder, pattern="*"):
+    """Remove every temporary `atomic_path` left for files matching ``pattern`` in ``folder``.
+
+    Only a process that died mid-write (a Dask worker killed, a power cut)
+    leaves one; call this when no other writer is at work in ``folder``
+    (see `ccdsim.io.files.sweep_temporaries` for the careful kind).
+
+    Parameters
+    ----------
+    folder : str
+        The folder.
+    pattern : str, optional
+        Glob pattern of the final file names (e.g. ``"frame_*"``).
+
+    Returns
+    -------
+    list of str
+        The paths removed.
+    """
+    import fnmatch
+
+    finals = []
+    for entry in os.listdir(os.fspath(folder)):
+        if entry.startswith(".") and entry.endswith(".part"):
+            base = entry[1:-len(".part")].rpartition(".")[0]
+            if fnmatch.fnmatch(base, pattern):
+                finals.append(os.path.join(os.fspath(folder), base))
+    return sweep_temporaries(finals, everyone=True)
+
+
+def write_hdulist(hdulist, path, overwrite=False):
+    """Write ``hdulist`` to ``path`` atomically (see `atomic_path`).
+
+    Parameters
+    ----------
+    hdulist : astropy.io.fits.HDUList
+        What to write (with checksums).
+    path : str or os.PathLike
+        Output FITS file; its folder must exist. A name ending in ``.bz2`` or
+        ``.gz`` is written compressed.
+    overwrite : bool, optional
+        Replace an existing file (refused otherwise).
+
+    Returns
+    -------
+    str or os.PathLike
+        ``path``.
+    """
+    compress = _COMPRESSORS.get(os.fspath(path).rsplit(".", 1)[-1].lower())
+    with atomic_path(path, overwrite) as tmp:
+        if compress is None:
+            hdulist.writeto(tmp, overwrite=True, checksum=True)
+        else:
+            # The temporary's name ends in .part, so astropy would not compress it itself.
+            with compress(tmp, "wb") as f:
+                hdulist.writeto(f, checksum=True)
+    return path
+
+
+def _open_bz2(path, mode):
+    import bz2
+
+    return bz2.open(path, mode, compresslevel=9)
+
+
+def _open_gzip(path, mode):
+    import gzip
+
+    # mtime=0: the same frame gives the same bytes, whenever it is written.
+    return gzip.GzipFile(path, mode, compresslevel=6, mtime=0)
+
+
+#: Compression by the file name's suffix, as astropy reads them back.
+_COMPRESSORS = {"bz2": _open_bz2, "gz": _open_gzip}

@@ -1,0 +1,253 @@
+"""The bias as real cameras have it: a level that moves, and an overscan that is not pure bias.
+
+Step 6 of the read-out (`ccdsim.readout`) adds the bias. Here:
+
+- `frame_bias_offset`: one frame's bias level relative to the camera's bias
+  map (a drift through the night plus a per-frame jitter), shared by image
+  and overscan;
+- `block_bias`: the bias of one block of rows as the ADC sees it: the
+  camera's bias (bad columns, 2-D structure, overscan offset; see
+  `ccdsim.camera.maps.FixedPattern.bias_rows`), the frame's offset, and what
+  the overscan columns read besides bias: charge leaking from the row's last
+  data pixel and the overscan's own dark current;
+- `overscan_charge`: that overscan charge, in electrons.
+
+All off by default (the bias map alone, the overscan bias and read noise only).
+
+The camera's fixed bias: `bad_columns` (the guide's columns with a per-row
+pattern), `bias_structure` (2-D structure), `bias_map`, and the overscan's
+`leak_profile`; pure functions of (shape, parameters, rng), the camera
+seed's streams.
+"""
+
+import numpy as np
+
+from ..core.seeds import Stream, child_rng
+
+__all__ = ['truth_files', 'frame_bias_offset', 'block_bias', 'overscan_charge', 'bad_columns', 'bias_map', 'bias_structure', 'leak_profile']
+
+_SECONDS_PER_HOUR = 3600.0
+
+
+def frame_bias_offset(camera, seed_seq, clock):
+    """One frame's bias offset: drift x clock + Gaussian jitter.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera (its ``bias_drift`` in ADU/hour and ``bias_jitter`` in ADU).
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed: the jitter is drawn from its ``Stream.BIAS_JITTER``.
+    clock : float
+        Seconds since the start of the night.
+
+    Returns
+    -------
+    float
+        In ADU (0.0 when both are off).
+    """
+    offset = camera.bias_drift * float(clock) / _SECONDS_PER_HOUR
+    if camera.bias_jitter > 0:
+        offset += camera.bias_jitter * child_rng(seed_seq, Stream.BIAS_JITTER).standard_normal()
+    return float(offset)
+
+
+def overscan_charge(camera, last_column, exposure_time, rng):
+    """Electrons in the overscan columns of some rows: the leak plus overscan dark.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera (``overscan``, ``overscan_leak``, ``overscan_leak_length``
+        in columns, ``overscan_dark`` in e-/pixel/s).
+    last_column : ndarray or None
+        Electrons of each row's last data pixel, ``(rows,)``; None: no charge.
+    exposure_time : float
+        In seconds (the overscan dark builds up with it).
+    rng : numpy.random.Generator
+        The overscan dark's Poisson draw (nothing drawn without it).
+
+    Returns
+    -------
+    ndarray of float64 or None
+        ``(rows, overscan)`` e-; None when there is none.
+    """
+    n, rows = camera.overscan, None if last_column is None else len(last_column)
+    charge = None
+    if n and camera.overscan_leak > 0 and last_column is not None:
+        # Deterministic: the expected share of the charge, not a draw.
+        profile = leak_profile(n, camera.overscan_leak, camera.overscan_leak_length)
+        charge = last_column[:, None] * profile[None, :]
+    dark_e = camera.overscan_dark * exposure_time
+    if n and dark_e > 0 and rows is not None:
+        dark = rng.poisson(dark_e, size=(rows, n)).astype(float)
+        charge = dark if charge is None else charge + dark
+    return charge
+
+
+def block_bias(exposure, block, electrons):
+    """Bias of one block as the ADC sees it, in ADU, overscan columns included.
+
+    The camera's bias rows + this frame's offset; the overscan columns also
+    read their charge (`overscan_charge`) / gain, which is the same as adding
+    it before the read noise (both are sums).
+
+    Parameters
+    ----------
+    exposure : ccdsim.readout.exposure.Exposure
+        The frame (its camera, ``bias_offset``, exposure time and seed).
+    block : ccdsim.readout.Block
+        The rows (``r0``, ``r1``).
+    electrons : ndarray
+        The block's data electrons after the full well; empty: none.
+
+    Returns
+    -------
+    ndarray of float32, shape ``(r1 - r0, nx + overscan)``
+    """
+    cam = exposure.camera
+    bias = cam.bias_rows(block.r0, block.r1)
+    if exposure.bias_offset:  # this frame's own bias level (drift, jitter)
+        bias += np.float32(exposure.bias_offset)
+    if cam.overscan and (cam.overscan_leak > 0 or cam.overscan_dark > 0):
+        rows = block.r1 - block.r0
+        last = None
+        if np.size(electrons):
+            last = np.asarray(electrons[:, -1], dtype=float)  # the column only, not the block
+        elif cam.overscan_dark > 0:
+            last = np.zeros(rows)
+        rng = child_rng(exposure.seed_seq, Stream.OVERSCAN_DARK, block.r0)
+        charge = overscan_charge(cam, last, exposure.exposure_time, rng)
+        if charge is not None:
+            bias[:, cam.shape[1]:] += (charge / cam.gain).astype(np.float32)
+    return bias
+
+
+def truth_files(camera):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    None of its own: each frame's offset is its header's ``BIASOFF``, the
+    bias structure is in the true bias map (``truth/bias.fits``).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera.
+
+    Returns
+    -------
+    dict
+    """
+    return {}
+
+
+def bad_columns(shape, n_columns, amplitude, *, rng=None):
+    """Choose bad columns and the per-row offset pattern they carry.
+
+    As in the guide, every bad column carries the same per-row pattern of
+    integer offsets drawn uniformly from ``[0, amplitude)``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the frame.
+    n_columns : int
+        Number of distinct bad columns (capped at ``nx``).
+    amplitude : float
+        Upper bound of the offsets, in ADU (the guide uses 10% of the bias level).
+    rng : {None, int, numpy.random.Generator}, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    columns : ndarray of int
+        Sorted column indices (0-based).
+    pattern : ndarray of float32, shape (ny,)
+        Offset added to each row of every bad column, in ADU.
+    """
+    rng = np.random.default_rng(rng)
+    ny, nx = shape
+    columns = np.sort(rng.choice(nx, size=min(int(n_columns), nx), replace=False))
+    high = max(int(amplitude), 1)
+    pattern = rng.integers(0, high, size=ny).astype(np.float32)
+    return columns, pattern
+
+
+def bias_map(shape, level, columns=(), pattern=None):
+    """Bias map in ADU: a constant ``level`` plus ``pattern`` in the bad ``columns``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    level : float
+        Bias level, in ADU.
+    columns : array_like of int, optional
+        Bad column indices (0-based), as from `bad_columns`.
+    pattern : ndarray, shape (ny,), optional
+        Offset added to each row of the bad columns, in ADU.
+
+    Returns
+    -------
+    ndarray of float32, in ADU.
+    """
+    out = np.full(shape, level, dtype=np.float32)
+    if len(columns):
+        out[:, columns] += pattern[:, None]
+    return out
+
+
+def bias_structure(shape, gradient, row_rms, column_rms, *, row_rng=None, column_rng=None):
+    """Fixed 2-D bias structure of the data section, as a row and a column profile.
+
+    The structure is ``rows[:, None] + columns[None, :]``: a linear gradient
+    (mean 0) that rises by ``gradient`` from the first pixel to the last
+    (corner to corner), plus Gaussian row and column patterns.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    gradient : float
+        Corner-to-corner rise, in ADU (half along the rows, half along the columns).
+    row_rms, column_rms : float
+        Rms of the row and column patterns, in ADU (0: none, nothing drawn).
+    row_rng, column_rng : {None, int, numpy.random.Generator}, optional
+        Sources of the two patterns (SPEC 7).
+
+    Returns
+    -------
+    rows : ndarray of float32, shape (ny,)
+        ADU added to every pixel of each row.
+    columns : ndarray of float32, shape (nx,)
+        ADU added to every pixel of each column.
+    """
+    ny, nx = shape
+    # Half the rise along each axis; centred so the mean bias stays the bias level.
+    rows = 0.5 * gradient * (np.linspace(0, 1, ny) - 0.5) if ny > 1 else np.zeros(1)
+    columns = 0.5 * gradient * (np.linspace(0, 1, nx) - 0.5) if nx > 1 else np.zeros(1)
+    if row_rms > 0:
+        rows = rows + row_rms * np.random.default_rng(row_rng).standard_normal(ny)
+    if column_rms > 0:
+        columns = columns + column_rms * np.random.default_rng(column_rng).standard_normal(nx)
+    return rows.astype(np.float32), columns.astype(np.float32)
+
+
+def leak_profile(n_columns, fraction, length):
+    """Fraction of a row's last data pixel's charge in each overscan column.
+
+    Parameters
+    ----------
+    n_columns : int
+        Overscan columns.
+    fraction : float
+        Fraction in the first overscan column.
+    length : float
+        e-folding length, in columns (> 0).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_columns,)
+        ``fraction * exp(-k / length)`` for ``k = 0, 1, ...``.
+    """
+    return fraction * np.exp(-np.arange(n_columns) / length)

@@ -1,0 +1,138 @@
+"""The output amplifier's response: step 3b of the read-out, between the full well and the read noise.
+
+A real amplifier's output is not exactly proportional to the charge: near
+the top of its range it gives a little less (or more). `respond` applies the
+camera's response curve to the electrons of a block; with a linear camera
+(the default) it returns them untouched, so the pixels are those of a linear
+read-out bit for bit. The read-out itself applies the same curve, in the same
+order of operations, inside its compiled pass (`ccdsim.readout.digitize`'s
+``response``), which saves three passes over every block.
+
+The curve is quadratic in electrons::
+
+    e_out = e (1 + c e),    c = nonlinearity / (nonlinearity_level x gain)  [1/e-]
+
+so a signal of ``nonlinearity_level`` ADU above bias (``nonlinearity_level x
+gain`` electrons) is reported ``nonlinearity`` (a fraction) off the linear
+value, and the deviation grows in proportion to the signal: ``c e``. For
+``c < 0`` the parabola would turn down past ``e = 1 / (2 |c|)``; the curve
+stays flat from there (``e_out = 1 / (4 |c|)``), so more charge never reads
+as less. For the guide's camera (-1% at 55,000 ADU, gain 1.5) that point
+is 4 million e-, far past the ADC's range.
+"""
+
+import numpy as np
+
+from ..core.params import ADC_MAX
+
+__all__ = ["truth_files", "respond", "response_coefficient", "response_curve"]
+
+
+def response_coefficient(camera):
+    """The response curve's coefficient ``c``, in 1/e-.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its ``nonlinearity`` (fraction), ``nonlinearity_level`` (ADU above
+        bias) and ``gain`` (e-/ADU).
+
+    Returns
+    -------
+    float
+        ``nonlinearity / (nonlinearity_level * gain)``; 0 for a linear camera.
+    """
+    return camera.nonlinearity / (camera.nonlinearity_level * camera.gain)
+
+
+def response_curve(electrons, coefficient):
+    """Charge as the amplifier reports it: ``e (1 + c e)``, flat past the peak when ``c < 0``.
+
+    Parameters
+    ----------
+    electrons : array_like
+        Charge, in e- (>= 0).
+    coefficient : float
+        ``c``, in 1/e- (`response_coefficient`).
+
+    Returns
+    -------
+    ndarray of float64
+        The reported charge, in e-.
+    """
+    e = np.asarray(electrons, dtype=np.float64)
+    if coefficient < 0:  # the parabola's peak: beyond it the curve stays flat
+        e = np.minimum(e, -0.5 / coefficient)
+    # e (1 + c e), in place on one new array (the same numbers, fewer temporaries)
+    out = e * coefficient
+    out += 1.0
+    out *= e
+    return out
+
+
+def respond(electrons, camera):
+    """Electrons as the amplifier reports them (the camera's response curve).
+
+    Parameters
+    ----------
+    electrons : ndarray
+        Charge of a block of pixels, in e- (int64 from the Poisson draw or
+        float64 after cosmic rays and the full well); empty for no charge.
+    camera : ccdsim.Camera
+        Its response parameters (``nonlinearity``, ``nonlinearity_level``).
+
+    Returns
+    -------
+    ndarray
+        ``electrons`` itself for a linear camera (or no charge), else the
+        reported charge in e- (float64, `response_curve`).
+    """
+    if camera.nonlinearity == 0 or electrons.size == 0:
+        return electrons  # the same object: a linear read-out's pixels, bit for bit
+    return response_curve(electrons, response_coefficient(camera))
+
+
+def _curve_table(camera):
+    """The response curve sampled over the ADC's range, as a table."""
+    from astropy.table import Table
+
+    c = response_coefficient(camera)
+    signal = np.linspace(0.0, float(ADC_MAX), 257)  # linear signal, ADU above bias
+    e = signal * camera.gain
+    reported = response_curve(e, c)
+    t = Table({"signal": signal, "electrons": e, "reported": reported,
+               "reported_signal": reported / camera.gain,
+               "deviation": np.divide(reported - e, e, out=np.zeros_like(e), where=e > 0)})
+    # Electrons have no FITS unit string: the comment says which columns are e-.
+    t["signal"].unit = t["reported_signal"].unit = "adu"
+    t.meta["NLCOEF"] = (c, "[1/e-] c of e_out = e (1 + c e)")
+    t.meta["comment"] = ("Response curve of the output amplifier (step 3b): reported = "
+                         "electrons x (1 + NLCOEF x electrons), both in e-; deviation = "
+                         "reported / electrons - 1.")
+    return t
+
+
+def truth_files(camera):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    ``nonlinearity.fits`` (a nonlinear camera): the response curve as a
+    table (linear signal in ADU above bias, electrons, reported electrons
+    and signal, fractional deviation) with the coefficient as ``NLCOEF``.
+
+    Each function returns ``(data, BUNIT, comment)`` for a map, or an
+    `~astropy.table.Table`; it is called only when the truth is written.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera.
+
+    Returns
+    -------
+    dict
+    """
+    cam = camera
+    out = {}
+    if cam.nonlinearity != 0:
+        out["nonlinearity.fits"] = lambda: _curve_table(cam)
+    return out

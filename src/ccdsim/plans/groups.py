@@ -1,0 +1,240 @@
+"""One group of an observing plan: its frames, their times, names, light and cards.
+
+`group_frames` reads one ``[[groups]]`` table of a plan (`ccdsim.plans.file`)
+and returns its `ccdsim.plans.model.FrameSpec`; `Where` names the group and key in
+every error message (``group 3 (bias): count must be ...``).
+"""
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from ..core.params import PARAMS, check
+from ..core.validate import ParameterError
+from .model import IMAGETYP_STYLES, KINDS, Combine, FrameSpec
+from .sky import SKY_GROUP_KEYS, pointing, read_group_sky
+
+__all__ = ["Where", "cards_of", "group_frames", "timeline_start", "GROUP_KEYS"]
+
+GROUP_KEYS = ("camera", "kind", "count", "numbers", "first", "exposure", "filter", "start",
+              "gap", "overhead", "folder", "name", "imagetyp", "target", "sky_gradient",
+              "sky_factor", "bias_offset", "flat", "combine", "header") + SKY_GROUP_KEYS
+FLAT_KEYS = ("source", "level", "efold", "gradient")
+COMBINE_KEYS = ("count", "subtract", "trim", "overscan_start")
+_DATE = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+class Where:
+    """Names a key in error messages: ``group 3 (bias): count``."""
+
+    def __init__(self, where):
+        self.where = where
+
+    def key(self, key):
+        return f"{self.where}: {key}" if self.where else key
+
+    def table(self, doc, allowed):
+        if not isinstance(doc, dict):
+            raise ParameterError(f"{self.where} must be a table of keys")
+        unknown = [k for k in doc if k not in allowed]
+        if unknown:
+            raise ParameterError(f"{self.key(unknown[0])} is not a key here; allowed: "
+                                 f"{', '.join(allowed)}", param=unknown[0])
+        return doc
+
+    def value(self, name, value, param=None, **bounds):
+        return check(param or name, value, self.key(name), **bounds)
+
+    def choice(self, name, value, choices):
+        if value not in choices:
+            raise ParameterError(f"{self.key(name)} must be one of {', '.join(choices)} "
+                                 f"(got {value!r})", param=name)
+        return value
+
+    def number_list(self, name, value, count, param, **bounds):
+        values = value if isinstance(value, list) else [value] * count
+        if len(values) != count:
+            raise ParameterError(f"{self.key(name)} has {len(values)} values for "
+                                 f"{count} frames", param=name)
+        return [self.value(name, v, param, **bounds) for v in values]
+
+
+def cards_of(doc, where):
+    """``[(key, value, comment)]`` of a ``header`` table (``KEY = value`` or ``[value, comment]``)."""
+    if not isinstance(doc, dict):
+        raise ParameterError(f"{where.key('header')} must be a table of FITS keywords")
+    cards = []
+    for key, item in doc.items():
+        value, comment = (item if isinstance(item, list) and len(item) == 2 else (item, ""))
+        if not (isinstance(key, str) and 0 < len(key) <= 8 and key.upper() == key
+                and all(c.isalnum() or c in "-_" for c in key)):
+            raise ParameterError(f"{where.key('header')}: {key!r} is not a FITS keyword "
+                                 f"(1-8 capitals, digits, - or _)", param="header")
+        if not isinstance(value, (str, int, float, bool)):
+            raise ParameterError(f"{where.key('header')}: {key} must be a string, number or "
+                                 f"boolean", param="header")
+        if isinstance(value, str) and not (value.isascii() and value.isprintable()):
+            raise ParameterError(f"{where.key('header')}: {key} must be printable ASCII",
+                                 param="header")
+        cards.append((key, value, str(comment)))
+    return tuple(cards)
+
+
+def timeline_start(doc, where, previous_end):
+    if "start" in doc and "gap" in doc:
+        raise ParameterError(f"{where.key('start')} and gap exclude each other", param="start")
+    if "start" in doc:
+        try:
+            return datetime.fromisoformat(where.value("start", doc["start"]))
+        except ValueError:
+            raise ParameterError(f"{where.key('start')} must be an ISO 8601 date and time "
+                                 f"(got {doc['start']!r})", param="start") from None
+    gap = where.value("gap", doc.get("gap", 0.0), "overhead", high=1e8)
+    if previous_end is None:
+        raise ParameterError(f"{where.key('start')} is needed: the plan's first group and "
+                             f"the plan set no start", param="start")
+    return previous_end + timedelta(seconds=gap)
+
+
+def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style, overhead,
+                 sky_context=None, root=None):
+    """The frames of group ``g`` (1-based) and the time its last frame ends.
+
+    ``sky_context``: ``{"targets": sky targets by name, "site": site}`` (`ccdsim.plans.sky`);
+    ``root``: the plan's seed (each sky frame's dither and seeing).
+    """
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    where = Where(f"group {g}" + (f" ({kind})" if kind in KINDS else ""))
+    doc = where.table(doc, GROUP_KEYS)
+    kind = where.choice("kind", doc.get("kind"), KINDS)
+    cname = where.choice("camera", doc.get("camera", names[0]), names)
+    cam = cams[cname]
+    combine = None
+    if "combine" in doc:
+        cw = Where(where.key("combine"))
+        cdoc = cw.table(doc["combine"], COMBINE_KEYS)
+        combine = Combine(count=cw.value("count", cdoc.get("count", 1), "n", high=10**4),
+                          subtract=cw.choice("subtract", cdoc.get("subtract", "none"),
+                                             ("none", "bias", "overscan")),
+                          trim=cw.value("trim", cdoc.get("trim", False), "quantize"),
+                          overscan_start=cw.value("overscan_start",
+                                                  cdoc.get("overscan_start", 0), "overscan"))
+        if combine.subtract == "overscan" and not cam.overscan:
+            raise ParameterError(f"{where.key('combine')}: subtract = 'overscan' needs a camera "
+                                 f"with overscan columns", param="subtract")
+        if combine.overscan_start >= max(cam.overscan, 1):
+            raise ParameterError(f"{where.key('combine')}: overscan_start must be below the "
+                                 f"camera's {cam.overscan} overscan columns", param="overscan")
+    if "numbers" in doc and ("count" in doc or "first" in doc):
+        raise ParameterError(f"{where.key('numbers')} excludes count and first", param="numbers")
+    if "numbers" in doc:
+        numbers = doc["numbers"]
+        if not (isinstance(numbers, list) and numbers):
+            raise ParameterError(f"{where.key('numbers')} must be a list of file numbers",
+                                 param="numbers")
+        numbers = [where.value("numbers", n, "n", low=0) for n in numbers]
+    else:
+        count = 1 if combine else where.value("count", doc.get("count", 1), "n")
+        first = where.value("first", doc.get("first", 1), "n", low=0)
+        numbers = list(range(first, first + count))
+    n = len(numbers)
+    default_exposure = 0.0 if kind == "bias" else None
+    if doc.get("exposure", default_exposure) is None:
+        raise ParameterError(f"{where.key('exposure')} is needed for {kind} frames",
+                             param="exposure_time")
+    exposures = where.number_list("exposure", doc.get("exposure", default_exposure), n,
+                                  "exposure_time")
+    if kind == "bias" and any(exposures):
+        raise ParameterError(f"{where.key('exposure')} of a bias must be 0", param="exposure")
+    if kind != "bias" and not all(exposures):
+        raise ParameterError(f"{where.key('exposure')} of {kind} frames must be > 0",
+                             param="exposure")
+    filt = where.value("filter", doc["filter"]) if "filter" in doc else None
+    bias_offset = where.value("bias_offset", doc.get("bias_offset", 0.0), "overscan_offset")
+    over = where.value("overhead", doc.get("overhead", overhead))
+    t = timeline_start(doc, where, t)
+    pattern = where.value("name", doc.get("name", f"{kind}-{{number:03d}}.fits"), "filter")
+    folder = where.value("folder", doc.get("folder", ""), "filter")
+    if ".." in folder.replace("\\", "/").split("/") or folder.startswith("/"):
+        raise ParameterError(f"{where.key('folder')} must stay inside OUTDIR (got {folder!r})",
+                             param="folder")
+    imagetyp = where.value("imagetyp", doc.get("imagetyp", IMAGETYP_STYLES[style][kind]),
+                           "filter")
+    cards = cam_cards[cname] + cards_of(doc.get("header", {}), where)
+    if filt is not None:
+        cards = (("FILTER", filt, PARAMS["filter"].fits_comment),) + cards
+    levels, gradient, target, flux, efold = _light(doc, where, kind, exposures, targets)
+    sky_target = ((sky_context or {}).get("targets", {}).get(target) if kind == "science"
+                  else None)
+    if sky_target is not None:
+        group_sky = read_group_sky(doc, where)
+        if filt is None:
+            raise ParameterError(f"{where.key('filter')} is needed: target {target} has "
+                                 f"coordinates, and magnitudes are per filter", param="filter")
+    elif any(k in doc for k in SKY_GROUP_KEYS):
+        raise ParameterError(f"{where.key('dither')}, seeing and airmass are for science "
+                             f"frames of a target with ra and dec", param="dither")
+    frames, mid0 = [], None
+    for k, (number, exposure) in enumerate(zip(numbers, exposures)):
+        try:
+            filename = pattern.format(number=number)
+        except (KeyError, IndexError, ValueError):
+            raise ParameterError(f"{where.key('name')} must be a file name with at most "
+                                 f"{{number}} in it, e.g. ccd.{{number:03d}}.fits",
+                                 param="name") from None
+        if not filename or "/" in filename or filename.startswith("."):
+            raise ParameterError(f"{where.key('name')} gives the file name {filename!r}",
+                                 param="name")
+        sky = levels[k]
+        if efold is not None:  # twilight: the rate fades from the first exposure's middle
+            mid = t + timedelta(seconds=exposure / 2)
+            mid0 = mid0 or mid
+            rate0 = levels[0] / exposures[0]
+            sky = rate0 * exposure * float(np.exp(-(mid - mid0).total_seconds() / efold))
+        scale = exposure / targets[target]["exposure"] if target else 1.0
+        point = {}
+        if sky_target is not None:
+            dither, seeing, airmass, drift, spin = pointing(
+                group_sky, sky_target, sky_context["site"], root, first_index + len(frames), k,
+                t, exposure)
+            point = dict(dither=dither, seeing=seeing, airmass=airmass, drift=drift, spin=spin)
+        frames.append(FrameSpec(
+            index=first_index + len(frames), kind=kind,
+            filename=f"{folder.rstrip('/')}/{filename}" if folder else filename,
+            exposure_time=exposure, date_obs=t.strftime(_DATE)[:-3],
+            sky=sky * scale if kind == "science" else sky, stars=flux, camera=cname,
+            filter=filt, imagetyp=imagetyp, cards=cards, sky_gradient=gradient,
+            target=target, flux_scale=scale, combine=combine, bias_offset=bias_offset,
+            **point))
+        if combine is None:
+            t += timedelta(seconds=exposure + over)
+    return frames, t
+
+
+def _light(doc, where, kind, exposures, targets):
+    """``(levels per frame, gradient, target, stars?, twilight e-folding s or None)``."""
+    n = len(exposures)
+    gradient = where.value("sky_gradient", doc.get("sky_gradient", 0.0), "flat_exposure",
+                           low=-1.0, high=1.0)
+    if kind == "flat":
+        fw = Where(where.key("flat"))
+        fdoc = fw.table(doc.get("flat", {"source": "dome"}), FLAT_KEYS)
+        source = fw.choice("source", fdoc.get("source", "dome"), ("dome", "twilight"))
+        levels = fw.number_list("level", fdoc.get("level", PARAMS["flat_level"].default), n,
+                                "flat_level")
+        efold = (fw.value("efold", fdoc.get("efold", 600.0), "flat_exposure")
+                 if source == "twilight" else None)
+        gradient = fw.value("gradient", fdoc.get("gradient", gradient), "flat_exposure",
+                            low=-1.0, high=1.0)
+        return levels, gradient, "", False, efold
+    if kind == "science":
+        if not targets:
+            raise ParameterError(f"{where.key('target')}: science frames need a [targets.NAME]",
+                                 param="target")
+        target = where.choice("target", doc.get("target", next(iter(targets))),
+                              tuple(targets))
+        factor = where.value("sky_factor", doc.get("sky_factor", 1.0), "flat_exposure")
+        return [targets[target]["sky"] * factor] * n, gradient, target, True, None
+    return [0.0] * n, 0.0, "", False, None
+
+

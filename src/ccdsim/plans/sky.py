@@ -1,0 +1,249 @@
+"""A plan's sky: the site, the filters' photometry, targets with coordinates, pointings.
+
+A target with ``ra`` and ``dec`` turns its science frames into real
+pointings (`ccdsim.sky`): each frame has a WCS (the target plus its dither),
+an airmass (from the plan's ``[site]`` at the exposure's middle, or the
+group's ``airmass``), a seeing (the group's median times a log-normal
+scatter) and stars from the target's catalogue (a file, or a synthetic field
+drawn from the plan seed's ``(CATALOG, k)``) with fluxes from their
+magnitudes through the filter's zero point and extinction. Dither and
+seeing are the telescope's and the sky's, drawn at ``(POINTING, i)``, never
+from the camera's noise.
+
+Plan keys: ``[site]`` latitude, longitude, elevation; ``[filters.NAME]``
+zero_point, extinction, sky_brightness; camera ``pixel_scale``, ``rotation``;
+target ``ra``, ``dec``, ``catalog`` or ``density``, ``bright``, ``limit``,
+``slope``; science group ``dither``, ``dither_pattern``, ``seeing``,
+``seeing_jitter``, ``airmass``.
+"""
+
+from datetime import timedelta
+
+import numpy as np
+
+from ..core.params import PARAMS
+from ..core.seeds import NightStream
+from ..core.validate import ParameterError
+from ..sky.astrometry import airmass_at, frame_wcs, pointing_cards
+from ..sky.catalogs import frame_stars
+from ..sky.photometry import optics_cards, sky_level
+
+__all__ = ['site_from', 'SITE_KEYS', 'FILTER_KEYS', 'SKY_TARGET_KEYS', 'SKY_GROUP_KEYS', 'read_site', 'read_filters', 'read_sky_target', 'read_group_sky', 'pointing', 'has_sky', 'sky_light', 'sky_cards']
+
+SITE_KEYS = ("latitude", "longitude", "elevation")
+FILTER_KEYS = ("zero_point", "extinction", "sky_brightness")
+SKY_TARGET_KEYS = ("ra", "dec", "catalog", "density", "bright", "limit", "slope")
+SKY_GROUP_KEYS = ("dither", "dither_pattern", "drift", "field_rotation", "seeing",
+                  "seeing_jitter", "airmass")
+
+
+def site_from(latitude, longitude, elevation=0.0):
+    """``(latitude, longitude, elevation)``, or None when neither coordinate is given.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Only one of the two coordinates.
+    """
+    if latitude is None and longitude is None:
+        return None
+    if latitude is None or longitude is None:
+        raise ParameterError("site_latitude and site_longitude go together: a site needs both",
+                             param="site_latitude")
+    return (latitude, longitude, elevation)
+
+
+def read_site(doc, where):
+    """``(latitude, longitude, elevation)`` of a ``[site]`` table, or None."""
+    if not doc:
+        return None
+    doc = where.table(doc, SITE_KEYS)
+    if "latitude" not in doc or "longitude" not in doc:
+        raise ParameterError(f"{where.key('latitude')} and longitude are needed",
+                             param="site_latitude")
+    return (where.value("latitude", doc["latitude"], "site_latitude"),
+            where.value("longitude", doc["longitude"], "site_longitude"),
+            where.value("elevation", doc.get("elevation", 0.0), "site_elevation"))
+
+
+def read_filters(doc, where_of):
+    """``{filter: {zero_point, extinction, sky_brightness}}`` of ``[filters.NAME]`` tables."""
+    out = {}
+    for name, fdoc in (doc or {}).items():
+        where = where_of(f"filter {name}")
+        fdoc = where.table(fdoc, FILTER_KEYS)
+        out[name] = {k: where.value(k, fdoc.get(k, PARAMS[k].default), k) for k in FILTER_KEYS}
+    return out
+
+
+def read_sky_target(doc, where):
+    """A target's sky keys (checked), or None when it has no coordinates."""
+    if "ra" not in doc and "dec" not in doc:
+        if any(k in doc for k in SKY_TARGET_KEYS):
+            raise ParameterError(f"{where.key('ra')} and dec are needed for a sky target",
+                                 param="ra")
+        return None
+    if "ra" not in doc or "dec" not in doc:
+        raise ParameterError(f"{where.key('ra')} and dec go together", param="ra")
+    return {"ra": where.value("ra", doc["ra"]), "dec": where.value("dec", doc["dec"]),
+            "catalog": where.value("catalog", doc["catalog"]) if "catalog" in doc else None,
+            "density": where.value("density", doc.get("density", PARAMS["star_density"].default),
+                                   "star_density"),
+            "bright": where.value("bright", doc.get("bright", PARAMS["bright_mag"].default),
+                                  "bright_mag"),
+            "limit": where.value("limit", doc.get("limit", PARAMS["limiting_mag"].default),
+                                 "limiting_mag"),
+            "slope": where.value("slope", doc.get("slope", PARAMS["count_slope"].default),
+                                 "count_slope")}
+
+
+def read_group_sky(doc, where):
+    """A science group's pointing keys (checked)."""
+    pattern = doc.get("dither_pattern")
+    if pattern is not None:
+        if not (isinstance(pattern, list) and pattern
+                and all(isinstance(p, list) and len(p) == 2 for p in pattern)):
+            raise ParameterError(f"{where.key('dither_pattern')} must be a list of "
+                                 f"[east, north] offsets in arcsec", param="dither")
+        pattern = [tuple(where.value("dither_pattern", v, "rotation", low=-36000, high=36000)
+                         for v in p) for p in pattern]
+    seeing = doc.get("seeing")
+    drift = doc.get("drift", [0.0, 0.0])
+    if not (isinstance(drift, list) and len(drift) == 2):
+        raise ParameterError(f"{where.key('drift')} must be [east, north] in arcsec over the "
+                             f"exposure", param="dither")
+    drift = tuple(where.value("drift", v, "rotation", low=-36000, high=36000) for v in drift)
+    return {"dither": where.value("dither", doc.get("dither", 0.0)), "pattern": pattern,
+            "drift": drift, "spin": where.value("field_rotation", doc.get("field_rotation", 0.0),
+                                                "rotation"),
+            "seeing": None if seeing is None else where.value("seeing", seeing),
+            "jitter": where.value("seeing_jitter", doc.get("seeing_jitter", 0.0)),
+            "airmass": (where.value("airmass", doc["airmass"]) if "airmass" in doc else None)}
+
+
+def pointing(group_sky, target, site, root, index, k, date_obs, exposure_time):
+    """One science frame's dither (arcsec), seeing (arcsec FWHM) and airmass.
+
+    Parameters
+    ----------
+    group_sky : dict
+        `read_group_sky`'s.
+    target : dict
+        The target's sky keys.
+    site : tuple or None
+        The plan's site.
+    root : numpy.random.SeedSequence
+        The plan's seed; the frame draws at ``(POINTING, index)``.
+    index : int
+        The frame's index in the plan.
+    k : int
+        The frame's position in its group (the dither pattern's step).
+    date_obs : datetime
+        Start of the exposure.
+    exposure_time : float
+        In seconds.
+
+    Returns
+    -------
+    dither : tuple of float
+    seeing : float or None
+    airmass : float
+    drift : tuple of float
+        The group's (arcsec east and north over the exposure).
+    spin : float
+        The group's field rotation, degrees over the exposure.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(root.entropy,
+                                                       spawn_key=(NightStream.POINTING, index)))
+    if group_sky["pattern"]:
+        dither = group_sky["pattern"][k % len(group_sky["pattern"])]
+    else:  # uniform in a disc
+        r = group_sky["dither"] * np.sqrt(rng.random())
+        a = 2 * np.pi * rng.random()
+        dither = (float(r * np.cos(a)), float(r * np.sin(a)))
+    seeing = group_sky["seeing"]
+    if seeing is not None:
+        seeing = float(seeing * np.exp(group_sky["jitter"] * rng.standard_normal()))
+    airmass = group_sky["airmass"]
+    if airmass is None and site is not None:
+        middle = date_obs + timedelta(seconds=exposure_time / 2)
+        airmass = airmass_at(target["ra"], target["dec"], middle.isoformat(), site)
+        if not np.isfinite(airmass):
+            raise ParameterError(f"target at ra {target['ra']}, dec {target['dec']} is below "
+                                 f"the horizon at {middle.isoformat()}", param="airmass")
+    return dither, seeing, float(airmass or 1.0), group_sky["drift"], group_sky["spin"]
+
+
+def _frame_setup(plan, spec):
+    """The frame's camera, target, pixel scale, rotation, WCS and filter photometry."""
+    cam = plan.camera_named(spec.camera)
+    target = plan.sky["targets"][spec.target]
+    optics = plan.sky["cameras"].get(spec.camera or plan.camera_names[0], {})
+    scale = optics.get("pixel_scale", PARAMS["pixel_scale"].default)
+    rotation = optics.get("rotation", PARAMS["rotation"].default)
+    wcs = frame_wcs(cam.shape, target["ra"], target["dec"], scale, rotation, spec.dither)
+    phot = plan.sky["filters"].get(spec.filter) or {k: PARAMS[k].default for k in FILTER_KEYS}
+    return cam, target, scale, rotation, wcs, phot
+
+
+def has_sky(plan, spec):
+    """Whether frame ``spec`` points at a sky target (a WCS, catalogue stars)."""
+    return spec.stars and spec.target in plan.sky.get("targets", {})
+
+
+def sky_light(plan, spec):
+    """The stars (a truth table) and sky (ADU per pixel) of a sky target's frame.
+
+    Parameters
+    ----------
+    plan : ccdsim.plans.model.NightPlan
+    spec : ccdsim.plans.model.FrameSpec
+
+    Returns
+    -------
+    stars : astropy.table.Table
+    sky : float
+        From the filter's ``sky_brightness`` if given, else the group's sky.
+    trail : tuple of float or None
+        Pixels the stars move during the exposure (the group's ``drift``).
+    """
+    cam, target, scale, rotation, wcs, phot = _frame_setup(plan, spec)
+    stars = frame_stars(plan.catalogs[spec.target], wcs, cam.shape, filter=spec.filter,
+                        exposure_time=spec.exposure_time, zero_point=phot["zero_point"],
+                        gain=cam.gain, extinction=phot["extinction"], airmass=spec.airmass,
+                        fwhm=spec.seeing, pixel_scale=scale)
+    sky = spec.sky
+    trail = None
+    if any(spec.drift):  # where the target's centre lands at the start and at the end
+        ends = [frame_wcs(cam.shape, target["ra"], target["dec"], scale, rotation,
+                          (spec.dither[0] + s * spec.drift[0] / 2,
+                           spec.dither[1] + s * spec.drift[1] / 2))
+                .wcs_world2pix([[target["ra"], target["dec"]]], 0)[0] for s in (-1, 1)]
+        trail = (float(ends[1][0] - ends[0][0]), float(ends[1][1] - ends[0][1]))
+    if spec.spin and len(stars):  # each star along its arc about the centre (a chord)
+        ny, nx = cam.shape
+        u, v = stars["x_0"] - (nx - 1) / 2, stars["y_0"] - (ny - 1) / 2
+        chord = 2 * np.sin(np.radians(spec.spin) / 2)
+        turn = np.column_stack([-chord * v, chord * u])
+        trail = turn + (trail if trail is not None else 0.0)
+    if phot["sky_brightness"] is not None:
+        sky = sky_level(phot["sky_brightness"], scale, spec.exposure_time,
+                        phot["zero_point"], cam.gain)
+    return stars, sky, trail
+
+
+def sky_cards(plan, spec):
+    """Header cards of a sky target's frame: WCS, pointing, site, and the truth."""
+    cam, target, scale, rotation, wcs, phot = _frame_setup(plan, spec)
+    cards = pointing_cards(wcs, target["ra"], target["dec"], spec.date_obs,
+                           plan.sky.get("site"), spec.airmass)
+    cards.update(optics_cards(scale, rotation, phot["zero_point"], phot["extinction"],
+                              spec.seeing))
+    if spec.spin:
+        cards["FIELDROT"] = (spec.spin, "[deg] field turned during the exposure, ccw")
+    if any(spec.drift):
+        cards["DRIFTE"] = (spec.drift[0], "[arcsec] pointing drift east during the exposure")
+        cards["DRIFTN"] = (spec.drift[1], "[arcsec] pointing drift north during the exposure")
+    cards["DITHERE"] = (spec.dither[0], "[arcsec] dither east of the target")
+    cards["DITHERN"] = (spec.dither[1], "[arcsec] dither north of the target")
+    return cards

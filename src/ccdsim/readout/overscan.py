@@ -1,0 +1,48 @@
+"""Overscan rows: the rows a camera reads out after its data rows, with no light in them.
+
+They carry the overscan's level (bias level + ``overscan_offset`` + the
+frame's bias offset), its dark current and read noise, and go through the
+same read-out steps 4 to 7 (`ccdsim.readout.digitize`) as the data. Their
+noise comes from the frame's own ``Stream.OVERSCAN_ROWS``, never from the
+data rows' block streams, so adding them changes no data pixel.
+"""
+
+import numpy as np
+
+from ..core.seeds import Stream, child_rng
+from .steps import digitize
+
+__all__ = ["read_overscan_rows"]
+
+
+def read_overscan_rows(exposure):
+    """Read out the overscan rows of an exposure.
+
+    Parameters
+    ----------
+    exposure : ccdsim.readout.exposure.Exposure
+        The frame (its camera's ``overscan_rows``, ``overscan_offset`` in ADU
+        and ``overscan_dark`` in e-/pixel/s; its ``bias_offset``, exposure
+        time and seed).
+
+    Returns
+    -------
+    data : ndarray
+        ADU, ``(overscan_rows, nx + overscan)``: uint16 from the ADC, or
+        float32 if ``exposure.quantize`` is False.
+    dq : ndarray of uint8
+        Their data-quality bits (ADC saturation only).
+    """
+    cam = exposure.camera
+    shape = (cam.overscan_rows, cam.readout_shape[1])
+    rng = child_rng(exposure.seed_seq, Stream.OVERSCAN_ROWS)
+    level = cam.bias_level + cam.overscan_offset + exposure.bias_offset
+    bias = np.full(shape, level, dtype=np.float32)
+    dark_e = cam.overscan_dark * exposure.exposure_time
+    # Every pixel of these rows is overscan: the electrons span the whole width.
+    electrons = rng.poisson(dark_e, size=shape) if dark_e > 0 else np.zeros((0, 0), np.int64)
+    out = np.empty(shape, dtype=np.uint16 if exposure.quantize else np.float32)
+    dq = np.zeros(shape, dtype=np.uint8)
+    digitize(electrons, rng, read_noise=cam.read_noise, gain=cam.gain, bias=bias,
+             quantize=exposure.quantize, out=out, dq=dq)
+    return out, dq

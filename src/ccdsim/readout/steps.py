@@ -1,0 +1,341 @@
+"""The read-out: an exposure's electrons turned into ADU, in the order a camera works.
+
+`read_out` is the whole camera, one step after the other as in the README's
+model (same numbers); each step is a function of its own:
+
+1. `expected_electrons`: light (sky + stars, ADU x gain) x flat field + dark
+   current + hot pixels, in e- over the exposure;
+2. `poisson_draw`: one Poisson draw of them (whole e-);
+3. `add_cosmic_rays`: + the cosmic rays' electrons, then
+   `~ccdsim.physics.fullwell.bleed_columns`: charge above the full well spills along its
+   column (`ccdsim.readout.moving`); 3b. the amplifier's response
+   (`ccdsim.physics.response`);
+4. to 7. `digitize`: + read noise (e-), / gain (e-/ADU), + bias (ADU), ADC
+   (round and clip to uint16), in one compiled pass with step 3b.
+
+The frame is made in blocks of `BLOCK_ROWS` rows. Block ``b`` draws from its
+own Generator, the child ``(Stream.PIXELS, b)`` of the frame's SeedSequence:
+first its Poisson electrons, then its read noise. So the pixels depend on the
+seed alone, never on the number of threads, nor on which of `read_out`'s two
+paths makes them.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numpy as np
+
+from ..core.kernels import electrons_to_adu
+from ..core.params import ADC_MAX, BLOCK_ROWS
+from ..core.quality import DQ
+from ..core.seeds import Stream, child_rng
+from ..physics.bias import block_bias
+from ..physics.cosmics import add_cosmic_rays
+from ..physics.hotpixels import hot_pixels_in_rows
+from ..physics.response import response_coefficient
+from ..physics.stars import add_stars_to_rows, stars_reaching_rows
+
+__all__ = ["BLOCK_ROWS", "ADC_MAX", "Sources", "Block", "read_block",
+           "expected_electrons", "poisson_draw", "add_cosmic_rays", "read_noise_deviates",
+           "digitize", "pixel_blocks", "for_each_block"]
+
+
+# Empty arrays stand for "none" (no charge, no read noise, no DQ bits) in the
+# compiled read-out, which takes arrays only.
+_NO_CHARGE = np.zeros((0, 0), dtype=np.int64)
+_NO_NOISE = np.zeros((0, 0), dtype=np.float32)
+_NO_DQ = np.zeros((0, 0), dtype=np.uint8)
+
+
+def read_block(block, electrons, exposure, out, dq, noise=None):
+    """Steps 3b and 4 to 7 of one block's ``electrons``, into its rows of ``out`` and ``dq``.
+
+    Parameters
+    ----------
+    block : Block
+        The rows, and the Generator the read noise comes from.
+    electrons : ndarray, shape ``(rows, nx)``, or empty
+        The block's electrons (empty: none).
+    exposure : ccdsim.readout.exposure.Exposure
+        The frame.
+    out, dq : ndarray
+        The frame's read-out and data-quality rows (`read_out`).
+    noise : ndarray of float32, optional
+        The block's read noise, if already drawn (`read_noise_deviates`).
+    """
+    cam = exposure.camera
+    bias = block_bias(exposure, block, electrons)  # 6: with the frame's offset, overscan charge
+    digitize(electrons, block.rng, read_noise=cam.read_noise, gain=cam.gain, bias=bias,
+             quantize=exposure.quantize, out=out[block.rows], dq=dq[block.rows],
+             response=response_coefficient(cam), noise=noise)  # 3b in the same pass
+
+
+# The steps --------------------------------------------------------------------
+
+
+class Sources(NamedTuple):
+    """What puts charge in the data section: the inputs of `expected_electrons`.
+
+    Parameters
+    ----------
+    nx : int
+        Pixels per row of the data section.
+    gain : float
+        e-/ADU: the sky and stars are given in ADU.
+    sky : float or ndarray
+        Sky over the exposure, in ADU per pixel: uniform, or ``(ny, nx)``.
+    stars : tuple of ndarray or None
+        Gaussian stars ``(x, y, flux, sigma)``: pixels (0-based), electrons
+        over the exposure, pixels.
+    star_image : ndarray or None
+        Moffat stars over the exposure, ``(ny, nx)``, in ADU per pixel.
+    flat : ndarray or None
+        Sensitivity ``(ny, nx)``, mean 1; scales the light only. None: uniform
+        (or no light to scale).
+    dark : float
+        Dark current x exposure time, in e- per ordinary pixel.
+    hot : ndarray of int
+        Sorted flat indices of the hot pixels (`ccdsim.physics.hotpixels.hot_pixel_indices`).
+    hot_factor : float
+        Hot pixels' dark current relative to the others.
+    charge : tuple or None
+        More charge that does not come from light, in e- over the exposure
+        (glow, a hot-pixel population, persistence): terms ``c`` whose
+        ``c[r0:r1]`` gives rows of the data section; None: none.
+    light_scale : ndarray or None
+        Each pixel's light relative to the nominal exposure, ``(ny, nx)``
+        (a shutter's opening and closing); None: 1 everywhere.
+    """
+
+    nx: int
+    gain: float
+    sky: object
+    stars: tuple | None
+    star_image: object
+    flat: object
+    dark: float
+    hot: np.ndarray
+    hot_factor: float
+    charge: object = None
+    light_scale: object = None
+
+
+def expected_electrons(sources, r0, r1):
+    """Step 1: the electrons expected in rows ``r0:r1`` of the data section.
+
+    (sky + stars) [ADU] x gain [e-/ADU] x flat + dark [e-], hot pixels
+    ``hot_factor`` times the dark; all over the exposure.
+
+    Parameters
+    ----------
+    sources : Sources
+        Light, flat field, dark current and hot pixels.
+    r0, r1 : int
+        First and one-past-last row.
+
+    Returns
+    -------
+    ndarray, float or None
+        e- per pixel, float64 ``(r1 - r0, nx)``; a float where they are
+        uniform; None where no charge is expected (a bias frame).
+    """
+    s = sources
+    sky_map = np.ndim(s.sky) > 0
+    sky_e = 0.0 if sky_map else s.sky * s.gain
+    hot = hot_pixels_in_rows(s.hot, s.nx, r0, r1) if s.dark > 0 else None
+    near = stars_reaching_rows(s.stars[1], s.stars[3], r0, r1) if s.stars else ()
+    has_hot = hot is not None and len(hot[0]) > 0
+    if not (sky_map or len(near) or has_hot or s.star_image is not None
+            or (s.flat is not None and sky_e > 0) or s.charge is not None
+            or (s.light_scale is not None and sky_e > 0)):
+        return s.dark + sky_e if s.dark + sky_e > 0 else None
+    lam = np.full((r1 - r0, s.nx), sky_e)
+    if sky_map:
+        lam += s.sky[r0:r1] * s.gain
+    if len(near):
+        add_stars_to_rows(lam, r0, *s.stars, near=near)
+    if s.star_image is not None:
+        lam += s.star_image[r0:r1] * s.gain
+    if s.flat is not None:  # the flat scales light only, never dark current
+        lam *= s.flat[r0:r1]
+    if s.light_scale is not None:  # so does the shutter
+        lam *= s.light_scale[r0:r1]
+    lam += s.dark
+    if has_hot:
+        lam[hot] += s.dark * (s.hot_factor - 1)
+    for term in s.charge or ():
+        lam += term[r0:r1]
+    return lam
+
+
+def poisson_draw(expected, shape, rng):
+    """Step 2: one Poisson draw of all the expected electrons (a sum of Poissons is Poisson).
+
+    Parameters
+    ----------
+    expected : ndarray, float or None
+        From `expected_electrons`, in e-.
+    shape : tuple of int
+        ``(rows, nx)`` of the block, for a uniform ``expected``.
+    rng : numpy.random.Generator
+        The block's Generator; nothing is drawn when ``expected`` is None.
+
+    Returns
+    -------
+    ndarray of int64
+        Electrons, ``shape``; an empty array when ``expected`` is None.
+    """
+    if expected is None:
+        return _NO_CHARGE
+    if np.ndim(expected) == 0:  # uniform: the same numbers, drawn faster
+        return rng.poisson(expected, size=shape)
+    return rng.poisson(expected)
+
+
+def read_noise_deviates(rng, shape, read_noise):
+    """The standard-normal deviates of a block's read noise, as `digitize` draws them.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The block's Generator, after its Poisson draw.
+    shape : tuple of int
+        ``(rows, nx + overscan)``: every pixel read out.
+    read_noise : float
+        In e-; 0: none (nothing drawn).
+
+    Returns
+    -------
+    ndarray of float32
+        ``shape``, or an empty array without read noise.
+    """
+    return rng.standard_normal(shape, dtype=np.float32) if read_noise > 0 else _NO_NOISE
+
+
+def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
+             saturated=DQ.ADC_SATURATED, response=0.0, noise=None):
+    """Steps 4 to 7 of one block: + read noise -> / gain -> + bias -> ADC, one compiled pass.
+
+    The read noise is drawn from ``rng`` after the block's Poisson electrons:
+    one float32 standard-normal deviate per pixel read out, overscan included.
+
+    Parameters
+    ----------
+    electrons : ndarray, shape ``(rows, nx)``, or empty
+        Electrons of the block's data columns (int64 or float64); empty: none.
+        The overscan columns after them get read noise and bias only.
+    rng : numpy.random.Generator
+        The block's Generator.
+    read_noise : float
+        Step 4: Gaussian read noise, in e- (0: none, nothing drawn).
+    gain : float
+        Step 5: e-/ADU.
+    bias : ndarray of float32, shape of ``out``
+        Step 6: bias of these rows, in ADU, overscan included.
+    quantize : bool
+        Step 7, the ADC: round half to even and clip to ``0..ADC_MAX``
+        (``out`` uint16); False: float32 ADU, neither rounded nor clipped.
+    out : ndarray of uint16 or float32, shape ``(rows, nx + overscan)``
+        Where the ADU go.
+    dq : ndarray of uint8, shape of ``out``, optional
+        Data-quality bits of these rows: ``saturated`` is or-ed in where the
+        ADC reads 0 or `ADC_MAX`.
+    saturated : int, optional
+        That bit (`~ccdsim.DQ.ADC_SATURATED`).
+    response : float, optional
+        Step 3b first, in the same pass: the amplifier's response coefficient
+        (`~ccdsim.physics.response.response_coefficient`, applied to the data
+        electrons as `~ccdsim.physics.response.respond` would); 0: linear.
+    noise : ndarray of float32, optional
+        The deviates already drawn from ``rng`` (`read_noise_deviates` of
+        ``out.shape``); ``rng`` is then not used.
+    """
+    if noise is None:
+        noise = read_noise_deviates(rng, out.shape, read_noise)
+    electrons_to_adu(electrons, noise, float(read_noise), float(gain), bias, out,
+                     bool(quantize), _NO_DQ if dq is None else dq, int(saturated),
+                     float(response))
+
+
+# Blocks and threads -----------------------------------------------------------
+
+
+class Block(NamedTuple):
+    """One block of rows of the data section and the Generator its noise comes from.
+
+    Parameters
+    ----------
+    r0, r1 : int
+        First and one-past-last row of the frame.
+    shape : tuple of int
+        ``(r1 - r0, nx)``.
+    rows : slice
+        Its rows in the array read out (which starts at the first block).
+    rng : numpy.random.Generator
+        The child ``(Stream.PIXELS, r0 // BLOCK_ROWS)`` of the frame's seed.
+    """
+
+    r0: int
+    r1: int
+    shape: tuple
+    rows: slice
+    rng: np.random.Generator
+
+
+def pixel_blocks(seed_seq, shape, rows=None):
+    """The blocks of `BLOCK_ROWS` rows that make rows ``r0:r1``, each with its Generator.
+
+    Parameters
+    ----------
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed.
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    rows : tuple of int, optional
+        ``(r0, r1)``, whole blocks: ``r0`` a multiple of `BLOCK_ROWS`, ``r1``
+        too or ``ny``. Default: the whole frame.
+
+    Returns
+    -------
+    list of Block
+    """
+    ny, nx = shape
+    first, last = (0, ny) if rows is None else rows
+    if first % BLOCK_ROWS or (last % BLOCK_ROWS and last != ny) or not 0 <= first < last <= ny:
+        raise ValueError(f"rows {rows} are not whole blocks of {BLOCK_ROWS} rows")
+    blocks = []
+    for r0 in range(first, last, BLOCK_ROWS):
+        r1 = min(r0 + BLOCK_ROWS, ny)
+        blocks.append(Block(r0, r1, (r1 - r0, nx), slice(r0 - first, r1 - first),
+                            child_rng(seed_seq, Stream.PIXELS, r0 // BLOCK_ROWS)))
+    return blocks
+
+
+def for_each_block(step, blocks, threads, *args):
+    """Run ``step(block, *args)`` for every block, on ``threads`` worker threads.
+
+    Parameters
+    ----------
+    step : callable
+        Works on one block; blocks never share the rows they write.
+    blocks : list of Block
+        From `pixel_blocks`.
+    threads : int or None
+        Worker threads (None: all CPUs); never changes the result.
+    *args
+        Passed on to ``step``.
+    """
+    threads = os.cpu_count() if threads is None else int(threads)
+    if threads <= 1 or len(blocks) == 1:
+        for block in blocks:
+            step(block, *args)
+        return
+    # numpy's Generators and the compiled loops release the GIL, so threads scale.
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
+        for f in [pool.submit(step, block, *args) for block in blocks]:
+            f.result()
+    finally:
+        # On Ctrl-C (or an error) drop the blocks not yet started.
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,142 @@
+"""Where a frame points: its WCS, its airmass and the header cards that say so.
+
+- `frame_wcs`: a TAN projection (pointing RA/Dec in degrees, pixel scale in
+  arcsec/pixel, rotation in degrees, a dither offset in arcsec) as an
+  `astropy.wcs.WCS`, so ``WCS(header).world_to_pixel`` finds the stars;
+- `airmass_at`: the airmass of a pointing from a site at a time (astropy's
+  AltAz, sec z);
+- `pointing_cards`: RA, DEC, OBJCTRA, AIRMASS, LST and the WCS as cards.
+"""
+
+import numpy as np
+
+__all__ = ['frame_wcs', 'airmass_at', 'pointing_cards']
+_ARCSEC = 1.0 / 3600.0
+
+
+def frame_wcs(shape, ra, dec, pixel_scale, rotation=0.0, offset=(0.0, 0.0)):
+    """The TAN world coordinate system of a frame.
+
+    North is up (+y) and east left (-x) at ``rotation`` 0; a positive
+    rotation turns the image's +y axis from north towards east, so the sky
+    turns clockwise on the image as displayed with the origin at the lower
+    left (north points along (sin r, cos r) in pixels). The reference pixel
+    is the data section's centre.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the data section.
+    ra, dec : float
+        Pointing: the sky position of the centre, in degrees (ICRS).
+    pixel_scale : float
+        In arcsec per pixel.
+    rotation : float, optional
+        Position angle of the image's +y axis, degrees east of north.
+    offset : tuple of float, optional
+        ``(east, north)`` dither of the pointing, in arcsec on the sky.
+
+    Returns
+    -------
+    astropy.wcs.WCS
+    """
+    from astropy.wcs import WCS
+
+    ny, nx = shape
+    east, north = offset
+    dec0 = dec + north * _ARCSEC
+    ra0 = (ra + east * _ARCSEC / np.cos(np.radians(dec0))) % 360.0
+    w = WCS(naxis=2)
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    w.wcs.crval = [ra0, dec0]
+    w.wcs.crpix = [(nx + 1) / 2.0, (ny + 1) / 2.0]  # FITS pixels are 1-based
+    s, t = pixel_scale * _ARCSEC, np.radians(rotation)
+    w.wcs.cd = [[-s * np.cos(t), s * np.sin(t)], [s * np.sin(t), s * np.cos(t)]]
+    w.wcs.radesys = "ICRS"
+    w.wcs.equinox = 2000.0
+    return w
+
+
+def airmass_at(ra, dec, time, site):
+    """Airmass (sec z) of a pointing from a site at a time.
+
+    Parameters
+    ----------
+    ra, dec : float
+        Degrees (ICRS).
+    time : str or astropy.time.Time
+        UTC (ISO 8601).
+    site : tuple of float
+        ``(latitude deg, longitude deg east, elevation m)``.
+
+    Returns
+    -------
+    float
+        sec z; ``inf`` when the pointing is below the horizon.
+    """
+    import astropy.units as u
+    from astropy.coordinates import AltAz, EarthLocation, SkyCoord
+    from astropy.time import Time
+    from astropy.utils import iers
+
+    lat, lon, height = site
+    where = EarthLocation(lat=lat * u.deg, lon=lon * u.deg, height=height * u.m)
+    # The bundled Earth-orientation tables: never a download in the middle of a run.
+    with iers.conf.set_temp("auto_download", False):
+        altaz = SkyCoord(ra * u.deg, dec * u.deg).transform_to(
+            AltAz(obstime=Time(time, scale="utc"), location=where))
+    alt = float(altaz.alt.deg)
+    return float(1.0 / np.sin(np.radians(alt))) if alt > 0 else float("inf")
+
+
+def pointing_cards(wcs, ra, dec, time=None, site=None, airmass=None):
+    """Header cards of a pointing: the WCS and what real cameras write beside it.
+
+    Parameters
+    ----------
+    wcs : astropy.wcs.WCS
+        The frame's (`frame_wcs`).
+    ra, dec : float
+        The telescope's pointing, degrees (``RA``, ``DEC``, ``OBJCTRA``, ``OBJCTDEC``).
+    time : str, optional
+        Start of the exposure, UTC (``JD``, ``MJD-OBS``; ``LST`` with a site);
+        None: a frame without a date (no site either).
+    site : tuple of float, optional
+        ``(latitude, longitude, elevation)`` (``SITELAT``, ``SITELONG``, ``SITEELEV``).
+    airmass : float, optional
+        ``AIRMASS``.
+
+    Returns
+    -------
+    dict
+        ``{keyword: (value, comment)}``.
+    """
+    import astropy.units as u
+    from astropy.coordinates import Angle
+    from astropy.time import Time
+    from astropy.utils import iers
+
+    cards = {k: (v, c) for k, v, c in wcs.to_header().cards if k not in ("", "COMMENT")}
+    cards["RA"] = (float(ra), "[deg] telescope pointing, ICRS")
+    cards["DEC"] = (float(dec), "[deg] telescope pointing, ICRS")
+    cards["OBJCTRA"] = (str(Angle(ra, u.deg).to_string(u.hour, sep=" ", precision=2,
+                                                       pad=True)), "[h m s] pointing RA")
+    cards["OBJCTDEC"] = (str(Angle(dec, u.deg).to_string(u.deg, sep=" ", precision=1,
+                                                        alwayssign=True, pad=True)),
+                         "[d m s] pointing Dec")
+    cards["EQUINOX"] = (2000.0, "equinox of the coordinates")
+    if time is not None:
+        t = Time(time, scale="utc")
+        cards["JD"] = (float(t.jd), "Julian date of the exposure start")
+        cards["MJD-OBS"] = (float(t.mjd), "modified Julian date of the exposure start")
+    if site is not None and time is not None:
+        lat, lon, height = site
+        with iers.conf.set_temp("auto_download", False):
+            lst = t.sidereal_time("mean", longitude=lon * u.deg)
+        cards["LST"] = (str(lst.to_string(sep=":", precision=1, pad=True)), "local sidereal time")
+        cards["SITELAT"] = (float(lat), "[deg] site latitude")
+        cards["SITELONG"] = (float(lon), "[deg] site longitude, east positive")
+        cards["SITEELEV"] = (float(height), "[m] site elevation")
+    if airmass is not None:
+        cards["AIRMASS"] = (float(airmass), "airmass (sec z) at the exposure's middle")
+    return cards
