@@ -5,8 +5,8 @@ import pytest
 
 from ccdsim import DQ, Camera
 from ccdsim.physics.fullwell import bleed_columns
-from ccdsim.readout.legacy import expose_pixels
 from ccdsim.readout import BLOCK_ROWS, expected_electrons, pixel_blocks, poisson_draw
+from ccdsim.readout.legacy import expose_pixels
 
 
 def test_expected_electrons_is_a_number_where_uniform_and_none_without_charge():
@@ -53,34 +53,6 @@ def test_expose_pixels_makes_the_cameras_pixels(full_well):
     np.testing.assert_array_equal(dq, ref.dq)
 
 
-def _whole_image_read_out(ex):
-    """The read-out as the README states it: a float64 image of the data section through
-    step 3, then every block read out (each Generator going on from its Poisson draw)."""
-    from ccdsim.physics.bias import block_bias
-    from ccdsim.physics.cosmics import add_cosmic_rays
-    from ccdsim.readout import digitize
-    from ccdsim.physics.response import response_coefficient
-
-    cam = ex.camera
-    blocks = pixel_blocks(ex.seed_seq, cam.shape)
-    image = np.zeros(cam.shape)
-    for b in blocks:
-        e = poisson_draw(ex.expected(b.r0, b.r1), b.shape, b.rng)
-        if e.size:
-            image[b.r0:b.r1] = e
-    dq = cam.dq_rows(0, cam.shape[0])
-    hits = add_cosmic_rays(image, ex.cosmics)
-    dq[hits] |= DQ.COSMIC_RAY
-    dq[:, :cam.shape[1]][bleed_columns(image, cam.full_well)] |= DQ.FULL_WELL
-    out = np.empty(cam.readout_shape, dtype=np.uint16 if ex.quantize else np.float32)
-    for b in blocks:
-        rows = image[b.r0:b.r1]
-        digitize(rows, b.rng, read_noise=cam.read_noise, gain=cam.gain,
-                 bias=block_bias(ex, b, rows), quantize=ex.quantize, out=out[b.rows],
-                 dq=dq[b.rows], response=response_coefficient(cam))
-    return out, dq
-
-
 @pytest.mark.parametrize("read_noise, quantize", [(5.0, True), (0.0, True), (5.0, False)])
 def test_moved_charge_read_out_in_one_pass_equals_the_whole_image(read_noise, quantize):
     """Only the columns cosmic rays and bleeding change are read out again: same pixels."""
@@ -96,7 +68,8 @@ def test_moved_charge_read_out_in_one_pass_equals_the_whole_image(read_noise, qu
     ex = cam.prepare(100, sky=20, stars=stars, quantize=quantize, rng=6)
     assert len(ex.cosmics) and ex.two_stage
     f = ex.frame(threads=2)
-    data, dq = _whole_image_read_out(ex)
+    plain = ex.frame(plain=True)  # a float64 image of the data section through step 3
+    data, dq = plain.data, plain.dq
     assert (dq & DQ.FULL_WELL).any() and (dq & DQ.COSMIC_RAY).any()
     np.testing.assert_array_equal(f.data, data)
     np.testing.assert_array_equal(f.dq, dq)

@@ -30,7 +30,7 @@ MOVED = {
     "config": ("io.toml",),
     "display": ("io.display",),
     "sources": ("physics.stars",),
-    "components": ("physics.guide",),
+    "components": ("camera.guide",),
     "defects": ("physics.bias", "physics.hotpixels", "physics.dark", "physics.flat"),
     "biasmodel": ("physics.bias",),
     "darkside": ("physics.dark", "physics.glow", "physics.hotpixels"),

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.seeds import Stream, child_rng
 
-__all__ = ['truth_files', 'frame_bias_offset', 'block_bias', 'overscan_charge', 'bad_columns', 'bias_map', 'bias_structure', 'leak_profile']
+__all__ = ['add_bias', 'truth_files', 'frame_bias_offset', 'block_bias', 'overscan_charge', 'bad_columns', 'bias_map', 'bias_structure', 'leak_profile']
 
 _SECONDS_PER_HOUR = 3600.0
 
@@ -251,3 +251,20 @@ def leak_profile(n_columns, fraction, length):
         ``fraction * exp(-k / length)`` for ``k = 0, 1, ...``.
     """
     return fraction * np.exp(-np.arange(n_columns) / length)
+
+
+def add_bias(adu, bias):
+    """Step 6: + bias, in ADU (the camera's map, this frame's offset, the overscan's charge).
+
+    Parameters
+    ----------
+    adu : ndarray of float64
+        Signal, in ADU.
+    bias : ndarray of float32
+        Bias of the same pixels (`block_bias`), in ADU.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    return adu + bias.astype(np.float64)

@@ -14,9 +14,16 @@ import numpy as np
 from ..core.seeds import Stream, child_rng
 from ..core.validate import ParameterError
 from .glow import glow_rate_map, parse_glow_sources
-from .hotpixels import hot_charge, population, population_table, unstable_states
+from .hotpixels import (
+    hot_charge,
+    hot_pixels_in_rows,
+    population,
+    population_table,
+    unstable_states,
+)
 
-__all__ = ['dark_map', 'DarkCharge', 'check_dark_side', 'truth_files', 'dark_charge']
+__all__ = ["dark_map", "DarkCharge", "check_dark_side", "truth_files", "dark_charge",
+           "add_dark_current", "add_other_charge"]
 
 
 def dark_map(shape, current, hot_mask=None, hot_factor=1e4):
@@ -174,3 +181,40 @@ def truth_files(camera):
     if cam.hot_above_1:
         out["hot_pixels.fits"] = lambda: population_table(cam)
     return out
+
+
+def add_dark_current(expected, sources, r0, r1):
+    """Step 1: the dark current over the exposure, in e-, hot pixels ``hot_factor`` times it.
+
+    Parameters
+    ----------
+    expected : ndarray of float64, shape ``(r1 - r0, nx)``
+        The expected electrons of rows ``r0:r1``; modified in place.
+    sources : ccdsim.physics.steps.Sources
+        Its ``dark`` (e- per ordinary pixel), ``hot`` and ``hot_factor``.
+    r0, r1 : int
+        First and one-past-last row of the data section.
+    """
+    s = sources
+    expected += s.dark
+    if s.dark > 0:
+        hot = hot_pixels_in_rows(s.hot, s.nx, r0, r1)
+        if len(hot[0]):
+            expected[hot] += s.dark * (s.hot_factor - 1)
+
+
+def add_other_charge(expected, sources, r0, r1):
+    """Step 1: charge that is neither light nor the dark current: glow, a hot-pixel
+    population (`dark_charge`), persistence of earlier frames.
+
+    Parameters
+    ----------
+    expected : ndarray of float64, shape ``(r1 - r0, nx)``
+        The expected electrons of rows ``r0:r1``; modified in place.
+    sources : ccdsim.physics.steps.Sources
+        Its ``charge``: terms whose ``[r0:r1]`` gives e- over the exposure.
+    r0, r1 : int
+        First and one-past-last row of the data section.
+    """
+    for term in sources.charge or ():
+        expected += term[r0:r1]

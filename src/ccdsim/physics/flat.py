@@ -18,7 +18,8 @@ from astropy.table import Table
 
 from ..core.seeds import Defect, camera_rng
 
-__all__ = ['column_defects', 'low_patches', 'smooth_pattern', 'cosmetics_map', 'cosmetics_table', 'filter_rng', 'has_cosmetics', 'truth_files', 'vignetting', 'dust_donuts', 'pixel_response', 'flat_map']
+__all__ = ['column_defects', 'low_patches', 'smooth_pattern', 'cosmetics_map', 'cosmetics_table', 'filter_rng', 'has_cosmetics', 'truth_files', 'vignetting', 'dust_donuts', 'pixel_response', 'flat_map',
+           'apply_flat']
 
 # Partial bad columns keep 30-70% of the light (the guide's chip: a few tens of %).
 PARTIAL_SENSITIVITY = (0.3, 0.7)
@@ -362,3 +363,19 @@ def flat_map(shape, *, vignetting_depth=0.0, dust=None, prnu=None):
             out *= part
     out /= np.float32(out.mean(dtype=np.float64))
     return out
+
+
+def apply_flat(expected, sources, r0, r1):
+    """Step 1: the flat field multiplies the light (the terms before it), never dark charge.
+
+    Parameters
+    ----------
+    expected : ndarray of float64, shape ``(r1 - r0, nx)``
+        The expected electrons of rows ``r0:r1`` (light only, so far); in place.
+    sources : ccdsim.physics.steps.Sources
+        Its ``flat``: sensitivity of the data section, mean 1 (None: uniform).
+    r0, r1 : int
+        First and one-past-last row of the data section.
+    """
+    if sources.flat is not None:
+        expected *= sources.flat[r0:r1]

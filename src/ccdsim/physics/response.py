@@ -1,4 +1,11 @@
-"""The output amplifier's response: step 3b of the read-out, between the full well and the read noise.
+"""The output amplifier and the converter: response (3b), read noise (4), gain (5), ADC (7).
+
+`add_read_noise`, `to_adu` and `convert` are steps 4, 5 and 7 as plain numpy
+on whole arrays (the plain read-out, `ccdsim.readout.plain`); the fast
+read-out does the same arithmetic in one compiled pass
+(`ccdsim.core.kernels.electrons_to_adu`), tested equal bit for bit.
+
+The amplifier's response (step 3b):
 
 A real amplifier's output is not exactly proportional to the charge: near
 the top of its range it gives a little less (or more). `respond` applies the
@@ -25,7 +32,8 @@ import numpy as np
 
 from ..core.params import ADC_MAX
 
-__all__ = ["truth_files", "respond", "response_coefficient", "response_curve"]
+__all__ = ["truth_files", "respond", "response_coefficient", "response_curve", "add_read_noise",
+           "to_adu", "convert"]
 
 
 def response_coefficient(camera):
@@ -136,3 +144,65 @@ def truth_files(camera):
     if cam.nonlinearity != 0:
         out["nonlinearity.fits"] = lambda: _curve_table(cam)
     return out
+
+
+def add_read_noise(electrons, noise, read_noise):
+    """Step 4: + Gaussian read noise, in e-.
+
+    Parameters
+    ----------
+    electrons : ndarray of float64
+        Charge of every pixel read out (overscan included), in e-.
+    noise : ndarray of float32 or empty
+        Standard-normal deviates of the same shape (empty: no read noise).
+    read_noise : float
+        Read noise, in e- rms.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    if not np.size(noise):
+        return electrons
+    # float64 products of the float32 deviates, as the compiled pass computes them
+    return electrons + read_noise * noise.astype(np.float64)
+
+
+def to_adu(electrons, gain):
+    """Step 5: e- / gain -> ADU.
+
+    Parameters
+    ----------
+    electrons : ndarray of float64
+        In e-.
+    gain : float
+        In e-/ADU.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    return electrons / gain
+
+
+def convert(adu, quantize):
+    """Step 7, the ADC: round half to even and clip to ``0..ADC_MAX`` (uint16).
+
+    Parameters
+    ----------
+    adu : ndarray of float64
+        Signal + bias, in ADU.
+    quantize : bool
+        False: float32 ADU, neither rounded nor clipped.
+
+    Returns
+    -------
+    out : ndarray of uint16 or float32
+    saturated : ndarray of bool
+        Pixels at the ADC's ends (0 or ``ADC_MAX``): `~ccdsim.DQ.ADC_SATURATED`.
+    """
+    if not quantize:
+        return adu.astype(np.float32), np.zeros(adu.shape, dtype=bool)
+    v = np.rint(adu)
+    saturated = (v <= 0.0) | (v >= ADC_MAX)
+    return np.clip(v, 0.0, float(ADC_MAX)).astype(np.uint16), saturated

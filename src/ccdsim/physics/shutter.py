@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core.validate import ParameterError
 
-__all__ = ["SHUTTER_KINDS", "STARFISH", "check_kind", "offset_map", "light_scale",
+__all__ = ["apply_shutter", "SHUTTER_KINDS", "STARFISH", "check_kind", "offset_map", "light_scale",
            "truth_files"]
 
 #: The kinds of shutter.
@@ -141,3 +141,19 @@ def truth_files(camera):
             f"Shutter ({cam.shutter_kind}): each pixel's exposure offset, in s; it gets light "
             f"for max(EXPTIME + offset, 0) s.")
     return out
+
+
+def apply_shutter(expected, sources, r0, r1):
+    """Step 1: the shutter scales each pixel's light by its own exposure (`light_scale`).
+
+    Parameters
+    ----------
+    expected : ndarray of float64, shape ``(r1 - r0, nx)``
+        The expected electrons of rows ``r0:r1`` (light only, so far); in place.
+    sources : ccdsim.physics.steps.Sources
+        Its ``light_scale`` (None: 1 everywhere).
+    r0, r1 : int
+        First and one-past-last row of the data section.
+    """
+    if sources.light_scale is not None:
+        expected *= sources.light_scale[r0:r1]

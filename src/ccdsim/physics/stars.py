@@ -9,11 +9,11 @@ import numpy as np
 from astropy.table import Table
 
 from ..core.kernels import add_gaussian_stars
-from ..core.params import DEFAULTS as D
 from ..core.params import BLOCK_ROWS, PARAMS, check
+from ..core.params import DEFAULTS as D
 from ..core.validate import ParameterError
 
-__all__ = ["make_star_table", "render_stars", "star_arrays", "stars_reaching_rows",
+__all__ = ["add_sky", "add_star_light", "make_star_table", "render_stars", "star_arrays", "stars_reaching_rows",
            "add_stars_to_rows", "gaussian_peak_to_flux", "moffat_alpha"]
 
 # Stars are drawn out to this many sigma (a square stamp); about 1e-6 of the flux lies beyond.
@@ -223,3 +223,46 @@ def add_stars_to_rows(rows, row0, x, y, flux, sigma, near=None):
         add_gaussian_stars(rows, row0, x[near], y[near], flux[near], sigma[near],
                            TRUNCATE_SIGMA)
     return rows
+
+
+def add_sky(expected, sources, r0, r1):
+    """Step 1, light: the sky over the exposure, ADU x gain -> e-, into ``expected`` (set).
+
+    The first term of step 1: it sets every pixel (a uniform sky, plus a sky
+    map where the sky is not uniform).
+
+    Parameters
+    ----------
+    expected : ndarray of float64, shape ``(r1 - r0, nx)``
+        The expected electrons of rows ``r0:r1``, made here.
+    sources : ccdsim.physics.steps.Sources
+        The exposure's sources of charge.
+    r0, r1 : int
+        First and one-past-last row of the data section.
+    """
+    s = sources
+    expected.fill(0.0 if np.ndim(s.sky) > 0 else s.sky * s.gain)
+    if np.ndim(s.sky) > 0:
+        expected += s.sky[r0:r1] * s.gain
+
+
+def add_star_light(expected, sources, r0, r1):
+    """Step 1, light: the stars over the exposure, in e-, added to ``expected``.
+
+    Gaussian stars are rendered (`add_stars_to_rows`); Moffat stars come as
+    an image in ADU (x gain).
+
+    Parameters
+    ----------
+    expected : ndarray of float64, shape ``(r1 - r0, nx)``
+        The expected electrons of rows ``r0:r1``; modified in place.
+    sources : ccdsim.physics.steps.Sources
+        The exposure's sources of charge.
+    r0, r1 : int
+        First and one-past-last row of the data section.
+    """
+    s = sources
+    if s.stars:
+        add_stars_to_rows(expected, r0, *s.stars)
+    if s.star_image is not None:
+        expected += s.star_image[r0:r1] * s.gain

@@ -31,7 +31,7 @@ from datetime import datetime
 import numpy as np
 
 from ..physics.persistence import has_persistence
-from ..readout.steps import expected_electrons
+from ..physics.steps import expected_electrons
 from .frames import frame_light
 
 __all__ = ['overfull_pixels', 'frame_windows', 'persistence_pixels', 'persistence_charge', 'frame_persistence', 'persistence_table']

@@ -9,10 +9,11 @@
 
 from ..core.lazy import lazy_exports
 
-_STEPS = ("BLOCK_ROWS", "ADC_MAX", "Sources", "Block", "read_block", "expected_electrons",
-          "poisson_draw", "add_cosmic_rays", "read_noise_deviates", "digitize", "pixel_blocks",
-          "for_each_block")
-_EXPORTS = {**dict.fromkeys(_STEPS, ".steps"), "read_out": ".pipeline",
+_STEPS = ("BLOCK_ROWS", "ADC_MAX", "Block", "read_block", "add_cosmic_rays", "read_noise_deviates",
+          "digitize", "pixel_blocks", "for_each_block")
+_PHYSICS = ("Sources", "expected_electrons", "poisson_draw")
+_EXPORTS = {**dict.fromkeys(_STEPS, ".steps"), **dict.fromkeys(_PHYSICS, "..physics.steps"),
+            "read_out": ".pipeline", "plain_read_out": ".plain",
             "Exposure": ".exposure", "Frame": ".frame"}
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

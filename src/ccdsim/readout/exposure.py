@@ -18,10 +18,11 @@ from ..physics.cosmics import cosmic_ray_table
 from ..physics.dark import dark_charge
 from ..physics.shutter import light_scale
 from ..physics.stars import make_star_table, render_stars, star_arrays
+from ..physics.steps import Sources, expected_electrons
 from .frame import Frame
 from .overscan import read_overscan_rows
 from .pipeline import read_out
-from .steps import Sources, expected_electrons
+from .plain import plain_read_out
 
 __all__ = ["Exposure", "plan_exposure"]
 
@@ -283,7 +284,7 @@ class Exposure:
         """The primary header (what made the frame)."""
         return frame_header(self.camera.parameters(), self.settings, self.seed_seq)
 
-    def frame(self, *, threads=None, header=True):
+    def frame(self, *, threads=None, header=True, plain=False):
         """Read out the whole frame.
 
         Parameters
@@ -293,15 +294,21 @@ class Exposure:
         header : bool, optional
             False: an empty header, for frames only their pixels are wanted
             of (each frame of a combined frame); the same pixels.
+        plain : bool, optional
+            Read out with `ccdsim.readout.plain.plain_read_out`: the physics
+            order step by step on whole arrays (slower; the same pixels).
 
         Returns
         -------
         Frame
         """
-        dq = self.camera.dq_rows(0, self.camera.shape[0])
-        data = read_out(self, dq, threads=threads)
-        if self.camera.overscan_rows:  # read out after the data rows, from their own stream
-            rows, rows_dq = read_overscan_rows(self)
-            data, dq = np.vstack([data, rows]), np.vstack([dq, rows_dq])
+        if plain:
+            data, dq = plain_read_out(self)
+        else:
+            dq = self.camera.dq_rows(0, self.camera.shape[0])
+            data = read_out(self, dq, threads=threads)
+            if self.camera.overscan_rows:  # read out after the data rows, from their own stream
+                rows, rows_dq = read_overscan_rows(self)
+                data, dq = np.vstack([data, rows]), np.vstack([dq, rows_dq])
         return Frame(data=data, header=self.header() if header else None, truth=self.truth,
                      dq=dq, cosmics=self.cosmics, exposure=self)

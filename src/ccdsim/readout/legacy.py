@@ -7,7 +7,8 @@ them. `expose_pixels` makes the same pixels from the same steps.
 
 import numpy as np
 
-from .steps import ADC_MAX, BLOCK_ROWS, digitize, for_each_block, pixel_blocks, poisson_draw
+from ..physics.steps import poisson_draw
+from .steps import ADC_MAX, BLOCK_ROWS, digitize, for_each_block, pixel_blocks
 
 __all__ = ["BLOCK_ROWS", "ADC_MAX", "expose_pixels"]
 

@@ -29,15 +29,8 @@ from ..physics.bias import block_bias
 from ..physics.cosmics import cosmic_ray_charge
 from ..physics.fullwell import bleed_columns
 from ..physics.response import response_coefficient
-from .steps import (
-    BLOCK_ROWS,
-    digitize,
-    expected_electrons,
-    for_each_block,
-    poisson_draw,
-    read_block,
-    read_noise_deviates,
-)
+from ..physics.steps import expected_electrons, poisson_draw
+from .steps import BLOCK_ROWS, digitize, for_each_block, read_block, read_noise_deviates
 
 __all__ = ["read_out_moved"]
 

@@ -8,8 +8,9 @@ cosmic rays or a full well move charge from block to block
 
 import numpy as np
 
+from ..physics.steps import expected_electrons, poisson_draw
 from .moving import read_out_moved
-from .steps import expected_electrons, for_each_block, pixel_blocks, poisson_draw, read_block
+from .steps import for_each_block, pixel_blocks, read_block
 
 __all__ = ["read_out"]
 

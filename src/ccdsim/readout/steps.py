@@ -1,23 +1,14 @@
-"""The read-out: an exposure's electrons turned into ADU, in the order a camera works.
+"""The fast read-out's steps: blocks of rows, each read out in one compiled pass.
 
-`read_out` is the whole camera, one step after the other as in the README's
-model (same numbers); each step is a function of its own:
-
-1. `expected_electrons`: light (sky + stars, ADU x gain) x flat field + dark
-   current + hot pixels, in e- over the exposure;
-2. `poisson_draw`: one Poisson draw of them (whole e-);
-3. `add_cosmic_rays`: + the cosmic rays' electrons, then
-   `~ccdsim.physics.fullwell.bleed_columns`: charge above the full well spills along its
-   column (`ccdsim.readout.moving`); 3b. the amplifier's response
-   (`ccdsim.physics.response`);
-4. to 7. `digitize`: + read noise (e-), / gain (e-/ADU), + bias (ADU), ADC
-   (round and clip to uint16), in one compiled pass with step 3b.
-
-The frame is made in blocks of `BLOCK_ROWS` rows. Block ``b`` draws from its
+The physics order is `ccdsim.physics.steps.STEPS`. Here it is made fast:
+the frame is made in blocks of `BLOCK_ROWS` rows; block ``b`` draws from its
 own Generator, the child ``(Stream.PIXELS, b)`` of the frame's SeedSequence:
-first its Poisson electrons, then its read noise. So the pixels depend on the
-seed alone, never on the number of threads, nor on which of `read_out`'s two
-paths makes them.
+first its Poisson electrons (step 2), then its read noise (step 4). So the
+pixels depend on the seed alone, never on the number of threads, nor on
+which path makes them. `digitize` runs steps 3b to 7 (response, read noise,
+gain, bias, ADC) in one compiled pass (`ccdsim.core.kernels.electrons_to_adu`),
+the same arithmetic as the plain functions of the table (`ccdsim.readout.plain`
+runs those, and the tests hold the two equal bit for bit).
 """
 
 import os
@@ -32,18 +23,14 @@ from ..core.quality import DQ
 from ..core.seeds import Stream, child_rng
 from ..physics.bias import block_bias
 from ..physics.cosmics import add_cosmic_rays
-from ..physics.hotpixels import hot_pixels_in_rows
 from ..physics.response import response_coefficient
-from ..physics.stars import add_stars_to_rows, stars_reaching_rows
 
-__all__ = ["BLOCK_ROWS", "ADC_MAX", "Sources", "Block", "read_block",
-           "expected_electrons", "poisson_draw", "add_cosmic_rays", "read_noise_deviates",
-           "digitize", "pixel_blocks", "for_each_block"]
+__all__ = ["BLOCK_ROWS", "ADC_MAX", "Block", "read_block", "add_cosmic_rays",
+           "read_noise_deviates", "digitize", "pixel_blocks", "for_each_block"]
 
 
 # Empty arrays stand for "none" (no charge, no read noise, no DQ bits) in the
 # compiled read-out, which takes arrays only.
-_NO_CHARGE = np.zeros((0, 0), dtype=np.int64)
 _NO_NOISE = np.zeros((0, 0), dtype=np.float32)
 _NO_DQ = np.zeros((0, 0), dtype=np.uint8)
 
@@ -72,125 +59,6 @@ def read_block(block, electrons, exposure, out, dq, noise=None):
 
 
 # The steps --------------------------------------------------------------------
-
-
-class Sources(NamedTuple):
-    """What puts charge in the data section: the inputs of `expected_electrons`.
-
-    Parameters
-    ----------
-    nx : int
-        Pixels per row of the data section.
-    gain : float
-        e-/ADU: the sky and stars are given in ADU.
-    sky : float or ndarray
-        Sky over the exposure, in ADU per pixel: uniform, or ``(ny, nx)``.
-    stars : tuple of ndarray or None
-        Gaussian stars ``(x, y, flux, sigma)``: pixels (0-based), electrons
-        over the exposure, pixels.
-    star_image : ndarray or None
-        Moffat stars over the exposure, ``(ny, nx)``, in ADU per pixel.
-    flat : ndarray or None
-        Sensitivity ``(ny, nx)``, mean 1; scales the light only. None: uniform
-        (or no light to scale).
-    dark : float
-        Dark current x exposure time, in e- per ordinary pixel.
-    hot : ndarray of int
-        Sorted flat indices of the hot pixels (`ccdsim.physics.hotpixels.hot_pixel_indices`).
-    hot_factor : float
-        Hot pixels' dark current relative to the others.
-    charge : tuple or None
-        More charge that does not come from light, in e- over the exposure
-        (glow, a hot-pixel population, persistence): terms ``c`` whose
-        ``c[r0:r1]`` gives rows of the data section; None: none.
-    light_scale : ndarray or None
-        Each pixel's light relative to the nominal exposure, ``(ny, nx)``
-        (a shutter's opening and closing); None: 1 everywhere.
-    """
-
-    nx: int
-    gain: float
-    sky: object
-    stars: tuple | None
-    star_image: object
-    flat: object
-    dark: float
-    hot: np.ndarray
-    hot_factor: float
-    charge: object = None
-    light_scale: object = None
-
-
-def expected_electrons(sources, r0, r1):
-    """Step 1: the electrons expected in rows ``r0:r1`` of the data section.
-
-    (sky + stars) [ADU] x gain [e-/ADU] x flat + dark [e-], hot pixels
-    ``hot_factor`` times the dark; all over the exposure.
-
-    Parameters
-    ----------
-    sources : Sources
-        Light, flat field, dark current and hot pixels.
-    r0, r1 : int
-        First and one-past-last row.
-
-    Returns
-    -------
-    ndarray, float or None
-        e- per pixel, float64 ``(r1 - r0, nx)``; a float where they are
-        uniform; None where no charge is expected (a bias frame).
-    """
-    s = sources
-    sky_map = np.ndim(s.sky) > 0
-    sky_e = 0.0 if sky_map else s.sky * s.gain
-    hot = hot_pixels_in_rows(s.hot, s.nx, r0, r1) if s.dark > 0 else None
-    near = stars_reaching_rows(s.stars[1], s.stars[3], r0, r1) if s.stars else ()
-    has_hot = hot is not None and len(hot[0]) > 0
-    if not (sky_map or len(near) or has_hot or s.star_image is not None
-            or (s.flat is not None and sky_e > 0) or s.charge is not None
-            or (s.light_scale is not None and sky_e > 0)):
-        return s.dark + sky_e if s.dark + sky_e > 0 else None
-    lam = np.full((r1 - r0, s.nx), sky_e)
-    if sky_map:
-        lam += s.sky[r0:r1] * s.gain
-    if len(near):
-        add_stars_to_rows(lam, r0, *s.stars, near=near)
-    if s.star_image is not None:
-        lam += s.star_image[r0:r1] * s.gain
-    if s.flat is not None:  # the flat scales light only, never dark current
-        lam *= s.flat[r0:r1]
-    if s.light_scale is not None:  # so does the shutter
-        lam *= s.light_scale[r0:r1]
-    lam += s.dark
-    if has_hot:
-        lam[hot] += s.dark * (s.hot_factor - 1)
-    for term in s.charge or ():
-        lam += term[r0:r1]
-    return lam
-
-
-def poisson_draw(expected, shape, rng):
-    """Step 2: one Poisson draw of all the expected electrons (a sum of Poissons is Poisson).
-
-    Parameters
-    ----------
-    expected : ndarray, float or None
-        From `expected_electrons`, in e-.
-    shape : tuple of int
-        ``(rows, nx)`` of the block, for a uniform ``expected``.
-    rng : numpy.random.Generator
-        The block's Generator; nothing is drawn when ``expected`` is None.
-
-    Returns
-    -------
-    ndarray of int64
-        Electrons, ``shape``; an empty array when ``expected`` is None.
-    """
-    if expected is None:
-        return _NO_CHARGE
-    if np.ndim(expected) == 0:  # uniform: the same numbers, drawn faster
-        return rng.poisson(expected, size=shape)
-    return rng.poisson(expected)
 
 
 def read_noise_deviates(rng, shape, read_noise):

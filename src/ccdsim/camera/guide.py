@@ -13,11 +13,11 @@ from astropy.table import Table
 from ..core.params import DEFAULTS as D
 from ..core.params import check
 from ..core.seeds import DEFAULT_CAMERA_SEED, Defect, camera_rng
-from .bias import bad_columns as draw_bad_columns
-from .bias import bias_map
-from .dark import dark_map
-from .hotpixels import hot_pixel_mask
-from .stars import make_star_table, render_stars
+from ..physics.bias import bad_columns as draw_bad_columns
+from ..physics.bias import bias_map
+from ..physics.dark import dark_map
+from ..physics.hotpixels import hot_pixel_mask
+from ..physics.stars import make_star_table, render_stars
 
 __all__ = ["read_noise", "bias", "dark_current", "sky_background", "stars"]
 

@@ -1,0 +1,235 @@
+"""The physics order as data: `STEPS`, each step's function, in the order a camera works.
+
+A frame is made in electrons, then read out (the README's "The model" is
+generated from this table):
+
+- step 1 sums what each source puts in a pixel over the exposure: the terms
+  of `STEPS` whose ``stage`` is ``"expected"``, in their order, each adding
+  to (or, for the flat field and the shutter, multiplying) the light so far;
+  `expected_electrons` runs them;
+- step 2 draws all of it at once: one Poisson draw (`poisson_draw`);
+- step 3 moves charge: cosmic rays add theirs, the full well spills it along
+  columns (``stage`` ``"moves"``); 3b the amplifier's response;
+- steps 4 to 7 read it out: read noise, gain, bias, the ADC (``"output"``).
+
+`ccdsim.readout.plain` runs these functions one after the other on whole
+arrays; the fast read-out (blocks on threads, one compiled pass for steps
+3b to 7, cosmic rays and bleeding without a second pass) is tested equal to
+it bit for bit. A new effect is a row in the parameter table, one physics
+module and one entry here (see "Adding an effect" in the docs).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .bias import add_bias
+from .cosmics import add_cosmic_rays
+from .dark import add_dark_current, add_other_charge
+from .flat import apply_flat
+from .fullwell import bleed_columns
+from .response import add_read_noise, convert, respond, to_adu
+from .shutter import apply_shutter
+from .stars import add_sky, add_star_light, stars_reaching_rows
+
+__all__ = ["Step", "STEPS", "Sources", "expected_electrons", "poisson_draw", "steps_markdown"]
+
+
+class Step(NamedTuple):
+    """One step of the physics order.
+
+    Parameters
+    ----------
+    number : str
+        Its number in the model (``"1"``, ``"3b"``, ...).
+    name : str
+        Short name.
+    adds : str
+        What it does to the pixels, in words.
+    unit : str
+        The unit it works in.
+    function : callable
+        The function that does it (see ``stage`` for its signature).
+    stage : str
+        ``"expected"``: ``function(expected, sources, r0, r1)`` changes step 1's
+        expected electrons of rows ``r0:r1`` in place; ``"draw"``: step 2;
+        ``"moves"``: ``function(electrons, ...)`` changes the whole data
+        section's electrons in place and returns the pixels it touched;
+        ``"response"``, ``"output"``: take and return arrays.
+    dq : str or None
+        The `~ccdsim.DQ` bit it sets, if any.
+    truth : str
+        Where its truth is written (a file of ``truth/``, a header card, a table).
+    """
+
+    number: str
+    name: str
+    adds: str
+    unit: str
+    function: object
+    stage: str
+    dq: str | None
+    truth: str
+
+
+class Sources(NamedTuple):
+    """What puts charge in the data section: the inputs of step 1.
+
+    Parameters
+    ----------
+    nx : int
+        Pixels per row of the data section.
+    gain : float
+        e-/ADU: the sky and stars are given in ADU.
+    sky : float or ndarray
+        Sky over the exposure, in ADU per pixel: uniform, or ``(ny, nx)``.
+    stars : tuple of ndarray or None
+        Gaussian stars ``(x, y, flux, sigma)``: pixels (0-based), electrons
+        over the exposure, pixels.
+    star_image : ndarray or None
+        Moffat stars over the exposure, ``(ny, nx)``, in ADU per pixel.
+    flat : ndarray or None
+        Sensitivity ``(ny, nx)``, mean 1; scales the light only. None: uniform
+        (or no light to scale).
+    dark : float
+        Dark current x exposure time, in e- per ordinary pixel.
+    hot : ndarray of int
+        Sorted flat indices of the hot pixels (`ccdsim.physics.hotpixels.hot_pixel_indices`).
+    hot_factor : float
+        Hot pixels' dark current relative to the others.
+    charge : tuple or None
+        More charge that does not come from light, in e- over the exposure
+        (glow, a hot-pixel population, persistence): terms ``c`` whose
+        ``c[r0:r1]`` gives rows of the data section; None: none.
+    light_scale : ndarray or None
+        Each pixel's light relative to the nominal exposure, ``(ny, nx)``
+        (a shutter's opening and closing); None: 1 everywhere.
+    """
+
+    nx: int
+    gain: float
+    sky: object
+    stars: tuple | None
+    star_image: object
+    flat: object
+    dark: float
+    hot: np.ndarray
+    hot_factor: float
+    charge: object = None
+    light_scale: object = None
+
+
+def poisson_draw(expected, shape, rng):
+    """Step 2: one Poisson draw of all the expected electrons (a sum of Poissons is Poisson).
+
+    Parameters
+    ----------
+    expected : ndarray, float or None
+        From `expected_electrons`, in e-.
+    shape : tuple of int
+        ``(rows, nx)`` of the block, for a uniform ``expected``.
+    rng : numpy.random.Generator
+        The block's Generator; nothing is drawn when ``expected`` is None.
+
+    Returns
+    -------
+    ndarray of int64
+        Electrons, ``shape``; an empty array when ``expected`` is None.
+    """
+    if expected is None:
+        return np.zeros((0, 0), dtype=np.int64)
+    if np.ndim(expected) == 0:  # uniform: the same numbers, drawn faster
+        return rng.poisson(expected, size=shape)
+    return rng.poisson(expected)
+
+
+#: The physics order. Step 1's terms run in this order: the light (sky, stars),
+#: what scales the light only (flat, shutter), then charge that is not light.
+STEPS = (
+    Step("1", "sky", "sky light: sky [ADU] x gain", "e-", add_sky, "expected", None,
+         "SKYADU card"),
+    Step("1", "stars", "star light: stars [ADU] x gain (Gaussian or Moffat)", "e-",
+         add_star_light, "expected", None, "TRUTH table"),
+    Step("1", "flat", "x flat field (scales light only)", "", apply_flat, "expected", None,
+         "truth/flat.fits (per filter), flat-cosmetics.fits"),
+    Step("1", "shutter", "x shutter scale (each pixel's own exposure; light only)", "",
+         apply_shutter, "expected", None, "truth/shutter.fits"),
+    Step("1", "dark", "+ dark current [e-/s] x t, hot pixels hot_pixel_factor times it", "e-",
+         add_dark_current, "expected", "HOT_PIXEL", "truth/dark.fits"),
+    Step("1", "other charge", "+ glow, hot-pixel population, persistence of earlier frames",
+         "e-", add_other_charge, "expected", None,
+         "truth/glow.fits, hot_pixels.fits, persistence.fits"),
+    Step("2", "poisson", "one Poisson draw of the whole sum (a sum of Poissons is Poisson)",
+         "e-", poisson_draw, "draw", None, "FRMSEED card"),
+    Step("3", "cosmic rays", "+ cosmic-ray electrons", "e-", add_cosmic_rays, "moves",
+         "COSMIC_RAY", "COSMICS table"),
+    Step("3", "full well", "charge above the full well spills along its column", "e-",
+         bleed_columns, "moves", "FULL_WELL", "DQ bits"),
+    Step("3b", "response", "the output amplifier's response (nonlinearity)", "e-", respond,
+         "response", None, "truth/nonlinearity.fits"),
+    Step("4", "read noise", "+ Gaussian read noise", "e-", add_read_noise, "output", None,
+         "RDNOISE card"),
+    Step("5", "gain", "/ gain", "e- -> ADU", to_adu, "output", None, "GAIN card"),
+    Step("6", "bias", "+ bias map, this frame's offset, the overscan's own charge", "ADU",
+         add_bias, "output", None, "truth/bias.fits, BIASOFF card"),
+    Step("7", "adc", "ADC: round, clip to 0..ADC_MAX (uint16), or float32", "ADU", convert,
+         "output", "ADC_SATURATED", "SATURATE card"),
+)
+
+_EXPECTED = tuple(s.function for s in STEPS if s.stage == "expected")
+
+
+def expected_electrons(sources, r0, r1):
+    """Step 1: the electrons expected in rows ``r0:r1`` of the data section.
+
+    Runs step 1's terms of `STEPS` in order; where nothing varies from pixel
+    to pixel (no stars, sky map, flat, shutter, hot pixels or other charge in
+    these rows) the sum is the same number everywhere and comes back as one.
+
+    Parameters
+    ----------
+    sources : Sources
+        Light, flat field, dark current, hot pixels and other charge.
+    r0, r1 : int
+        First and one-past-last row.
+
+    Returns
+    -------
+    ndarray, float or None
+        e- per pixel, float64 ``(r1 - r0, nx)``; a float where they are
+        uniform; None where no charge is expected (a bias frame).
+    """
+    s = sources
+    sky_e = 0.0 if np.ndim(s.sky) > 0 else s.sky * s.gain
+    uniform = not (np.ndim(s.sky) > 0 or s.star_image is not None or s.charge is not None
+                   or (s.stars and len(stars_reaching_rows(s.stars[1], s.stars[3], r0, r1)))
+                   or (s.dark > 0 and _hot_in_rows(s, r0, r1))
+                   or ((s.flat is not None or s.light_scale is not None) and sky_e > 0))
+    if uniform:
+        return s.dark + sky_e if s.dark + sky_e > 0 else None
+    expected = np.empty((r1 - r0, s.nx))
+    for term in _EXPECTED:
+        term(expected, s, r0, r1)
+    return expected
+
+
+def _hot_in_rows(sources, r0, r1):
+    first, last = np.searchsorted(sources.hot, (r0 * sources.nx, r1 * sources.nx))
+    return last > first
+
+
+def steps_markdown():
+    """The physics order as the README's table (generated from `STEPS`, tested equal).
+
+    Returns
+    -------
+    str
+        A Markdown table: step, what it does, unit, function, DQ bit, truth.
+    """
+    lines = ["| step | what it does | unit | function | DQ bit | truth |",
+             "|---|---|---|---|---|---|"]
+    for s in STEPS:
+        where = s.function.__module__.removeprefix("ccdsim.")
+        lines.append(f"| {s.number} | {s.adds} | {s.unit} | `{where}.{s.function.__name__}` | "
+                     f"{s.dq or ''} | {s.truth} |")
+    return "\n".join(lines) + "\n"
