@@ -231,3 +231,68 @@ def test_decompose_needs_only_the_frame():
     frame.exposure = None  # as a frame read from a file
     with pytest.raises(ParameterError, match="made by ccdsim here"):
         decompose(frame)
+
+
+# --- one model of step 1: the engine's own, every personality included ---------------------
+
+def _every_effect_frame(name, seed):
+    """A frame of a real camera with every personality on (no stars: all background)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_steps import EVERY_EFFECT
+
+    from ccdsim.camera.named import camera_parameters
+
+    params = {**camera_parameters(name), **EVERY_EFFECT, "shape": (512, 400),
+              "cosmic_ray_rate": 0.05, "full_well": None}
+    cam = Camera(**params)
+    ny, nx = cam.shape
+    sky = 60.0 + 20.0 * np.linspace(0, 1, nx)[None, :] * np.ones((ny, 1))
+    charge = np.random.default_rng(seed).uniform(0, 5, (ny, nx))  # persistence, as plans give it
+    return cam.prepare(120.0, sky=sky, stars=0, charge=charge, filter="R", clock=7200.0,
+                       rng=seed).frame()
+
+
+@pytest.mark.parametrize("name", ["thermoelectric", "cryogenic"])
+def test_parts_sum_to_the_engines_expectation(name):
+    from ccdsim.analysis.decompose import expected_parts
+
+    frame = _every_effect_frame(name, 3)
+    parts = expected_parts(frame.exposure)
+    np.testing.assert_allclose(parts["sky"] + parts["stars"] + parts["dark"], parts["total"],
+                               rtol=1e-12, atol=1e-9)
+    # ... and step 1 is the engine's: the expectation of the exposure itself.
+    np.testing.assert_array_equal(parts["total"], frame.exposure.expected(0, 512))
+    # decompose's parts sum to the data (to float32 rounding), noise included.
+    dec = decompose(frame)
+    total = sum(dec.values())
+    np.testing.assert_allclose(total, frame.data[:512, :400].astype(np.float32), atol=0.05)
+
+
+@pytest.mark.parametrize("name", ["thermoelectric", "cryogenic"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_budget_predicts_real_cameras_frames(name, seed):
+    """Glow, a hot-pixel population, the shutter, per-filter flats, bias structure and offset,
+    persistence: the predicted std and mean match the measured ones within 3 standard errors.
+
+    Standard errors from the measured pixels themselves: mean sigma/sqrt(N); std
+    sigma sqrt((kurtosis - 1) / (4 N)), which holds for the mixture of pixels
+    with different expected values that a real camera's background is.
+    """
+    from ccdsim.analysis.budget import predict_frame
+
+    frame = _every_effect_frame(name, seed)
+    cam = frame.exposure.camera
+    mask = background_mask(cam, dq=frame.dq)
+    budget = predict_frame(frame.exposure, mask)
+    values = frame.data[:512, :400][mask].astype(np.float64)
+    n, mean, std = values.size, values.mean(), values.std(ddof=1)
+    kurtosis = np.mean((values - mean) ** 4) / np.mean((values - mean) ** 2) ** 2
+    se_mean, se_std = std / np.sqrt(n), std * np.sqrt((kurtosis - 1) / (4 * n))
+    assert abs(budget.mean - mean) < 3 * se_mean, (budget.mean, mean, se_mean)
+    assert abs(budget.std - std) < 3 * se_std, (budget.std, std, se_std)
+    # The personalities matter: a budget of the parameters alone misses them.
+    names = [t.name for t in budget.terms()]
+    assert "bias and dark from pixel to pixel" in names and budget.flat_var > 0

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..core.extras import require
 from ..core.quality import DQ
+from .decompose import expected_parts
 
 # SciPy comes with the explorer extra, this module's only user in ccdsim. Its
 # vectorised normal CDF and Poisson pmf are not worth re-deriving here: numpy
@@ -43,7 +44,7 @@ from ..core.quality import DQ
 ndtr = require("scipy.special", "explorer", "ccdsim.analysis.budget").ndtr
 poisson = require("scipy.stats", "explorer", "ccdsim.analysis.budget").poisson
 
-__all__ = ["Budget", "Term", "predict", "background_mask", "measure", "predicted_histogram"]
+__all__ = ["Budget", "Term", "predict", "predict_frame", "light_factors", "background_mask", "measure", "predicted_histogram"]
 
 # Above this many expected electrons the Poisson is replaced by a normal
 # distribution of the same mean and variance (the difference is far below
@@ -110,6 +111,10 @@ class Budget:
         Mean and population variance of the flat field over the measured
         pixels (dimensionless; 1 and 0 without a flat). ``sky`` and ``sky_e``
         are the sky before the flat.
+    spread_e : float
+        Variance from pixel to pixel of the rest of the expected value (the
+        bias's structure, glow, the dark charge's gradients), with its
+        covariance with the light, in e-^2 (`predict_frame`; 0 otherwise).
     """
 
     bias: float
@@ -122,6 +127,7 @@ class Budget:
     quantized: bool = True
     flat_mean: float = 1.0
     flat_var: float = 0.0
+    spread_e: float = 0.0
 
     @property
     def sky_received_e(self):
@@ -155,6 +161,9 @@ class Budget:
         if self.flat_var > 0:
             terms.append(Term("flat field (sky from pixel to pixel)", 0.0, self.flat_e,
                               variance_formula="(sky·gain)²·var(f)"))
+        if self.spread_e != 0:
+            terms.append(Term("bias and dark from pixel to pixel", 0.0, self.spread_e,
+                              variance_formula="var(bias·gain + dark)"))
         return terms
 
     @property
@@ -263,6 +272,78 @@ def predict(*, bias_level, read_noise, gain, dark_current, exposure_time, sky, q
                   gain=float(gain), quantized=quantized, flat_mean=flat_mean, flat_var=flat_var)
 
 
+def light_factors(exposure, mask):
+    """Each measured pixel's light relative to the sky before the flat: the flat, the shutter.
+
+    Parameters
+    ----------
+    exposure : ccdsim.readout.exposure.Exposure
+        The frame's exposure.
+    mask : ndarray of bool
+        The measured pixels of the data section.
+
+    Returns
+    -------
+    ndarray of float64 or None
+        ``f_i`` over ``mask`` (the engine's sky light over the same sky
+        without flat and shutter); None without a sky.
+    """
+    parts = expected_parts(exposure)
+    raw = expected_parts(exposure, flat=None, light_scale=None)["sky"][mask]
+    if not raw.size or not (raw > 0).all():
+        return None
+    return parts["sky"][mask] / raw
+
+
+def predict_frame(exposure, mask, *, quantized=None):
+    """Predicted background of a frame, from the engine's own step 1 over ``mask``.
+
+    Every personality of the camera is in it: the filter's flat and the
+    shutter scale the sky (`light_factors`); the dark part holds all charge
+    that is not light (dark current, glow, a hot-pixel population,
+    persistence); the bias is the one the ADC adds (map, structure, this
+    frame's offset). Over the measured pixels M (law of total variance):
+
+        mean     = <bias> + (<dark> + <sky_e f>) / gain
+        variance = (read^2 + <dark> + <sky_e f>) / gain^2 + 1/12
+                   + var(sky_e f) / gain^2 + var(bias gain + dark + ...) / gain^2
+
+    Parameters
+    ----------
+    exposure : ccdsim.readout.exposure.Exposure
+        The frame's exposure (``frame.exposure``).
+    mask : ndarray of bool
+        The measured pixels of the data section (`background_mask`).
+    quantized : bool, optional
+        Whether the ADC rounds (default: the exposure's).
+
+    Returns
+    -------
+    Budget
+    """
+    cam, parts = exposure.camera, expected_parts(exposure)
+    gain = float(cam.gain)
+    ny, nx = cam.shape
+    bias = cam.bias_rows(0, ny)[:, :nx][mask].astype(np.float64) + exposure.bias_offset
+    # Starlight is left out: `background_mask` keeps pixels where it is below
+    # STAR_FRACTION of the std, far below any standard error.
+    dark, light = parts["dark"][mask], parts["sky"][mask]
+    f = light_factors(exposure, mask)
+    flat_mean, flat_var = (float(f.mean()), float(f.var())) if f is not None else (1.0, 0.0)
+    # sky_e <f> is the mean sky light; sky_e^2 var(f), the flat's term, its spread; the
+    # rest of the expected value's spread, with its covariance with the light, is the
+    # other term.
+    sky_e = float(light.mean()) / flat_mean if light.size else 0.0
+    total = bias * gain + dark + light
+    spread = float(total.var()) - sky_e**2 * flat_var if total.size else 0.0
+    return Budget(bias=float(bias.mean()) if bias.size else cam.bias_level,
+                  dark=float(dark.mean()) / gain if dark.size else 0.0, sky=sky_e / gain,
+                  read_e=float(cam.read_noise) ** 2,
+                  dark_e=float(dark.mean()) if dark.size else 0.0, sky_e=sky_e, gain=gain,
+                  quantized=exposure.quantize if quantized is None else quantized,
+                  flat_mean=flat_mean, flat_var=flat_var, spread_e=spread)
+
+
 def background_mask(camera, star_adu=None, budget=None, dq=None):
     """Pixels that hold background only: no hot pixel, no bad column, (almost) no star.
 
@@ -277,8 +358,9 @@ def background_mask(camera, star_adu=None, budget=None, dq=None):
         background std are left out; without it, any starlight at all.
     dq : ndarray, optional
         The frame's data-quality bits (``Frame.dq``): pixels hit by a cosmic
-        ray or touched by the full well are left out too (they are not
-        background, and the budget does not describe them).
+        ray, touched by the full well or hot (a hot-pixel population too)
+        are left out too (they are not background, and the budget does not
+        describe them). Pixels the ADC clips stay: the explorer points them out.
 
     Returns
     -------
@@ -286,8 +368,10 @@ def background_mask(camera, star_adu=None, budget=None, dq=None):
     """
     mask = ~camera.hot_pixel_mask
     mask[:, camera.bad_column_indices] = False
-    if dq is not None:
-        mask &= (dq[:, :camera.shape[1]] & (DQ.COSMIC_RAY | DQ.FULL_WELL)) == 0
+    if dq is not None:  # a hot-pixel population's pixels are HOT_PIXEL too
+        not_background = DQ.COSMIC_RAY | DQ.FULL_WELL | DQ.HOT_PIXEL
+        ny, nx = camera.shape  # the data section of the read-out frame
+        mask &= (dq[:ny, :nx] & not_background) == 0
     if star_adu is not None:
         limit = STAR_FRACTION * budget.std if budget is not None else 0.0
         mask &= star_adu <= limit

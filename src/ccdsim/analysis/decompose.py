@@ -1,76 +1,98 @@
 """A frame taken apart: each source of counts alone, as in the guide's step-by-step pictures.
 
 ``frame = bias + dark + sky + stars + cosmic rays + noise``, in ADU. The
-first five are what the camera expects (the truth: its bias map, its dark map
-x t / gain, the sky and the stars of the truth table times the flat field,
-the charge of the frame's cosmic-ray tracks); ``noise`` is what is left, the
-frame's randomness (shot noise of every electron, read noise, ADC rounding).
-The flat field (`ccdsim.Camera.flat_map`) is no term of the sum: it
-multiplies the light (sky and stars), never bias, dark current or cosmic rays.
+first five are what the camera expects, taken from the engine itself
+(`expected_parts`: step 1 of `ccdsim.physics.STEPS` run for each source
+alone): the bias the ADC adds to the data section (the camera's bias map
+and this frame's offset), all charge that is not light (dark current, hot
+pixels, glow, a hot-pixel population, persistence), the sky and the stars
+as they reach the pixels (times the filter's flat field and the shutter),
+the charge of the frame's cosmic-ray tracks; ``noise`` is what is left, the
+frame's randomness (shot noise of every electron, read noise, ADC rounding)
+and what moves charge after the draw (the full well, the amplifier's response).
 """
 
 import numpy as np
 
-from ..core.params import DEFAULTS as D
 from ..core.validate import ParameterError
 from ..physics.cosmics import render_cosmic_rays
-from ..physics.stars import render_stars
+from ..physics.steps import expected_electrons
 
-__all__ = ["COMPONENTS", "expected_components", "decompose"]
+__all__ = ["COMPONENTS", "expected_parts", "expected_components", "decompose"]
 
 #: Names of the parts, in the camera's order of events; ``noise`` comes last.
 COMPONENTS = ("bias", "dark", "sky", "stars", "cosmic rays", "noise")
 
 
-def expected_components(camera, exposure_time, sky, truth=None, *, star_sigma=D.star_sigma,
-                        moffat=None, cosmics=None):
-    """The expected (noise-free) parts of a frame, in ADU.
+def _whole(expected, shape):
+    """Step 1's result as an array of the data section (it is a number where uniform)."""
+    if expected is None:
+        return np.zeros(shape)
+    return np.broadcast_to(np.asarray(expected, dtype=np.float64), shape).copy()
+
+
+def expected_parts(exposure, **changes):
+    """Step 1 of the engine, source by source: expected electrons over the data section.
+
+    Each part is `ccdsim.physics.steps.expected_electrons` of the exposure's
+    own sources with the others left out, so every personality of the camera
+    is in it (the filter's flat, the shutter, glow, the hot-pixel
+    population, persistence). The parts sum to ``total``, the engine's step
+    1, to float precision.
 
     Parameters
     ----------
-    camera : ccdsim.Camera
-        Its bias map (ADU), dark map (e-/pixel/s), flat map (dimensionless)
-        and gain (e-/ADU).
-    exposure_time : float
-        s.
-    sky : float or ndarray
-        ADU per pixel over the exposure, before the flat field.
-    truth : astropy.table.Table, optional
-        The frame's star table (``Frame.truth``).
-    star_sigma : float, optional
-        Gaussian sigma (px) for stars without a ``sigma`` column.
-    moffat : tuple of float, optional
-        ``(fwhm, beta)`` of Moffat stars (see `ccdsim.render_stars`).
-    cosmics : astropy.table.Table, optional
-        The frame's cosmic rays (``Frame.cosmics``).
+    exposure : ccdsim.readout.exposure.Exposure
+        The frame's exposure (``frame.exposure``).
+    **changes
+        Sources to replace first (`ccdsim.physics.steps.Sources` fields:
+        ``flat=None`` for the light before the flat field).
+
+    Returns
+    -------
+    dict of name -> float64 ndarray, in e- over the exposure
+        ``sky`` and ``stars`` (light, after the flat field and the shutter),
+        ``dark`` (all charge that is not light), ``total`` (all of it at once).
+    """
+    s, shape = exposure.sources._replace(**changes), exposure.camera.shape
+    ny = shape[0]
+    alone = {"sky": s._replace(stars=None, star_image=None, dark=0.0, charge=None),
+             "stars": s._replace(sky=0.0, dark=0.0, charge=None),
+             "dark": s._replace(sky=0.0, stars=None, star_image=None), "total": s}
+    return {name: _whole(expected_electrons(src, 0, ny), shape) for name, src in alone.items()}
+
+
+def expected_components(exposure):
+    """The expected (noise-free) parts of a frame, in ADU, from the engine.
+
+    Parameters
+    ----------
+    exposure : ccdsim.readout.exposure.Exposure
+        The frame's exposure (``frame.exposure``).
 
     Returns
     -------
     dict of name -> float32 ndarray
         ``bias``, ``dark``, ``sky``, ``stars``, ``cosmic rays`` (the data
-        section, without overscan). Sky and stars are times the flat field,
-        as they reach the pixels.
+        section, without overscan).
     """
-    shape = camera.shape
-    stars = np.zeros(shape, dtype=np.float32)
-    if truth is not None and len(truth):
-        render_stars(shape, truth, sigma=star_sigma, moffat=moffat, out=stars)
-    sky_map = np.full(shape, sky, dtype=np.float32)
-    if camera.has_flat:
-        sky_map *= camera.flat_map
-        stars *= camera.flat_map
-    hits = np.zeros(shape, dtype=np.float32)
-    if cosmics is not None and len(cosmics):
-        # The camera adds whole electrons, after the Poisson draw, not scaled by the flat.
-        hits = (np.rint(render_cosmic_rays(shape, cosmics)) / np.float32(camera.gain)).astype(
+    cam = exposure.camera
+    ny, nx = cam.shape
+    gain = np.float64(cam.gain)
+    electrons = expected_parts(exposure)
+    bias = cam.bias_rows(0, ny)[:, :nx].astype(np.float32)
+    if exposure.bias_offset:
+        bias += np.float32(exposure.bias_offset)
+    hits = np.zeros(cam.shape, dtype=np.float32)
+    if exposure.cosmics is not None and len(exposure.cosmics):
+        # Whole electrons, after the Poisson draw, not scaled by the flat.
+        hits = (np.rint(render_cosmic_rays(cam.shape, exposure.cosmics)) / gain).astype(
             np.float32)
-    return {
-        "bias": camera.bias_map,
-        "dark": (camera.dark_map * np.float32(exposure_time / camera.gain)).astype(np.float32),
-        "sky": sky_map,
-        "stars": stars,
-        "cosmic rays": hits,
-    }
+    return {"bias": bias,
+            "dark": (electrons["dark"] / gain).astype(np.float32),
+            "sky": (electrons["sky"] / gain).astype(np.float32),
+            "stars": (electrons["stars"] / gain).astype(np.float32),
+            "cosmic rays": hits}
 
 
 def decompose(frame, *legacy, star_sigma=None):
@@ -113,13 +135,9 @@ def decompose(frame, *legacy, star_sigma=None):
             raise ParameterError("decompose(camera, frame, exposure_time, sky) was given "
                                  "values other than those that made the frame; call "
                                  "decompose(frame)")
-    settings = exp.settings
-    moffat = ((settings["moffat_fwhm"], settings["moffat_beta"])
-              if settings.get("moffat_fwhm") else None)
-    parts = expected_components(exp.camera, exp.exposure_time, exp.sky, frame.truth,
-                                star_sigma=settings.get("star_sigma") or D.star_sigma,
-                                moffat=moffat, cosmics=frame.cosmics)
-    noise = frame.data[:, :exp.camera.shape[1]].astype(np.float32)
+    parts = expected_components(exp)
+    ny, nx = exp.camera.shape  # the data section: overscan rows and columns left out
+    noise = frame.data[:ny, :nx].astype(np.float32)
     for image in parts.values():
         noise -= image
     parts["noise"] = noise

@@ -3,7 +3,8 @@
 `Settings` holds what the controls say; `State.update` checks it (as the
 library checks everything: a bad value raises `ccdsim.ParameterError`),
 makes the frame with `Camera.expose`, measures its background against
-`ccdsim.analysis.budget.predict` and takes it apart with `ccdsim.analysis.decompose`. Every
+`ccdsim.analysis.budget.predict_frame` (the engine's own step 1) and takes it apart
+with `ccdsim.analysis.decompose`. Every
 control's unit, default and allowed range come from `ccdsim.core.params.PARAMS`;
 only the sliders' narrower (soft) ranges and the explorer's own limits, which
 keep it interactive, are here.
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..analysis.budget import background_mask, measure, predict
+from ..analysis.budget import background_mask, light_factors, measure, predict, predict_frame
 from ..analysis.decompose import decompose
 from ..camera.camera import Camera
 from ..camera.named import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION, NIGHT_CAMERA
@@ -269,14 +270,15 @@ class State:
         parts = decompose(frame)
         # Stars are cut where their light is below a thousandth of the flat-less std.
         mask = background_mask(camera, parts["stars"], predict(**args), dq=frame.dq)
-        # The flat (truth) over exactly the pixels measured: the budget's <f> and var(f).
-        flat = camera.flat_map[mask] if camera.has_flat else None
+        # The engine's light factors (flat, shutter) over exactly the pixels measured:
+        # the budget's <f> and var(f), and the predicted histogram's mixture.
+        flat = light_factors(frame.exposure, mask) if camera.has_flat else None
         mean, std, n = measure(frame.data, mask)
         values = frame.data[mask]
         # Everything is set at once, after the last step that can fail.
         self.camera, self.frame, self.parts = camera, frame, parts
         self.mask, self.flat = mask, flat
-        self.budget = predict(**args, flat=flat)
+        self.budget = predict_frame(frame.exposure, mask)
         self.measured = dict(mean=mean, std=std, n=n, mean_err=std / np.sqrt(max(n, 1)),
                              std_err=std / np.sqrt(2 * max(n - 1, 1)),
                              clipped=int(np.count_nonzero((values == 0) | (values == ADC_MAX))))
