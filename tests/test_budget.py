@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ccdsim import DQ, Camera
-from ccdsim.analysis.budget import background_mask, measure, predict, predicted_histogram
+from ccdsim.analysis.budget import background_mask, measure, predict
+from ccdsim.analysis.histogram import predicted_histogram
 from ccdsim.analysis.decompose import COMPONENTS, decompose
 
 

@@ -20,7 +20,7 @@ SRC = ROOT / "src" / "ccdsim"
 IMPORT_NEEDS = {
     "ccdsim.explorer": "explorer",   # Panel, Bokeh, tornado (its modules too), the budget
     "ccdsim.explorer_server": "explorer",
-    "ccdsim.analysis.budget": "explorer",     # SciPy: only the explorer uses the budget
+    "ccdsim.analysis.histogram": "explorer",  # SciPy: only the explorer shows the histogram
 }
 # Modules whose functions import an extra's packages when called.
 CALL_NEEDS = {

@@ -54,7 +54,7 @@ def test_readme_model_table_is_steps():
 
 def test_steps_are_in_the_physics_order_and_name_real_things():
     stages = [s.stage for s in STEPS]
-    order = ["expected", "draw", "moves", "response", "output"]
+    order = ["light", "scales light", "charge", "draw", "moves", "response", "output"]
     assert stages == sorted(stages, key=order.index)
     assert [s.number for s in STEPS if s.stage == "output"] == ["4", "5", "6", "7"]
     for s in STEPS:
@@ -95,10 +95,10 @@ def test_step_one_is_its_terms_in_order():
     """`expected_electrons` is the step-1 rows of the table run in order (uniform: one number)."""
     ex = _exposure("thermoelectric")
     s = ex.sources
-    by_hand = np.empty((ex.camera.shape[0], s.nx))
+    by_hand = 0.0
     for step in STEPS:
-        if step.stage == "expected":
-            step.function(by_hand, s, 0, ex.camera.shape[0])
+        if step.stage in ("light", "scales light", "charge"):
+            by_hand = step.function(by_hand, s, 0, ex.camera.shape[0])
     np.testing.assert_array_equal(expected_electrons(s, 0, ex.camera.shape[0]), by_hand)
     flat = Sources(nx=10, gain=2.0, sky=5.0, stars=None, star_image=None, flat=None, dark=3.0,
                    hot=np.array([], dtype=int), hot_factor=1.0)

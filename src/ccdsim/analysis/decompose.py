@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.validate import ParameterError
 from ..physics.cosmics import render_cosmic_rays
-from ..physics.steps import expected_electrons
+from ..physics.steps import expected_electrons, expected_terms
 
 __all__ = ["COMPONENTS", "expected_parts", "expected_components", "decompose"]
 
@@ -34,11 +34,12 @@ def _whole(expected, shape):
 def expected_parts(exposure, **changes):
     """Step 1 of the engine, source by source: expected electrons over the data section.
 
-    Each part is `ccdsim.physics.steps.expected_electrons` of the exposure's
-    own sources with the others left out, so every personality of the camera
-    is in it (the filter's flat, the shutter, glow, the hot-pixel
-    population, persistence). The parts sum to ``total``, the engine's step
-    1, to float precision.
+    Each part runs the rows of `ccdsim.physics.STEPS` it is made of
+    (`ccdsim.physics.steps.expected_terms`) on the exposure's own sources, so
+    every personality of the camera, and every effect added to the table, is
+    in it (the filter's flat, the shutter, glow, the hot-pixel population,
+    persistence). The parts sum to ``total``, the engine's step 1, to float
+    precision.
 
     Parameters
     ----------
@@ -56,10 +57,12 @@ def expected_parts(exposure, **changes):
     """
     s, shape = exposure.sources._replace(**changes), exposure.camera.shape
     ny = shape[0]
-    alone = {"sky": s._replace(stars=None, star_image=None, dark=0.0, charge=None),
-             "stars": s._replace(sky=0.0, dark=0.0, charge=None),
-             "dark": s._replace(sky=0.0, stars=None, star_image=None), "total": s}
-    return {name: _whole(expected_electrons(src, 0, ny), shape) for name, src in alone.items()}
+    light = ("light", "scales light")
+    parts = {"sky": expected_terms(s._replace(stars=None, star_image=None), 0, ny, light),
+             "stars": expected_terms(s._replace(sky=0.0), 0, ny, light),
+             "dark": expected_terms(s, 0, ny, ("charge",)),
+             "total": expected_electrons(s, 0, ny)}
+    return {name: _whole(part, shape) for name, part in parts.items()}
 
 
 def expected_components(exposure):

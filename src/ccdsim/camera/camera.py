@@ -6,7 +6,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..core.params import DEFAULTS as D
-from ..core.params import PARAMS, check
+from ..core.params import CAMERA_PARAMS, PARAMS, check
 from ..core.resources import check_frame_memory
 from ..core.validate import ParameterError
 from ..physics.dark import check_dark_side
@@ -17,7 +17,25 @@ from .maps import FixedPattern
 __all__ = ["Camera", "Exposure"]
 
 
+def _table_fields(cls):
+    """Give ``cls`` a field, and a documented parameter, for each camera parameter of the
+    table it does not write out itself: a new effect's rows of `ccdsim.core.params`
+    reach the camera without being retyped here."""
+    own, added = cls.__dict__.get("__annotations__", {}), []
+    for name in CAMERA_PARAMS:
+        if name not in own:
+            p = PARAMS[name]
+            own[name] = object
+            setattr(cls, name, p.default)
+            added.append(f"    {name} : {p.kind}\n        {p.describe()}.\n")
+    if added:
+        head, sep, tail = cls.__doc__.partition("\n    Examples\n")
+        cls.__doc__ = head.rstrip() + "\n" + "".join(added) + sep + tail
+    return cls
+
+
 @dataclass(frozen=True)
+@_table_fields
 class Camera(FixedPattern):
     """A CCD camera whose defects are fixed by ``camera_seed``.
 

@@ -1,8 +1,8 @@
-"""Arrays a camera shares between threads and frames: made once, then read-only."""
+"""Arrays: a camera's maps made read-only, and step 1's sum made an array when it must be."""
 
 import numpy as np
 
-__all__ = ["read_only"]
+__all__ = ["read_only", "as_rows"]
 
 
 def read_only(value):
@@ -24,3 +24,26 @@ def read_only(value):
         if isinstance(a, np.ndarray):
             a.flags.writeable = False
     return value
+
+
+def as_rows(expected, shape):
+    """Step 1's running sum as an array of ``shape``: a uniform number becomes its array.
+
+    Step 1's terms keep the sum a number while every pixel of the rows gets
+    the same charge (one Poisson draw of a number is faster), and make it an
+    array, with the same values, the first time one varies from pixel to pixel.
+
+    Parameters
+    ----------
+    expected : float or ndarray
+        The sum so far, in e-.
+    shape : tuple of int
+        ``(rows, nx)``.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    if np.ndim(expected):
+        return expected
+    return np.full(shape, float(expected))

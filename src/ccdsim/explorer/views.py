@@ -15,7 +15,7 @@ from bokeh.models import ColorBar, LinearColorMapper
 from bokeh.palettes import Greys256
 from bokeh.plotting import figure
 
-from ..analysis.budget import predicted_histogram
+from ..analysis.histogram import predicted_histogram
 from ..analysis.decompose import COMPONENTS
 from ..core.params import CAMERA_PARAMS, PARAMS
 from ..io.display import block_means

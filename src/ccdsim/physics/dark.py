@@ -11,6 +11,7 @@ per block of rows.
 
 import numpy as np
 
+from ..core.arrays import as_rows
 from ..core.seeds import Stream, child_rng
 from ..core.validate import ParameterError
 from .glow import glow_rate_map, parse_glow_sources
@@ -188,19 +189,32 @@ def add_dark_current(expected, sources, r0, r1):
 
     Parameters
     ----------
-    expected : ndarray of float64, shape ``(r1 - r0, nx)``
-        The expected electrons of rows ``r0:r1``; modified in place.
+    expected : float or ndarray of float64
+        Step 1's sum so far for rows ``r0:r1``, in e- (a number while uniform).
     sources : ccdsim.physics.steps.Sources
-        Its ``dark`` (e- per ordinary pixel), ``hot`` and ``hot_factor``.
+        The exposure's sources of charge.
     r0, r1 : int
         First and one-past-last row of the data section.
+
+    Returns
+    -------
+    float or ndarray of float64
+        The sum with this term (an array, see `ccdsim.core.arrays.as_rows`,
+        once it varies from pixel to pixel; arrays may be changed in place).
     """
     s = sources
-    expected += s.dark
+    expected = expected + s.dark if np.ndim(expected) == 0 else _add(expected, s.dark)
     if s.dark > 0:
         hot = hot_pixels_in_rows(s.hot, s.nx, r0, r1)
         if len(hot[0]):
+            expected = as_rows(expected, (r1 - r0, s.nx))
             expected[hot] += s.dark * (s.hot_factor - 1)
+    return expected
+
+
+def _add(array, value):
+    array += value
+    return array
 
 
 def add_other_charge(expected, sources, r0, r1):
@@ -209,12 +223,20 @@ def add_other_charge(expected, sources, r0, r1):
 
     Parameters
     ----------
-    expected : ndarray of float64, shape ``(r1 - r0, nx)``
-        The expected electrons of rows ``r0:r1``; modified in place.
+    expected : float or ndarray of float64
+        Step 1's sum so far for rows ``r0:r1``, in e- (a number while uniform).
     sources : ccdsim.physics.steps.Sources
-        Its ``charge``: terms whose ``[r0:r1]`` gives e- over the exposure.
+        The exposure's sources of charge.
     r0, r1 : int
         First and one-past-last row of the data section.
+
+    Returns
+    -------
+    float or ndarray of float64
+        The sum with this term (an array, see `ccdsim.core.arrays.as_rows`,
+        once it varies from pixel to pixel; arrays may be changed in place).
     """
     for term in sources.charge or ():
+        expected = as_rows(expected, (r1 - r0, sources.nx))
         expected += term[r0:r1]
+    return expected

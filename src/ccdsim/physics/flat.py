@@ -16,6 +16,7 @@ import zlib
 import numpy as np
 from astropy.table import Table
 
+from ..core.arrays import as_rows
 from ..core.seeds import Defect, camera_rng
 
 __all__ = ['column_defects', 'low_patches', 'smooth_pattern', 'cosmetics_map', 'cosmetics_table', 'filter_rng', 'has_cosmetics', 'truth_files', 'vignetting', 'dust_donuts', 'pixel_response', 'flat_map',
@@ -370,12 +371,21 @@ def apply_flat(expected, sources, r0, r1):
 
     Parameters
     ----------
-    expected : ndarray of float64, shape ``(r1 - r0, nx)``
-        The expected electrons of rows ``r0:r1`` (light only, so far); in place.
+    expected : float or ndarray of float64
+        Step 1's sum so far for rows ``r0:r1``, in e- (a number while uniform).
     sources : ccdsim.physics.steps.Sources
-        Its ``flat``: sensitivity of the data section, mean 1 (None: uniform).
+        The exposure's sources of charge.
     r0, r1 : int
         First and one-past-last row of the data section.
+
+    Returns
+    -------
+    float or ndarray of float64
+        The sum with this term (an array, see `ccdsim.core.arrays.as_rows`,
+        once it varies from pixel to pixel; arrays may be changed in place).
     """
-    if sources.flat is not None:
-        expected *= sources.flat[r0:r1]
+    if sources.flat is None or (np.ndim(expected) == 0 and expected == 0):
+        return expected  # uniform, or no light to scale
+    expected = as_rows(expected, (r1 - r0, sources.nx))
+    expected *= sources.flat[r0:r1]
+    return expected

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..core.arrays import as_rows
 from ..core.validate import ParameterError
 
 __all__ = ["apply_shutter", "SHUTTER_KINDS", "STARFISH", "check_kind", "offset_map", "light_scale",
@@ -148,12 +149,21 @@ def apply_shutter(expected, sources, r0, r1):
 
     Parameters
     ----------
-    expected : ndarray of float64, shape ``(r1 - r0, nx)``
-        The expected electrons of rows ``r0:r1`` (light only, so far); in place.
+    expected : float or ndarray of float64
+        Step 1's sum so far for rows ``r0:r1``, in e- (a number while uniform).
     sources : ccdsim.physics.steps.Sources
-        Its ``light_scale`` (None: 1 everywhere).
+        The exposure's sources of charge.
     r0, r1 : int
         First and one-past-last row of the data section.
+
+    Returns
+    -------
+    float or ndarray of float64
+        The sum with this term (an array, see `ccdsim.core.arrays.as_rows`,
+        once it varies from pixel to pixel; arrays may be changed in place).
     """
-    if sources.light_scale is not None:
-        expected *= sources.light_scale[r0:r1]
+    if sources.light_scale is None or (np.ndim(expected) == 0 and expected == 0):
+        return expected
+    expected = as_rows(expected, (r1 - r0, sources.nx))
+    expected *= sources.light_scale[r0:r1]
+    return expected

@@ -8,6 +8,7 @@ exposure, in ADU). Rendering integrates a round Gaussian over each pixel.
 import numpy as np
 from astropy.table import Table
 
+from ..core.arrays import as_rows
 from ..core.kernels import add_gaussian_stars
 from ..core.params import BLOCK_ROWS, PARAMS, check
 from ..core.params import DEFAULTS as D
@@ -226,43 +227,55 @@ def add_stars_to_rows(rows, row0, x, y, flux, sigma, near=None):
 
 
 def add_sky(expected, sources, r0, r1):
-    """Step 1, light: the sky over the exposure, ADU x gain -> e-, into ``expected`` (set).
-
-    The first term of step 1: it sets every pixel (a uniform sky, plus a sky
-    map where the sky is not uniform).
+    """Step 1, light: the sky over the exposure, ADU x gain -> e-.
 
     Parameters
     ----------
-    expected : ndarray of float64, shape ``(r1 - r0, nx)``
-        The expected electrons of rows ``r0:r1``, made here.
+    expected : float or ndarray of float64
+        Step 1's sum so far for rows ``r0:r1``, in e- (a number while uniform).
     sources : ccdsim.physics.steps.Sources
         The exposure's sources of charge.
     r0, r1 : int
         First and one-past-last row of the data section.
+
+    Returns
+    -------
+    float or ndarray of float64
+        The sum with this term (an array, see `ccdsim.core.arrays.as_rows`,
+        once it varies from pixel to pixel; arrays may be changed in place).
     """
     s = sources
-    expected.fill(0.0 if np.ndim(s.sky) > 0 else s.sky * s.gain)
-    if np.ndim(s.sky) > 0:
-        expected += s.sky[r0:r1] * s.gain
+    if np.ndim(s.sky) == 0:
+        return expected + s.sky * s.gain
+    expected = as_rows(expected, (r1 - r0, s.nx))
+    expected += s.sky[r0:r1] * s.gain
+    return expected
 
 
 def add_star_light(expected, sources, r0, r1):
-    """Step 1, light: the stars over the exposure, in e-, added to ``expected``.
-
-    Gaussian stars are rendered (`add_stars_to_rows`); Moffat stars come as
-    an image in ADU (x gain).
+    """Step 1, light: the stars over the exposure, in e- (Gaussian, or a Moffat image in ADU).
 
     Parameters
     ----------
-    expected : ndarray of float64, shape ``(r1 - r0, nx)``
-        The expected electrons of rows ``r0:r1``; modified in place.
+    expected : float or ndarray of float64
+        Step 1's sum so far for rows ``r0:r1``, in e- (a number while uniform).
     sources : ccdsim.physics.steps.Sources
         The exposure's sources of charge.
     r0, r1 : int
         First and one-past-last row of the data section.
+
+    Returns
+    -------
+    float or ndarray of float64
+        The sum with this term (an array, see `ccdsim.core.arrays.as_rows`,
+        once it varies from pixel to pixel; arrays may be changed in place).
     """
     s = sources
-    if s.stars:
-        add_stars_to_rows(expected, r0, *s.stars)
+    near = stars_reaching_rows(s.stars[1], s.stars[3], r0, r1) if s.stars else ()
+    if len(near):
+        expected = as_rows(expected, (r1 - r0, s.nx))
+        add_stars_to_rows(expected, r0, *s.stars, near=near)
     if s.star_image is not None:
+        expected = as_rows(expected, (r1 - r0, s.nx))
         expected += s.star_image[r0:r1] * s.gain
+    return expected

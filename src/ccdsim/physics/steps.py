@@ -3,9 +3,10 @@
 A frame is made in electrons, then read out (the README's "The model" is
 generated from this table):
 
-- step 1 sums what each source puts in a pixel over the exposure: the terms
-  of `STEPS` whose ``stage`` is ``"expected"``, in their order, each adding
-  to (or, for the flat field and the shutter, multiplying) the light so far;
+- step 1 sums what each source puts in a pixel over the exposure: the rows
+  of `STEPS` whose ``stage`` is ``"light"`` (sky, stars), ``"scales light"``
+  (the flat field, the shutter: they multiply the light so far) and
+  ``"charge"`` (charge that is not light), in their order;
   `expected_electrons` runs them;
 - step 2 draws all of it at once: one Poisson draw (`poisson_draw`);
 - step 3 moves charge: cosmic rays add theirs, the full well spills it along
@@ -30,9 +31,10 @@ from .flat import apply_flat
 from .fullwell import bleed_columns
 from .response import add_read_noise, convert, respond, to_adu
 from .shutter import apply_shutter
-from .stars import add_sky, add_star_light, stars_reaching_rows
+from .stars import add_sky, add_star_light
 
-__all__ = ["Step", "STEPS", "Sources", "expected_electrons", "poisson_draw", "steps_markdown"]
+__all__ = ["Step", "STEPS", "STEP_ONE", "Sources", "expected_electrons", "expected_terms",
+           "poisson_draw", "steps_markdown"]
 
 
 class Step(NamedTuple):
@@ -51,8 +53,9 @@ class Step(NamedTuple):
     function : callable
         The function that does it (see ``stage`` for its signature).
     stage : str
-        ``"expected"``: ``function(expected, sources, r0, r1)`` changes step 1's
-        expected electrons of rows ``r0:r1`` in place; ``"draw"``: step 2;
+        Step 1, `STEP_ONE`: ``"light"``, ``"scales light"`` or ``"charge"``;
+        ``function(expected, sources, r0, r1)`` returns step 1's sum for rows
+        ``r0:r1`` with its term (a number while uniform); ``"draw"``: step 2;
         ``"moves"``: ``function(electrons, ...)`` changes the whole data
         section's electrons in place and returns the pixels it touched;
         ``"response"``, ``"output"``: take and return arrays.
@@ -104,6 +107,10 @@ class Sources(NamedTuple):
     light_scale : ndarray or None
         Each pixel's light relative to the nominal exposure, ``(ny, nx)``
         (a shutter's opening and closing); None: 1 everywhere.
+    camera : ccdsim.Camera or None
+        The camera (read-only): a term reads its own parameters from it.
+    exposure_time : float
+        In s.
     """
 
     nx: int
@@ -117,6 +124,8 @@ class Sources(NamedTuple):
     hot_factor: float
     charge: object = None
     light_scale: object = None
+    camera: object = None
+    exposure_time: float = 0.0
 
 
 def poisson_draw(expected, shape, rng):
@@ -146,18 +155,18 @@ def poisson_draw(expected, shape, rng):
 #: The physics order. Step 1's terms run in this order: the light (sky, stars),
 #: what scales the light only (flat, shutter), then charge that is not light.
 STEPS = (
-    Step("1", "sky", "sky light: sky [ADU] x gain", "e-", add_sky, "expected", None,
+    Step("1", "sky", "sky light: sky [ADU] x gain", "e-", add_sky, "light", None,
          "SKYADU card"),
     Step("1", "stars", "star light: stars [ADU] x gain (Gaussian or Moffat)", "e-",
-         add_star_light, "expected", None, "TRUTH table"),
-    Step("1", "flat", "x flat field (scales light only)", "", apply_flat, "expected", None,
+         add_star_light, "light", None, "TRUTH table"),
+    Step("1", "flat", "x flat field (scales light only)", "", apply_flat, "scales light", None,
          "truth/flat.fits (per filter), flat-cosmetics.fits"),
     Step("1", "shutter", "x shutter scale (each pixel's own exposure; light only)", "",
-         apply_shutter, "expected", None, "truth/shutter.fits"),
+         apply_shutter, "scales light", None, "truth/shutter.fits"),
     Step("1", "dark", "+ dark current [e-/s] x t, hot pixels hot_pixel_factor times it", "e-",
-         add_dark_current, "expected", "HOT_PIXEL", "truth/dark.fits"),
+         add_dark_current, "charge", "HOT_PIXEL", "truth/dark.fits"),
     Step("1", "other charge", "+ glow, hot-pixel population, persistence of earlier frames",
-         "e-", add_other_charge, "expected", None,
+         "e-", add_other_charge, "charge", None,
          "truth/glow.fits, hot_pixels.fits, persistence.fits"),
     Step("2", "poisson", "one Poisson draw of the whole sum (a sum of Poissons is Poisson)",
          "e-", poisson_draw, "draw", None, "FRMSEED card"),
@@ -176,15 +185,18 @@ STEPS = (
          "output", "ADC_SATURATED", "SATURATE card"),
 )
 
-_EXPECTED = tuple(s.function for s in STEPS if s.stage == "expected")
+#: The stages of step 1, in the order they must come.
+STEP_ONE = ("light", "scales light", "charge")
+_EXPECTED = tuple(s.function for s in STEPS if s.stage in STEP_ONE)
 
 
 def expected_electrons(sources, r0, r1):
     """Step 1: the electrons expected in rows ``r0:r1`` of the data section.
 
-    Runs step 1's terms of `STEPS` in order; where nothing varies from pixel
-    to pixel (no stars, sky map, flat, shutter, hot pixels or other charge in
-    these rows) the sum is the same number everywhere and comes back as one.
+    Runs step 1's terms of `STEPS` in order, each on the sum so far. The sum
+    stays one number while no term varies from pixel to pixel in these rows
+    (no stars, sky map, flat, shutter, hot pixels or other charge there), and
+    comes back as that number.
 
     Parameters
     ----------
@@ -199,23 +211,42 @@ def expected_electrons(sources, r0, r1):
         e- per pixel, float64 ``(r1 - r0, nx)``; a float where they are
         uniform; None where no charge is expected (a bias frame).
     """
-    s = sources
-    sky_e = 0.0 if np.ndim(s.sky) > 0 else s.sky * s.gain
-    uniform = not (np.ndim(s.sky) > 0 or s.star_image is not None or s.charge is not None
-                   or (s.stars and len(stars_reaching_rows(s.stars[1], s.stars[3], r0, r1)))
-                   or (s.dark > 0 and _hot_in_rows(s, r0, r1))
-                   or ((s.flat is not None or s.light_scale is not None) and sky_e > 0))
-    if uniform:
-        return s.dark + sky_e if s.dark + sky_e > 0 else None
-    expected = np.empty((r1 - r0, s.nx))
+    expected = 0.0
     for term in _EXPECTED:
-        term(expected, s, r0, r1)
+        expected = term(expected, sources, r0, r1)
+    if np.ndim(expected) == 0:
+        return expected if expected > 0 else None
     return expected
 
 
-def _hot_in_rows(sources, r0, r1):
-    first, last = np.searchsorted(sources.hot, (r0 * sources.nx, r1 * sources.nx))
-    return last > first
+def expected_terms(sources, r0, r1, stages):
+    """Step 1 with only the rows of ``stages``: a part of `expected_electrons`.
+
+    ``("light", "scales light")`` gives the light as it reaches the pixels,
+    ``("charge",)`` all charge that is not light; the two sum to step 1 (to
+    float precision).
+
+    Parameters
+    ----------
+    sources : Sources
+        The exposure's sources of charge.
+    r0, r1 : int
+        First and one-past-last row.
+    stages : tuple of str
+        Some of `STEP_ONE`.
+
+    Returns
+    -------
+    ndarray, float or None
+        As `expected_electrons`.
+    """
+    expected = 0.0
+    for step in STEPS:
+        if step.stage in stages:
+            expected = step.function(expected, sources, r0, r1)
+    if np.ndim(expected) == 0:
+        return expected if expected > 0 else None
+    return expected
 
 
 def steps_markdown():

@@ -235,7 +235,8 @@ class Exposure:
                        dark=cam.dark_current * t,
                        hot=cam.hot_pixel_indices, hot_factor=cam.hot_pixel_factor,
                        charge=tuple(charge) or None,
-                       light_scale=light_scale(cam, t) if has_light else None)
+                       light_scale=light_scale(cam, t) if has_light else None,
+                       camera=cam, exposure_time=t)
 
     def expected(self, r0, r1):
         """Expected electrons in rows ``r0:r1``: an array, a float if uniform, None if zero.

@@ -7,6 +7,7 @@ module). `night_paths` lists every file of a night, frames first.
 """
 
 import os
+import sys
 
 import numpy as np
 from astropy.io import fits
@@ -16,13 +17,9 @@ from .._version import __version__
 from ..core.labels import label_file_name
 from ..core.params import PARAMS
 from ..core.seeds import seed_text
-from ..physics.bias import truth_files as bias_truth
-from ..physics.dark import truth_files as dark_truth
-from ..physics.flat import truth_files as flat_truth
+from ..physics import STEPS
 from ..physics.hotpixels import population
 from ..physics.persistence import has_persistence
-from ..physics.response import truth_files as response_truth
-from ..physics.shutter import truth_files as shutter_truth
 from ..plans.afterimages import persistence_table
 
 __all__ = ["truth_maps", "truth_manifest", "truth_maps_names", "night_paths"]
@@ -176,14 +173,17 @@ _UNITS = {"bias": "adu", "dark": "electron/(pix s)", "flat": "", "glow": "electr
 def _personality_truth(plan):
     """``{file name: function}`` of the truth each effect of the camera writes.
 
-    ``persistence.fits`` (a camera with persistence and a full well): every
-    pixel of every frame that collects persistence charge
-    (`ccdsim.plans.afterimages.persistence_table`), the one truth made of the
-    plan rather than the camera.
+    Each physics module of `ccdsim.physics.STEPS` that has a ``truth_files(camera)``
+    says what it writes, in the order of the steps: a new effect's module is
+    asked as soon as its step is in the table. ``persistence.fits`` (a camera
+    with persistence and a full well): every pixel of every frame that
+    collects persistence charge (`ccdsim.plans.afterimages.persistence_table`),
+    the one truth made of the plan rather than the camera.
     """
     cam, out = plan.camera, {}
-    for truth_files in (dark_truth, bias_truth, shutter_truth, flat_truth, response_truth):
-        out.update(truth_files(cam))
+    for module in dict.fromkeys(sys.modules[s.function.__module__] for s in STEPS):
+        if hasattr(module, "truth_files"):
+            out.update(module.truth_files(cam))
     if has_persistence(cam):
         out["persistence.fits"] = lambda: persistence_table(plan)
     return out
