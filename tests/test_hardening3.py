@@ -275,3 +275,32 @@ def test_another_data_set_in_sub_folders_needs_overwrite(tmp_path):
     before = tree(tmp_path / "mix")
     refused(ccdsim("dataset", other, "mix", cwd=tmp_path, bounded=False), "--overwrite")
     assert tree(tmp_path / "mix") == before
+
+
+# M1: file-name patterns are read, never formatted with str.format.
+
+@pytest.mark.parametrize("pattern, words", [
+    ("b-{number.foo}.fits", "may hold only {number}"),
+    ("b-{number[0]}.fits", "may hold only {number}"),
+    ("b-{number:>400000000}.fits", "may hold only {number}"),
+    ("b-{number:c}.fits", "may hold only {number}"),
+    ("b-{number:099d}.fits", "at most 12 digits"),
+    ("b-{other}.fits", "may hold only {number}"),
+    ("b-{number}-\u00e9.fits", "printable ASCII"),
+    ("b-{number}\\t.fits", "printable ASCII"),
+    ("x" * 70 + "{number}.fits", "at most 68 characters"),
+])
+def test_file_name_patterns_are_bounded(tmp_path, pattern, words):
+    body = f'[[groups]]\nkind = "bias"\ncount = 1\nname = "{pattern}"\n'
+    line = refused(ccdsim("dataset", plan(tmp_path, body), tmp_path / "out"), "group 1",
+                   "name", words)
+    assert len(line) < 300  # the pattern is cut, never echoed whole
+    assert not (tmp_path / "out").exists()
+
+
+def test_file_name_patterns_still_number_frames(tmp_path):
+    body = ('[[groups]]\nkind = "bias"\ncount = 2\nname = "ccd.{number:03d}.0.fits"\n'
+            '[[groups]]\nkind = "bias"\ncount = 1\nname = "b{{x}}-{number}.fits"\n')
+    run = ccdsim("dataset", plan(tmp_path, body), tmp_path / "out", "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert {"ccd.001.0.fits", "ccd.002.0.fits", "b{x}-1.fits"} <= set(os.listdir(tmp_path / "out"))

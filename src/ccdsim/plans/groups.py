@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from ..core.labels import number_pattern
 from ..core.params import PARAMS, check
 from ..core.validate import ParameterError
 from .model import IMAGETYP_STYLES, KINDS, Combine, FrameSpec
@@ -153,7 +154,8 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     bias_offset = where.value("bias_offset", doc.get("bias_offset", 0.0), "overscan_offset")
     over = where.value("overhead", doc.get("overhead", overhead))
     t = timeline_start(doc, where, t)
-    pattern = where.value("name", doc.get("name", f"{kind}-{{number:03d}}.fits"), "filter")
+    name_of = number_pattern(where.value("name", doc.get("name", f"{kind}-{{number:03d}}.fits"),
+                                         "filter"), where.key("name"))
     folder = where.value("folder", doc.get("folder", ""), "filter")
     if ".." in folder.replace("\\", "/").split("/") or folder.startswith("/"):
         raise ParameterError(f"{where.key('folder')} must stay inside OUTDIR (got {folder!r})",
@@ -176,15 +178,7 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
                              f"frames of a target with ra and dec", param="dither")
     frames, mid0 = [], None
     for k, (number, exposure) in enumerate(zip(numbers, exposures)):
-        try:
-            filename = pattern.format(number=number)
-        except (KeyError, IndexError, ValueError):
-            raise ParameterError(f"{where.key('name')} must be a file name with at most "
-                                 f"{{number}} in it, e.g. ccd.{{number:03d}}.fits",
-                                 param="name") from None
-        if not filename or "/" in filename or filename.startswith("."):
-            raise ParameterError(f"{where.key('name')} gives the file name {filename!r}",
-                                 param="name")
+        filename = name_of(number)
         sky = levels[k]
         if efold is not None:  # twilight: the rate fades from the first exposure's middle
             mid = t + timedelta(seconds=exposure / 2)
