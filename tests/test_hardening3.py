@@ -304,3 +304,37 @@ def test_file_name_patterns_still_number_frames(tmp_path):
     run = ccdsim("dataset", plan(tmp_path, body), tmp_path / "out", "--quiet")
     assert run.returncode == 0, run.stderr
     assert {"ccd.001.0.fits", "ccd.002.0.fits", "b{x}-1.fits"} <= set(os.listdir(tmp_path / "out"))
+
+
+# M2: a plan's header cards are checked whole before any work.
+
+@pytest.mark.parametrize("card, words", [
+    ('NOTE = ["ok", "caf\u00e9"]', "comment of printable ASCII"),
+    ("NOTE = nan", "finite"),
+    ("NOTE = inf", "finite"),
+    ("NOTE = 1e400", "finite"),
+    ('END = "x"', "structure"),
+    ("NAXIS1 = 5", "structure"),
+    ('CONTINUE = "x"', "structure"),
+    ('EXTNAME = "DQ"', "structure"),
+    ("GAIN = 2.0", "written by ccdsim"),
+    ("EXPTIME = 5.0", "written by ccdsim"),
+    ('DATE-OBS = "2020-01-01"', "written by ccdsim"),
+    ('NIGHTSD = "1"', "written by ccdsim"),
+    ('SIZE = "{nx+' + "9" * 5000 + '}"', "80-character card"),
+    ("NOTE = [1, 2, 3]", "a string, a number"),
+])
+def test_header_cards_are_checked_before_work(tmp_path, card, words):
+    body = f'[[groups]]\nkind = "bias"\ncount = 1\n[groups.header]\n{card}\n'
+    refused(ccdsim("dataset", plan(tmp_path, body), tmp_path / "out"), "header", words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_key_ccdsim_writes_is_set_on_purpose_only(tmp_path):
+    body = ('[[groups]]\nkind = "bias"\ncount = 1\n[groups.header]\n'
+            'GAIN = [2.5, "as the camera reports it", "override"]\nOBJECT = "M67"\n'
+            'SIZE = ["{nx+1}", "columns + 1"]\n')
+    run = ccdsim("dataset", plan(tmp_path, body), tmp_path / "out", "--quiet")
+    assert run.returncode == 0, run.stderr
+    h = fits.getheader(tmp_path / "out" / "bias-001.fits")
+    assert h["GAIN"] == 2.5 and h["OBJECT"] == "M67" and h["SIZE"] == "126"

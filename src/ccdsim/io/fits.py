@@ -1,6 +1,8 @@
 """FITS output: headers that say what made a frame, truth tables, atomic writes."""
 
+import math
 import os
+import re
 from datetime import datetime, timezone
 
 from astropy.io import fits
@@ -15,10 +17,73 @@ from .files import atomic_path, check_writable, sweep_temporaries
 # atomic_path and check_writable live in ccdsim.io.files; imported here, where
 # they have always been importable from.
 __all__ = ["frame_header", "frame_hdulist", "write_hdulist", "atomic_path", "check_writable",
-           "remove_stale_temporaries"]
+           "remove_stale_temporaries", "card_problem", "OWNED_KEYS"]
 
 # Cards that record results, not parameters: (FITS keyword, comment).
 _RESULT_CARDS = {"cosmic_rays": ("NCOSMIC", "number of cosmic rays (COSMICS table)")}
+
+
+# Keys that give a FITS file its structure: nobody but the writer sets them.
+_STRUCTURAL = re.compile(r"SIMPLE|BITPIX|NAXIS\d*|EXTEND|END|XTENSION|PCOUNT|GCOUNT|BSCALE|BZERO|"
+                         r"BLANK|CONTINUE|COMMENT|HISTORY|CHECKSUM|DATASUM|EXTNAME|EXTVER|"
+                         r"EXTLEVEL|INHERIT|TFIELDS|THEAP|T(TYPE|FORM|UNIT|NULL|SCAL|ZERO|DIM)\d+|"
+                         r"Z[A-Z0-9_-]*")
+# The world coordinates ccdsim writes for a pointed frame (astropy.wcs).
+_WCS = re.compile(r"WCSAXES|CTYPE\d|CRPIX\d|CRVAL\d|CDELT\d|CUNIT\d|CD\d_\d|PC\d_\d|"
+                  r"RADESYS|LONPOLE|LATPOLE|MJDREF|DATEREF|EQUINOX")
+#: Keys ccdsim writes itself (parameters, seeds, dates, truth, sections, WCS): a
+#: plan's header sets one only on purpose (``[value, comment, "override"]``). OBJECT,
+#: a label ccdsim writes as given, is free to set.
+OWNED_KEYS = frozenset({p.fits for p in PARAMS.values() if p.fits and p.fits != "OBJECT"} | {
+    "DATE", "DATE-OBS", "MJD-OBS", "JD", "LST", "NIGHTSD", "FRMSEED", "CAMSEED", "CREATOR",
+    "CCDSIMV", "SATURATE", "BIASOFF", "FRAMENUM", "IMAGETYP", "FILTER", "EXPTIME", "AIRMASS",
+    "RA", "DEC", "OBJCTRA", "OBJCTDEC", "SITELAT", "SITELONG", "SITEELEV", "DITHERE", "DITHERN",
+    "DRIFTE", "DRIFTN", "FIELDROT", "FLATLEV", "NCOSMIC", "PERSTOT", "BUNIT", "DATASEC",
+    "BIASSEC", "TRIMSEC", "BIASSECR", "BATCHIDX", "BATCHPLN", "BATCHSD"})
+
+
+def card_problem(key, value, comment="", override=False):
+    """What is wrong with a header card a user gives, or None: it is written as given.
+
+    Parameters
+    ----------
+    key : str
+        The keyword.
+    value : str, int, float or bool
+        Its value (a template already filled in).
+    comment : str, optional
+        Its comment.
+    override : bool, optional
+        The user sets a key ccdsim writes on purpose.
+
+    Returns
+    -------
+    str or None
+        One clause for a message ("is not a FITS keyword ..."), or None.
+    """
+    if not (isinstance(key, str) and 0 < len(key) <= 8 and key.upper() == key
+            and all(c.isascii() and (c.isalnum() or c in "-_") for c in key)):
+        return "is not a FITS keyword (1-8 capitals, digits, - or _)"
+    if _STRUCTURAL.fullmatch(key):
+        return "gives the file its structure: only the writer sets it"
+    if (key in OWNED_KEYS or _WCS.fullmatch(key)) and not override:
+        return ("is written by ccdsim (a parameter, the truth or the layout); to set it on "
+                "purpose write [value, comment, \"override\"]")
+    if isinstance(value, bool) or (isinstance(value, int) and abs(value) < 2**63):
+        pass
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return "must be a finite number"
+    elif isinstance(value, str):
+        if not (value.isascii() and value.isprintable()):
+            return "must be printable ASCII"
+    else:
+        return "must be a string, a number (within 64 bits) or a boolean"
+    if not (isinstance(comment, str) and comment.isascii() and comment.isprintable()):
+        return "must have a comment of printable ASCII"
+    if len(fits.Card(key, value, comment).image) > 80:
+        return "does not fit on one 80-character card with its comment"
+    return None
 
 
 def set_card(header, key, value, comment):

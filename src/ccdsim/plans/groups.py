@@ -11,8 +11,9 @@ import numpy as np
 
 from ..core.labels import number_pattern
 from ..core.params import PARAMS, check
-from ..core.validate import ParameterError
-from .model import IMAGETYP_STYLES, KINDS, Combine, FrameSpec
+from ..core.validate import ParameterError, cut
+from ..io.fits import card_problem
+from .model import IMAGETYP_STYLES, KINDS, Combine, FrameSpec, expand_card
 from .sky import SKY_GROUP_KEYS, pointing, read_group_sky
 
 __all__ = ["Where", "cards_of", "group_frames", "timeline_start", "GROUP_KEYS"]
@@ -61,24 +62,38 @@ class Where:
 
 
 def cards_of(doc, where):
-    """``[(key, value, comment)]`` of a ``header`` table (``KEY = value`` or ``[value, comment]``)."""
+    """``[(key, value, comment)]`` of a ``header`` table, each checked (`check_cards` fills
+    templates in and checks the whole card).
+
+    A card is ``KEY = value``, ``KEY = [value, comment]``, or, for a key ccdsim
+    writes itself, ``KEY = [value, comment, "override"]`` to set it on purpose.
+    """
     if not isinstance(doc, dict):
-        raise ParameterError(f"{where.key('header')} must be a table of FITS keywords")
+        raise ParameterError(f"{where.key('header')} must be a table of FITS keywords",
+                             param="header")
     cards = []
     for key, item in doc.items():
-        value, comment = (item if isinstance(item, list) and len(item) == 2 else (item, ""))
-        if not (isinstance(key, str) and 0 < len(key) <= 8 and key.upper() == key
-                and all(c.isalnum() or c in "-_" for c in key)):
-            raise ParameterError(f"{where.key('header')}: {key!r} is not a FITS keyword "
-                                 f"(1-8 capitals, digits, - or _)", param="header")
-        if not isinstance(value, (str, int, float, bool)):
-            raise ParameterError(f"{where.key('header')}: {key} must be a string, number or "
-                                 f"boolean", param="header")
-        if isinstance(value, str) and not (value.isascii() and value.isprintable()):
-            raise ParameterError(f"{where.key('header')}: {key} must be printable ASCII",
+        override = isinstance(item, list) and len(item) == 3 and item[2] == "override"
+        if isinstance(item, list) and len(item) in (2, 3) and (len(item) == 2 or override):
+            value, comment = item[0], item[1]
+        else:
+            value, comment = item, ""
+        problem = card_problem(key, value, comment, override)  # templates: `check_cards`
+        if problem:
+            raise ParameterError(f"{where.key('header')}: {cut(key, 20)!r} {problem}",
                                  param="header")
-        cards.append((key, value, str(comment)))
+        cards.append((key, value, comment))
     return tuple(cards)
+
+
+def check_cards(cards, camera, where):
+    """Refuse, before any work, a card whose value, templates filled in for ``camera``, is
+    not a valid FITS card (`ccdsim.io.fits.card_problem`)."""
+    for key, value, comment in cards:
+        problem = card_problem(key, expand_card(value, camera), comment, override=True)
+        if problem:
+            raise ParameterError(f"{where.key('header')}: {cut(key, 20)} {problem} (with the "
+                                 f"camera's sizes filled in)", param="header")
 
 
 def timeline_start(doc, where, previous_end):
@@ -163,6 +178,7 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     imagetyp = where.value("imagetyp", doc.get("imagetyp", IMAGETYP_STYLES[style][kind]),
                            "filter")
     cards = cam_cards[cname] + cards_of(doc.get("header", {}), where)
+    check_cards(cards, cams[cname], where)
     if filt is not None:
         cards = (("FILTER", filt, PARAMS["filter"].fits_comment),) + cards
     levels, gradient, target, flux, efold = _light(doc, where, kind, exposures, targets)
