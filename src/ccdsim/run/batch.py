@@ -15,6 +15,7 @@ import numpy as np
 from ..camera.camera import Camera
 from ..camera.named import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
 from ..core.params import BATCH_PARAMS, PARAMS, check
+from ..core.params import DEFAULTS as D
 from ..core.resources import check_memory
 from ..core.seeds import seed_text
 from ..core.validate import ParameterError
@@ -127,8 +128,8 @@ class BatchPlan:
 
     n: int
     seed: int
-    shape: tuple = (2000, 2000)
-    camera_seed: int = PARAMS["camera_seed"].default
+    shape: tuple = D.shape
+    camera_seed: int = D.camera_seed
     ranges: dict = field(default_factory=dict)
     hot_pixels: bool = True
     bad_columns: bool = True
