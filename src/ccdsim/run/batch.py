@@ -19,7 +19,7 @@ from ..core.params import DEFAULTS as D
 from ..core.resources import check_memory
 from ..core.seeds import seed_text
 from ..core.validate import ParameterError
-from ..io.files import check_free_space, check_output_folder, folder_lock, sweep_temporaries
+from ..io.files import check_free_space, check_outdir, folder_lock, sweep_temporaries
 from ..io.fits import atomic_path
 from ..io.toml import to_toml
 from .execute import check_execution, write_frames
@@ -323,13 +323,10 @@ def run_batch(plan, outdir, *, overwrite=False, threads=None, workers=None, sche
     """
     check_execution(workers, scheduler)  # before anything is written
     check_memory(plan.shape, 2 if plan.quantize else 4)
-    if not os.fspath(outdir):
-        raise ParameterError("OUTDIR must be a folder name (got an empty one)", param="outdir")
-    parent = os.path.dirname(os.path.abspath(outdir))
-    check_output_folder(outdir if os.path.isdir(outdir) else parent, "OUTDIR")
+    outdir = check_outdir(outdir)
     if not os.path.isdir(outdir):
         # A new folder: every frame is to be made; refused before the folder is.
-        check_free_space(parent, batch_bytes(plan), "the batch")
+        check_free_space(outdir, batch_bytes(plan), "the batch")
     os.makedirs(outdir, exist_ok=True)
     with folder_lock(outdir):
         return _run_locked(plan, outdir, overwrite=overwrite, threads=threads, workers=workers,
