@@ -1,7 +1,8 @@
 """Batches: many frames with parameters drawn from ranges, reproducible and resumable.
 
 Frame ``i`` of a batch draws its parameters from ``SeedSequence(seed,
-spawn_key=(i, 0))`` and its noise from ``SeedSequence(seed, spawn_key=(i, 1))``:
+spawn_key=(i, BatchStream.PARAMETERS))`` and its noise from ``SeedSequence(seed,
+spawn_key=(i, BatchStream.NOISE))`` (`ccdsim.core.seeds.BatchStream`):
 it is the same frame whether the batch has 10 frames or 10,000, runs here or on
 a cluster, in any order.
 """
@@ -17,7 +18,7 @@ from ..camera.named import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
 from ..core.params import BATCH_PARAMS, PARAMS, check
 from ..core.params import DEFAULTS as D
 from ..core.resources import check_memory
-from ..core.seeds import seed_text
+from ..core.seeds import BatchStream, seed_text
 from ..core.validate import ParameterError
 from ..io.files import check_free_space, check_outdir, folder_lock, sweep_temporaries
 from ..io.fits import atomic_path
@@ -111,8 +112,8 @@ class BatchPlan:
     n : int
         Number of frames.
     seed : int
-        The batch seed; frame ``i`` uses its children ``(i, 0)`` (parameters)
-        and ``(i, 1)`` (noise, star positions).
+        The batch seed; frame ``i`` uses its children ``(i, PARAMETERS)``
+        and ``(i, NOISE)`` (noise, star positions) of `ccdsim.core.seeds.BatchStream`.
     shape : tuple of int
         ``(ny, nx)`` of every frame.
     camera_seed : int
@@ -151,7 +152,7 @@ class BatchPlan:
         _camera(self, {})
 
     def frame_parameters(self, i):
-        """Parameters of frame ``i``, drawn from the child ``(i, 0)`` of the batch seed.
+        """Parameters of frame ``i``, drawn from the child ``(i, PARAMETERS)`` of the batch seed.
 
         Parameters
         ----------
@@ -163,11 +164,12 @@ class BatchPlan:
         dict
             ``{name: value}`` for every name in `PARAMETERS`.
         """
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(i, 0)))
+        key = (i, BatchStream.PARAMETERS)
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))
         return {name: r.draw(rng) for name, r in self.ranges.items()}
 
     def frame_seed(self, i):
-        """The noise seed of frame ``i`` (the child ``(i, 1)`` of the batch seed).
+        """The noise seed of frame ``i`` (the child ``(i, NOISE)`` of the batch seed).
 
         Parameters
         ----------
@@ -178,7 +180,7 @@ class BatchPlan:
         -------
         numpy.random.SeedSequence
         """
-        return np.random.SeedSequence(self.seed, spawn_key=(i, 1))
+        return np.random.SeedSequence(self.seed, spawn_key=(i, BatchStream.NOISE))
 
     def filename(self, i):
         width = max(4, len(str(self.n - 1)))
