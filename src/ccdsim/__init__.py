@@ -12,6 +12,7 @@ import importlib
 from ._version import __version__
 from .compat import MOVED, install
 from .core.extras import require
+from .core.params import EXPLORER_SHAPE
 from .core.lazy import lazy_exports
 
 install()
@@ -50,7 +51,7 @@ def __getattr__(name):
     return _exported(name)
 
 
-def explore(shape=(500, 500), **values):
+def explore(shape=EXPLORER_SHAPE, **values):
     """Interactive explorer for Jupyter (needs ``pip install 'ccdsim[explorer]'``).
 
     See `ccdsim.explorer.explore`; Panel is imported only when this is called.

@@ -63,7 +63,7 @@ MOVED = {
     "night_truth": ("run.truth",),
     "batch": ("run.batch",),
     "bigframe": ("run.bigframe",),
-    "budget": ("analysis.budget",),
+    "budget": ("analysis.budget", "analysis.histogram"),
     "decompose": ("analysis.decompose",),
 }
 

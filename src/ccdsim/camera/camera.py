@@ -6,7 +6,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..core.params import DEFAULTS as D
-from ..core.params import CAMERA_PARAMS, PARAMS, check
+from ..core.params import CAMERA_PARAMS, PARAMS, check, check_moffat
 from ..core.resources import check_frame_memory
 from ..core.validate import ParameterError
 from ..physics.dark import check_dark_side
@@ -378,16 +378,10 @@ class Camera(FixedPattern):
             stars = check("stars", stars)
         if isinstance(stars, int):
             max_counts = check("max_counts", max_counts)
-        if moffat is not None:
-            try:
-                fwhm, beta = moffat
-            except (TypeError, ValueError):
-                raise ParameterError("moffat must be a pair (fwhm, beta)",
-                                     param="moffat_fwhm", spelled="moffat") from None
-            moffat = (check("moffat_fwhm", fwhm), check("moffat_beta", beta))
-            if trail is not None and np.any(trail):
-                raise ParameterError("trail: trailed stars are Gaussian (no moffat)",
-                                     param="moffat_fwhm")
+        moffat = check_moffat(moffat)
+        if moffat is not None and trail is not None and np.any(trail):
+            raise ParameterError("trail: trailed stars are Gaussian (no moffat)",
+                                 param="moffat_fwhm")
 
         return plan_exposure(self, t, sky=sky, stars=stars, max_counts=max_counts,
                              star_sigma=star_sigma, moffat=moffat, quantize=quantize,

@@ -3,63 +3,21 @@
 `FixedPattern` is the part of `ccdsim.Camera` that turns the camera's
 parameters into maps (bias with bad columns, dark current with hot pixels,
 flat field) with the pure functions of `ccdsim.physics.bias`. Every frame and every
-thread of a camera shares these maps, so each is computed once (`cached_map`)
-and is read-only.
+thread of a camera shares these maps, so each is computed once and is
+read-only (`ccdsim.core.arrays.cached_once`).
 """
-
-import threading
-from functools import cached_property
 
 import numpy as np
 
-from ..core.arrays import read_only
+from ..core.arrays import cached_on, cached_once
 from ..core.quality import DQ
 from ..core.seeds import Defect, camera_rng
 from ..physics import bias, dark, flat, hotpixels
 
 __all__ = ["FixedPattern", "cached_map"]
 
-_MISSING = object()
-# Guards each camera's per-filter flats (`FixedPattern.flat_for`) against racing threads.
-_FILTER_LOCK = threading.RLock()
-
-
-class cached_map(cached_property):
-    """A `functools.cached_property` computed once even when threads race, read-only.
-
-    Python 3.12 dropped `functools.cached_property`'s lock: threads asking a
-    new camera for a map at the same time would each compute it and get
-    arrays of their own. Here the first thread computes it under a lock and
-    the others wait for that same array. The lock belongs to the property
-    (shared by all cameras, as ``cached_property``'s was up to Python 3.11),
-    so a camera stays picklable; it is taken only until the map exists.
-
-    The arrays are made read-only: all frames and threads of the camera share
-    them, and astropy byteswaps a writable array in place while it writes it
-    to FITS (``camera.flat_map`` as a truth map), which would change the map
-    under a frame being made in another thread.
-
-    Parameters
-    ----------
-    func : callable
-        Computes the value from the camera (once).
-    """
-
-    def __init__(self, func):
-        super().__init__(func)
-        self._compute = threading.RLock()
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        cache = instance.__dict__  # frozen dataclass: written directly, as cached_property does
-        value = cache.get(self.attrname, _MISSING)
-        if value is _MISSING:
-            with self._compute:
-                value = cache.get(self.attrname, _MISSING)
-                if value is _MISSING:
-                    value = cache[self.attrname] = read_only(self.func(instance))
-        return value
+#: `ccdsim.core.arrays.cached_once` by the name it had when it lived here.
+cached_map = cached_once
 
 
 class FixedPattern:
@@ -69,7 +27,7 @@ class FixedPattern:
     (`ccdsim.core.seeds.camera_rng`), never from a frame's noise.
     """
 
-    @cached_map
+    @cached_once
     def _bad_columns(self):
         rng = camera_rng(self.camera_seed, Defect.BAD_COLUMNS)
         return bias.bad_columns(self.shape, self.bad_columns, 0.1 * self.bias_level, rng=rng)
@@ -79,7 +37,7 @@ class FixedPattern:
         """Indices (0-based) of the bad columns."""
         return self._bad_columns[0]
 
-    @cached_map
+    @cached_once
     def _bias_structure(self):
         # None when off, so a plain camera's bias stays exactly what it was.
         if not (self.bias_gradient or self.bias_row_rms or self.bias_column_rms):
@@ -99,7 +57,7 @@ class FixedPattern:
             out += rows[:, None] + columns[None, :]
         return out
 
-    @cached_map
+    @cached_once
     def hot_pixel_indices(self):
         """Sorted flat indices (``row * nx + col``) of the hot pixels."""
         rng = camera_rng(self.camera_seed, Defect.HOT_PIXELS)
@@ -124,7 +82,7 @@ class FixedPattern:
         return bool(self.vignetting or self.dust_spots or self.prnu or self.filter_flat
                     or flat.has_cosmetics(self))
 
-    @cached_map
+    @cached_once
     def flat_map(self):
         """True sensitivity of the data section (float32, mean 1, read-only); multiplies light only.
 
@@ -164,14 +122,9 @@ class FixedPattern:
         """
         if filter is None or not self.filter_flat:
             return self.flat_map
-        flats = self.__dict__.setdefault("_filter_flats", {})
-        with _FILTER_LOCK:
-            if filter not in flats:
-                own = flat.smooth_pattern(self.shape, self.filter_flat,
-                                               rng=flat.filter_rng(self.camera_seed, filter))
-                flats[filter] = read_only(flat.flat_map(self.shape, dust=self.flat_map,
-                                                            prnu=own))
-            return flats[filter]
+        return cached_on(self, f"_flat_for({filter})", lambda: flat.flat_map(
+            self.shape, dust=self.flat_map, prnu=flat.smooth_pattern(
+                self.shape, self.filter_flat, rng=flat.filter_rng(self.camera_seed, filter))))
 
     @property
     def readout_shape(self):

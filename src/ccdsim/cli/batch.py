@@ -4,6 +4,7 @@ import os
 
 from ..core.params import PARAMS
 from ..core.validate import ParameterError
+from ..io.files import check_outdir
 from ..run.batch import MANIFEST, PARAMETERS, BatchPlan, parse_range, run_batch
 from ..run.execute import check_execution
 from .command import progress_wanted
@@ -24,12 +25,7 @@ def check(args):
     PARAMS["threads"].check(args.threads)
     check_execution(args.workers, args.scheduler)
     if args.outdir is not None:
-        if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
-            raise ParameterError(f"OUTDIR {args.outdir} exists and is not a folder",
-                                 param="outdir")
-        parent = os.path.dirname(os.path.abspath(args.outdir))
-        if not os.path.isdir(parent):
-            raise ParameterError(f"OUTDIR's folder {parent} does not exist", param="outdir")
+        check_outdir(args.outdir)
     return plan
 
 

@@ -11,6 +11,7 @@ command's list of `ccdsim.cli.options.Option`.
 
 import difflib
 
+from ..core.params import key_name
 from ..core.validate import ParameterError, cut, short_repr
 from ..io.toml import read_toml
 
@@ -74,7 +75,7 @@ def load_config(path, command, schemas):
     sources = (("", top, everyone), (f"[{command}] ", tables.get(command, {}), own))
     for where, items, valid in sources:
         for raw, value in items.items():
-            key = raw.replace("-", "_")
+            key = key_name(raw)
             if key not in valid:
                 close = difflib.get_close_matches(key, list(valid), n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""

@@ -1,16 +1,15 @@
 """``ccdsim explore``: the explorer in the browser (needs ``pip install 'ccdsim[explorer]'``)."""
 
 from ..core.extras import require
-from ..core.params import PARAMS
+from ..core.params import EXPLORER_MAX_SIDE, PARAMS
 from ..core.validate import ParameterError
-from .specs import MAX_EXPLORER_SIDE
 
 __all__ = ["check", "run"]
 
 def check(args):
     """Every value checked before the server starts."""
     PARAMS["port"].check(args.port)
-    PARAMS["shape"].check(args.shape, high=MAX_EXPLORER_SIDE)
+    PARAMS["shape"].check(args.shape, high=EXPLORER_MAX_SIDE)
     return tuple(args.shape)
 
 

@@ -22,7 +22,6 @@ __all__ = ["check", "run"]
 def check(args):
     """Every value checked, nothing written: the prepared exposure."""
     camera = camera_from_args(args, IMAGE_OPTIONS)
-    moffat = tuple(args.moffat) if args.moffat else None
     if args.ra is None and args.dec is None:  # the guide's image: no sky coordinates
         for o in (*opt.SKY_POINTING, *opt.SKY_SITE):  # never silently ignored
             if getattr(args, o.dest) != o.default:
@@ -34,7 +33,7 @@ def check(args):
                                   "[UTC] start of the exposure")}
         exposure = camera.prepare(args.exposure, sky=args.sky, stars=args.stars,
                                   max_counts=args.max_counts, star_sigma=args.star_sigma,
-                                  moffat=moffat, quantize=args.quantize, cards=cards,
+                                  moffat=args.moffat, quantize=args.quantize, cards=cards,
                                   rng=args.seed)
     else:
         exposure = prepare_pointed(
@@ -43,7 +42,7 @@ def check(args):
             zero_point=args.zero_point, extinction=args.extinction, airmass=args.airmass,
             sky_brightness=args.sky_brightness, sky=args.sky, seeing=args.seeing,
             star_density=args.star_density, limiting_mag=args.limiting_mag,
-            bright_mag=args.bright_mag, count_slope=args.count_slope, moffat=moffat,
+            bright_mag=args.bright_mag, count_slope=args.count_slope, moffat=args.moffat,
             star_sigma=args.star_sigma, quantize=args.quantize, time=args.start or None,
             site=_site(args), rng=args.seed)
     PARAMS["threads"].check(args.threads)

@@ -20,7 +20,7 @@ def check(args):
                       flat_level=args.flat_level, flat_exposure=args.flat_exposure,
                       sky=args.sky, stars=args.stars, max_counts=args.max_counts,
                       star_sigma=args.star_sigma,
-                      moffat=tuple(args.moffat) if args.moffat else None, filter=args.filter,
+                      moffat=args.moffat, filter=args.filter,
                       object=args.object, start=args.start, overhead=args.overhead,
                       seed=args.seed, quantize=args.quantize,
                       dark_exposures=args.dark_exposures or None, filters=args.filters or None,

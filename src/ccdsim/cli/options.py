@@ -12,7 +12,7 @@ import argparse
 from dataclasses import dataclass
 
 from ..camera.named import CAMERAS, NIGHT_CAMERA
-from ..core.params import CAMERA_PARAMS, PARAMS
+from ..core.params import CAMERA_PARAMS, MOFFAT, PARAMS, key_name, option_name
 
 __all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
            "OUTPUT", "EXECUTION"]
@@ -79,7 +79,7 @@ class Option:
     @property
     def option(self):
         """The flag as typed: ``--read-noise``."""
-        return self.flag or "--" + self.dest.replace("_", "-")
+        return self.flag or option_name(self.dest)
 
     def toml_type(self):
         """What a configuration file must give, in words."""
@@ -294,10 +294,18 @@ def exposure_options(group="exposure"):
         param_option("stars", metavar="N", group=group),
         param_option("max_counts", group=group),
         param_option("star_sigma", group=group),
-        Option("moffat", "pair", None, "Moffat stars of this FWHM (pixels) and beta instead "
-               "of Gaussians", param="moffat_fwhm", metavar=("FWHM", "BETA"), group=group,
-               also=(("moffat_fwhm", "--moffat FWHM"), ("moffat_beta", "--moffat BETA"))),
+        moffat_option(group),
     ]
+
+
+def moffat_option(group):
+    """``--moffat FWHM BETA``, as the table types it: one option, both Moffat parameters."""
+    flag, *metavar = PARAMS[MOFFAT[0]].typed.split()
+    # Errors about either number name it as typed: ``--moffat BETA must be ...``.
+    each = tuple((name, f"{flag} {m}") for name, m in zip(MOFFAT, metavar))
+    return Option(key_name(flag.removeprefix("--")), "pair", None, "Moffat stars of this FWHM "
+                  "(pixels) and beta instead of Gaussians", param=MOFFAT[0],
+                  metavar=tuple(metavar), group=group, also=each)
 
 
 EXPOSURE = exposure_options()

@@ -13,10 +13,18 @@ command's work imported up front.
 import importlib
 from dataclasses import dataclass
 
-from ..core.params import BATCH_PARAMS, DEFAULT_CHUNK_ROWS, PARAMS
+from ..core.params import (
+    BATCH_PARAMS,
+    BLOCK_ROWS,
+    DEFAULT_CHUNK_ROWS,
+    EXPLORER_HOST,
+    EXPLORER_MAX_SIDE,
+    EXPLORER_SHAPE,
+    PARAMS,
+)
 from . import options as opt
 
-__all__ = ["Command", "COMMANDS", "FRAME_COMMANDS", "MAX_EXPLORER_SIDE"]
+__all__ = ["Command", "COMMANDS", "FRAME_COMMANDS"]
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,11 @@ class Command:
 # ccdsim image
 _IMAGE_CHUNKS = opt.Option("chunks", "int", None,
                      f"frames larger than memory: build the frame as a dask array of ROWS-row "
-                     f"bands (a multiple of 128; {DEFAULT_CHUNK_ROWS} when given alone) and "
-                     f"stream it into the FITS file; the pixels are the same. Not with cosmic "
-                     f"rays or a full well (their charge crosses bands)", param="chunks",
-                     metavar="ROWS", group="output", run_only=True, const=DEFAULT_CHUNK_ROWS)
+                     f"bands (a multiple of {BLOCK_ROWS}; {DEFAULT_CHUNK_ROWS} when given "
+                     f"alone) and stream it into the FITS file; the pixels are the same. Not "
+                     f"with cosmic rays or a full well (their charge crosses bands)",
+                     param="chunks", metavar="ROWS", group="output", run_only=True,
+                     const=DEFAULT_CHUNK_ROWS)
 _IMAGE_PNG = opt.Option("png", "text", None, "also write a PNG preview to PATH", metavar="PATH",
                   group="output", run_only=True)
 
@@ -183,20 +192,17 @@ BATCH = Command(
     options=BATCH_OPTIONS, work="batch")
 
 # ccdsim explore
-# The explorer draws every frame while a slider moves: it keeps frames small.
-MAX_EXPLORER_SIDE = 2000
-
 EXPLORE_OPTIONS = (
     opt.param_option("port"),
-    opt.Option("host", "text", "127.0.0.1", "address to listen on and that browsers use "
-           "(default: 127.0.0.1, this machine only; ::1 for IPv6 loopback; any other "
-           "address, e.g. 0.0.0.0 for every interface, lets whoever reaches it use the "
-           "explorer)"),
+    opt.Option("host", "text", EXPLORER_HOST, f"address to listen on and that browsers use "
+           f"(default: {EXPLORER_HOST}, this machine only; ::1 for IPv6 loopback; any other "
+           f"address, e.g. 0.0.0.0 for every interface, lets whoever reaches it use the "
+           f"explorer)"),
     opt.Option("show", "switch", True, "do not open a web browser", flag="--no-browser",
            store=False),
-    opt.param_option("shape", default=(500, 500), metavar=("NY", "NX"),
-                 help=f"initial frame size in pixels, each side up to {MAX_EXPLORER_SIDE} "
-                      f"(default: 500 500)"),
+    opt.param_option("shape", default=EXPLORER_SHAPE, metavar=("NY", "NX"),
+                 help=f"initial frame size in pixels, each side up to {EXPLORER_MAX_SIDE} "
+                      f"(default: {' '.join(map(str, EXPLORER_SHAPE))})"),
 )
 
 EXPLORE = Command(

@@ -1,8 +1,33 @@
-"""Arrays: a camera's maps made read-only, and step 1's sum made an array when it must be."""
+"""Values shared between threads and frames: made once, then read-only.
+
+How ccdsim remembers what it computed, in two ways only:
+
+- a value of one object (a camera's maps, a plan's views and clocks, its
+  after-images): `cached_once` as a property, `cached_on` for a function of
+  the object or a value per key (a camera's flat in each filter). Kept in the
+  object's ``__dict__``, so it lives and is pickled with the object; computed
+  once even when threads race; its arrays read-only.
+- a pure function of numbers (`ccdsim.physics`: a glow map, a shutter's
+  offsets, a hot-pixel population): `functools.lru_cache`, a small
+  module-level memo keyed by the numbers that define the value, so equal
+  cameras share it (the explorer makes a new camera at each change) and a
+  few are kept (a night's exposure times).
+
+`as_rows` turns step 1's running sum, a number while uniform, into its array.
+"""
+
+import threading
+from functools import cached_property
 
 import numpy as np
 
-__all__ = ["read_only", "as_rows"]
+__all__ = ["read_only", "cached_on", "cached_once", "as_rows"]
+
+_MISSING = object()
+# One lock per key (an attribute's name), shared by every object: taken only until
+# the value exists, and never pickled with the object (a lock cannot be).
+_LOCKS = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def read_only(value):
@@ -24,6 +49,57 @@ def read_only(value):
         if isinstance(a, np.ndarray):
             a.flags.writeable = False
     return value
+
+
+def _lock(key):
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.RLock())
+
+
+def cached_on(obj, key, compute):
+    """``compute()``, computed once for ``obj`` and kept in its ``__dict__`` under ``key``.
+
+    Threads asking at the same time wait for the first one's value, so all
+    get the same object (Python 3.12 dropped `functools.cached_property`'s
+    lock). Its arrays are made read-only (`read_only`).
+
+    Parameters
+    ----------
+    obj : object
+        The object the value belongs to (a frozen dataclass too: its
+        ``__dict__`` is written directly, as `functools.cached_property` does).
+    key : str
+        The value's name in ``obj.__dict__``.
+    compute : callable
+        Makes the value, without arguments.
+
+    Returns
+    -------
+    object
+    """
+    cache = obj.__dict__
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        with _lock(key):
+            value = cache.get(key, _MISSING)
+            if value is _MISSING:
+                value = cache[key] = read_only(compute())
+    return value
+
+
+class cached_once(cached_property):
+    """A `functools.cached_property` computed once even when threads race (`cached_on`).
+
+    Parameters
+    ----------
+    func : callable
+        Computes the value from the object (once); its arrays are made read-only.
+    """
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return cached_on(instance, self.attrname, lambda: self.func(instance))
 
 
 def as_rows(expected, shape):

@@ -24,16 +24,61 @@ from .validate import (
     range_text,
 )
 
-__all__ = ["ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "Param", "PARAMS", "DEFAULTS", "check", "param", "markdown_table"]
+__all__ = ["ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST", "EXPLORER_MAX_SIDE",
+           "EXPLORER_SHAPE", "MOFFAT", "Param", "PARAMS", "DEFAULTS", "check", "check_moffat",
+           "param", "option_name", "key_name", "markdown_table"]
 
-#: Rows per band of a frame made in bands (``--chunks`` given alone).
 #: The ADC's largest value: a 16-bit converter (ADU).
 ADC_MAX = 65535
 #: Rows per noise block. Part of the definition of a frame's pixels: changing it
 #: changes every frame made from a given seed.
 BLOCK_ROWS = 128
-
+#: Rows per band of a frame made in bands (``--chunks`` given alone).
 DEFAULT_CHUNK_ROWS = 1024
+
+# The explorer draws every frame while a slider moves: it keeps frames small.
+#: Largest frame side the explorer makes, in pixels.
+EXPLORER_MAX_SIDE = 2000
+#: The explorer's frame size at start, ``(ny, nx)`` in pixels.
+EXPLORER_SHAPE = (500, 500)
+#: Where the explorer listens unless told otherwise: this machine only (IPv4 loopback).
+EXPLORER_HOST = "127.0.0.1"
+
+#: A Moffat profile's parameters, in the order of its pair ``(fwhm, beta)``.
+MOFFAT = ("moffat_fwhm", "moffat_beta")
+# How the pair is typed: one option, its two numbers (``--moffat`` FWHM BETA).
+_MOFFAT_TYPED = "--moffat FWHM BETA"
+
+
+def option_name(key):
+    """The command-line option of a command-line / TOML name: ``--read-noise``.
+
+    Parameters
+    ----------
+    key : str
+        The name with underscores (``read_noise``).
+
+    Returns
+    -------
+    str
+    """
+    return "--" + key.replace("_", "-")
+
+
+def key_name(written):
+    """The command-line / TOML name as a file may write it, with dashes or underscores.
+
+    Parameters
+    ----------
+    written : str
+        ``read-noise`` or ``read_noise``.
+
+    Returns
+    -------
+    str
+        ``read_noise``.
+    """
+    return written.replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -89,7 +134,7 @@ class Param:
     @property
     def flag(self):
         """The command-line option (``--read-noise``), or how it is typed."""
-        return self.typed or "--" + self.key.replace("_", "-")
+        return self.typed or option_name(self.key)
 
     @property
     def range(self):
@@ -319,9 +364,9 @@ PARAMS = _table(
     Param("star_sigma", "float", 4.0, "pixels", 0.01, 1e3, fits="STARSIG",
           help="Gaussian sigma of the stars"),
     Param("moffat_fwhm", "float", None, "pixels", 0, 1e3, low_open=True, optional=True,
-          fits="MOFFWHM", help="Moffat FWHM of the stars", typed="--moffat FWHM BETA"),
+          fits="MOFFWHM", help="Moffat FWHM of the stars", typed=_MOFFAT_TYPED),
     Param("moffat_beta", "float", None, "", 1, 100, low_open=True, optional=True,
-          fits="MOFBETA", help="Moffat beta of the stars", typed="--moffat FWHM BETA"),
+          fits="MOFBETA", help="Moffat beta of the stars", typed=_MOFFAT_TYPED),
     Param("quantize", "bool", True, fits="QUANTIZ", typed="--float (sets false)",
           help="rounded and clipped to 0..65535 by the ADC (else float32 ADU)"),
     Param("seed", "int", None, "", 0, None, optional=True,
@@ -453,6 +498,48 @@ def check(name, value, spelled=None, **bounds):
         The checked value.
     """
     return PARAMS[name].check(value, spelled, **bounds)
+
+
+def check_moffat(moffat, spelled=None):
+    """A Moffat profile ``(fwhm, beta)``, each number checked against the table, or None.
+
+    Parameters
+    ----------
+    moffat : pair of float or None
+        ``(fwhm, beta)`` (`MOFFAT`); None: Gaussian stars.
+    spelled : str, optional
+        The pair's key in a file (a plan's ``moffat = [fwhm, beta]``), which
+        then names its numbers in errors too. Default: the pair as Python
+        writes it, each number named by its parameter (``moffat_fwhm``), which
+        a front end respells (``--moffat FWHM``).
+
+    Returns
+    -------
+    tuple of float or None
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Not two numbers, or a number out of its range.
+
+    Examples
+    --------
+    >>> check_moffat([5, 3])
+    (5.0, 3.0)
+    """
+    if moffat is None:
+        return None
+    pair = "[fwhm, beta]" if spelled else "(fwhm, beta)"
+    try:
+        if isinstance(moffat, (str, bytes, dict)):
+            raise TypeError
+        values = tuple(moffat)
+    except TypeError:
+        values = ()
+    if len(values) != len(MOFFAT):
+        raise ParameterError(f"{spelled or 'moffat'} must be a pair {pair}", param=MOFFAT[0],
+                             spelled=spelled or "moffat")
+    return tuple(check(name, v, spelled) for name, v in zip(MOFFAT, values))
 
 
 #: The camera's own parameters (`ccdsim.Camera` fields), in order: every entry of

@@ -5,6 +5,8 @@ The two kinds never share a stream. Each defect kind has its own stream,
 changes no other. A frame's streams are children of the frame's
 `~numpy.random.SeedSequence`, keyed by purpose and (for pixels) by row-block
 index, so pixels depend on the seed only, never on threads or workers.
+Every key is a named constant of the classes below (`Defect`, `Stream`,
+`NightStream`, `CombinedStream`, `BatchStream`), never a bare number.
 """
 
 import numpy as np
@@ -12,7 +14,8 @@ import numpy as np
 from .params import PARAMS
 from .validate import ParameterError
 
-__all__ = ["DEFAULT_CAMERA_SEED", "Defect", "Stream", "NightStream", "camera_rng",
+__all__ = ["DEFAULT_CAMERA_SEED", "Defect", "Stream", "NightStream", "CombinedStream",
+           "BatchStream", "STREAM_KINDS", "camera_rng",
            "frame_seed_sequence", "child_rng", "seed_text"]
 
 # The guide seeds its bad columns with 8392; the table keeps it as the default camera.
@@ -67,6 +70,30 @@ class NightStream:
     # dither and seeing at (POINTING, i): the telescope's, not the camera's noise.
     CATALOG = 2
     POINTING = 3
+
+
+class CombinedStream:
+    """Spawn keys below ``(FRAMES, index, k)``, the ``k``-th frame a combined frame draws.
+
+    Never renumber.
+    """
+
+    BIAS = 1  # the bias frame subtracted from it
+
+
+class BatchStream:
+    """Spawn keys after a frame's index under a batch's seed (never renumber).
+
+    Frame ``i`` draws its parameters at ``(i, PARAMETERS)`` and its noise and
+    star positions at ``(i, NOISE)``.
+    """
+
+    PARAMETERS = 0
+    NOISE = 1
+
+
+#: Every family of spawn keys: the keys of one family never repeat.
+STREAM_KINDS = (Defect, Stream, NightStream, CombinedStream, BatchStream)
 
 
 # Tag mixed into every camera seed's entropy ("CAMERA" in ASCII hex digits).

@@ -9,6 +9,8 @@ import time
 
 import panel as pn
 
+from ..core.params import DEFAULTS as D
+from ..core.params import EXPLORER_HOST, EXPLORER_SHAPE
 from ..core.validate import ParameterError
 from . import server
 from .state import Settings, State, fits_bytes, png_bytes
@@ -58,7 +60,7 @@ class Explorer:
         Number of frames made so far.
     """
 
-    def __init__(self, shape=(500, 500), *, seed=1, toggles=None, **values):
+    def __init__(self, shape=EXPLORER_SHAPE, *, seed=1, toggles=None, **values):
         start = Settings.start(shape, seed, toggles, **values)
         self.state = State()
         self.error, self.update_seconds, self.updates = None, float("nan"), 0
@@ -150,7 +152,7 @@ class Explorer:
         return self.layout._repr_mimebundle_(include, exclude)
 
 
-def explore(shape=(500, 500), **values):
+def explore(shape=EXPLORER_SHAPE, **values):
     """The explorer's controls and pictures, for a Jupyter notebook.
 
     Parameters
@@ -169,7 +171,7 @@ def explore(shape=(500, 500), **values):
     return Explorer(shape, **values)
 
 
-def serve(*, port=5006, host="127.0.0.1", show=True, shape=(500, 500)):
+def serve(*, port=D.port, host=EXPLORER_HOST, show=True, shape=EXPLORER_SHAPE):
     """Serve the explorer until interrupted; each browser tab gets its own `Explorer`.
 
     Only the app's page, its websocket and the files it loads (from Bokeh's and

@@ -30,6 +30,9 @@ from tornado.netutil import bind_sockets
 from tornado.routing import Matcher, Rule
 from tornado.web import HTTPError, RequestHandler
 
+from ..core.params import DEFAULTS as D
+from ..core.params import EXPLORER_HOST
+
 __all__ = ["serve", "allowed_hosts", "is_loopback", "url_host", "KEPT_HANDLERS"]
 
 #: The routes kept, by handler (Panel's own handlers subclass these): the page,
@@ -157,7 +160,7 @@ def _free_port(host):
             s.close()
 
 
-def serve(apps, *, port=5006, host="127.0.0.1", show=True, title=None):
+def serve(apps, *, port=D.port, host=EXPLORER_HOST, show=True, title=None):
     """Serve Panel ``apps`` until interrupted, with only the routes and names above.
 
     Prints the URL (and, for a ``host`` that is not loopback, a one-line

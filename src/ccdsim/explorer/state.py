@@ -19,7 +19,7 @@ from ..analysis.budget import background_mask, light_factors, measure, predict, 
 from ..analysis.decompose import decompose
 from ..camera.camera import Camera
 from ..camera.named import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION, NIGHT_CAMERA
-from ..core.params import CAMERA_PARAMS, PARAMS
+from ..core.params import CAMERA_PARAMS, EXPLORER_MAX_SIDE, EXPLORER_SHAPE, PARAMS
 from ..core.validate import ParameterError, check_int, check_shape
 from ..io.display import show_image
 from ..physics.cosmics import expected_count
@@ -30,7 +30,7 @@ __all__ = ["MAX_SIDE", "MAX_STARS", "MAX_SEED", "MAX_COSMIC_RAYS", "CAMERA_TOGGL
            "png_bytes"]
 
 #: Largest frame side the explorer makes, in pixels (kept interactive).
-MAX_SIDE = 2000
+MAX_SIDE = EXPLORER_MAX_SIDE
 #: Most random stars the explorer draws.
 MAX_STARS = 5000
 #: Largest frame seed: the page's number box holds a JavaScript double, which
@@ -126,7 +126,7 @@ class Settings:
     seed: int
 
     @classmethod
-    def start(cls, shape=(500, 500), seed=1, toggles=None, **values):
+    def start(cls, shape=EXPLORER_SHAPE, seed=1, toggles=None, **values):
         """The settings at start: the values given, else the table's defaults.
 
         A slider that a switch uses starts at the switch's "on" value.

@@ -17,7 +17,7 @@ from bokeh.plotting import figure
 
 from ..analysis.histogram import predicted_histogram
 from ..analysis.decompose import COMPONENTS
-from ..core.params import CAMERA_PARAMS, PARAMS
+from ..core.params import CAMERA_PARAMS, EXPLORER_MAX_SIDE, PARAMS
 from ..io.display import block_means
 from .state import CAMERA_TOGGLES, EXPOSURE_TOGGLES, SLIDERS, SWITCHED, Settings, label
 from .text import THUMB_SIDE, budget_html, frame_html, parts_html
@@ -29,8 +29,8 @@ DISPLAY_SIDE = 1000
 #: Percentile stretches offered: label -> (lower, upper) percent.
 STRETCHES = {"1 – 99 %": (1.0, 99.0), "1 – 99.9 %": (1.0, 99.9), "0.1 – 99.99 %": (0.1, 99.99),
              "min – max": (0.0, 100.0)}
-#: Frame sides offered, in pixels.
-SIZES = (250, 500, 1000, 2000)
+#: Frame sides offered, in pixels: the largest the explorer makes and its halvings.
+SIZES = tuple(EXPLORER_MAX_SIDE >> k for k in (3, 2, 1, 0))
 _WIDTH = 280  # of a control, in screen pixels
 
 

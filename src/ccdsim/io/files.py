@@ -7,7 +7,7 @@
 - `sweep_temporaries`: remove the leftovers of writers that are gone.
 - `folder_lock`: one run at a time writes a folder of many files (a night,
   a batch), so two runs can never delete each other's temporaries.
-- `check_output_folder`, `check_free_space`: refuse up front, before any work,
+- `check_outdir`, `check_output_folder`, `check_free_space`: refuse up front
   what could only fail later (no such folder, not writable, a full disk).
 """
 
@@ -21,8 +21,8 @@ from contextlib import contextmanager
 
 from ..core.validate import ParameterError
 
-__all__ = ["atomic_path", "check_writable", "check_output_folder", "check_free_space",
-           "folder_lock", "sweep_temporaries", "scratch_path", "OutputError",
+__all__ = ["atomic_path", "check_writable", "check_outdir", "check_output_folder",
+           "check_free_space", "folder_lock", "sweep_temporaries", "scratch_path", "OutputError",
            "describe_os_error"]
 
 class OutputError(ParameterError):
@@ -91,8 +91,7 @@ def describe_os_error(exc):
 
 
 def check_writable(path, overwrite=False, name="output"):
-    """Refuse early: an existing file without ``overwrite``, a missing folder, a folder
-    that cannot be written.
+    """Refuse early: an existing file without ``overwrite``, a folder missing or unwritable.
 
     Parameters
     ----------
@@ -154,6 +153,28 @@ def check_output_folder(folder, name="output"):
                 os.unlink(os.path.join(folder, entry))
             except FileNotFoundError:
                 pass
+
+
+def check_outdir(outdir, name="OUTDIR"):
+    """``outdir`` as a string, refused if it could not be made or written (a night's, a batch's).
+
+    Parameters
+    ----------
+    outdir : str or os.PathLike
+        An existing folder, or a new one whose parent exists.
+    name : str, optional
+        What it is, for the messages (its parameter: ``name.lower()``).
+    """
+    outdir, param = os.fspath(outdir), name.lower()
+    if not outdir:
+        raise ParameterError(f"{name} must be a folder name (got an empty one)", param=param)
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise ParameterError(f"{name} {outdir} exists and is not a folder", param=param)
+    parent = os.path.dirname(os.path.abspath(outdir))
+    if not os.path.isdir(parent):
+        raise ParameterError(f"{name}'s folder {parent} does not exist", param=param)
+    check_output_folder(outdir if os.path.isdir(outdir) else parent, name)  # tried, not guessed
+    return outdir
 
 
 def check_free_space(folder, need_bytes, name="output"):

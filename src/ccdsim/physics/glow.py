@@ -116,6 +116,7 @@ def _corner(shape, corner, length):
     return out
 
 
+# A memo by value, not per camera (see ccdsim.core.arrays): equal cameras share it.
 @lru_cache(maxsize=8)
 def _glow(shape, rate, length, sources):
     return read_only(glow_map(shape, rate, length, parse_glow_sources(sources)))

@@ -232,6 +232,7 @@ def hot_pixel_mask(shape, fraction, *, rng=None):
     return mask.reshape(shape)
 
 
+# A memo by value, not per camera (see ccdsim.core.arrays): equal cameras share it.
 @lru_cache(maxsize=8)
 def _population(shape, camera_seed, above_1, above_4, fixed_time, unstable_fraction,
                 unstable_ratio):

@@ -47,6 +47,7 @@ def check_kind(kind):
     return kind
 
 
+# A memo by value (see ccdsim.core.arrays): a pure function of numbers, public.
 @lru_cache(maxsize=4)
 def offset_map(shape, delay, kind="iris", blades=6):
     """Each pixel's exposure offset relative to the nominal exposure, in seconds (<= 0).
@@ -105,7 +106,8 @@ def light_scale(camera, exposure_time):
                   camera.shutter_blades, float(exposure_time))
 
 
-# A night repeats a few exposure times; a frame made in bands asks once per band.
+# A memo by value (see ccdsim.core.arrays): a night repeats a few exposure times, and a
+# frame made in bands asks once per band.
 @lru_cache(maxsize=8)
 def _scale(shape, delay, kind, blades, exposure_time):
     if exposure_time <= 0:

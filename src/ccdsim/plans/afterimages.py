@@ -25,11 +25,11 @@ of the read-out, as more expected electrons (``charge=`` of
 `ccdsim.Camera.prepare`), not scaled by the flat field.
 """
 
-import weakref
 from datetime import datetime
 
 import numpy as np
 
+from ..core.arrays import cached_on
 from ..physics.persistence import has_persistence
 from ..physics.steps import expected_electrons
 from .frames import frame_light
@@ -38,9 +38,6 @@ __all__ = ['overfull_pixels', 'frame_windows', 'persistence_pixels', 'persistenc
 
 # Rows of expected electrons looked at a time (bounds the memory of a big frame).
 _ROWS = 256
-
-# Each plan's overfull pixels, computed once: a plan is frozen.
-_SOURCES = weakref.WeakKeyDictionary()
 
 
 def overfull_pixels(exposure, full_well):
@@ -95,10 +92,14 @@ def frame_windows(plan):
 
 
 def _sources(plan):
-    """``[(end, index, excess), ...]``: the frames of ``plan`` with overfull pixels (cached)."""
-    if plan in _SOURCES:
-        return _SOURCES[plan]
+    """``[(end, index, excess), ...]``: the frames of ``plan`` with overfull pixels.
 
+    Computed once per plan (a plan is frozen), kept with it.
+    """
+    return cached_on(plan, "_persistence_sources", lambda: _overfull_frames(plan))
+
+
+def _overfull_frames(plan):
     cam = plan.camera
     _, end = frame_windows(plan)
     found = []
@@ -110,7 +111,6 @@ def _sources(plan):
         index, excess = overfull_pixels(exposure, cam.full_well)
         if index.size:
             found.append((end[spec.index], index, excess))
-    _SOURCES[plan] = found
     return found
 
 

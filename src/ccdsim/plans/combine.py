@@ -12,7 +12,7 @@ many are combined. The mean is written as float32 ADU with ``NCOMBINE``.
 
 import numpy as np
 
-from ..core.seeds import NightStream
+from ..core.seeds import CombinedStream, NightStream
 from ..readout.frame import Frame
 from .frames import apply_cards, frame_cards, frame_light
 
@@ -80,7 +80,7 @@ def run_combined(plan, index, *, threads=None):
         frame = _draw(plan, spec, (index, k), spec.exposure_time, light, threads, header=k == 0)
         data = frame.data.astype(np.float64)
         if how.subtract == "bias":
-            data -= _draw(plan, spec, (index, k, 1), 0.0,
+            data -= _draw(plan, spec, (index, k, CombinedStream.BIAS), 0.0,
                           dict(light, sky=0.0, stars=None), threads).data
         elif how.subtract == "overscan":
             data = subtract_overscan(data, cam, how.overscan_start)

@@ -27,7 +27,7 @@ import numpy as np
 from ..camera.camera import Camera
 from ..camera.named import CAMERAS, camera_parameters
 from ..core.labels import label_file_names
-from ..core.params import CAMERA_PARAMS, PARAMS, check
+from ..core.params import CAMERA_PARAMS, PARAMS, check, check_moffat
 from ..core.seeds import NightStream, child_rng
 from ..core.validate import ParameterError
 from ..io.toml import read_toml
@@ -111,12 +111,7 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
     overhead = top.value("overhead", doc.get("overhead", PARAMS["overhead"].default))
     quantize = top.value("quantize", doc.get("quantize", True))
     star_sigma = top.value("star_sigma", doc.get("star_sigma", PARAMS["star_sigma"].default))
-    moffat = doc.get("moffat")
-    if moffat is not None:
-        if not (isinstance(moffat, list) and len(moffat) == 2):
-            raise ParameterError("moffat must be a pair [fwhm, beta]", param="moffat_fwhm")
-        moffat = (top.value("moffat", moffat[0], "moffat_fwhm"),
-                  top.value("moffat", moffat[1], "moffat_beta"))
+    moffat = check_moffat(doc.get("moffat"), "moffat")
     style = top.choice("imagetyp_style", doc.get("imagetyp_style", "guide"),
                        tuple(IMAGETYP_STYLES))
     cams, cam_cards, optics = {}, {}, {}

@@ -17,12 +17,12 @@ full (`ccdsim.plans.combine`).
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import cached_property
 
 import numpy as np
 from astropy.table import Table
 
 from ..camera.camera import Camera
+from ..core.arrays import cached_once
 from ..core.params import DEFAULTS as D
 
 __all__ = ["IMAGETYP_STYLES", "KINDS", "FrameSpec", "Combine", "NightPlan", "expand_card"]
@@ -254,7 +254,7 @@ class NightPlan:
         """
         return self.fields.get((spec.target, spec.camera), self.field)
 
-    @cached_property
+    @cached_once
     def _views(self):
         if len(self.camera_names) == 1 and not any(f.combine for f in self.frames):
             return {self.camera_names[0]: (self, list(range(len(self.frames))))}
@@ -273,7 +273,7 @@ class NightPlan:
             views[name] = (view, [f.index for f in own])
         return views
 
-    @cached_property
+    @cached_once
     def _positions(self):
         return {i: k for view, indices in self._views.values() for k, i in enumerate(indices)}
 
@@ -291,7 +291,7 @@ class NightPlan:
         """
         return self._positions[index]
 
-    @cached_property
+    @cached_once
     def clocks(self):
         """Seconds from the first frame of each frame's night to its start (made once).
 

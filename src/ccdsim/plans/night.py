@@ -14,7 +14,7 @@ from datetime import datetime
 from ..camera.camera import Camera
 from ..camera.named import NIGHT_CAMERA
 from ..core.params import DEFAULTS as D
-from ..core.params import check
+from ..core.params import check, check_moffat
 from ..core.times import parse_start
 from ..core.validate import ParameterError
 from .builtin import night_document
@@ -119,13 +119,7 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
     stars = check("stars", stars)
     max_counts = check("max_counts", max_counts)
     star_sigma = check("star_sigma", star_sigma)
-    if moffat is not None:
-        try:
-            fwhm, beta = moffat
-        except (TypeError, ValueError):
-            raise ParameterError("moffat must be a pair (fwhm, beta)",
-                                 param="moffat_fwhm", spelled="moffat") from None
-        moffat = (check("moffat_fwhm", fwhm), check("moffat_beta", beta))
+    moffat = check_moffat(moffat)
     overhead = check("overhead", overhead)
     quantize = check("quantize", quantize)
     filter, object = check("filter", filter), check("object", object)

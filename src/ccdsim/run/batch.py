@@ -1,7 +1,8 @@
 """Batches: many frames with parameters drawn from ranges, reproducible and resumable.
 
 Frame ``i`` of a batch draws its parameters from ``SeedSequence(seed,
-spawn_key=(i, 0))`` and its noise from ``SeedSequence(seed, spawn_key=(i, 1))``:
+spawn_key=(i, BatchStream.PARAMETERS))`` and its noise from ``SeedSequence(seed,
+spawn_key=(i, BatchStream.NOISE))`` (`ccdsim.core.seeds.BatchStream`):
 it is the same frame whether the batch has 10 frames or 10,000, runs here or on
 a cluster, in any order.
 """
@@ -15,10 +16,11 @@ import numpy as np
 from ..camera.camera import Camera
 from ..camera.named import GUIDE_BAD_COLUMNS, GUIDE_HOT_PIXEL_FRACTION
 from ..core.params import BATCH_PARAMS, PARAMS, check
+from ..core.params import DEFAULTS as D
 from ..core.resources import check_memory
-from ..core.seeds import seed_text
+from ..core.seeds import BatchStream, seed_text
 from ..core.validate import ParameterError
-from ..io.files import check_free_space, check_output_folder, folder_lock, sweep_temporaries
+from ..io.files import check_free_space, check_outdir, folder_lock, sweep_temporaries
 from ..io.fits import atomic_path
 from ..io.toml import to_toml
 from .execute import check_execution, write_frames
@@ -110,8 +112,8 @@ class BatchPlan:
     n : int
         Number of frames.
     seed : int
-        The batch seed; frame ``i`` uses its children ``(i, 0)`` (parameters)
-        and ``(i, 1)`` (noise, star positions).
+        The batch seed; frame ``i`` uses its children ``(i, PARAMETERS)``
+        and ``(i, NOISE)`` (noise, star positions) of `ccdsim.core.seeds.BatchStream`.
     shape : tuple of int
         ``(ny, nx)`` of every frame.
     camera_seed : int
@@ -127,8 +129,8 @@ class BatchPlan:
 
     n: int
     seed: int
-    shape: tuple = (2000, 2000)
-    camera_seed: int = PARAMS["camera_seed"].default
+    shape: tuple = D.shape
+    camera_seed: int = D.camera_seed
     ranges: dict = field(default_factory=dict)
     hot_pixels: bool = True
     bad_columns: bool = True
@@ -150,7 +152,7 @@ class BatchPlan:
         _camera(self, {})
 
     def frame_parameters(self, i):
-        """Parameters of frame ``i``, drawn from the child ``(i, 0)`` of the batch seed.
+        """Parameters of frame ``i``, drawn from the child ``(i, PARAMETERS)`` of the batch seed.
 
         Parameters
         ----------
@@ -162,11 +164,12 @@ class BatchPlan:
         dict
             ``{name: value}`` for every name in `PARAMETERS`.
         """
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(i, 0)))
+        key = (i, BatchStream.PARAMETERS)
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))
         return {name: r.draw(rng) for name, r in self.ranges.items()}
 
     def frame_seed(self, i):
-        """The noise seed of frame ``i`` (the child ``(i, 1)`` of the batch seed).
+        """The noise seed of frame ``i`` (the child ``(i, NOISE)`` of the batch seed).
 
         Parameters
         ----------
@@ -177,7 +180,7 @@ class BatchPlan:
         -------
         numpy.random.SeedSequence
         """
-        return np.random.SeedSequence(self.seed, spawn_key=(i, 1))
+        return np.random.SeedSequence(self.seed, spawn_key=(i, BatchStream.NOISE))
 
     def filename(self, i):
         width = max(4, len(str(self.n - 1)))
@@ -322,13 +325,10 @@ def run_batch(plan, outdir, *, overwrite=False, threads=None, workers=None, sche
     """
     check_execution(workers, scheduler)  # before anything is written
     check_memory(plan.shape, 2 if plan.quantize else 4)
-    if not os.fspath(outdir):
-        raise ParameterError("OUTDIR must be a folder name (got an empty one)", param="outdir")
-    parent = os.path.dirname(os.path.abspath(outdir))
-    check_output_folder(outdir if os.path.isdir(outdir) else parent, "OUTDIR")
+    outdir = check_outdir(outdir)
     if not os.path.isdir(outdir):
         # A new folder: every frame is to be made; refused before the folder is.
-        check_free_space(parent, batch_bytes(plan), "the batch")
+        check_free_space(outdir, batch_bytes(plan), "the batch")
     os.makedirs(outdir, exist_ok=True)
     with folder_lock(outdir):
         return _run_locked(plan, outdir, overwrite=overwrite, threads=threads, workers=workers,

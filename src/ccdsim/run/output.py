@@ -17,7 +17,7 @@ from ..io.files import (
     OutputError,
     atomic_path,
     check_free_space,
-    check_output_folder,
+    check_outdir,
     check_writable,
     folder_lock,
     sweep_temporaries,
@@ -170,18 +170,10 @@ def check_night_output(plan, outdir, *, overwrite=False):
     ------
     ccdsim.ParameterError, FileExistsError, FileNotFoundError
     """
-    outdir = os.fspath(outdir)
-    if not outdir:
-        raise ParameterError("OUTDIR must be a folder name (got an empty one)", param="outdir")
-    if os.path.exists(outdir) and not os.path.isdir(outdir):
-        raise ParameterError(f"OUTDIR {outdir} exists and is not a folder", param="outdir")
-    parent = os.path.dirname(os.path.abspath(outdir))
-    if not os.path.isdir(parent):
-        raise ParameterError(f"OUTDIR's folder {parent} does not exist", param="outdir")
+    outdir = check_outdir(outdir)
     truth_dir = os.path.join(outdir, "truth")
     if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
         raise ParameterError(f"{truth_dir} exists and is not a folder", param="outdir")
-    check_output_folder(outdir if os.path.isdir(outdir) else parent, "OUTDIR")
     _check_inside(plan, outdir)
     # Other nights' files first: that the folder holds another night says more than
     # that one of its names is taken.

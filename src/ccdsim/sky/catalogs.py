@@ -13,6 +13,7 @@ Poisson draw, read noise, gain, bias, ADC.
 import numpy as np
 from astropy.table import Table
 
+from ..core.params import DEFAULTS as D
 from ..core.reading import MAX_CATALOG_BYTES, read_capped
 from ..core.resources import check_star_count
 from ..core.seeds import NightStream
@@ -31,8 +32,9 @@ def mag_column(table, filter):
                          f"or {filter}; it has {', '.join(table.colnames)})", param="catalog")
 
 
-def synthetic_catalog(ra, dec, radius, *, bright=12.0, limit=20.0, density=2000.0, slope=0.3,
-                      filters=("V",), colors=None, rng=None):
+def synthetic_catalog(ra, dec, radius, *, bright=D.bright_mag, limit=D.limiting_mag,
+                      density=D.star_density, slope=D.count_slope, filters=("V",), colors=None,
+                      rng=None):
     """Stars from a number-count law, uniform on the sky within ``radius`` of a pointing.
 
     The number of stars per magnitude rises as ``10**(slope * m)`` from
