@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from astropy.io import fits
 
@@ -338,3 +339,70 @@ def test_a_key_ccdsim_writes_is_set_on_purpose_only(tmp_path):
     assert run.returncode == 0, run.stderr
     h = fits.getheader(tmp_path / "out" / "bias-001.fits")
     assert h["GAIN"] == 2.5 and h["OBJECT"] == "M67" and h["SIZE"] == "126"
+
+
+# M3: dithers across a pole.
+
+@pytest.mark.parametrize("dec, dither", [("90", "1"), ("-89.99", "60")])
+def test_a_night_dithered_across_a_pole(tmp_path, dec, dither):
+    """Each frame's pointing is its dither from the target on the sky: the separation and
+    the position angle of the header's dither, to 0.2 mas, at the pole too."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    run = ccdsim("night", tmp_path / "n", "--ra", "0", "--dec", dec, "--dither", dither,
+                 "--shape", "64", "64", "--n-bias", "1", "--n-dark", "1", "--n-flat", "1",
+                 "--n-science", "4", "--seed", "2", "--quiet")
+    assert run.returncode == 0, run.stderr
+    target = SkyCoord(0 * u.deg, float(dec) * u.deg)
+    for path in sorted((tmp_path / "n").glob("science*.fits")):
+        h = fits.getheader(path)
+        east, north = h["DITHERE"], h["DITHERN"]
+        point = SkyCoord(h["CRVAL1"] * u.deg, h["CRVAL2"] * u.deg)
+        assert -90 <= h["CRVAL2"] <= 90
+        # On the tangent plane: separation atan(r), r the dither in radians.
+        r = np.hypot(east, north) / 206264.806
+        assert abs(target.separation(point).rad - np.arctan(r)) < 1e-9  # 0.2 mas
+        if r > 0:
+            pa = np.degrees(np.arctan2(east, north)) % 360
+            assert abs((target.position_angle(point).deg - pa + 180) % 360 - 180) < 1e-4
+
+
+def test_a_plan_pattern_across_the_pole(tmp_path):
+    body = ('[targets.p]\nra = 10\ndec = 89.5\nstars = 3\n[[groups]]\nkind = "science"\n'
+            'target = "p"\nfilter = "V"\nexposure = 1\ncount = 3\n'
+            'dither_pattern = [[0, 0], [0, 3600], [3600, 0]]\n')
+    run = ccdsim("dataset", plan(tmp_path, body), tmp_path / "out", "--quiet")
+    assert run.returncode == 0, run.stderr
+    decs = [fits.getheader(p)["CRVAL2"] for p in sorted((tmp_path / "out").glob("sci*.fits"))]
+    assert decs[0] == 89.5 and all(-90 <= d <= 90 for d in decs) and decs[1] > 89.5
+
+
+# M5: one time rule, UTC.
+
+def test_times_with_z_or_an_offset_are_utc(tmp_path):
+    run = ccdsim("night", tmp_path / "n", "--start", "2026-03-21T04:00:00Z", "--shape", "64",
+                 "64", "--n-bias", "1", "--n-dark", "0", "--n-flat", "0", "--n-science", "0",
+                 "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert fits.getheader(next((tmp_path / "n").glob("bias*.fits")))["DATE-OBS"].startswith(
+        "2026-03-21T04:00:00")
+    run = ccdsim("image", tmp_path / "a.fits", "--shape", "64", "64", "--start",
+                 "2026-03-21T09:30:00+05:30")
+    assert run.returncode == 0, run.stderr
+    assert fits.getheader(tmp_path / "a.fits")["DATE-OBS"] == "2026-03-21T04:00:00.000"
+    for start in ('"2026-03-21T09:00:00+05:00"', "2026-03-21T04:00:00Z"):  # text, TOML date-time
+        path = tmp_path / "p.toml"
+        path.write_text(f'seed = 1\nstart = {start}\nscale = 16\n[[groups]]\nkind = "bias"\n'
+                        f'count = 1\n')
+        out = tmp_path / f"set{len(start)}"
+        run = ccdsim("dataset", path, out, "--quiet")
+        assert run.returncode == 0, run.stderr
+        assert fits.getheader(out / "bias-001.fits")["DATE-OBS"].startswith("2026-03-21T04:00:00")
+
+
+@pytest.mark.parametrize("start", ["2026-03-21T25:00:00", "9999-12-31T23:00:00-05:00", "noon"])
+def test_bad_times_are_one_line(tmp_path, start):
+    refused(ccdsim("image", tmp_path / "a.fits", "--shape", "64", "64", "--start", start),
+            "--start")
+    assert not (tmp_path / "a.fits").exists()

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from ..core.labels import number_pattern
+from ..core.times import utc
 from ..core.params import PARAMS, check
 from ..core.validate import ParameterError, cut
 from ..io.fits import card_problem
@@ -99,12 +100,10 @@ def check_cards(cards, camera, where):
 def timeline_start(doc, where, previous_end):
     if "start" in doc and "gap" in doc:
         raise ParameterError(f"{where.key('start')} and gap exclude each other", param="start")
-    if "start" in doc:
-        try:
-            return datetime.fromisoformat(where.value("start", doc["start"]))
-        except ValueError:
-            raise ParameterError(f"{where.key('start')} must be an ISO 8601 date and time "
-                                 f"(got {doc['start']!r})", param="start") from None
+    if "start" in doc:  # text, or a TOML date-time; offsets converted to UTC
+        start = doc["start"]
+        return utc(start if isinstance(start, datetime) else where.value("start", start),
+                   where.key("start"))
     gap = where.value("gap", doc.get("gap", 0.0), "overhead", high=1e8)
     if previous_end is None:
         raise ParameterError(f"{where.key('start')} is needed: the plan's first group and "

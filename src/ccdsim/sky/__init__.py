@@ -8,7 +8,8 @@ then goes through the camera (`ccdsim.readout`). The names of the former
 
 from ..core.lazy import lazy_exports
 
-_EXPORTS = {**dict.fromkeys(("frame_wcs", "airmass_at", "pointing_cards"), ".astrometry"),
+_EXPORTS = {**dict.fromkeys(("frame_wcs", "airmass_at", "pointing_cards", "offset_pointing"),
+                            ".astrometry"),
             **dict.fromkeys(("optics_cards", "star_fluxes", "sky_level", "FWHM_PER_SIGMA"),
                             ".photometry"),
             **dict.fromkeys(("synthetic_catalog", "frame_stars", "mag_column",

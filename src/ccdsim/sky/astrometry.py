@@ -10,8 +10,36 @@
 
 import numpy as np
 
-__all__ = ['frame_wcs', 'airmass_at', 'pointing_cards']
+__all__ = ["offset_pointing", 'frame_wcs', 'airmass_at', 'pointing_cards']
 _ARCSEC = 1.0 / 3600.0
+
+
+def offset_pointing(ra, dec, east, north):
+    """The sky position ``(east, north)`` arcsec from ``(ra, dec)``, on its tangent plane.
+
+    The inverse gnomonic projection: exact at any declination, the poles
+    included (a dither across the pole comes out on its far side, never past
+    dec 90).
+
+    Parameters
+    ----------
+    ra, dec : float
+        Centre, in degrees.
+    east, north : float
+        Offset, in arcsec on the sky (standard coordinates).
+
+    Returns
+    -------
+    ra, dec : float
+        In degrees; ra in [0, 360).
+    """
+    if not (east or north):
+        return ra % 360.0, dec
+    xi, eta = np.radians(east * _ARCSEC), np.radians(north * _ARCSEC)
+    d = np.radians(dec)
+    dec0 = np.arcsin((np.sin(d) + eta * np.cos(d)) / np.sqrt(1.0 + xi**2 + eta**2))
+    ra0 = np.radians(ra) + np.arctan2(xi, np.cos(d) - eta * np.sin(d))
+    return float(np.degrees(ra0) % 360.0), float(np.degrees(dec0))
 
 
 def frame_wcs(shape, ra, dec, pixel_scale, rotation=0.0, offset=(0.0, 0.0)):
@@ -43,9 +71,7 @@ def frame_wcs(shape, ra, dec, pixel_scale, rotation=0.0, offset=(0.0, 0.0)):
     from astropy.wcs import WCS
 
     ny, nx = shape
-    east, north = offset
-    dec0 = dec + north * _ARCSEC
-    ra0 = (ra + east * _ARCSEC / np.cos(np.radians(dec0))) % 360.0
+    ra0, dec0 = offset_pointing(ra, dec, *offset)
     w = WCS(naxis=2)
     w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
     w.wcs.crval = [ra0, dec0]
