@@ -406,3 +406,21 @@ def test_bad_times_are_one_line(tmp_path, start):
     refused(ccdsim("image", tmp_path / "a.fits", "--shape", "64", "64", "--start", start),
             "--start")
     assert not (tmp_path / "a.fits").exists()
+
+
+# M4 and M8: outputs that collide, plans too large, refused before anything is made.
+
+@pytest.mark.parametrize("groups, words", [
+    ('[[groups]]\nkind = "bias"\ncount = 1\nfolder = "truth"\n', "truth/ holds the truth"),
+    ('[[groups]]\nkind = "bias"\ncount = 1\nfolder = "Truth/x"\n', "truth/ holds the truth"),
+    ('[[groups]]\nkind = "bias"\ncount = 1\nfolder = "cal"\n'
+     '[[groups]]\nkind = "bias"\ncount = 1\nfolder = "cal/."\n', "two frames"),
+    ('[[groups]]\nkind = "bias"\ncount = 1\nname = "B-{number}.fits"\n'
+     '[[groups]]\nkind = "bias"\ncount = 1\nname = "b-{number}.fits"\n', "as B-1.fits"),
+    ('[[groups]]\nkind = "bias"\ncount = 10000000\n', "at most 100,000"),
+    ('[[groups]]\nkind = "bias"\ncount = 60000\n[[groups]]\nkind = "dark"\nexposure = 1\n'
+     'count = 60000\n', "at most 100,000"),
+])
+def test_colliding_or_huge_plans_are_refused(tmp_path, groups, words):
+    refused(ccdsim("dataset", plan(tmp_path, groups), tmp_path / "out", timeout=60), words)
+    assert not (tmp_path / "out").exists()

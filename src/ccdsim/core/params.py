@@ -24,7 +24,7 @@ from .validate import (
     range_text,
 )
 
-__all__ = ["ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST", "EXPLORER_MAX_SIDE",
+__all__ = ["MAX_PLAN_FRAMES", "ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST", "EXPLORER_MAX_SIDE",
            "EXPLORER_SHAPE", "MOFFAT", "Param", "PARAMS", "DEFAULTS", "check", "check_moffat",
            "param", "option_name", "key_name", "markdown_table"]
 
@@ -548,6 +548,10 @@ _ORDER = list(PARAMS)
 CAMERA_PARAMS = tuple(_ORDER[_ORDER.index("shape"):_ORDER.index("exposure_time")])
 
 #: Header cards of an exposure's settings (besides the camera's), in order.
+#: Most frames one observing plan may hold (all groups together): each is planned in
+#: memory and checked against the disk before any is made.
+MAX_PLAN_FRAMES = 100_000
+
 #: What ``ccdsim batch`` draws from ranges, frame by frame.
 BATCH_PARAMS = ("gain", "read_noise", "bias_level", "dark_current", "exposure_time", "sky",
                 "stars", "max_counts", "star_sigma")

@@ -215,12 +215,20 @@ def _targets(doc, top):
 
 
 def _check_unique(frames):
+    """Refuse two frames written to one file, as a file system that ignores case sees it,
+    and frames written into ``truth/`` (the truth's own folder)."""
     seen = {}
     for f in frames:
-        if f.filename in seen:
+        key = f.filename.lower()
+        if key.split("/")[0] == "truth":
+            raise ParameterError(f"frame {f.index} would be written to {f.filename}: truth/ "
+                                 f"holds the truth only; choose another folder", param="folder")
+        if key in seen:
             raise ParameterError(f"two frames would be written to {f.filename} (frames "
-                                 f"{seen[f.filename]} and {f.index})", param="name")
-        seen[f.filename] = f.index
+                                 f"{seen[key][1]} and {f.index}"
+                                 + (f", as {seen[key][0]}" if seen[key][0] != f.filename else "")
+                                 + ")", param="name")
+        seen[key] = (f.filename, f.index)
 
 
 def _check_labels(cameras, targets, frames):

@@ -5,13 +5,14 @@ and returns its `ccdsim.plans.model.FrameSpec`; `Where` names the group and key 
 every error message (``group 3 (bias): count must be ...``).
 """
 
+import posixpath
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from ..core.labels import number_pattern
 from ..core.times import utc
-from ..core.params import PARAMS, check
+from ..core.params import MAX_PLAN_FRAMES, PARAMS, check
 from ..core.validate import ParameterError, cut
 from ..io.fits import card_problem
 from .model import IMAGETYP_STYLES, KINDS, Combine, FrameSpec, expand_card
@@ -60,6 +61,13 @@ class Where:
             raise ParameterError(f"{self.key(name)} has {len(values)} values for "
                                  f"{count} frames", param=name)
         return [self.value(name, v, param, **bounds) for v in values]
+
+
+def _check_total(before, count, where):
+    """Refuse a plan of more than `MAX_PLAN_FRAMES` frames, counted before they are made."""
+    if before + count > MAX_PLAN_FRAMES:
+        raise ParameterError(f"{where.key('count')}: the plan would hold {before + count:,} "
+                             f"frames; at most {MAX_PLAN_FRAMES:,} in one plan", param="n")
 
 
 def cards_of(doc, where):
@@ -151,8 +159,10 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     else:
         count = 1 if combine else where.value("count", doc.get("count", 1), "n")
         first = where.value("first", doc.get("first", 1), "n", low=0)
+        _check_total(first_index, count, where)  # before a list of them is made
         numbers = list(range(first, first + count))
     n = len(numbers)
+    _check_total(first_index, n, where)
     default_exposure = 0.0 if kind == "bias" else None
     if doc.get("exposure", default_exposure) is None:
         raise ParameterError(f"{where.key('exposure')} is needed for {kind} frames",
@@ -174,6 +184,8 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     if ".." in folder.replace("\\", "/").split("/") or folder.startswith("/"):
         raise ParameterError(f"{where.key('folder')} must stay inside OUTDIR (got {folder!r})",
                              param="folder")
+    folder = posixpath.normpath(folder) if folder else ""  # a/./b and a//b are a/b
+    folder = "" if folder == "." else folder
     imagetyp = where.value("imagetyp", doc.get("imagetyp", IMAGETYP_STYLES[style][kind]),
                            "filter")
     cards = cam_cards[cname] + cards_of(doc.get("header", {}), where)
