@@ -42,3 +42,40 @@ def run_notebook(monkeypatch):
                     if o.output_type == "error"]
 
     return run
+
+
+def mount_tmpfs(folder, options):
+    """Mount a tmpfs on ``folder``; False where this machine does not allow it."""
+    import shutil
+    import subprocess
+
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                         capture_output=True)
+    return res.returncode == 0
+
+
+@pytest.fixture
+def make_unwritable():
+    """``make_unwritable(folder)``: no file can be created in ``folder`` until the test ends
+    (a read-only tmpfs mounted on it as root, else mode 555, which stops anyone but root)."""
+    import subprocess
+
+    undo = []
+
+    def make(folder):
+        if mount_tmpfs(folder, "ro,size=1m"):
+            undo.append(lambda: subprocess.run(["umount", str(folder)], check=True))
+        else:
+            folder.chmod(0o555)
+            undo.append(lambda: folder.chmod(0o755))
+        try:
+            (folder / "probe").touch()
+        except OSError:
+            return folder
+        pytest.fail("cannot make an unwritable folder here (root without mount?)")
+
+    yield make
+    for step in reversed(undo):
+        step()

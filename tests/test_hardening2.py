@@ -32,6 +32,7 @@ import pytest
 from astropy.io import fits
 
 from ccdsim.cli import main
+from conftest import mount_tmpfs
 
 CCDSIM = [sys.executable, "-m", "ccdsim"]
 # How the writer's host is spelled in a temporary's name (.NAME.HOST-PID-RANDOM.part).
@@ -383,36 +384,12 @@ def test_resume_remakes_a_frame_cut_where_an_extension_begins(tmp_path, capsys, 
 
 # 9. Outputs the machine refuses -------------------------------------------------------------
 
-def _mount_tmpfs(folder, options):
-    """Mount a tmpfs on ``folder``; False where this machine does not allow it."""
-    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("mount"):
-        return False
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
-                         capture_output=True)
-    return res.returncode == 0
-
-
 @pytest.fixture
-def unwritable(tmp_path):
+def unwritable(tmp_path, make_unwritable):
     """A folder no file can be created in: a read-only file system (root), else mode 555."""
     folder = tmp_path / "locked"
     folder.mkdir()
-    mounted = _mount_tmpfs(folder, "ro,size=1m")
-    if not mounted:
-        folder.chmod(0o555)  # stops anyone but root
-    try:
-        try:
-            (folder / "probe").touch()
-        except OSError:
-            pass
-        else:
-            pytest.fail("cannot make an unwritable folder here (root without mount?)")
-        yield folder
-    finally:
-        if mounted:
-            subprocess.run(["umount", str(folder)], check=True)
-        else:
-            folder.chmod(0o755)
+    return make_unwritable(folder)
 
 
 @pytest.fixture
@@ -420,7 +397,7 @@ def small_disk(tmp_path, monkeypatch):
     """A folder on a 2 MB file system: a tmpfs (root), else one that reports 2 MiB free."""
     folder = tmp_path / "small"
     folder.mkdir()
-    mounted = _mount_tmpfs(folder, "size=2m")
+    mounted = mount_tmpfs(folder, "size=2m")
     if not mounted:
         usage = shutil.disk_usage
 

@@ -424,3 +424,80 @@ def test_bad_times_are_one_line(tmp_path, start):
 def test_colliding_or_huge_plans_are_refused(tmp_path, groups, words):
     refused(ccdsim("dataset", plan(tmp_path, groups), tmp_path / "out", timeout=60), words)
     assert not (tmp_path / "out").exists()
+
+
+# M6 and M7: catalogues and magnitudes; refusals before files are written.
+
+def _catalog(path, **columns):
+    from astropy.table import Table
+
+    Table(columns).write(path)
+    return path
+
+
+@pytest.mark.parametrize("columns, words", [
+    (dict(ra=["a", "b"], dec=[1.0, 2.0], mag_V=[14.0, 15.0]), "one number per row"),
+    (dict(ra=[[10.0, 1.0]], dec=[10.0], mag_V=[14.0]), "one number per row"),
+    (dict(ra=[10.0, np.nan], dec=[10.0, 10.0], mag_V=[14.0, 15.0]), "1 rows"),
+    (dict(ra=[10.0, 10.0], dec=[10.0, 95.0], mag_V=[14.0, 15.0]), "outside [-90, 90]"),
+    (dict(ra=[10.0], dec=[10.0], mag_V=[-1000.0]), "magnitudes outside"),
+])
+def test_bad_catalogues_are_one_line(tmp_path, columns, words):
+    cat = _catalog(tmp_path / "c.ecsv", **columns)
+    refused(ccdsim("image", tmp_path / "a.fits", "--shape", "64", "64", "--ra", "10",
+                   "--dec", "10", "--filter", "V", "--catalog", cat), "--catalog", words)
+    assert not (tmp_path / "a.fits").exists()
+
+
+def test_catalogue_units_and_masked_magnitudes(tmp_path):
+    """ra and dec in radians land where degrees would; a masked magnitude is no star."""
+    from astropy import units as u
+    from astropy.table import Table
+
+    t = Table({"ra": np.radians([10.0, 10.001, 10.002]) * u.rad,
+               "dec": np.radians([10.0, 10.0, 10.0]) * u.rad,
+               "mag_V": np.ma.masked_array([14.0, 15.0, 16.0], mask=[False, True, False])})
+    t.write(tmp_path / "rad.ecsv")
+    run = ccdsim("image", tmp_path / "a.fits", "--shape", "64", "64", "--ra", "10", "--dec",
+                 "10", "--filter", "V", "--catalog", tmp_path / "rad.ecsv", "--seed", "1")
+    assert run.returncode == 0, run.stderr
+    truth = Table.read(tmp_path / "a.fits", hdu="TRUTH")
+    np.testing.assert_allclose(truth["ra"], [10.0, 10.002], atol=1e-12)
+    assert list(truth["mag"]) == [14.0, 16.0]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("--bright-mag", "-30", "--limiting-mag", "-29", "--star-density", "1e5"),
+     "at most 1e+15 e- a star"),
+    (("--bright-mag", "20", "--limiting-mag", "12"), "brighter (smaller)"),
+])
+def test_magnitudes_that_cannot_be_drawn_are_refused(tmp_path, argv, words):
+    refused(ccdsim("image", tmp_path / "a.fits", "--shape", "64", "64", "--ra", "10", "--dec",
+                   "10", *argv), words)
+
+
+def test_plan_sky_frames_are_checked_before_any_file(tmp_path):
+    cat = _catalog(tmp_path / "c.ecsv", ra=[10.0], dec=[10.0], mag_V=[14.0])
+    body = (f'[targets.f]\nra = 10\ndec = 10\ncatalog = "{cat}"\n'
+            '[[groups]]\nkind = "bias"\ncount = 3\n'
+            '[[groups]]\nkind = "science"\ntarget = "f"\nfilter = "V"\nexposure = 1\n'
+            'count = 2\n[[groups]]\nkind = "science"\ntarget = "f"\nfilter = "R"\n'
+            'exposure = 1\ncount = 1\nname = "r-{number}.fits"\n')
+    refused(ccdsim("dataset", plan(tmp_path, body), tmp_path / "out"), "r-1.fits",
+            "filter R", "no magnitudes")
+    assert not (tmp_path / "out").exists()
+    body = (f'[targets.f]\nra = 10\ndec = 10\ncatalog = "{cat}"\n[[groups]]\n'
+            'kind = "science"\ntarget = "f"\nfilter = "V"\nexposure = 1\ncount = 1\n'
+            'seeing = 0.01\n')
+    refused(ccdsim("dataset", plan(tmp_path, body, name="s.toml"), tmp_path / "out"),
+            "seeing 0.01", "target f")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_read_only_sub_folder_is_refused_before_work(tmp_path, make_unwritable):
+    body = '[[groups]]\nkind = "bias"\ncount = 2\nfolder = "cal"\n'
+    out = tmp_path / "out"
+    (out / "cal").mkdir(parents=True)
+    make_unwritable(out / "cal")
+    refused(ccdsim("dataset", plan(tmp_path, body), out), "cal", "cannot be written")
+    assert tree(out) == ["cal"]

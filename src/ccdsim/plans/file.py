@@ -37,7 +37,7 @@ from ..sky.catalogs import target_catalog
 from .builtin import BUILTIN_PLANS, plan_text
 from .groups import Where, cards_of, group_frames, timeline_start
 from .model import IMAGETYP_STYLES, NightPlan
-from .sky import SKY_TARGET_KEYS, read_filters, read_site, read_sky_target
+from .sky import SKY_TARGET_KEYS, check_sky_frames, read_filters, read_site, read_sky_target
 
 __all__ = ["build_plan", "load_plan", "TOP_KEYS"]
 
@@ -162,11 +162,13 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
             check_count(cam.shape, longest, cam.cosmic_ray_rate, cam.pixel_size)
     cams_arg = {} if names == ("",) else cams
     catalogs = _catalogs(sky, frames, cams, optics, root, base)
-    return NightPlan(camera=cams[names[0]], frames=tuple(frames), seed=root.entropy,
+    plan = NightPlan(camera=cams[names[0]], frames=tuple(frames), seed=root.entropy,
                      field=first_field, star_sigma=star_sigma, moffat=moffat,
                      quantize=quantize, cameras=cams_arg, fields=fields,
                      name=str(doc.get("name", source)), sky=sky if sky["targets"] else {},
                      catalogs=catalogs)
+    check_sky_frames(plan)  # what would fail only while a frame is made
+    return plan
 
 
 #: Parameters as a target's keys spell them.

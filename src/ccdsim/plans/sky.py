@@ -25,10 +25,10 @@ from ..core.params import PARAMS
 from ..core.seeds import NightStream
 from ..core.validate import ParameterError
 from ..sky.astrometry import airmass_at, frame_wcs, pointing_cards
-from ..sky.catalogs import frame_stars
-from ..sky.photometry import optics_cards, sky_level
+from ..sky.catalogs import MAX_STAR_ELECTRONS, frame_stars, mag_column
+from ..sky.photometry import FWHM_PER_SIGMA, optics_cards, sky_level, star_fluxes
 
-__all__ = ['site_from', 'SITE_KEYS', 'FILTER_KEYS', 'SKY_TARGET_KEYS', 'SKY_GROUP_KEYS', 'read_site', 'read_filters', 'read_sky_target', 'read_group_sky', 'pointing', 'has_sky', 'sky_light', 'sky_cards']
+__all__ = ["check_sky_frames", 'site_from', 'SITE_KEYS', 'FILTER_KEYS', 'SKY_TARGET_KEYS', 'SKY_GROUP_KEYS', 'read_site', 'read_filters', 'read_sky_target', 'read_group_sky', 'pointing', 'has_sky', 'sky_light', 'sky_cards']
 
 SITE_KEYS = ("latitude", "longitude", "elevation")
 FILTER_KEYS = ("zero_point", "extinction", "sky_brightness")
@@ -184,6 +184,49 @@ def _frame_setup(plan, spec):
     wcs = frame_wcs(cam.shape, target["ra"], target["dec"], scale, rotation, spec.dither)
     phot = plan.sky["filters"].get(spec.filter) or {k: PARAMS[k].default for k in FILTER_KEYS}
     return cam, target, scale, rotation, wcs, phot
+
+
+def check_sky_frames(plan):
+    """Refuse, before any frame is made, sky frames that could only fail while they are made.
+
+    Each frame's catalogue must have magnitudes in its filter; its brightest
+    star must stay below `~ccdsim.sky.catalogs.MAX_STAR_ELECTRONS`; its seeing
+    on the camera's pixels must be at least the narrowest star ccdsim draws.
+
+    Parameters
+    ----------
+    plan : ccdsim.plans.model.NightPlan
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Naming the frame's file, target and filter.
+    """
+    for spec in plan.frames:
+        if not has_sky(plan, spec):
+            continue
+        cam, target, scale, rotation, wcs, phot = _frame_setup(plan, spec)
+        where = f"{spec.filename} (target {spec.target}, filter {spec.filter})"
+        try:
+            mags = plan.catalogs[spec.target][mag_column(plan.catalogs[spec.target],
+                                                         spec.filter)]
+        except ParameterError as exc:
+            raise ParameterError(f"{where}: {exc}", param=exc.param) from None
+        brightest = np.nanmin(mags) if np.isfinite(mags).any() else None
+        if brightest is not None:
+            e = star_fluxes(brightest, spec.exposure_time, phot["zero_point"],
+                            phot["extinction"], spec.airmass)
+            if e > MAX_STAR_ELECTRONS:
+                raise ParameterError(f"{where}: a star of magnitude {brightest:g} gives "
+                                     f"{float(e):.3g} e- in {spec.exposure_time:g} s; at most "
+                                     f"{MAX_STAR_ELECTRONS:.0e} e- a star (zero_point, "
+                                     f"magnitudes)", param="zero_point")
+        low = PARAMS["star_sigma"].low
+        if spec.seeing is not None and spec.seeing / FWHM_PER_SIGMA / scale < low:
+            raise ParameterError(f"{where}: seeing {spec.seeing:g} arcsec is a star of sigma "
+                                 f"{spec.seeing / FWHM_PER_SIGMA / scale:.3g} pixels at "
+                                 f"{scale:g} arcsec/pixel; at least {low:g} pixels",
+                                 param="seeing")
 
 
 def has_sky(plan, spec):

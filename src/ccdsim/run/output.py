@@ -18,6 +18,7 @@ from ..io.files import (
     atomic_path,
     check_free_space,
     check_outdir,
+    check_output_folder,
     check_writable,
     folder_lock,
     sweep_temporaries,
@@ -175,6 +176,9 @@ def check_night_output(plan, outdir, *, overwrite=False):
     if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
         raise ParameterError(f"{truth_dir} exists and is not a folder", param="outdir")
     _check_inside(plan, outdir)
+    for folder in _folders(plan, outdir):  # a read-only sub-folder: refused now, not mid-run
+        if folder != outdir and os.path.isdir(folder):
+            check_output_folder(folder, "OUTDIR's sub-folder")
     # Other nights' files first: that the folder holds another night says more than
     # that one of its names is taken.
     ours, foreign = other_fits_files(plan, outdir)

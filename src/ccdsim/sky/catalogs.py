@@ -14,13 +14,94 @@ import numpy as np
 from astropy.table import Table
 
 from ..core.params import DEFAULTS as D
+from ..core.params import PARAMS
 from ..core.reading import MAX_CATALOG_BYTES, read_capped
 from ..core.resources import check_star_count
 from ..core.seeds import NightStream
 from ..core.validate import ParameterError
 from .photometry import FWHM_PER_SIGMA, star_fluxes
 
-__all__ = ['synthetic_catalog', 'frame_stars', 'mag_column', 'target_catalog']
+__all__ = ['check_catalog', 'MAX_STAR_ELECTRONS', 'synthetic_catalog', 'frame_stars', 'mag_column', 'target_catalog']
+
+
+#: Most electrons one star may give a frame: far past any real star on a CCD, and
+#: far below where a Poisson draw of it would overflow.
+MAX_STAR_ELECTRONS = 1e15
+
+
+def _column(table, name, unit, source):
+    """Column ``name`` of ``table`` as float64 in ``unit``: converted from its own unit,
+    taken as ``unit`` without one; masked values as NaN."""
+    from astropy import units as u
+
+    col = table[name]
+    if getattr(col, "ndim", 1) != 1 or col.dtype.kind not in "iuf":
+        raise ParameterError(f"{source}: column {name} must hold one number per row (it "
+                             f"holds {col.dtype} of shape {col.shape[1:] or '()'})",
+                             param="catalog")
+    values = np.ma.filled(np.ma.asarray(col, dtype=np.float64), np.nan)
+    own = getattr(col, "unit", None)
+    if own is not None and unit is not None:
+        try:
+            values = (values * u.Unit(own)).to_value(unit)
+        except (u.UnitConversionError, ValueError):
+            raise ParameterError(f"{source}: column {name} is in {own}, which is not "
+                                 f"{unit}", param="catalog") from None
+    return values
+
+
+def check_catalog(table, source="catalog"):
+    """A user's star catalogue, checked and in ccdsim's units: ra, dec (deg), magnitudes.
+
+    ``ra`` and ``dec`` are converted from the units their columns carry (rad,
+    hourangle, ...; degrees without one); every row needs a finite ra and a
+    dec in [-90, 90], or the catalogue is refused with the number of rows
+    that fail. Magnitude columns (``mag_FILTER`` or ``FILTER``) must be
+    numbers (mag); a masked or missing one is NaN, and that star is left out
+    of frames in that filter.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        As read (or as given).
+    source : str, optional
+        The catalogue's name in messages.
+
+    Returns
+    -------
+    astropy.table.Table
+        A new table: ``ra``, ``dec`` in degrees, and the other numeric columns
+        as float64 (NaN where masked).
+
+    Raises
+    ------
+    ccdsim.ParameterError
+    """
+    from astropy import units as u
+
+    missing = [c for c in ("ra", "dec") if c not in table.colnames]
+    if missing:
+        raise ParameterError(f"{source} has no {' or '.join(missing)} column", param="catalog")
+    out = Table()
+    out["ra"] = _column(table, "ra", u.deg, source) % 360.0
+    out["dec"] = _column(table, "dec", u.deg, source)
+    bad = ~(np.isfinite(out["ra"]) & (np.abs(out["dec"]) <= 90))
+    if bad.any():
+        rows = ", ".join(str(i) for i in np.flatnonzero(bad)[:5])
+        raise ParameterError(f"{source}: {bad.sum()} rows have no finite ra or a dec outside "
+                             f"[-90, 90] (rows {rows}{', ...' if bad.sum() > 5 else ''})",
+                             param="catalog")
+    low, high = PARAMS["limiting_mag"].low, PARAMS["limiting_mag"].high
+    for name in table.colnames:
+        if name in ("ra", "dec") or table[name].dtype.kind not in "iufb":
+            continue
+        out[name] = _column(table, name, u.mag if name.startswith("mag_") else None, source)
+        if name.startswith("mag_") and ((out[name] < low) | (out[name] > high)).any():
+            raise ParameterError(f"{source}: column {name} has magnitudes outside "
+                                 f"[{low:g}, {high:g}]", param="catalog")
+    out["ra"].unit = out["dec"].unit = "deg"
+    out.meta.update(table.meta)
+    return out
 
 
 def mag_column(table, filter):
@@ -70,6 +151,9 @@ def synthetic_catalog(ra, dec, radius, *, bright=D.bright_mag, limit=D.limiting_
     astropy.table.Table
         ``ra``, ``dec`` (deg), ``color`` (mag), ``mag_FILTER`` per filter.
     """
+    if not bright < limit:
+        raise ParameterError(f"bright_mag {bright:g} must be brighter (smaller) than "
+                             f"limiting_mag {limit:g}", param="bright_mag")
     rng = np.random.default_rng(rng)
     area = 2 * np.pi * (1 - np.cos(np.radians(radius))) * (180 / np.pi) ** 2  # deg^2
     # Counted before anything is drawn: a wide field at a high density is millions.
@@ -147,7 +231,12 @@ def frame_stars(catalog, wcs, shape, *, filter, exposure_time, zero_point, gain,
     ny, nx = shape
     keep = (x > -margin) & (x < nx - 1 + margin) & (y > -margin) & (y < ny - 1 + margin)
     keep &= np.isfinite(mag)
-    flux = star_fluxes(mag[keep], exposure_time, zero_point, extinction, airmass) / gain
+    electrons = star_fluxes(mag[keep], exposure_time, zero_point, extinction, airmass)
+    if electrons.size and electrons.max() > MAX_STAR_ELECTRONS:
+        raise ParameterError(f"zero_point: a star of magnitude {mag[keep].min():g} gives "
+                             f"{electrons.max():.3g} e- in {exposure_time:g} s; at most "
+                             f"{MAX_STAR_ELECTRONS:.0e} e- a star", param="zero_point")
+    flux = electrons / gain
     t = Table({"x_0": x[keep], "y_0": y[keep], "flux": flux})
     if sigma is not None:
         t["sigma"] = np.full(keep.sum(), sigma)
@@ -190,11 +279,7 @@ def target_catalog(target, k, root, radius, filters, base="."):
         except Exception as exc:  # missing, not a table: one line, naming the file
             raise ParameterError(f"catalog {path} cannot be read as a table "
                                  f"({type(exc).__name__})", param="catalog") from None
-        missing = [c for c in ("ra", "dec") if c not in table.colnames]
-        if missing:
-            raise ParameterError(f"catalog {path} has no {' or '.join(missing)} column",
-                                 param="catalog")
-        return table
+        return check_catalog(table, f"catalog {path}")
     rng = np.random.default_rng(np.random.SeedSequence(root.entropy,
                                                        spawn_key=(NightStream.CATALOG, k)))
     return synthetic_catalog(target["ra"], target["dec"], radius, bright=target["bright"],
