@@ -12,6 +12,7 @@ options and help without loading numpy.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from .validate import (
     MAX_SIDE,
@@ -24,7 +25,8 @@ from .validate import (
     range_text,
 )
 
-__all__ = ["ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "Param", "PARAMS", "DEFAULTS", "check", "param", "markdown_table"]
+__all__ = ["ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "Param", "PARAMS", "DEFAULTS", "check", "param",
+           "parse_start", "markdown_table"]
 
 #: Rows per band of a frame made in bands (``--chunks`` given alone).
 #: The ADC's largest value: a 16-bit converter (ADU).
@@ -453,6 +455,27 @@ def check(name, value, spelled=None, **bounds):
         The checked value.
     """
     return PARAMS[name].check(value, spelled, **bounds)
+
+
+def parse_start(start):
+    """``start`` (ISO 8601, UTC) as a `~datetime.datetime`, or a `ParameterError`.
+
+    The one rule for every date a user gives.
+
+    Parameters
+    ----------
+    start : str
+        E.g. ``2026-03-20T19:00:00``.
+
+    Returns
+    -------
+    datetime.datetime
+    """
+    try:
+        return datetime.fromisoformat(check("start", start))
+    except ValueError:
+        raise ParameterError(f"start must be an ISO 8601 date and time, e.g. "
+                             f"{PARAMS['start'].default} (got {start!r})", param="start") from None
 
 
 #: The camera's own parameters (`ccdsim.Camera` fields), in order: every entry of
