@@ -287,7 +287,7 @@ def background_mask(camera, star_adu=None, budget=None, dq=None):
     mask = ~camera.hot_pixel_mask
     mask[:, camera.bad_column_indices] = False
     if dq is not None:
-        mask &= (dq[:, :camera.shape[1]] & (DQ.COSMIC_RAY | DQ.FULL_WELL)) == 0
+        mask &= (dq[camera.geometry.amplifier.data.slices] & (DQ.COSMIC_RAY | DQ.FULL_WELL)) == 0
     if star_adu is not None:
         limit = STAR_FRACTION * budget.std if budget is not None else 0.0
         mask &= star_adu <= limit

@@ -119,7 +119,7 @@ def decompose(frame, *legacy, star_sigma=None):
     parts = expected_components(exp.camera, exp.exposure_time, exp.sky, frame.truth,
                                 star_sigma=settings.get("star_sigma") or D.star_sigma,
                                 moffat=moffat, cosmics=frame.cosmics)
-    noise = frame.data[:, :exp.camera.shape[1]].astype(np.float32)
+    noise = frame.data[exp.camera.geometry.amplifier.data.slices].astype(np.float32)
     for image in parts.values():
         noise -= image
     parts["noise"] = noise

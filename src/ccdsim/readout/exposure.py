@@ -281,7 +281,8 @@ class Exposure:
 
     def header(self):
         """The primary header (what made the frame)."""
-        return frame_header(self.camera.parameters(), self.settings, self.seed_seq)
+        return frame_header(self.camera.parameters(), self.settings, self.seed_seq,
+                            geometry=self.camera.geometry)
 
     def frame(self, *, threads=None, header=True):
         """Read out the whole frame.
@@ -298,10 +299,23 @@ class Exposure:
         -------
         Frame
         """
+        geometry = self.camera.geometry
+        amp = geometry.amplifier
         dq = self.camera.dq_rows(0, self.camera.shape[0])
         data = read_out(self, dq, threads=threads)
-        if self.camera.overscan_rows:  # read out after the data rows, from their own stream
+        if amp.parallel_overscan.size:  # read out after the data rows, from their own stream
             rows, rows_dq = read_overscan_rows(self)
-            data, dq = np.vstack([data, rows]), np.vstack([dq, rows_dq])
+            data = _stack_rows(geometry.shape, (amp.data.rows, data),
+                               (amp.parallel_overscan.rows, rows))
+            dq = _stack_rows(geometry.shape, (amp.data.rows, dq),
+                             (amp.parallel_overscan.rows, rows_dq))
         return Frame(data=data, header=self.header() if header else None, truth=self.truth,
                      dq=dq, cosmics=self.cosmics, exposure=self)
+
+
+def _stack_rows(shape, *bands):
+    """One array of ``shape`` from bands of whole rows, each ``(rows, array)`` (rows a slice)."""
+    out = np.empty(shape, dtype=bands[0][1].dtype)
+    for rows, part in bands:
+        out[rows] = part
+    return out
