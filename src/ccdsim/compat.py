@@ -57,7 +57,7 @@ MOVED = {
     "combine": ("plans.combine",),
     "persistence": ("plans.afterimages", "physics.persistence"),
     "night": ("plans.night", "plans.model", "plans.builtin", "plans.frames", "plans.make",
-              "camera.named", "run.output", "run.truth", "core.times"),
+              "camera.named", "run.output", "run.truth", "core.params"),
     "execute": ("run.execute",),
     "night_output": ("run.output",),
     "night_truth": ("run.truth",),

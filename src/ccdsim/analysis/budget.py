@@ -349,8 +349,7 @@ def background_mask(camera, star_adu=None, budget=None, dq=None):
     mask[:, camera.bad_column_indices] = False
     if dq is not None:  # a hot-pixel population's pixels are HOT_PIXEL too
         not_background = DQ.COSMIC_RAY | DQ.FULL_WELL | DQ.HOT_PIXEL
-        ny, nx = camera.shape  # the data section of the read-out frame
-        mask &= (dq[:ny, :nx] & not_background) == 0
+        mask &= (dq[camera.geometry.amplifier.data.slices] & not_background) == 0
     if star_adu is not None:
         limit = STAR_FRACTION * budget.std if budget is not None else 0.0
         mask &= star_adu <= limit

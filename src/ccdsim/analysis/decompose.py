@@ -139,8 +139,7 @@ def decompose(frame, *legacy, star_sigma=None):
                                  "values other than those that made the frame; call "
                                  "decompose(frame)")
     parts = expected_components(exp)
-    ny, nx = exp.camera.shape  # the data section: overscan rows and columns left out
-    noise = frame.data[:ny, :nx].astype(np.float32)
+    noise = frame.data[exp.camera.geometry.amplifier.data.slices].astype(np.float32)
     for image in parts.values():
         noise -= image
     parts["noise"] = noise

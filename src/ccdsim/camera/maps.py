@@ -10,9 +10,11 @@ read-only (`ccdsim.core.arrays.cached_once`).
 import numpy as np
 
 from ..core.arrays import cached_on, cached_once
+from ..core.geometry import ReadoutGeometry
 from ..core.quality import DQ
 from ..core.seeds import Defect, camera_rng
 from ..physics import bias, dark, flat, hotpixels
+from ..readout.amplifiers import AmplifierValues
 
 __all__ = ["FixedPattern", "cached_map"]
 
@@ -126,36 +128,54 @@ class FixedPattern:
             self.shape, dust=self.flat_map, prnu=flat.smooth_pattern(
                 self.shape, self.filter_flat, rng=flat.filter_rng(self.camera_seed, filter))))
 
+    @cached_map
+    def geometry(self):
+        """Where the data, overscan and prescan of each amplifier are (`ReadoutGeometry`).
+
+        One amplifier in the lower-left corner: the data ``[0:ny, 0:nx]``,
+        ``overscan`` columns after each row and ``overscan_rows`` rows after
+        the last.
+        """
+        return ReadoutGeometry.of_camera(self.parameters())
+
+    @cached_map
+    def amplifier_values(self):
+        """Gain, read noise and bias level of each amplifier (`AmplifierValues`): the camera's."""
+        return AmplifierValues.uniform(self.geometry, self.gain, self.read_noise, self.bias_level)
+
     @property
     def readout_shape(self):
         """``(ny + overscan_rows, nx + overscan)``: the frame as read out, overscan included."""
-        return (self.shape[0] + self.overscan_rows, self.shape[1] + self.overscan)
+        return self.geometry.shape
 
     def bias_rows(self, r0, r1):
-        """Rows ``r0:r1`` of the read-out frame's bias (ADU, float32), overscan included.
+        """Rows ``r0:r1`` of the data section's bias as read out (ADU, float32), overscan included.
 
         Built a block at a time on the hot path, so no full-size bias map is held.
 
         Parameters
         ----------
         r0, r1 : int
-            First and one-past-last row.
+            First and one-past-last row of the data section.
 
         Returns
         -------
-        ndarray of float32, shape ``(r1 - r0, nx + overscan)``
-            The data columns carry the bias structure, the overscan columns
-            the bias level + ``overscan_offset``.
+        ndarray of float32, shape ``(r1 - r0, NX)``
+            Each amplifier's bias level; its data columns carry the bias
+            structure, its serial overscan columns ``overscan_offset``.
         """
+        amp = self.geometry.amplifier
+        out = self.geometry.fill(self.amplifier_values.bias_level,
+                                 slice(amp.data.y0 + r0, amp.data.y0 + r1))
+        image = out[:, amp.data.columns]  # a view: the data columns
         cols, pattern = self._bad_columns
-        out = bias.bias_map((r1 - r0, self.readout_shape[1]), self.bias_level, cols,
-                               pattern[r0:r1])
-        nx = self.shape[1]
+        if len(cols):
+            image[:, cols] += pattern[r0:r1, None]
         if self._bias_structure is not None:
             rows, columns = self._bias_structure
-            out[:, :nx] += rows[r0:r1, None] + columns[None, :]
+            image += rows[r0:r1, None] + columns[None, :]
         if self.overscan_offset:
-            out[:, nx:] += np.float32(self.overscan_offset)
+            out[:, amp.serial_overscan.columns] += np.float32(self.overscan_offset)
         return out
 
     def hot_pixels_in_rows(self, r0, r1):
@@ -183,12 +203,13 @@ class FixedPattern:
 
         Returns
         -------
-        ndarray of uint8, ``(r1 - r0, nx + overscan)``
+        ndarray of uint8, ``(r1 - r0, NX)``
         """
         dq = np.zeros((r1 - r0, self.readout_shape[1]), dtype=np.uint8)
-        dq[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
+        image = dq[:, self.geometry.amplifier.data.columns]  # a view: the data columns
+        image[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
         pop = hotpixels.population(self)  # the hot-pixel population (camera personalities), if any
         if pop is not None:
-            dq[hotpixels.hot_pixels_in_rows(pop.index, self.shape[1], r0, r1)] |= DQ.HOT_PIXEL
-        dq[:, self.bad_column_indices] |= DQ.BAD_COLUMN
+            image[hotpixels.hot_pixels_in_rows(pop.index, self.shape[1], r0, r1)] |= DQ.HOT_PIXEL
+        image[:, self.bad_column_indices] |= DQ.BAD_COLUMN
         return dq

@@ -8,9 +8,8 @@ from the frame's own seed, its airmass given or from a site and a time.
 import numpy as np
 
 from ..core.params import DEFAULTS as D
-from ..core.params import PARAMS, check
+from ..core.params import PARAMS, check, parse_start
 from ..core.seeds import Stream, child_rng, frame_seed_sequence
-from ..core.times import parse_start
 from ..core.validate import ParameterError
 from ..sky.astrometry import airmass_at, frame_wcs, pointing_cards
 from ..sky.catalogs import frame_stars, synthetic_catalog, target_catalog

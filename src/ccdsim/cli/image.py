@@ -3,9 +3,8 @@
 import os
 
 from ..camera.pointed import prepare_pointed
-from ..core.params import PARAMS
+from ..core.params import PARAMS, parse_start
 from ..core.resources import check_frame_memory
-from ..core.times import parse_start
 from ..core.validate import ParameterError
 from ..io.display import reduce_fits, save_png
 from ..io.files import check_free_space, sweep_temporaries

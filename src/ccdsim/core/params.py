@@ -12,6 +12,7 @@ options and help without loading numpy.
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
 from .validate import (
     MAX_SIDE,
@@ -21,12 +22,14 @@ from .validate import (
     check_number,
     check_shape,
     check_text,
+    cut,
     range_text,
 )
 
-__all__ = ["MAX_PLAN_FRAMES", "ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST", "EXPLORER_MAX_SIDE",
-           "EXPLORER_SHAPE", "MOFFAT", "Param", "PARAMS", "DEFAULTS", "check", "check_moffat",
-           "param", "option_name", "key_name", "markdown_table"]
+__all__ = ["MAX_PLAN_FRAMES", "ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST",
+           "EXPLORER_MAX_SIDE", "EXPLORER_SHAPE", "MOFFAT", "Param", "PARAMS", "DEFAULTS", "check",
+           "check_moffat", "param", "option_name", "key_name", "parse_start", "utc",
+           "markdown_table"]
 
 #: The ADC's largest value: a 16-bit converter (ADU).
 ADC_MAX = 65535
@@ -542,12 +545,69 @@ def check_moffat(moffat, spelled=None):
     return tuple(check(name, v, spelled) for name, v in zip(MOFFAT, values))
 
 
+def utc(value, what="start"):
+    """An ISO 8601 date and time (text, or a TOML date-time) as a naive UTC `datetime`.
+
+    The one rule for every date a user gives: without a zone it is UTC; with
+    an offset (``+05:00``) or ``Z`` it is converted to UTC. Inside ccdsim every
+    time is a naive `datetime` in UTC, and every header writes it so.
+
+    Parameters
+    ----------
+    value : str or datetime.datetime
+        ``2026-03-21T04:00:00`` (UTC), ``...Z``, ``...+05:00`` (converted).
+    what : str, optional
+        How the caller names it, for the message.
+
+    Returns
+    -------
+    datetime.datetime
+        Without a zone, in UTC.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Not a date and time, or one that leaves the calendar once converted.
+    """
+    try:
+        if isinstance(value, datetime):
+            t = value
+        elif isinstance(value, date) or not isinstance(value, str):
+            raise ValueError(value)
+        else:
+            t = datetime.fromisoformat(value)
+        if t.tzinfo is not None:
+            t = t.astimezone(timezone.utc).replace(tzinfo=None)
+        return t
+    except (ValueError, OverflowError):
+        raise ParameterError(f"{what} must be an ISO 8601 date and time in UTC (or with an "
+                             f"offset, or Z), e.g. {PARAMS['start'].default} (got "
+                             f"{cut(str(value), 40)!r})", param="start") from None
+
+
+def parse_start(start):
+    """``start`` (ISO 8601; UTC unless it says otherwise, `utc`) as a naive UTC `datetime`.
+
+    Parameters
+    ----------
+    start : str
+        E.g. ``2026-03-20T19:00:00``.
+
+    Returns
+    -------
+    datetime.datetime
+    """
+    return utc(check("start", start))
+
+
 #: The camera's own parameters (`ccdsim.Camera` fields), in order: every entry of
 #: the table from ``shape`` to the one before ``exposure_time``.
 _ORDER = list(PARAMS)
 CAMERA_PARAMS = tuple(_ORDER[_ORDER.index("shape"):_ORDER.index("exposure_time")])
 
 #: Header cards of an exposure's settings (besides the camera's), in order.
+EXPOSURE_PARAMS = ("sky", "stars", "max_counts", "star_sigma", "moffat_fwhm", "moffat_beta")
+
 #: Most frames one observing plan may hold (all groups together): each is planned in
 #: memory and checked against the disk before any is made.
 MAX_PLAN_FRAMES = 100_000
@@ -555,7 +615,7 @@ MAX_PLAN_FRAMES = 100_000
 #: What ``ccdsim batch`` draws from ranges, frame by frame.
 BATCH_PARAMS = ("gain", "read_noise", "bias_level", "dark_current", "exposure_time", "sky",
                 "stars", "max_counts", "star_sigma")
-EXPOSURE_PARAMS = ("sky", "stars", "max_counts", "star_sigma", "moffat_fwhm", "moffat_beta")
+
 
 
 def markdown_table(names=None):

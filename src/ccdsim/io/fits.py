@@ -9,6 +9,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from .._version import __version__
+from ..core.geometry import ReadoutGeometry
 from ..core.params import ADC_MAX, CAMERA_PARAMS, EXPOSURE_PARAMS, PARAMS
 from ..core.quality import DQ
 from ..core.seeds import seed_text
@@ -16,9 +17,11 @@ from .files import atomic_path, check_writable, sweep_temporaries
 
 # atomic_path and check_writable live in ccdsim.io.files; imported here, where
 # they have always been importable from.
-__all__ = ["frame_header", "frame_hdulist", "write_hdulist", "atomic_path", "check_writable",
-           "remove_stale_temporaries", "card_problem", "OWNED_KEYS"]
+__all__ = ["frame_header", "section_cards", "frame_hdulist", "write_hdulist", "atomic_path",
+           "check_writable", "remove_stale_temporaries", "card_problem", "OWNED_KEYS"]
 
+# The data section's cards: what each is for.
+_DATA_CARDS = {"DATASEC": "light-sensitive pixels", "TRIMSEC": "section to keep after trimming"}
 # Cards that record results, not parameters: (FITS keyword, comment).
 _RESULT_CARDS = {"cosmic_rays": ("NCOSMIC", "number of cosmic rays (COSMICS table)")}
 
@@ -92,7 +95,32 @@ def set_card(header, key, value, comment):
     header[key] = (value, comment[:room] if room > 0 else "")
 
 
-def frame_header(camera_params, settings, seed_seq):
+def section_cards(geometry):
+    """The header cards that say where a frame's sections are, ``{keyword: (value, comment)}``.
+
+    ``DATASEC`` and ``TRIMSEC`` (the data), ``BIASSEC`` (the serial overscan
+    columns, if any) and ``BIASSECR`` (BIASSEC's companion for the parallel
+    overscan rows, if any): FITS sections, 1-based, x first, inclusive.
+
+    Parameters
+    ----------
+    geometry : ccdsim.core.geometry.ReadoutGeometry
+        The frame's, with one amplifier.
+
+    Returns
+    -------
+    dict
+    """
+    amp = geometry.amplifier
+    cards = {key: (amp.data.fits, comment) for key, comment in _DATA_CARDS.items()}
+    for key, section, comment in (("BIASSEC", amp.serial_overscan, "overscan columns"),
+                                  ("BIASSECR", amp.parallel_overscan, "overscan rows")):
+        if section.size:
+            cards[key] = (section.fits, comment)
+    return cards
+
+
+def frame_header(camera_params, settings, seed_seq, geometry=None):
     """Primary header recording everything that made a frame.
 
     Parameters
@@ -104,6 +132,9 @@ def frame_header(camera_params, settings, seed_seq):
         ``cards``: more cards, ``{keyword: (value, comment)}``).
     seed_seq : numpy.random.SeedSequence
         The frame's seed; ``FRMSEED`` holds it as text for `ccdsim.core.seeds.parse_seed_text`.
+    geometry : ccdsim.core.geometry.ReadoutGeometry, optional
+        Where the frame's sections are (`section_cards`); default: the one
+        of a camera with these parameters (``Camera.geometry``).
     """
     h = fits.Header()
     h["IMAGETYP"] = (settings["imagetyp"], "type of image")
@@ -118,15 +149,10 @@ def frame_header(camera_params, settings, seed_seq):
         if p.fits and camera_params.get(name) is not None:
             set_card(h, p.fits, camera_params[name], p.fits_comment)
     ny, nx = camera_params["shape"]
-    # FITS sections are 1-based, x first, inclusive.
-    h["DATASEC"] = (f"[1:{nx},1:{ny}]", "light-sensitive pixels")
-    h["TRIMSEC"] = (f"[1:{nx},1:{ny}]", "section to keep after trimming")
-    overscan = camera_params.get("overscan", 0)
-    if overscan:
-        h["BIASSEC"] = (f"[{nx + 1}:{nx + overscan},1:{ny}]", "overscan columns")
-    overscan_rows = camera_params.get("overscan_rows", 0)
-    if overscan_rows:  # BIASSEC's companion for the rows read out after the data rows
-        h["BIASSECR"] = (f"[1:{nx},{ny + 1}:{ny + overscan_rows}]", "overscan rows")
+    if geometry is None:
+        geometry = ReadoutGeometry.of_camera(camera_params)
+    for key, card in section_cards(geometry).items():
+        h[key] = card
     set_card(h, "FRMSEED", seed_text(seed_seq), "frame seed (noise, random stars)")
     for name in EXPOSURE_PARAMS:
         if settings.get(name) is not None:

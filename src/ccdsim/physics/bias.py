@@ -8,8 +8,9 @@ Step 6 of the read-out (`ccdsim.readout`) adds the bias. Here:
 - `block_bias`: the bias of one block of rows as the ADC sees it: the
   camera's bias (bad columns, 2-D structure, overscan offset; see
   `ccdsim.camera.maps.FixedPattern.bias_rows`), the frame's offset, and what
-  the overscan columns read besides bias: charge leaking from the row's last
-  data pixel and the overscan's own dark current;
+  the serial overscan columns read besides bias: charge leaking from the
+  data pixel read last in the row and the overscan's own dark current
+  (where those columns are: the camera's ``geometry``);
 - `overscan_charge`: that overscan charge, in electrons.
 
 All off by default (the bias map alone, the overscan bias and read noise only).
@@ -53,15 +54,16 @@ def frame_bias_offset(camera, seed_seq, clock):
 
 
 def overscan_charge(camera, last_column, exposure_time, rng):
-    """Electrons in the overscan columns of some rows: the leak plus overscan dark.
+    """Electrons in the serial overscan columns of some rows: the leak plus overscan dark.
 
     Parameters
     ----------
     camera : ccdsim.Camera
-        The camera (``overscan``, ``overscan_leak``, ``overscan_leak_length``
+        The camera (its ``geometry``; ``overscan_leak``, ``overscan_leak_length``
         in columns, ``overscan_dark`` in e-/pixel/s).
     last_column : ndarray or None
-        Electrons of each row's last data pixel, ``(rows,)``; None: no charge.
+        Electrons of each row's data pixel read last (next to the overscan),
+        ``(rows,)``; None: no charge.
     exposure_time : float
         In seconds (the overscan dark builds up with it).
     rng : numpy.random.Generator
@@ -70,9 +72,11 @@ def overscan_charge(camera, last_column, exposure_time, rng):
     Returns
     -------
     ndarray of float64 or None
-        ``(rows, overscan)`` e-; None when there is none.
+        ``(rows, overscan)`` e-, the overscan columns in the order they are
+        read (the leak falls along it); None when there is none.
     """
-    n, rows = camera.overscan, None if last_column is None else len(last_column)
+    n = camera.geometry.amplifier.serial_overscan.shape[1]
+    rows = None if last_column is None else len(last_column)
     charge = None
     if n and camera.overscan_leak > 0 and last_column is not None:
         # Deterministic: the expected share of the charge, not a draw.
@@ -88,38 +92,42 @@ def overscan_charge(camera, last_column, exposure_time, rng):
 def block_bias(exposure, block, electrons):
     """Bias of one block as the ADC sees it, in ADU, overscan columns included.
 
-    The camera's bias rows + this frame's offset; the overscan columns also
-    read their charge (`overscan_charge`) / gain, which is the same as adding
-    it before the read noise (both are sums).
+    The camera's bias rows + this frame's offset; the serial overscan
+    columns also read their charge (`overscan_charge`) / gain, which is the
+    same as adding it before the read noise (both are sums).
 
     Parameters
     ----------
     exposure : ccdsim.readout.exposure.Exposure
         The frame (its camera, ``bias_offset``, exposure time and seed).
     block : ccdsim.readout.Block
-        The rows (``r0``, ``r1``).
+        The rows (``r0``, ``r1``) of the data section.
     electrons : ndarray
-        The block's data electrons after the full well; empty: none.
+        The block's data electrons after the full well, ``(rows, nx)``, or
+        those of the data column read last alone, ``(rows, 1)``; empty: none.
 
     Returns
     -------
-    ndarray of float32, shape ``(r1 - r0, nx + overscan)``
+    ndarray of float32, shape ``(r1 - r0, NX)``
     """
     cam = exposure.camera
     bias = cam.bias_rows(block.r0, block.r1)
     if exposure.bias_offset:  # this frame's own bias level (drift, jitter)
         bias += np.float32(exposure.bias_offset)
-    if cam.overscan and (cam.overscan_leak > 0 or cam.overscan_dark > 0):
+    amp = cam.geometry.amplifier
+    if amp.serial_overscan.size and (cam.overscan_leak > 0 or cam.overscan_dark > 0):
         rows = block.r1 - block.r0
         last = None
-        if np.size(electrons):
-            last = np.asarray(electrons[:, -1], dtype=float)  # the column only, not the block
+        if np.size(electrons):  # the column only, not the block
+            column = amp.last_data_column - amp.data.x0 if electrons.shape[1] > 1 else 0
+            last = np.asarray(electrons[:, column], dtype=float)
         elif cam.overscan_dark > 0:
             last = np.zeros(rows)
         rng = child_rng(exposure.seed_seq, Stream.OVERSCAN_DARK, block.r0)
         charge = overscan_charge(cam, last, exposure.exposure_time, rng)
         if charge is not None:
-            bias[:, cam.shape[1]:] += (charge / cam.gain).astype(np.float32)
+            gain = cam.amplifier_values.gain[0]  # the one amplifier's
+            bias[:, amp.serial_overscan_columns()] += (charge / gain).astype(np.float32)
     return bias
 
 

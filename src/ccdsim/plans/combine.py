@@ -13,6 +13,7 @@ many are combined. The mean is written as float32 ADU with ``NCOMBINE``.
 import numpy as np
 
 from ..core.seeds import CombinedStream, NightStream
+from ..io.fits import section_cards
 from ..readout.frame import Frame
 from .frames import apply_cards, frame_cards, frame_light
 
@@ -20,27 +21,32 @@ __all__ = ["run_combined", "subtract_overscan"]
 
 
 def subtract_overscan(data, camera, start=0):
-    """Subtract from each row the median of its overscan columns, from column ``start`` on.
+    """Subtract from each row the median of its serial overscan columns, from column ``start`` on.
+
+    Each amplifier's rows (data and overscan rows alike: the overscan rows'
+    own overscan columns) lose the median of its serial overscan columns.
 
     Parameters
     ----------
     data : ndarray
         A read-out frame, ``camera.readout_shape``, in ADU.
     camera : ccdsim.Camera
-        The camera (its data section and overscan columns).
+        The camera (where its sections are: ``camera.geometry``).
     start : int, optional
         First overscan column used, counted from the first overscan column
-        (light leaks into the first few).
+        read (light leaks into the first few).
 
     Returns
     -------
     ndarray of float64
         ``data`` minus the row medians (overscan columns included).
     """
-    nx = camera.shape[1]
-    # The overscan rows (if any) have no data columns of their own: their own medians.
-    level = np.median(data[:, nx + start:nx + camera.overscan], axis=1)
-    return data - level[:, None]
+    out = np.array(data, dtype=np.float64)
+    for amp in camera.geometry.amplifiers:
+        rows, columns = amp.segment.slices
+        used = np.sort(amp.serial_overscan_columns()[start:])
+        out[rows, columns] -= np.median(data[rows][:, used], axis=1)[:, None]
+    return out
 
 
 def _draw(plan, spec, rng_key, exposure_time, light, threads, header=False):
@@ -85,7 +91,7 @@ def run_combined(plan, index, *, threads=None):
         elif how.subtract == "overscan":
             data = subtract_overscan(data, cam, how.overscan_start)
         if how.trim:
-            data = data[:cam.shape[0], :cam.shape[1]]
+            data = _trim(data, cam.geometry)
         if total is None:
             total, header = data, frame.header
         else:
@@ -105,8 +111,17 @@ def run_combined(plan, index, *, threads=None):
                           "none": ""}[how.subtract] + (", trimmed." if how.trim else "."))
     apply_cards(header, spec, cam)
     if how.trim:
-        ny, nx = cam.shape
         for key in ("BIASSEC", "BIASSECR", "TRIMSEC", "CCDSEC"):
             header.remove(key, ignore_missing=True)
-        header["DATASEC"] = (f"[1:{nx},1:{ny}]", "light-sensitive pixels")
+        header["DATASEC"] = section_cards(cam.geometry.trimmed())["DATASEC"]
     return Frame(data=(total / how.count).astype(np.float32), header=header)
+
+
+def _trim(data, geometry):
+    """The data sections of a read-out frame, where they are on the detector."""
+    if len(geometry.amplifiers) == 1:  # a view: one section, as it is on the detector
+        return data[geometry.amplifier.data.slices]
+    out = np.empty(geometry.detector_shape, dtype=data.dtype)
+    for amp in geometry.amplifiers:
+        out[amp.detector.slices] = data[amp.data.slices]
+    return out

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from ..core.labels import number_pattern
-from ..core.times import utc
-from ..core.params import MAX_PLAN_FRAMES, PARAMS, check
+
+from ..core.params import MAX_PLAN_FRAMES, PARAMS, check, utc
 from ..core.validate import ParameterError, cut
 from ..io.fits import card_problem
 from .model import IMAGETYP_STYLES, KINDS, Combine, FrameSpec, expand_card

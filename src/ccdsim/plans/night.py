@@ -14,8 +14,7 @@ from datetime import datetime
 from ..camera.camera import Camera
 from ..camera.named import NIGHT_CAMERA
 from ..core.params import DEFAULTS as D
-from ..core.params import check, check_moffat
-from ..core.times import parse_start
+from ..core.params import check, check_moffat, parse_start
 from ..core.validate import ParameterError
 from .builtin import night_document
 from .file import build_plan

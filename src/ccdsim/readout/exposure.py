@@ -20,7 +20,7 @@ from ..physics.shutter import light_scale
 from ..physics.stars import make_star_table, render_stars, star_arrays
 from ..physics.steps import Sources, expected_electrons
 from .frame import Frame
-from .overscan import read_overscan_rows
+from .overscan import read_overscan_rows, stack_rows
 from .pipeline import read_out
 from .plain import plain_read_out
 
@@ -283,7 +283,8 @@ class Exposure:
 
     def header(self):
         """The primary header (what made the frame)."""
-        return frame_header(self.camera.parameters(), self.settings, self.seed_seq)
+        return frame_header(self.camera.parameters(), self.settings, self.seed_seq,
+                            geometry=self.camera.geometry)
 
     def frame(self, *, threads=None, header=True, plain=False):
         """Read out the whole frame.
@@ -306,10 +307,15 @@ class Exposure:
         if plain:
             data, dq = plain_read_out(self)
         else:
+            geometry = self.camera.geometry
+            amp = geometry.amplifier
             dq = self.camera.dq_rows(0, self.camera.shape[0])
             data = read_out(self, dq, threads=threads)
-            if self.camera.overscan_rows:  # read out after the data rows, from their own stream
+            if amp.parallel_overscan.size:  # read out after the data rows, from their own stream
                 rows, rows_dq = read_overscan_rows(self)
-                data, dq = np.vstack([data, rows]), np.vstack([dq, rows_dq])
+                data = stack_rows(geometry.shape, (amp.data.rows, data),
+                                  (amp.parallel_overscan.rows, rows))
+                dq = stack_rows(geometry.shape, (amp.data.rows, dq),
+                                (amp.parallel_overscan.rows, rows_dq))
         return Frame(data=data, header=self.header() if header else None, truth=self.truth,
                      dq=dq, cosmics=self.cosmics, exposure=self)

@@ -7,6 +7,7 @@ them. `expose_pixels` makes the same pixels from the same steps.
 
 import numpy as np
 
+from ..core.geometry import ReadoutGeometry
 from ..physics.steps import poisson_draw
 from .steps import ADC_MAX, BLOCK_ROWS, digitize, for_each_block, pixel_blocks
 
@@ -63,9 +64,10 @@ def expose_pixels(shape, expected, *, read_noise_e, gain, bias_rows, seed_seq,
         ``(ny, nx + overscan)`` (or ``(r1 - r0, ...)``), uint16
         (``quantize``) or float32, in ADU.
     """
-    ny, nx = shape
+    ny = shape[0]
     blocks = pixel_blocks(seed_seq, shape, rows)
-    out = np.empty((blocks[-1].r1 - blocks[0].r0, nx + overscan),
+    width = ReadoutGeometry.grid(shape, overscan).shape[1]
+    out = np.empty((blocks[-1].r1 - blocks[0].r0, width),
                    dtype=np.uint16 if quantize else np.float32)
     adc = dict(read_noise=read_noise_e, gain=gain, quantize=quantize, saturated=saturated)
 

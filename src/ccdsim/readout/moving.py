@@ -30,6 +30,7 @@ from ..physics.cosmics import cosmic_ray_charge
 from ..physics.fullwell import bleed_columns
 from ..physics.response import response_coefficient
 from ..physics.steps import expected_electrons, poisson_draw
+from .amplifiers import amplifier_table, data_rows
 from .steps import BLOCK_ROWS, digitize, for_each_block, read_block, read_noise_deviates
 
 __all__ = ["read_out_moved"]
@@ -88,8 +89,8 @@ def read_out_moved(exposure, blocks, out, dq, threads):
         rows = cols = np.zeros(0, dtype=np.int64)
         charge = np.zeros(0, dtype=np.float32)
     keep = np.unique(cols)
-    if cam.overscan and cam.overscan_leak > 0:  # the overscan reads the last column's charge
-        keep = np.concatenate([keep, np.arange(nx, nx + cam.overscan)])
+    if cam.overscan_leak > 0:  # the serial overscan reads the charge of the data read last
+        keep = np.union1d(keep, cam.geometry.amplifier.serial_overscan_columns())
     full_well = np.inf if cam.full_well is None else float(cam.full_well)
     kept = [None] * len(blocks)
     sources = exposure.sources  # step 1's inputs, gathered once before the threads start
@@ -128,7 +129,8 @@ def _read_and_keep(block, sources, exposure, out, dq, kept, keep, full_well):
     expected = expected_electrons(sources, block.r0, block.r1)
     electrons = poisson_draw(expected, block.shape, block.rng)
     state = block.rng.bit_generator.state
-    noise = read_noise_deviates(block.rng, out[block.rows].shape, cam.read_noise)
+    noise = read_noise_deviates(block.rng, out[block.rows].shape,
+                                cam.amplifier_values.read_noise)
     over = np.zeros(block.shape[1], dtype=bool)
     copy = None
     if electrons.size:
@@ -144,27 +146,31 @@ def _read_and_keep(block, sources, exposure, out, dq, kept, keep, full_well):
 def _read_again(block, kept, exposure, columns, electrons, out, dq):
     """Steps 3b to 7 of some columns of a block again, from their electrons after step 3."""
     cam = exposure.camera
-    nx, n = cam.shape[1], block.r1 - block.r0
-    if columns[-1] == nx - 1:
-        last = electrons[:, -1:]
-        if cam.overscan and cam.overscan_leak > 0:  # the overscan reads the last column
-            columns = np.concatenate([columns, np.arange(nx, nx + cam.overscan)])
+    amp, n = cam.geometry.amplifier, block.r1 - block.r0
+    end = amp.last_data_column - amp.data.x0  # the data column read last, next to the overscan
+    at = np.searchsorted(columns, end)
+    if at < columns.size and columns[at] == end:
+        last = electrons[:, at:at + 1]
+        if cam.overscan_leak > 0:  # the serial overscan reads it
+            columns = np.union1d(columns, amp.serial_overscan_columns())
     elif kept.electrons is not None:
-        last = kept.electrons[:, -1:]
+        last = kept.electrons[:, end:end + 1]
     else:
         last = np.zeros((n, 1))
     noise = None
-    if cam.read_noise > 0:
+    if np.max(cam.amplifier_values.read_noise) > 0:
         if np.isin(columns, kept.columns).all():
             noise = kept.noise[:, np.searchsorted(kept.columns, columns)]
         else:  # charge bled in from another block's column: draw this block's noise again
             block.rng.bit_generator.state = kept.state
-            noise = read_noise_deviates(block.rng, (n, out.shape[1]), cam.read_noise)[:, columns]
+            noise = read_noise_deviates(block.rng, (n, out.shape[1]),
+                                        cam.amplifier_values.read_noise)[:, columns]
     bias = block_bias(exposure, block, last)[:, columns]
+    amps = amplifier_table(cam, data_rows(cam, block.r0, block.r1), columns)
     again = np.empty((n, columns.size), dtype=out.dtype)
     bits = np.zeros(again.shape, dtype=np.uint8)
-    digitize(np.ascontiguousarray(electrons), block.rng, read_noise=cam.read_noise,
-             gain=cam.gain, bias=bias, quantize=exposure.quantize, out=again, dq=bits,
-             response=response_coefficient(cam), noise=noise)
+    digitize(np.ascontiguousarray(electrons), block.rng, read_noise=amps.read_noise,
+             gain=amps.gain, bias=bias, quantize=exposure.quantize, out=again, dq=bits,
+             response=response_coefficient(cam), noise=noise, regions=amps.regions)
     out[block.rows, columns] = again
     dq[block.rows, columns] = (dq[block.rows, columns] & ~np.uint8(DQ.ADC_SATURATED)) | bits

@@ -18,6 +18,7 @@ from ..core.quality import DQ
 from ..core.seeds import Stream, child_rng
 from ..physics.bias import block_bias
 from ..physics.steps import STEPS, expected_electrons, poisson_draw
+from .overscan import stack_rows
 from .steps import pixel_blocks, read_noise_deviates
 
 __all__ = ["plain_read_out"]
@@ -84,16 +85,20 @@ def plain_read_out(exposure):
         bias = block_bias(exposure, b, electrons[b.r0:b.r1])
         data[b.r0:b.r1], saturated = _output(charge, noise, cam, bias, exposure.quantize)
         dq[b.r0:b.r1][saturated] |= DQ.ADC_SATURATED
-    if cam.overscan_rows:
+    geometry, amp = cam.geometry, cam.geometry.amplifier
+    if amp.parallel_overscan.size:  # where the geometry puts the overscan rows
         rows, rows_dq = _overscan_rows(exposure)
-        data, dq = np.vstack([data, rows]), np.vstack([dq, rows_dq])
+        data = stack_rows(geometry.shape, (amp.data.rows, data),
+                          (amp.parallel_overscan.rows, rows))
+        dq = stack_rows(geometry.shape, (amp.data.rows, dq), (amp.parallel_overscan.rows, rows_dq))
     return data, dq
 
 
 def _overscan_rows(exposure):
     """The overscan rows (`ccdsim.readout.overscan`): no light, their own stream."""
     cam = exposure.camera
-    shape = (cam.overscan_rows, cam.readout_shape[1])
+    rows = cam.geometry.amplifier.parallel_overscan.rows
+    shape = (rows.stop - rows.start, cam.readout_shape[1])
     rng = child_rng(exposure.seed_seq, Stream.OVERSCAN_ROWS)
     dark_e = cam.overscan_dark * exposure.exposure_time
     charge = np.zeros(shape)

@@ -24,6 +24,7 @@ from ..core.seeds import Stream, child_rng
 from ..physics.bias import block_bias
 from ..physics.cosmics import add_cosmic_rays
 from ..physics.response import response_coefficient
+from .amplifiers import amplifier_table, data_rows
 
 __all__ = ["BLOCK_ROWS", "ADC_MAX", "Block", "read_block", "add_cosmic_rays",
            "read_noise_deviates", "digitize", "pixel_blocks", "for_each_block"]
@@ -53,9 +54,11 @@ def read_block(block, electrons, exposure, out, dq, noise=None):
     """
     cam = exposure.camera
     bias = block_bias(exposure, block, electrons)  # 6: with the frame's offset, overscan charge
-    digitize(electrons, block.rng, read_noise=cam.read_noise, gain=cam.gain, bias=bias,
+    amps = amplifier_table(cam, data_rows(cam, block.r0, block.r1))
+    digitize(electrons, block.rng, read_noise=amps.read_noise, gain=amps.gain, bias=bias,
              quantize=exposure.quantize, out=out[block.rows], dq=dq[block.rows],
-             response=response_coefficient(cam), noise=noise)  # 3b in the same pass
+             response=response_coefficient(cam), noise=noise,
+             regions=amps.regions)  # 3b in the same pass
 
 
 # The steps --------------------------------------------------------------------
@@ -69,42 +72,45 @@ def read_noise_deviates(rng, shape, read_noise):
     rng : numpy.random.Generator
         The block's Generator, after its Poisson draw.
     shape : tuple of int
-        ``(rows, nx + overscan)``: every pixel read out.
-    read_noise : float
-        In e-; 0: none (nothing drawn).
+        ``(rows, NX)``: every pixel read out.
+    read_noise : float or ndarray
+        In e-, or each amplifier's; 0 (all 0): none (nothing drawn).
 
     Returns
     -------
     ndarray of float32
         ``shape``, or an empty array without read noise.
     """
-    return rng.standard_normal(shape, dtype=np.float32) if read_noise > 0 else _NO_NOISE
+    return rng.standard_normal(shape, dtype=np.float32) if np.max(read_noise) > 0 else _NO_NOISE
 
 
 def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
-             saturated=DQ.ADC_SATURATED, response=0.0, noise=None):
+             saturated=DQ.ADC_SATURATED, response=0.0, noise=None, regions=None):
     """Steps 4 to 7 of one block: + read noise -> / gain -> + bias -> ADC, one compiled pass.
 
     The read noise is drawn from ``rng`` after the block's Poisson electrons:
     one float32 standard-normal deviate per pixel read out, overscan included.
+    Each amplifier's pixels (``regions``) are read with its own read noise and gain.
 
     Parameters
     ----------
     electrons : ndarray, shape ``(rows, nx)``, or empty
-        Electrons of the block's data columns (int64 or float64); empty: none.
-        The overscan columns after them get read noise and bias only.
+        Electrons of the block's data columns (int64 or float64), the first
+        columns of ``out``; empty: none. The overscan columns after them get
+        read noise and bias only.
     rng : numpy.random.Generator
         The block's Generator.
-    read_noise : float
-        Step 4: Gaussian read noise, in e- (0: none, nothing drawn).
-    gain : float
-        Step 5: e-/ADU.
+    read_noise : float or ndarray
+        Step 4: Gaussian read noise, in e- (0: none, nothing drawn); with
+        ``regions``, one per region.
+    gain : float or ndarray
+        Step 5: e-/ADU; with ``regions``, one per region.
     bias : ndarray of float32, shape of ``out``
         Step 6: bias of these rows, in ADU, overscan included.
     quantize : bool
         Step 7, the ADC: round half to even and clip to ``0..ADC_MAX``
         (``out`` uint16); False: float32 ADU, neither rounded nor clipped.
-    out : ndarray of uint16 or float32, shape ``(rows, nx + overscan)``
+    out : ndarray of uint16 or float32, shape ``(rows, NX)``
         Where the ADU go.
     dq : ndarray of uint8, shape of ``out``, optional
         Data-quality bits of these rows: ``saturated`` is or-ed in where the
@@ -118,12 +124,21 @@ def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
     noise : ndarray of float32, optional
         The deviates already drawn from ``rng`` (`read_noise_deviates` of
         ``out.shape``); ``rng`` is then not used.
+    regions : ndarray of int64, optional
+        ``(n, 4)``: the pixels of ``out`` each amplifier reads (`amplifier_table`);
+        default: one amplifier reads them all.
     """
     if noise is None:
         noise = read_noise_deviates(rng, out.shape, read_noise)
-    electrons_to_adu(electrons, noise, float(read_noise), float(gain), bias, out,
-                     bool(quantize), _NO_DQ if dq is None else dq, int(saturated),
-                     float(response))
+    if regions is None:
+        regions = np.array([[0, out.shape[0], 0, out.shape[1]]], dtype=np.int64)
+    elif regions.size and (regions.min() < 0 or regions[:, 1].max() > out.shape[0]
+                           or regions[:, 3].max() > out.shape[1]):
+        raise ValueError(f"amplifier regions {regions.tolist()} reach outside {out.shape}")
+    electrons_to_adu(electrons, noise, bias, out, bool(quantize), _NO_DQ if dq is None else dq,
+                     int(saturated), float(response), regions,
+                     np.asarray(read_noise, dtype=np.float64).reshape(-1),
+                     np.asarray(gain, dtype=np.float64).reshape(-1))
 
 
 # Blocks and threads -----------------------------------------------------------

@@ -139,8 +139,9 @@ def truth_manifest(plan):
     -------
     dict
         ``plan``, ``seed``; ``cameras``: per camera its gain (e-/ADU), read
-        noise (e-), camera seed, data section and read-out shapes and every
-        parameter; ``truth``: per file its path (relative to the plan's
+        noise (e-), camera seed, data section and read-out shapes, where each
+        amplifier's sections are (FITS sections,
+        `ccdsim.core.geometry.ReadoutGeometry.describe`) and every parameter; ``truth``: per file its path (relative to the plan's
         folder), camera, what it is, unit, filter and the data files it
         describes (for a flat: the frames taken through its filter).
     """
@@ -149,8 +150,10 @@ def truth_manifest(plan):
         cam = plan.camera_named(name)
         cameras[name] = {"gain": cam.gain, "read_noise": cam.read_noise,
                          "gain_unit": "electron/adu", "read_noise_unit": "electron",
-                         "camera_seed": cam.camera_seed, "shape": list(cam.shape),
-                         "readout_shape": list(cam.readout_shape),
+                         "camera_seed": cam.camera_seed,
+                         "shape": list(cam.geometry.detector_shape),
+                         "readout_shape": list(cam.geometry.shape),
+                         "amplifiers": cam.geometry.describe(),
                          "parameters": {k: list(v) if isinstance(v, tuple) else v
                                         for k, v in cam.parameters().items()}}
         mine = [f for f in plan.frames if (f.camera or plan.camera_names[0]) == name]

@@ -1,0 +1,109 @@
+"""The amplifiers of the pixels being read out: where each one's are, its read noise and gain.
+
+The compiled read-out (`ccdsim.readout.digitize`) takes a small table of
+amplifiers for each block: the region of the block each reads (from the
+camera's `~ccdsim.core.geometry.ReadoutGeometry`) and its values (the
+camera's ``amplifier_values``, an `AmplifierValues`). With one amplifier
+the table has one row that covers the block, and every pixel is read as
+before, bit for bit.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["AmplifierValues", "Amplifiers", "amplifier_table", "data_rows"]
+
+
+class AmplifierValues(NamedTuple):
+    """What each amplifier of a geometry reads with, in its order (float64 arrays).
+
+    Parameters
+    ----------
+    gain : ndarray
+        e-/ADU.
+    read_noise : ndarray
+        e- (Gaussian sigma).
+    bias_level : ndarray
+        ADU.
+    """
+
+    gain: np.ndarray
+    read_noise: np.ndarray
+    bias_level: np.ndarray
+
+    @classmethod
+    def uniform(cls, geometry, gain, read_noise, bias_level):
+        """Every amplifier of ``geometry`` with the same gain, read noise and bias level.
+
+        Parameters
+        ----------
+        geometry : ccdsim.core.geometry.ReadoutGeometry
+            Whose amplifiers.
+        gain, read_noise, bias_level : float
+            In e-/ADU, e- and ADU.
+
+        Returns
+        -------
+        AmplifierValues
+        """
+        n = len(geometry.amplifiers)
+        return cls(*(np.full(n, v, dtype=np.float64) for v in (gain, read_noise, bias_level)))
+
+
+class Amplifiers(NamedTuple):
+    """The amplifiers of some pixels, as `digitize` takes them.
+
+    Parameters
+    ----------
+    regions : ndarray of int64
+        ``(n, 4)``: each amplifier's rows ``i0:i1`` and columns ``j0:j1`` among
+        the pixels (`ccdsim.core.geometry.ReadoutGeometry.regions`).
+    read_noise : ndarray of float64
+        ``(n,)``: each one's read noise, in e-.
+    gain : ndarray of float64
+        ``(n,)``: each one's gain, in e-/ADU.
+    """
+
+    regions: np.ndarray
+    read_noise: np.ndarray
+    gain: np.ndarray
+
+
+def amplifier_table(camera, rows, columns=None):
+    """The amplifiers reading some rows (and columns) of the frame, with their read noise and gain.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its ``geometry`` and ``amplifier_values``.
+    rows : slice
+        Rows of the frame as read out.
+    columns : ndarray of int, optional
+        Sorted columns of the frame; default: all.
+
+    Returns
+    -------
+    Amplifiers
+    """
+    index, regions = camera.geometry.regions(rows, columns)
+    values = camera.amplifier_values
+    return Amplifiers(regions, values.read_noise[index], values.gain[index])
+
+
+def data_rows(camera, r0, r1):
+    """The frame rows that hold rows ``r0:r1`` of the data section (one amplifier's frame).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its ``geometry``.
+    r0, r1 : int
+        First and one-past-last row of the data section.
+
+    Returns
+    -------
+    slice
+    """
+    y0 = camera.geometry.amplifier.data.y0
+    return slice(y0 + r0, y0 + r1)
