@@ -54,7 +54,20 @@ def read_overscan_rows(exposure):
 
 
 def stack_rows(shape, *bands):
-    """One array of ``shape`` from bands of whole rows, each ``(rows, array)`` (rows a slice)."""
+    """One array of ``shape`` from bands of whole rows (the data rows, the overscan rows).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(NY, NX)`` of the read-out frame (`ccdsim.core.geometry.ReadoutGeometry.shape`).
+    *bands : tuple
+        ``(rows, array)``: a slice of the frame's rows and what goes there.
+
+    Returns
+    -------
+    ndarray
+        Of the first band's dtype.
+    """
     out = np.empty(shape, dtype=bands[0][1].dtype)
     for rows, part in bands:
         out[rows] = part
