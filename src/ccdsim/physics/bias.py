@@ -89,7 +89,8 @@ def overscan_charge(camera, last_column, exposure_time, rng):
     return charge
 
 
-def block_bias(exposure, block, electrons):
+def block_bias(camera, r0, r1, electrons, *, bias_offset=0.0, exposure_time=0.0,
+               seed_seq=None):
     """Bias of one block as the ADC sees it, in ADU, overscan columns included.
 
     The camera's bias rows + this frame's offset; the serial overscan
@@ -98,33 +99,39 @@ def block_bias(exposure, block, electrons):
 
     Parameters
     ----------
-    exposure : ccdsim.readout.exposure.Exposure
-        The frame (its camera, ``bias_offset``, exposure time and seed).
-    block : ccdsim.readout.Block
-        The rows (``r0``, ``r1``) of the data section.
+    camera : ccdsim.Camera
+        Its bias rows, geometry and overscan (leak, dark current).
+    r0, r1 : int
+        The block's rows of the data section.
     electrons : ndarray
         The block's data electrons after the full well, ``(rows, nx)``, or
         those of the data column read last alone, ``(rows, 1)``; empty: none.
+    bias_offset : float, optional
+        This frame's bias level relative to the camera's map, in ADU.
+    exposure_time : float, optional
+        In s: the overscan's own dark current collects over it.
+    seed_seq : numpy.random.SeedSequence, optional
+        The frame's seed: the overscan dark's noise is its ``Stream.OVERSCAN_DARK``.
 
     Returns
     -------
     ndarray of float32, shape ``(r1 - r0, NX)``
     """
-    cam = exposure.camera
-    bias = cam.bias_rows(block.r0, block.r1)
-    if exposure.bias_offset:  # this frame's own bias level (drift, jitter)
-        bias += np.float32(exposure.bias_offset)
+    cam = camera
+    bias = cam.bias_rows(r0, r1)
+    if bias_offset:  # this frame's own bias level (drift, jitter)
+        bias += np.float32(bias_offset)
     amp = cam.geometry.amplifier
     if amp.serial_overscan.size and (cam.overscan_leak > 0 or cam.overscan_dark > 0):
-        rows = block.r1 - block.r0
+        rows = r1 - r0
         last = None
         if np.size(electrons):  # the column only, not the block
             column = amp.last_data_column - amp.data.x0 if electrons.shape[1] > 1 else 0
             last = np.asarray(electrons[:, column], dtype=float)
         elif cam.overscan_dark > 0:
             last = np.zeros(rows)
-        rng = child_rng(exposure.seed_seq, Stream.OVERSCAN_DARK, block.r0)
-        charge = overscan_charge(cam, last, exposure.exposure_time, rng)
+        rng = child_rng(seed_seq, Stream.OVERSCAN_DARK, r0)
+        charge = overscan_charge(cam, last, exposure_time, rng)
         if charge is not None:
             gain = cam.amplifier_values.gain[0]  # the one amplifier's
             bias[:, amp.serial_overscan_columns()] += (charge / gain).astype(np.float32)

@@ -25,13 +25,13 @@ import numpy as np
 
 from ..core.kernels import keep_electrons
 from ..core.quality import DQ
-from ..physics.bias import block_bias
 from ..physics.cosmics import cosmic_ray_charge
 from ..physics.fullwell import bleed_columns
 from ..physics.response import response_coefficient
 from ..physics.steps import expected_electrons, poisson_draw
 from .amplifiers import amplifier_table, data_rows
-from .steps import BLOCK_ROWS, digitize, for_each_block, read_block, read_noise_deviates
+from .steps import (BLOCK_ROWS, digitize, exposure_bias, for_each_block, read_block,
+                    read_noise_deviates)
 
 __all__ = ["read_out_moved"]
 
@@ -165,7 +165,7 @@ def _read_again(block, kept, exposure, columns, electrons, out, dq):
             block.rng.bit_generator.state = kept.state
             noise = read_noise_deviates(block.rng, (n, out.shape[1]),
                                         cam.amplifier_values.read_noise)[:, columns]
-    bias = block_bias(exposure, block, last)[:, columns]
+    bias = exposure_bias(exposure, block, last)[:, columns]
     amps = amplifier_table(cam, data_rows(cam, block.r0, block.r1), columns)
     again = np.empty((n, columns.size), dtype=out.dtype)
     bits = np.zeros(again.shape, dtype=np.uint8)

@@ -16,10 +16,9 @@ import numpy as np
 
 from ..core.quality import DQ
 from ..core.seeds import Stream, child_rng
-from ..physics.bias import block_bias
 from ..physics.steps import STEPS, expected_electrons, poisson_draw
 from .overscan import stack_rows
-from .steps import pixel_blocks, read_noise_deviates
+from .steps import exposure_bias, pixel_blocks, read_noise_deviates
 
 __all__ = ["plain_read_out"]
 
@@ -82,7 +81,7 @@ def plain_read_out(exposure):
         noise = read_noise_deviates(b.rng, (b.r1 - b.r0, width), cam.read_noise)
         charge = np.zeros((b.r1 - b.r0, width))
         charge[:, :nx] = reported[b.r0:b.r1]
-        bias = block_bias(exposure, b, electrons[b.r0:b.r1])
+        bias = exposure_bias(exposure, b, electrons[b.r0:b.r1])
         data[b.r0:b.r1], saturated = _output(charge, noise, cam, bias, exposure.quantize)
         dq[b.r0:b.r1][saturated] |= DQ.ADC_SATURATED
     geometry, amp = cam.geometry, cam.geometry.amplifier

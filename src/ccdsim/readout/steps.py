@@ -26,7 +26,7 @@ from ..physics.cosmics import add_cosmic_rays
 from ..physics.response import response_coefficient
 from .amplifiers import amplifier_table, data_rows
 
-__all__ = ["BLOCK_ROWS", "ADC_MAX", "Block", "read_block", "add_cosmic_rays",
+__all__ = ["BLOCK_ROWS", "ADC_MAX", "Block", "read_block", "exposure_bias", "add_cosmic_rays",
            "read_noise_deviates", "digitize", "pixel_blocks", "for_each_block"]
 
 
@@ -53,12 +53,19 @@ def read_block(block, electrons, exposure, out, dq, noise=None):
         The block's read noise, if already drawn (`read_noise_deviates`).
     """
     cam = exposure.camera
-    bias = block_bias(exposure, block, electrons)  # 6: with the frame's offset, overscan charge
+    bias = exposure_bias(exposure, block, electrons)  # 6: with the frame's offset, overscan charge
     amps = amplifier_table(cam, data_rows(cam, block.r0, block.r1))
     digitize(electrons, block.rng, read_noise=amps.read_noise, gain=amps.gain, bias=bias,
              quantize=exposure.quantize, out=out[block.rows], dq=dq[block.rows],
              response=response_coefficient(cam), noise=noise,
              regions=amps.regions)  # 3b in the same pass
+
+
+def exposure_bias(exposure, block, electrons):
+    """Step 6's bias of one block of ``exposure`` (`ccdsim.physics.bias.block_bias`)."""
+    return block_bias(exposure.camera, block.r0, block.r1, electrons,
+                      bias_offset=exposure.bias_offset, exposure_time=exposure.exposure_time,
+                      seed_seq=exposure.seed_seq)
 
 
 # The steps --------------------------------------------------------------------
