@@ -62,7 +62,22 @@ def read_block(block, electrons, exposure, out, dq, noise=None):
 
 
 def exposure_bias(exposure, block, electrons):
-    """Step 6's bias of one block of ``exposure`` (`ccdsim.physics.bias.block_bias`)."""
+    """Step 6's bias of one block of ``exposure`` (`ccdsim.physics.bias.block_bias`).
+
+    Parameters
+    ----------
+    exposure : ccdsim.readout.exposure.Exposure
+        The frame: its camera, bias offset, exposure time and seed.
+    block : Block
+        The rows.
+    electrons : ndarray
+        The block's data electrons (or its last data column's); empty: none.
+
+    Returns
+    -------
+    ndarray of float32
+        ADU, every column read out.
+    """
     return block_bias(exposure.camera, block.r0, block.r1, electrons,
                       bias_offset=exposure.bias_offset, exposure_time=exposure.exposure_time,
                       seed_seq=exposure.seed_seq)
