@@ -501,3 +501,37 @@ def test_a_read_only_sub_folder_is_refused_before_work(tmp_path, make_unwritable
     make_unwritable(out / "cal")
     refused(ccdsim("dataset", plan(tmp_path, body), out), "cal", "cannot be written")
     assert tree(out) == ["cal"]
+
+
+# What a pipeline author tripped on: help, lists, MJD-OBS, OBJECT.
+
+def test_help_texts_read_as_sentences():
+    night = ccdsim("night", "--help", bounded=False).stdout
+    flat = " ".join(night.split())
+    assert "(default: )" not in flat and "in s of each rate in s" not in flat
+    assert "comma-separated dark exposure times in s (default: the science exposure)" in flat
+    assert "comma-separated filters of the flats and science frames (default: --filter)" in flat
+    explore = ccdsim("explore", "--help", bounded=False).stdout
+    assert explore.count("options:") == 1
+
+
+@pytest.mark.parametrize("option, values", [("--dark-exposures", ("10", "100")),
+                                            ("--filters", ("V", "R"))])
+def test_a_list_with_spaces_says_how_lists_are_written(tmp_path, option, values):
+    refused(ccdsim("night", tmp_path / "n", option, *values, bounded=False), option,
+            f"comma-separated list ({','.join(values)})")
+    assert not (tmp_path / "n").exists()
+
+
+def test_every_dated_frame_has_mjd_obs_and_science_frames_their_object(tmp_path):
+    from astropy.time import Time
+
+    body = ('[targets.m67]\nobject = "M67"\nstars = 3\n[[groups]]\nkind = "bias"\ncount = 1\n'
+            '[[groups]]\nkind = "science"\ntarget = "m67"\nexposure = 1\ncount = 1\n')
+    run = ccdsim("dataset", plan(tmp_path, body), tmp_path / "out", "--quiet", bounded=False)
+    assert run.returncode == 0, run.stderr
+    for name in ("bias-001.fits", "science-001.fits"):
+        h = fits.getheader(tmp_path / "out" / name)
+        assert h["MJD-OBS"] == pytest.approx(Time(h["DATE-OBS"], scale="utc").mjd, abs=1e-9)
+    assert fits.getheader(tmp_path / "out" / "science-001.fits")["OBJECT"] == "M67"
+    assert "OBJECT" not in fits.getheader(tmp_path / "out" / "bias-001.fits")

@@ -174,9 +174,22 @@ def _named_camera(name, cmd, spelling):
             if PARAMS[n].key in dests}
 
 
+#: Options whose value is one comma-separated list: values after it separated by spaces
+#: are a mistake worth naming.
+_LISTS = ("dark_exposures", "filters")
+
+
 def _parse_args(parser, argv):
     args, unknown = parser.parse_known_args(argv)
     if unknown:
+        at = argv.index(unknown[0]) if unknown[0] in argv else 0
+        option = next((a for a in reversed(argv[:at]) if a.startswith("--")), "")
+        for name in _LISTS:
+            if option == PARAMS[name].flag:
+                values = argv[argv.index(option) + 1:at + 1]
+                raise ParameterError(f"{option} takes one comma-separated list "
+                                     f"({','.join(values)}), not values separated by spaces",
+                                     param=name)
         raise ParameterError(f"{unknown[0]}: not an option of ccdsim {args.command} "
                              f"(see ccdsim {args.command} --help)")
     return args

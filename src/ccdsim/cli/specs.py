@@ -192,17 +192,18 @@ BATCH = Command(
     options=BATCH_OPTIONS, work="batch")
 
 # ccdsim explore
+_EXPLORER = "explorer"
 EXPLORE_OPTIONS = (
-    opt.param_option("port"),
+    opt.param_option("port", group=_EXPLORER),
     opt.Option("host", "text", EXPLORER_HOST, f"address to listen on and that browsers use "
-           f"(default: {EXPLORER_HOST}, this machine only; ::1 for IPv6 loopback; any other "
-           f"address, e.g. 0.0.0.0 for every interface, lets whoever reaches it use the "
-           f"explorer)"),
+               f"(default: {EXPLORER_HOST}, this machine only; ::1 for IPv6 loopback; any "
+               f"other address, e.g. 0.0.0.0 for every interface, lets whoever reaches it "
+               f"use the explorer)", group=_EXPLORER),
     opt.Option("show", "switch", True, "do not open a web browser", flag="--no-browser",
-           store=False),
-    opt.param_option("shape", default=EXPLORER_SHAPE, metavar=("NY", "NX"),
-                 help=f"initial frame size in pixels, each side up to {EXPLORER_MAX_SIDE} "
-                      f"(default: {' '.join(map(str, EXPLORER_SHAPE))})"),
+               store=False, group=_EXPLORER),
+    opt.param_option("shape", default=EXPLORER_SHAPE, metavar=("NY", "NX"), group=_EXPLORER,
+                     help=f"initial frame size in pixels, each side up to {EXPLORER_MAX_SIDE} "
+                          f"(default: {' '.join(map(str, EXPLORER_SHAPE))})"),
 )
 
 EXPLORE = Command(

@@ -185,6 +185,9 @@ class Param:
             shown = " ".join(str(v) for v in default)
         else:
             shown = default
+        head, given, own_default = self.help.partition(" (default:")
+        if given:  # the help says what the default is, in words: after the unit and range
+            return f"{head}{unit}{rng}{given}{own_default}"
         return f"{self.help}{unit}{rng} (default: {shown})"
 
     def check(self, value, spelled=None, **bounds):
@@ -290,7 +293,8 @@ PARAMS = _table(
     Param("hot_above_4", "float", 0.0, "", 0, 1, fits="HOTABOV4",
           help="hot-pixel tail: fraction of pixels above 4 e-/s"),
     Param("hot_fixed_time", "float", 0.0, "s", 0, 1e6, fits="HOTFIXT",
-          help="hot-pixel tail: exposure-independent charge, in s of each rate"),
+          help="hot-pixel tail: charge that does not grow with exposure, each pixel's rate "
+               "times this time"),
     Param("hot_unstable_fraction", "float", 0.0, "", 0, 1, fits="HOTUNST",
           help="hot-pixel tail: fraction that switches rate frame to frame"),
     Param("hot_unstable_ratio", "float", 0.1, "", 0, 1e3, fits="HOTURAT",
@@ -392,9 +396,9 @@ PARAMS = _table(
     Param("overhead", "float", 10.0, "s", 0, 1e5,
           help="time from the end of one exposure to the start of the next"),
     Param("dark_exposures", "text", "", "s",
-          help="dark exposure times, comma-separated (default: the science exposure)"),
+          help="comma-separated dark exposure times (default: the science exposure)"),
     Param("filters", "text", "",
-          help="filters of the flats and science frames, comma-separated (default: --filter)"),
+          help="comma-separated filters of the flats and science frames (default: --filter)"),
     Param("imagetyp_style", "text", "guide",
           help="IMAGETYP spelling: guide (BIAS, DARK, FLAT, LIGHT) or maxim (Bias Frame, ...)"),
     # The sky: pointing, site, magnitudes, atmosphere (off unless a pointing is given)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.params import PARAMS
 from ..core.seeds import NightStream, seed_text
+from ..sky.astrometry import mjd_card
 from .model import expand_card
 from .sky import has_sky, sky_cards, sky_light
 
@@ -72,7 +73,8 @@ def frame_light(plan, spec):
 def frame_cards(plan, index):
     """Header cards of frame ``index``: the plan's, the frame's, its date and seed."""
     spec = plan.frames[index]
-    cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"), **plan.header}
+    cards = {"DATE-OBS": (spec.date_obs, "[UTC] start of the exposure"),
+             **mjd_card(spec.date_obs), **plan.header}
     cam = plan.camera_named(spec.camera)
     for key, value, comment in spec.cards:
         cards[key] = (expand_card(value, cam), comment)

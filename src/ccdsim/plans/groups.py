@@ -193,6 +193,8 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     if filt is not None:
         cards = (("FILTER", filt, PARAMS["filter"].fits_comment),) + cards
     levels, gradient, target, flux, efold = _light(doc, where, kind, exposures, targets)
+    if target and kind == "science":  # the target's name as observers write it; a card wins
+        cards = (("OBJECT", targets[target]["object"], PARAMS["object"].fits_comment),) + cards
     sky_target = ((sky_context or {}).get("targets", {}).get(target) if kind == "science"
                   else None)
     if sky_target is not None:
