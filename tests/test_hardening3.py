@@ -535,3 +535,15 @@ def test_every_dated_frame_has_mjd_obs_and_science_frames_their_object(tmp_path)
         assert h["MJD-OBS"] == pytest.approx(Time(h["DATE-OBS"], scale="utc").mjd, abs=1e-9)
     assert fits.getheader(tmp_path / "out" / "science-001.fits")["OBJECT"] == "M67"
     assert "OBJECT" not in fits.getheader(tmp_path / "out" / "bias-001.fits")
+
+
+def test_night_scale_makes_a_small_night_that_looks_the_same(tmp_path):
+    run = ccdsim("night", tmp_path / "n", "--camera", "thermoelectric", "--scale", "16",
+                 "--n-bias", "1", "--n-dark", "1", "--n-flat", "1", "--n-science", "1",
+                 "--seed", "1", "--quiet", bounded=False)
+    assert run.returncode == 0, run.stderr
+    h = fits.getheader(next((tmp_path / "n").glob("bias*.fits")))
+    assert (h["NAXIS2"], h["NAXIS1"]) == (4096 // 16, 4096 // 16 + 13)
+    assert h["GLOWLEN"] == 15.0 / 16
+    assert fits.getdata(tmp_path / "n" / "truth" / "bias.fits").shape == (256, 256)
+    refused(ccdsim("night", tmp_path / "m", "--scale", "1000", bounded=False), "--scale")

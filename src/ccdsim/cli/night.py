@@ -24,7 +24,8 @@ def check(args):
                       object=args.object, start=args.start, overhead=args.overhead,
                       seed=args.seed, quantize=args.quantize,
                       dark_exposures=args.dark_exposures or None, filters=args.filters or None,
-                      imagetyp_style=args.imagetyp_style, pointing=_pointing(args))
+                      imagetyp_style=args.imagetyp_style, pointing=_pointing(args),
+                      scale=args.scale)
     if args.outdir is not None:
         check_night_output(plan, args.outdir, overwrite=args.overwrite)
     return plan

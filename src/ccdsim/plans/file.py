@@ -53,6 +53,22 @@ TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky") + SKY_TARGET_
 _SCALED_LENGTHS = ("glow_length",)
 
 
+def _scaled(params, scale, name):
+    """A camera's parameters with its data section divided by ``scale`` on each side."""
+    if scale <= 1:
+        return params
+    params = dict(params)
+    ny, nx = params["shape"]
+    if ny // scale < 16 or nx // scale < 16:
+        raise ParameterError(f"scale {scale} leaves camera {name} fewer than 16 rows or "
+                             f"columns", param="scale")
+    params["shape"] = (ny // scale, nx // scale)
+    # Lengths across the chip shrink with it, so the frame looks the same, only smaller.
+    for key in _SCALED_LENGTHS:
+        params[key] = params[key] / scale
+    return params
+
+
 def _camera(name, doc, scale):
     where = Where(f"camera {name}")
     doc = where.table(doc, CAMERA_KEYS)
@@ -61,17 +77,8 @@ def _camera(name, doc, scale):
     for key, value in doc.items():
         if key not in ("camera", "header", "pixel_scale", "rotation"):
             params[key] = tuple(value) if isinstance(value, list) else value
-    if scale > 1:
-        ny, nx = params["shape"]
-        if ny // scale < 16 or nx // scale < 16:
-            raise ParameterError(f"scale {scale} leaves camera {name} fewer than 16 rows or "
-                                 f"columns", param="scale")
-        params["shape"] = (ny // scale, nx // scale)
-        # Lengths across the chip shrink with it, so the frame looks the same, only smaller.
-        for key in _SCALED_LENGTHS:
-            params[key] = params[key] / scale
     try:
-        camera = Camera(**params)
+        camera = Camera(**_scaled(params, scale, name))
     except ParameterError as exc:
         raise ParameterError(f"camera {name}: {exc}", param=exc.param) from None
     optics = {k: where.value(k, doc[k]) for k in ("pixel_scale", "rotation") if k in doc}
@@ -120,8 +127,10 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
         raise ParameterError("cameras must be a table of [cameras.NAME]", param="camera")
     for name, cdoc in cam_docs.items():
         cams[name], cam_cards[name], optics[name] = _camera(name, cdoc, scale)
-        if cameras and name in cameras:
-            cams[name] = cameras[name]
+        if cameras and name in cameras:  # the Python API's camera, scaled as the plan's
+            given = cameras[name]
+            cams[name] = given if scale <= 1 else Camera(**_scaled(given.parameters(), scale,
+                                                                   name or "night"))
     names = tuple(cams)
     root = np.random.SeedSequence(seed)
     targets = _targets(doc.get("targets", {}), top)

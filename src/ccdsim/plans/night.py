@@ -29,7 +29,7 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
                star_sigma=D.star_sigma, moffat=None, filter=D.filter, object=D.object,
                start=D.start, overhead=D.overhead, seed=None, quantize=True,
                dark_exposures=None, filters=None, imagetyp_style=D.imagetyp_style,
-               pointing=None):
+               pointing=None, scale=None):
     """Plan a night: which frames, in which order, and the star field.
 
     Frames are taken back to back in the order biases, darks, flats,
@@ -89,6 +89,9 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
         ``site_longitude``, ``site_elevation``, ``star_density``,
         ``limiting_mag``, ``bright_mag``, ``count_slope`` (units as in the
         parameter table). Stars then come from magnitudes, not ``stars``.
+    scale : int, optional
+        Divide the camera's data section by this on each side (a small night
+        that looks the same, as a plan's ``scale``); None or 1: full size.
 
     Returns
     -------
@@ -139,7 +142,7 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
                          object=object, start=start, overhead=overhead, quantize=quantize,
                          pointing=pointing)
 
-    return build_plan(doc, seed=seed, cameras={"night": camera}, source="night")
+    return build_plan(doc, seed=seed, scale=scale, cameras={"night": camera}, source="night")
 
 
 def _checked_list(name, values, default, check_one):
