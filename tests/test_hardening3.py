@@ -547,3 +547,29 @@ def test_night_scale_makes_a_small_night_that_looks_the_same(tmp_path):
     assert h["GLOWLEN"] == 15.0 / 16
     assert fits.getdata(tmp_path / "n" / "truth" / "bias.fits").shape == (256, 256)
     refused(ccdsim("night", tmp_path / "m", "--scale", "1000", bounded=False), "--scale")
+
+
+@pytest.mark.parametrize("name, words", [("small.txt", "must end in .fits"),
+                                         ("small.fits.fz", "tile-compressed"),
+                                         ("small", "must end in .fits")])
+def test_fits_names_say_what_they_hold(tmp_path, name, words):
+    refused(ccdsim("image", tmp_path / name, "--shape", "64", "64", bounded=False), "output",
+            words)
+    body = f'[[groups]]\nkind = "bias"\ncount = 1\nname = "{name}-{{number}}"\n'
+    if name.endswith((".txt", ".fz")):
+        body = f'[[groups]]\nkind = "bias"\ncount = 1\nname = "b-{{number}}-{name}"\n'
+    refused(ccdsim("dataset", plan(tmp_path, body), tmp_path / "out", bounded=False), "name",
+            words)
+    assert sorted(os.listdir(tmp_path)) == ["plan.toml"]
+
+
+def test_compressed_fits_names_are_written_compressed(tmp_path):
+    import bz2
+    import gzip
+
+    for name, opener in (("a.fits.gz", gzip.open), ("a.fit.bz2", bz2.open)):
+        run = ccdsim("image", tmp_path / name, "--shape", "64", "64", "--seed", "1",
+                     bounded=False)
+        assert run.returncode == 0, run.stderr
+        with opener(tmp_path / name) as f:
+            assert f.read(9) == b"SIMPLE  ="

@@ -8,7 +8,7 @@ from ..core.resources import check_frame_memory
 from ..core.validate import ParameterError
 from ..io.display import reduce_fits, save_png
 from ..io.files import check_free_space, sweep_temporaries
-from ..io.fits import check_writable
+from ..io.fits import check_writable, fits_name_problem
 from ..plans.sky import site_from
 from ..run.bigframe import check_chunk_rows, write_chunked
 from ..run.execute import check_execution, dask_client
@@ -62,6 +62,9 @@ def check(args):
 
     # Leftovers of earlier runs into these files that were killed (never a live one's).
     sweep_temporaries([p for p in (args.output, args.png) if p])
+    problem = fits_name_problem(args.output) if args.output else None  # empty: below
+    if problem:
+        raise ParameterError(f"output {args.output} {problem}", param="output")
     check_writable(args.output, args.overwrite, "output")
     # Before the frame is made: the image, its DQ bits and the headers and tables.
     ny, nxo = exposure.shape

@@ -281,3 +281,29 @@ def _open_gzip(path, mode):
 
 #: Compression by the file name's suffix, as astropy reads them back.
 _COMPRESSORS = {"bz2": _open_bz2, "gz": _open_gzip}
+
+#: The file names ccdsim writes FITS to: plain, or compressed whole (gzip, bzip2).
+FITS_SUFFIXES = tuple(base + zipped for zipped in ("", ".gz", ".bz2")
+                      for base in (".fits", ".fit", ".fts"))
+
+
+def fits_name_problem(name):
+    """What is wrong with ``name`` as a FITS file ccdsim writes, or None.
+
+    Parameters
+    ----------
+    name : str
+        A file name or path.
+
+    Returns
+    -------
+    str or None
+        One clause for a message.
+    """
+    lower = str(name).lower()
+    if lower.endswith(".fz"):
+        return ("ends in .fz, a tile-compressed file, which ccdsim does not write: name it "
+                ".fits (or .fits.gz, .fits.bz2) and compress it with fpack")
+    if not lower.endswith(FITS_SUFFIXES):
+        return f"must end in {', '.join(FITS_SUFFIXES[:3])} (or .gz, .bz2 after them)"
+    return None

@@ -14,7 +14,7 @@ from ..core.labels import number_pattern
 
 from ..core.params import MAX_PLAN_FRAMES, PARAMS, check, utc
 from ..core.validate import ParameterError, cut
-from ..io.fits import card_problem
+from ..io.fits import card_problem, fits_name_problem
 from .model import IMAGETYP_STYLES, KINDS, Combine, FrameSpec, expand_card
 from .sky import SKY_GROUP_KEYS, pointing, read_group_sky
 
@@ -208,6 +208,9 @@ def group_frames(g, doc, first_index, t, names, cams, cam_cards, targets, style,
     frames, mid0 = [], None
     for k, (number, exposure) in enumerate(zip(numbers, exposures)):
         filename = name_of(number)
+        problem = fits_name_problem(filename)
+        if problem:
+            raise ParameterError(f"{where.key('name')}: {filename} {problem}", param="name")
         sky = levels[k]
         if efold is not None:  # twilight: the rate fades from the first exposure's middle
             mid = t + timedelta(seconds=exposure / 2)

@@ -23,7 +23,7 @@ from ..io.files import (
     folder_lock,
     sweep_temporaries,
 )
-from ..io.fits import write_hdulist
+from ..io.fits import FITS_SUFFIXES, write_hdulist
 from ..plans.make import run_frame
 from .execute import check_execution, write_frames
 from .truth import night_paths, truth_manifest, truth_maps
@@ -31,7 +31,6 @@ from .truth import night_paths, truth_manifest, truth_maps
 __all__ = ["write_night", "check_night_output", "other_fits_files"]
 
 
-_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fits.bz2", ".fit.bz2")
 
 
 def _folders(plan, outdir):
@@ -79,7 +78,7 @@ def _tree(outdir):
         dirs.sort()
         folders.append(top)
         found += [os.path.join(top, e) for e in sorted(files)
-                  if e.lower().endswith(_FITS_SUFFIXES) and not e.startswith(".")]
+                  if e.lower().endswith(FITS_SUFFIXES) and not e.startswith(".")]
     return found, folders[::-1]
 
 
