@@ -573,3 +573,41 @@ def test_compressed_fits_names_are_written_compressed(tmp_path):
         assert run.returncode == 0, run.stderr
         with opener(tmp_path / name) as f:
             assert f.read(9) == b"SIMPLE  ="
+
+
+# Low: options never silently ignored, values never echoed whole, names never shadowed.
+
+@pytest.mark.parametrize("argv, words", [
+    (("--seed", "9" * 5000), "--seed must be an integer"),
+    (("--ra", "10", "--dec", "10", "--sky-brightness", "0", "--zero-point", "1e15",
+      "--exposure", "1e6"), "--sky-brightness 0"),
+    (("--ra", "10", "--dec", "10", "--stars", "5"), "--stars is for a field without"),
+    (("--ra", "10", "--dec", "10", "--max-counts", "9000"), "--max-counts is for a field"),
+    (("--ra", "10", "--dec", "10", "--site-elevation", "100"), "--site-elevation needs a site"),
+])
+def test_options_are_never_silently_ignored_nor_echoed_whole(tmp_path, argv, words):
+    line = refused(ccdsim("image", tmp_path / "a.fits", "--shape", "64", "64", *argv,
+                          bounded=False), words)
+    assert len(line) < 300
+
+
+def test_count_slope_zero_draws_stars_uniform_in_magnitude():
+    from ccdsim.sky.catalogs import synthetic_catalog
+
+    t = synthetic_catalog(10.0, 10.0, 0.5, bright=12, limit=20, density=2e4, slope=0.0, rng=1)
+    mags = np.asarray(t["mag_V"])
+    n = len(mags)  # uniform in [12, 20]: mean 16, each half holds n/2 (binomial, 5 sigma)
+    assert n > 10000 and abs(mags.mean() - 16) < 5 * 8 / np.sqrt(12 * n)
+    assert abs((mags < 16).sum() - n / 2) < 5 * np.sqrt(n) / 2
+
+
+def test_dataset_list_and_show_take_nothing_else(tmp_path):
+    refused(ccdsim("dataset", "--show", "guide", "--scale", "8", bounded=False), "--show",
+            "--scale")
+    refused(ccdsim("dataset", "--list", "guide", tmp_path / "out", bounded=False), "--list")
+
+
+def test_a_file_named_like_a_built_in_plan_is_not_shadowed(tmp_path):
+    (tmp_path / "guide").write_text('seed = 1\n[[groups]]\nkind = "bias"\n')
+    refused(ccdsim("dataset", "guide", "out", cwd=tmp_path, bounded=False), "./guide")
+    assert sorted(os.listdir(tmp_path)) == ["guide"]

@@ -97,6 +97,11 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
     if sky_brightness is not None:
         sky = sky_level(check("sky_brightness", sky_brightness), pixel_scale, exposure_time,
                         zero_point, camera.gain)
+        if not sky <= PARAMS["sky"].high:  # name what the user typed, not the sky it made
+            raise ParameterError(f"sky_brightness {sky_brightness:g} mag/arcsec^2 gives "
+                                 f"{sky:.3g} ADU per pixel with zero_point {zero_point:g} over "
+                                 f"{exposure_time:g} s; at most {PARAMS['sky'].high:g}",
+                                 param="sky_brightness")
     cards = pointing_cards(wcs, ra, dec, time, site, airmass=airmass)
     if time is not None:
         cards["DATE-OBS"] = (start.isoformat(timespec="milliseconds"),

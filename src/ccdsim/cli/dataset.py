@@ -12,6 +12,11 @@ __all__ = ["check", "run"]
 
 def check(args):
     """Every value checked, nothing written: the plan (or what --list/--show print)."""
+    if (args.list or args.show is not None) and (args.plan or args.outdir or args.seed is not None
+                                                  or args.scale is not None):
+        raise ParameterError(f"{'--list' if args.list else '--show'} prints and exits: it takes "
+                             f"no PLAN, OUTDIR, --seed or --scale (they apply when a plan runs)",
+                             param="plan")
     if args.list:
         width = max(map(len, BUILTIN_PLANS))
         return "".join(f"{name:<{width}}  {text}\n" for name, text in BUILTIN_PLANS.items())

@@ -35,6 +35,12 @@ def check(args):
                                   moffat=args.moffat, quantize=args.quantize, cards=cards,
                                   rng=args.seed)
     else:
+        for name in ("stars", "max_counts"):  # never silently ignored
+            if getattr(args, name) != PARAMS[name].default:
+                raise ParameterError(f"{name} is for a field without a pointing: with --ra and "
+                                     f"--dec the stars come from magnitudes (--catalog, or "
+                                     f"--star-density, --limiting-mag, --bright-mag)",
+                                     param=name)
         exposure = prepare_pointed(
             camera, args.exposure, ra=args.ra, dec=args.dec, pixel_scale=args.pixel_scale,
             rotation=args.rotation, filter=args.filter, catalog=args.catalog or None,

@@ -12,6 +12,7 @@ import argparse
 from dataclasses import dataclass
 
 from ..camera.named import CAMERAS, NIGHT_CAMERA
+from ..core.validate import short_repr
 from ..core.params import CAMERA_PARAMS, MOFFAT, PARAMS, key_name, option_name
 
 __all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
@@ -188,7 +189,8 @@ def _number(kind, flag):
             return int(text) if kind == "int" else float(text)
         except ValueError:
             what = "an integer" if kind == "int" else "a number"
-            raise argparse.ArgumentTypeError(f"{flag} must be {what} (got {text!r})") from None
+            raise argparse.ArgumentTypeError(f"{flag} must be {what} (got "
+                                             f"{short_repr(text)})") from None
 
     convert.__name__ = kind
     return convert

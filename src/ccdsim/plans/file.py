@@ -273,6 +273,9 @@ def load_plan(plan, *, seed=None, scale=None):
     import tomllib
 
     plan = os.fspath(plan)
+    if plan in BUILTIN_PLANS and os.path.exists(plan):
+        raise ParameterError(f"plan {plan} is a built-in plan and a file here: write "
+                             f"./{plan} for the file", param="plan")
     if plan in BUILTIN_PLANS:
         doc, source, base = tomllib.loads(plan_text(plan)), plan, "."
     elif plan.lower().endswith(".toml") or os.path.exists(plan):

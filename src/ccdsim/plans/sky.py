@@ -46,6 +46,9 @@ def site_from(latitude, longitude, elevation=0.0):
         Only one of the two coordinates.
     """
     if latitude is None and longitude is None:
+        if elevation:  # an elevation alone is no site: it would be dropped without a word
+            raise ParameterError("site_elevation needs a site: its latitude and longitude too",
+                                 param="site_elevation")
         return None
     if latitude is None or longitude is None:
         raise ParameterError("site_latitude and site_longitude go together: a site needs both",

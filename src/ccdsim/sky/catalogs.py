@@ -162,7 +162,9 @@ def synthetic_catalog(ra, dec, radius, *, bright=D.bright_mag, limit=D.limiting_
     n = rng.poisson(density * area)
     # Inverse CDF of N(<m) ~ 10**(slope m) between bright and limit.
     lo, hi = 10.0 ** (slope * bright), 10.0 ** (slope * limit)
-    mag = np.log10(lo + rng.random(n) * (hi - lo)) / slope
+    u = rng.random(n)
+    # slope 0: as many stars per magnitude at every magnitude (uniform in m)
+    mag = np.log10(lo + u * (hi - lo)) / slope if slope > 0 else bright + u * (limit - bright)
     # Uniform on the spherical cap around the pole, then rotated to (ra, dec).
     cos_t = 1 - rng.random(n) * (1 - np.cos(np.radians(radius)))
     phi = rng.random(n) * 2 * np.pi
