@@ -611,3 +611,17 @@ def test_a_file_named_like_a_built_in_plan_is_not_shadowed(tmp_path):
     (tmp_path / "guide").write_text('seed = 1\n[[groups]]\nkind = "bias"\n')
     refused(ccdsim("dataset", "guide", "out", cwd=tmp_path, bounded=False), "./guide")
     assert sorted(os.listdir(tmp_path)) == ["guide"]
+
+
+def test_a_refused_rerun_still_removes_a_killed_runs_temporary(tmp_path):
+    """A temporary of a writer that is gone goes, even when the rerun itself is refused."""
+    body = '[[groups]]\nkind = "bias"\ncount = 1\n'
+    path = plan(tmp_path, body)
+    assert ccdsim("dataset", path, tmp_path / "out", "--quiet", bounded=False).returncode == 0
+    import socket
+
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
+    stale = tmp_path / "out" / f".bias-001.fits.{host}-999999999-abcdef.part"
+    stale.write_bytes(b"half a frame")
+    refused(ccdsim("dataset", path, tmp_path / "out", bounded=False), "exists")
+    assert not stale.exists()

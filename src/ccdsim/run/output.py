@@ -175,6 +175,8 @@ def check_night_output(plan, outdir, *, overwrite=False):
     if os.path.exists(truth_dir) and not os.path.isdir(truth_dir):
         raise ParameterError(f"{truth_dir} exists and is not a folder", param="outdir")
     _check_inside(plan, outdir)
+    # Leftovers of killed runs go even when this run is refused (never a live writer's).
+    sweep_temporaries(night_paths(plan, outdir))
     for folder in _folders(plan, outdir):  # a read-only sub-folder: refused now, not mid-run
         if folder != outdir and os.path.isdir(folder):
             check_output_folder(folder, "OUTDIR's sub-folder")
