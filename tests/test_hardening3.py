@@ -625,3 +625,23 @@ def test_a_refused_rerun_still_removes_a_killed_runs_temporary(tmp_path):
     stale.write_bytes(b"half a frame")
     refused(ccdsim("dataset", path, tmp_path / "out", bounded=False), "exists")
     assert not stale.exists()
+
+
+def test_night_save_plan_makes_the_same_frames_again(tmp_path):
+    """The command-line night as a plan to edit: `dataset` on it gives the same pixels."""
+    small = ["--n-bias", "1", "--n-dark", "1", "--n-flat", "1", "--n-science", "2", "--quiet"]
+    run = ccdsim("night", tmp_path / "n", "--camera", "thermoelectric", "--scale", "16",
+                 "--gain", "2", "--camera-seed", "12", "--filters", "V,R", *small,
+                 "--save-plan", tmp_path / "night.toml", bounded=False)
+    assert run.returncode == 0, run.stderr
+    text = (tmp_path / "night.toml").read_text()
+    assert "gain = 2.0" in text and "scale = 16" in text and "camera_seed = 12" in text
+    run = ccdsim("dataset", tmp_path / "night.toml", tmp_path / "d", "--quiet", bounded=False)
+    assert run.returncode == 0, run.stderr
+    assert tree(tmp_path / "n") == tree(tmp_path / "d")
+    for path in sorted((tmp_path / "n").rglob("*.fits")):
+        again = tmp_path / "d" / path.relative_to(tmp_path / "n")
+        assert (fits.getdata(path) == fits.getdata(again)).all(), path.name
+    refused(ccdsim("night", tmp_path / "m", *small, "--save-plan", tmp_path / "x.txt",
+                   bounded=False), "--save-plan", ".toml")
+    assert not (tmp_path / "m").exists()

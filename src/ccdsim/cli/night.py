@@ -2,6 +2,9 @@
 
 from ..core.params import PARAMS
 from ..core.seeds import seed_text
+from ..core.validate import ParameterError
+from ..io.files import atomic_path, check_writable
+from ..plans.file import plan_toml
 from ..plans.night import plan_night
 from ..run.execute import check_execution
 from ..run.output import check_night_output, write_night
@@ -28,6 +31,11 @@ def check(args):
                       scale=args.scale)
     if args.outdir is not None:
         check_night_output(plan, args.outdir, overwrite=args.overwrite)
+    if args.save_plan is not None:
+        if not args.save_plan.lower().endswith(".toml"):
+            raise ParameterError(f"--save-plan {args.save_plan} must end in .toml",
+                                 param="save_plan")
+        check_writable(args.save_plan, args.overwrite, "--save-plan")
     return plan
 
 
@@ -42,7 +50,12 @@ def _pointing(args):
 
 
 def run(plan, args, history):
-    """Write the night."""
+    """Write the night (and, with --save-plan, the plan that makes it again)."""
+    if args.save_plan is not None:
+        with atomic_path(args.save_plan, args.overwrite) as tmp, \
+                open(tmp, "w", encoding="utf-8") as f:
+            f.write(plan_toml(plan, "A night of `ccdsim night`, saved to edit and run with "
+                                    "`ccdsim dataset`."))
     written = write_night(plan, args.outdir, overwrite=args.overwrite, threads=args.threads,
                           progress=progress_wanted(args), workers=args.workers,
                           scheduler=args.scheduler, history=history)

@@ -123,6 +123,9 @@ NIGHT_OPTIONS = (
     opt.param_option("overhead", group=_NIGHT_FRAMES),
     opt.param_option("seed", group=_NIGHT_FRAMES,
                      help="the night's seed, >= 0 (default: fresh, recorded as NIGHTSD)"),
+    opt.Option("save_plan", "text", None, "also write the night as a plan file (TOML) to "
+               "edit: `ccdsim dataset FILE OUTDIR` makes the same frames again",
+               metavar="FILE", group="output", run_only=True),
     opt.param_option("scale", group=_NIGHT_FRAMES, default=1,
                      help="divide the camera's data section by this on each side (a small "
                           "night that looks the same)"),

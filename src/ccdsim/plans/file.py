@@ -22,6 +22,8 @@ columns. Science frames see their target: stars and sky given over the
 target's ``exposure`` scale with each frame's exposure time.
 """
 
+import copy
+
 import numpy as np
 
 from ..camera.camera import Camera
@@ -30,7 +32,7 @@ from ..core.labels import label_file_names
 from ..core.params import CAMERA_PARAMS, PARAMS, check, check_moffat
 from ..core.seeds import NightStream, child_rng
 from ..core.validate import ParameterError
-from ..io.toml import read_toml
+from ..io.toml import document_toml, read_toml
 from ..physics.cosmics import check_count
 from ..physics.stars import make_star_table
 from ..sky.catalogs import target_catalog
@@ -39,7 +41,7 @@ from .groups import Where, cards_of, group_frames, timeline_start
 from .model import IMAGETYP_STYLES, NightPlan
 from .sky import SKY_TARGET_KEYS, check_sky_frames, read_filters, read_site, read_sky_target
 
-__all__ = ["build_plan", "load_plan", "TOP_KEYS"]
+__all__ = ["build_plan", "load_plan", "plan_toml", "TOP_KEYS"]
 
 
 TOP_KEYS = ("name", "seed", "scale", "start", "overhead", "quantize", "star_sigma", "moffat",
@@ -175,7 +177,8 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
                      field=first_field, star_sigma=star_sigma, moffat=moffat,
                      quantize=quantize, cameras=cams_arg, fields=fields,
                      name=str(doc.get("name", source)), sky=sky if sky["targets"] else {},
-                     catalogs=catalogs)
+                     catalogs=catalogs,
+                     document=_document(doc, root.entropy, scale, cameras or {}))
     check_sky_frames(plan)  # what would fail only while a frame is made
     return plan
 
@@ -223,6 +226,37 @@ def _targets(doc, top):
             sky=where.value("sky", tdoc.get("sky", 0.0)),
             coords=read_sky_target(tdoc, where))  # None without ra and dec
     return out
+
+
+def _document(doc, seed, scale, given):
+    """The plan document that makes the same plan again: seed and scale written in, and
+    each camera handed over from Python as its named camera's differing parameters."""
+    out = copy.deepcopy(doc)
+    out["seed"], out["scale"] = int(seed), scale
+    for name, camera in given.items():
+        cdoc = out.setdefault("cameras", {}).setdefault(name, {})
+        base = camera_parameters(cdoc.get("camera", "guide"))
+        for key, value in camera.parameters().items():
+            if value != base[key] and value is not None:
+                cdoc[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def plan_toml(plan, comment=""):
+    """A plan as TOML text that makes it again, frame for frame (``night --save-plan``).
+
+    Parameters
+    ----------
+    plan : NightPlan
+        Made by `build_plan` (or `ccdsim.plan_night`).
+    comment : str, optional
+        A first line, as a TOML comment.
+
+    Returns
+    -------
+    str
+    """
+    return document_toml(plan.document, comment)
 
 
 def _check_unique(frames):

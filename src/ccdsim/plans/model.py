@@ -185,6 +185,9 @@ class NightPlan:
         ``cameras``' pixel scales (`ccdsim.plans.sky`).
     catalogs : dict, optional
         Star catalogue of each sky target, by name.
+    document : dict, optional
+        The plan as a TOML document that makes it again (`ccdsim.plans.file.plan_toml`):
+        its seed, scale and the cameras handed over from Python written in.
     """
 
     camera: Camera
@@ -200,6 +203,7 @@ class NightPlan:
     name: str = "night"
     sky: dict = field(default_factory=dict)
     catalogs: dict = field(default_factory=dict)
+    document: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def seed_sequence(self):
