@@ -1,4 +1,4 @@
-"""The noise budget of a frame's background: predicted (from the engine, or the parameters), and measured.
+"""The noise budget of a frame's background: predicted (engine or parameters), and measured.
 
 A background pixel i (no star, no defect, no cosmic ray) holds, in ADU,
 
@@ -36,7 +36,8 @@ import numpy as np
 from ..core.quality import DQ
 from .decompose import expected_parts
 
-__all__ = ["Budget", "Term", "predict", "predict_frame", "light_factors", "background_mask", "measure"]
+__all__ = ["Budget", "Term", "predict", "predict_frame", "light_factors", "background_mask",
+           "measure"]
 
 # Starlight below this fraction of the background std (ADU) counts as background:
 # it then shifts the measured mean and std by far less than their standard errors.

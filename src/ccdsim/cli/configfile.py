@@ -15,7 +15,7 @@ from ..core.params import key_name
 from ..core.validate import ParameterError, cut, short_repr
 from ..io.toml import read_toml
 
-__all__ = ['load_config', 'effective_config']
+__all__ = ["load_config", "effective_config"]
 
 
 def _keys(options):

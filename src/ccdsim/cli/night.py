@@ -18,7 +18,8 @@ def check(args):
     """Every value checked, nothing written: the night's plan."""
     PARAMS["threads"].check(args.threads)
     check_execution(args.workers, args.scheduler)
-    plan = plan_night(camera_from_args(args, NIGHT_OPTIONS), n_bias=args.n_bias, n_dark=args.n_dark,
+    plan = plan_night(camera_from_args(args, NIGHT_OPTIONS), n_bias=args.n_bias,
+                      n_dark=args.n_dark,
                       n_flat=args.n_flat, n_science=args.n_science, exposure=args.exposure,
                       flat_level=args.flat_level, flat_exposure=args.flat_exposure,
                       sky=args.sky, stars=args.stars, max_counts=args.max_counts,

@@ -74,26 +74,27 @@ class Command:
 
 
 # ccdsim image
-_IMAGE_CHUNKS = opt.Option("chunks", "int", None,
-                     f"frames larger than memory: build the frame as a dask array of ROWS-row "
-                     f"bands (a multiple of {BLOCK_ROWS}; {DEFAULT_CHUNK_ROWS} when given "
-                     f"alone) and stream it into the FITS file; the pixels are the same. Not "
-                     f"with cosmic rays or a full well (their charge crosses bands)",
-                     param="chunks", metavar="ROWS", group="output", run_only=True,
-                     const=DEFAULT_CHUNK_ROWS)
+_IMAGE_CHUNKS = opt.Option(
+    "chunks", "int", None,
+    f"frames larger than memory: build the frame as a dask array of ROWS-row bands (a multiple "
+    f"of {BLOCK_ROWS}; {DEFAULT_CHUNK_ROWS} when given alone) and stream it into the FITS file; "
+    f"the pixels are the same. Not with cosmic rays or a full well (their charge crosses bands)",
+    param="chunks", metavar="ROWS", group="output", run_only=True, const=DEFAULT_CHUNK_ROWS)
 _IMAGE_PNG = opt.Option("png", "text", None, "also write a PNG preview to PATH", metavar="PATH",
-                  group="output", run_only=True)
+                        group="output", run_only=True)
 
-IMAGE_OPTIONS = (opt.named_camera_option("guide"), *opt.CAMERA, *opt.effect_options({}), *opt.EXPOSURE,
-           opt.param_option("seed", group="exposure",
-                            help="frame seed for noise and star positions, >= 0 (default: "
-                                 "fresh, recorded in the header as FRMSEED)"),
-           *opt.SKY_POINTING, *opt.SKY_SITE,
-           opt.param_option("filter", group=opt.SKY_POINTING[0].group),
-           opt.param_option("start", group=opt.SKY_POINTING[0].group,
-                            help="DATE-OBS of the exposure, UTC, ISO 8601 (with a site: the "
-                                 "airmass; default: no date)", default=""),
-           opt.FLOAT, *opt.OUTPUT, _IMAGE_PNG, _IMAGE_CHUNKS, *opt.EXECUTION)
+IMAGE_OPTIONS = (
+    opt.named_camera_option("guide"), *opt.CAMERA, *opt.effect_options({}), *opt.EXPOSURE,
+    opt.param_option("seed", group="exposure",
+                     help="frame seed for noise and star positions, >= 0 (default: fresh, "
+                          "recorded in the header as FRMSEED)"),
+    *opt.SKY_POINTING, *opt.SKY_SITE,
+    opt.param_option("filter", group=opt.SKY_POINTING[0].group),
+    opt.param_option("start", group=opt.SKY_POINTING[0].group,
+                     help="DATE-OBS of the exposure, UTC, ISO 8601 (with a site: the airmass; "
+                          "default: no date)", default=""),
+    opt.FLOAT, *opt.OUTPUT, _IMAGE_PNG, _IMAGE_CHUNKS, *opt.EXECUTION,
+)
 
 IMAGE = Command(
     name="image", help="one frame: bias + read noise + dark + sky + stars",
@@ -107,8 +108,8 @@ _NIGHT_FRAMES = "frames"
 
 NIGHT_OPTIONS = (
     opt.named_camera_option("night"), *opt.CAMERA, *opt.NIGHT_EFFECTS,
-    *(opt.param_option(f"n_{kind}", group=_NIGHT_FRAMES) for kind in ("bias", "dark", "flat",
-                                                                 "science")),
+    *(opt.param_option(f"n_{kind}", group=_NIGHT_FRAMES)
+      for kind in ("bias", "dark", "flat", "science")),
     opt.param_option("exposure_time", group=_NIGHT_FRAMES, help=PARAMS["exposure_time"].describe()
                      .replace("exposure time", "science and dark exposure time", 1)),
     opt.param_option("dark_exposures", group=_NIGHT_FRAMES),

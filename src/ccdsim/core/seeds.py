@@ -15,8 +15,8 @@ from .params import PARAMS
 from .validate import ParameterError
 
 __all__ = ["DEFAULT_CAMERA_SEED", "Defect", "Stream", "NightStream", "CombinedStream",
-           "BatchStream", "STREAM_KINDS", "camera_rng",
-           "frame_seed_sequence", "child_rng", "seed_text"]
+           "BatchStream", "STREAM_KINDS", "camera_rng", "frame_seed_sequence", "child_rng",
+           "seed_text"]
 
 # The guide seeds its bad columns with 8392; the table keeps it as the default camera.
 DEFAULT_CAMERA_SEED = PARAMS["camera_seed"].default

@@ -11,7 +11,7 @@ import tomllib
 from ..core.reading import read_capped
 from ..core.validate import ParameterError
 
-__all__ = ['to_toml', 'document_toml', 'read_toml', 'MAX_CONFIG_BYTES']
+__all__ = ["to_toml", "document_toml", "read_toml", "MAX_CONFIG_BYTES"]
 
 
 def _literal(value):

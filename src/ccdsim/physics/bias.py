@@ -25,7 +25,8 @@ import numpy as np
 
 from ..core.seeds import Stream, child_rng
 
-__all__ = ['add_bias', 'truth_files', 'frame_bias_offset', 'block_bias', 'overscan_charge', 'bad_columns', 'bias_map', 'bias_structure', 'leak_profile']
+__all__ = ["add_bias", "truth_files", "frame_bias_offset", "block_bias", "overscan_charge",
+           "bad_columns", "bias_map", "bias_structure", "leak_profile"]
 
 _SECONDS_PER_HOUR = 3600.0
 

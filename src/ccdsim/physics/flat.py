@@ -19,8 +19,9 @@ from astropy.table import Table
 from ..core.arrays import as_rows
 from ..core.seeds import Defect, camera_rng
 
-__all__ = ['column_defects', 'low_patches', 'smooth_pattern', 'cosmetics_map', 'cosmetics_table', 'filter_rng', 'has_cosmetics', 'truth_files', 'vignetting', 'dust_donuts', 'pixel_response', 'flat_map',
-           'apply_flat']
+__all__ = ["column_defects", "low_patches", "smooth_pattern", "cosmetics_map", "cosmetics_table",
+           "filter_rng", "has_cosmetics", "truth_files", "vignetting", "dust_donuts",
+           "pixel_response", "flat_map", "apply_flat"]
 
 # Partial bad columns keep 30-70% of the light (the guide's chip: a few tens of %).
 PARTIAL_SENSITIVITY = (0.3, 0.7)

@@ -17,7 +17,8 @@ import numpy as np
 from ..core.arrays import read_only
 from ..core.validate import ParameterError
 
-__all__ = ['GLOW_EDGES', 'GLOW_CORNERS', 'GLOW_WORDS', 'parse_glow_sources', 'glow_map', 'glow_rate_map']
+__all__ = ["GLOW_EDGES", "GLOW_CORNERS", "GLOW_WORDS", "parse_glow_sources", "glow_map",
+           "glow_rate_map"]
 
 #: Edges a glow can come from; row 0 is the bottom (FITS and ds9 show it lowest).
 GLOW_EDGES = ("left", "right", "bottom", "top")

@@ -39,7 +39,9 @@ from astropy.table import Table
 from ..core.arrays import read_only
 from ..core.seeds import Defect, camera_rng
 
-__all__ = ['MAX_RATE', 'HotPopulation', 'tail_index', 'hot_population', 'unstable_states', 'hot_charge', 'hot_pixel_indices', 'hot_pixels_in_rows', 'hot_pixel_mask', 'population', 'population_table']
+__all__ = ["MAX_RATE", "HotPopulation", "tail_index", "hot_population", "unstable_states",
+           "hot_charge", "hot_pixel_indices", "hot_pixels_in_rows", "hot_pixel_mask", "population",
+           "population_table"]
 
 #: Highest rate of the tail, in e-/s: far beyond what any pixel holds in a second.
 MAX_RATE = 1e7

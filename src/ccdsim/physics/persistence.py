@@ -6,7 +6,7 @@ trapped and released with the e-folding time ``persistence_time`` (s);
 """
 
 
-__all__ = ['has_persistence']
+__all__ = ["has_persistence"]
 
 
 def has_persistence(camera):

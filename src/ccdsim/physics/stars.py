@@ -14,8 +14,8 @@ from ..core.params import BLOCK_ROWS, PARAMS, check
 from ..core.params import DEFAULTS as D
 from ..core.validate import ParameterError
 
-__all__ = ["add_sky", "add_star_light", "make_star_table", "render_stars", "star_arrays", "stars_reaching_rows",
-           "add_stars_to_rows", "gaussian_peak_to_flux", "moffat_alpha"]
+__all__ = ["add_sky", "add_star_light", "make_star_table", "render_stars", "star_arrays",
+           "stars_reaching_rows", "add_stars_to_rows", "gaussian_peak_to_flux", "moffat_alpha"]
 
 # Stars are drawn out to this many sigma (a square stamp); about 1e-6 of the flux lies beyond.
 TRUNCATE_SIGMA = 5.0

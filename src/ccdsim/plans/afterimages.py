@@ -34,7 +34,8 @@ from ..physics.persistence import has_persistence
 from ..physics.steps import expected_electrons
 from .frames import frame_light
 
-__all__ = ['overfull_pixels', 'frame_windows', 'persistence_pixels', 'persistence_charge', 'frame_persistence', 'persistence_table']
+__all__ = ["overfull_pixels", "frame_windows", "persistence_pixels", "persistence_charge",
+           "frame_persistence", "persistence_table"]
 
 # Rows of expected electrons looked at a time (bounds the memory of a big frame).
 _ROWS = 256

@@ -64,7 +64,8 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
     counts : dict, optional
         ``{kind: number of frames}`` (darks per exposure, flats and science
         frames per filter); default: the table's.
-    exposure, dark_exposures, filters, imagetyp_style, flat_level, flat_exposure, sky, stars, max_counts, star_sigma, moffat, object, start, overhead, quantize, pointing
+    exposure, dark_exposures, filters, imagetyp_style, flat_level, flat_exposure, sky, stars
+    max_counts, star_sigma, moffat, object, start, overhead, quantize, pointing
         As in `plan_night` (checked there).
 
     Returns

@@ -32,7 +32,8 @@ def run_frame(plan, index, *, threads=None):
         frames: ``TRUTH``. A combined frame (`FrameSpec.combine`): see
         `ccdsim.plans.combine.run_combined`.
     """
-    index, threads = check_int("index", index, high=len(plan.frames) - 1), check("threads", threads)
+    index = check_int("index", index, high=len(plan.frames) - 1)
+    threads = check("threads", threads)
     spec = plan.frames[index]
     if spec.combine is not None:
         return run_combined(plan, index, threads=threads)
@@ -41,8 +42,8 @@ def run_frame(plan, index, *, threads=None):
     local = plan.position(index)
     charge, cards = frame_persistence(view, local, cards)  # earlier frames' after-images
     cam = plan.camera_named(spec.camera)
-    frame = cam.prepare(spec.exposure_time, clock=view.clocks[local], quantize=plan.quantize, cards=cards,
-                        charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
+    frame = cam.prepare(spec.exposure_time, clock=view.clocks[local], quantize=plan.quantize,
+                        cards=cards, charge=charge, imagetyp=spec.imagetyp, rng=frame_seed(plan, index),
                         bias_offset=spec.bias_offset,
                         **frame_light(plan, spec)).frame(threads=threads)
     apply_cards(frame.header, spec, cam)

@@ -28,7 +28,9 @@ from ..sky.astrometry import airmass_at, frame_wcs, pointing_cards
 from ..sky.catalogs import MAX_STAR_ELECTRONS, frame_stars, mag_column
 from ..sky.photometry import FWHM_PER_SIGMA, optics_cards, sky_level, star_fluxes
 
-__all__ = ["check_sky_frames", 'site_from', 'SITE_KEYS', 'FILTER_KEYS', 'SKY_TARGET_KEYS', 'SKY_GROUP_KEYS', 'read_site', 'read_filters', 'read_sky_target', 'read_group_sky', 'pointing', 'has_sky', 'sky_light', 'sky_cards']
+__all__ = ["check_sky_frames", "site_from", "SITE_KEYS", "FILTER_KEYS", "SKY_TARGET_KEYS",
+           "SKY_GROUP_KEYS", "read_site", "read_filters", "read_sky_target", "read_group_sky",
+           "pointing", "has_sky", "sky_light", "sky_cards"]
 
 SITE_KEYS = ("latitude", "longitude", "elevation")
 FILTER_KEYS = ("zero_point", "extinction", "sky_brightness")
@@ -177,15 +179,21 @@ def pointing(group_sky, target, site, root, index, k, date_obs, exposure_time):
     return dither, seeing, float(airmass or 1.0), group_sky["drift"], group_sky["spin"]
 
 
-def _frame_setup(plan, spec):
-    """The frame's camera, target, pixel scale, rotation, WCS and filter photometry."""
+def _frame_optics(plan, spec):
+    """The frame's camera, target, pixel scale, rotation and filter photometry."""
     cam = plan.camera_named(spec.camera)
     target = plan.sky["targets"][spec.target]
     optics = plan.sky["cameras"].get(spec.camera or plan.camera_names[0], {})
     scale = optics.get("pixel_scale", PARAMS["pixel_scale"].default)
     rotation = optics.get("rotation", PARAMS["rotation"].default)
-    wcs = frame_wcs(cam.shape, target["ra"], target["dec"], scale, rotation, spec.dither)
     phot = plan.sky["filters"].get(spec.filter) or {k: PARAMS[k].default for k in FILTER_KEYS}
+    return cam, target, scale, rotation, phot
+
+
+def _frame_setup(plan, spec):
+    """`_frame_optics` and the frame's WCS (its target plus its dither)."""
+    cam, target, scale, rotation, phot = _frame_optics(plan, spec)
+    wcs = frame_wcs(cam.shape, target["ra"], target["dec"], scale, rotation, spec.dither)
     return cam, target, scale, rotation, wcs, phot
 
 
@@ -205,22 +213,25 @@ def check_sky_frames(plan):
     ccdsim.ParameterError
         Naming the frame's file, target and filter.
     """
+    brightest = {}  # per (target, filter): each catalogue column looked at once
     for spec in plan.frames:
         if not has_sky(plan, spec):
             continue
-        cam, target, scale, rotation, wcs, phot = _frame_setup(plan, spec)
+        cam, target, scale, rotation, phot = _frame_optics(plan, spec)
         where = f"{spec.filename} (target {spec.target}, filter {spec.filter})"
-        try:
-            mags = plan.catalogs[spec.target][mag_column(plan.catalogs[spec.target],
-                                                         spec.filter)]
-        except ParameterError as exc:
-            raise ParameterError(f"{where}: {exc}", param=exc.param) from None
-        brightest = np.nanmin(mags) if np.isfinite(mags).any() else None
-        if brightest is not None:
-            e = star_fluxes(brightest, spec.exposure_time, phot["zero_point"],
+        key = (spec.target, spec.filter)
+        if key not in brightest:
+            catalog = plan.catalogs[spec.target]
+            try:
+                mags = np.asarray(catalog[mag_column(catalog, spec.filter)], dtype=float)
+            except ParameterError as exc:
+                raise ParameterError(f"{where}: {exc}", param=exc.param) from None
+            brightest[key] = np.nanmin(mags) if np.isfinite(mags).any() else None
+        if brightest[key] is not None:
+            e = star_fluxes(brightest[key], spec.exposure_time, phot["zero_point"],
                             phot["extinction"], spec.airmass)
             if e > MAX_STAR_ELECTRONS:
-                raise ParameterError(f"{where}: a star of magnitude {brightest:g} gives "
+                raise ParameterError(f"{where}: a star of magnitude {brightest[key]:g} gives "
                                      f"{float(e):.3g} e- in {spec.exposure_time:g} s; at most "
                                      f"{MAX_STAR_ELECTRONS:.0e} e- a star (zero_point, "
                                      f"magnitudes)", param="zero_point")

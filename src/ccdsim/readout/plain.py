@@ -1,4 +1,4 @@
-"""The plain read-out: the functions of `ccdsim.physics.STEPS` one after the other, on whole arrays.
+"""The plain read-out: the functions of `ccdsim.physics.STEPS` in turn, on whole arrays.
 
 It is the physics order as code anyone can read, and what the fast
 read-out (`ccdsim.readout.pipeline`: blocks on threads, steps 3b to 7 in one

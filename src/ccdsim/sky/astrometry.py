@@ -10,7 +10,7 @@
 
 import numpy as np
 
-__all__ = ["offset_pointing", "mjd_card", 'frame_wcs', 'airmass_at', 'pointing_cards']
+__all__ = ["offset_pointing", "mjd_card", "frame_wcs", "airmass_at", "pointing_cards"]
 _ARCSEC = 1.0 / 3600.0
 
 

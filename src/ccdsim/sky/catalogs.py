@@ -21,7 +21,8 @@ from ..core.seeds import NightStream
 from ..core.validate import ParameterError
 from .photometry import FWHM_PER_SIGMA, star_fluxes
 
-__all__ = ['check_catalog', 'MAX_STAR_ELECTRONS', 'synthetic_catalog', 'frame_stars', 'mag_column', 'target_catalog']
+__all__ = ["check_catalog", "MAX_STAR_ELECTRONS", "synthetic_catalog", "frame_stars", "mag_column",
+           "target_catalog"]
 
 
 #: Most electrons one star may give a frame: far past any real star on a CCD, and

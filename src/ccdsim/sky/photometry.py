@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core.params import PARAMS
 
-__all__ = ['optics_cards', 'star_fluxes', 'sky_level', 'FWHM_PER_SIGMA']
+__all__ = ["optics_cards", "star_fluxes", "sky_level", "FWHM_PER_SIGMA"]
 
 #: A Gaussian's FWHM over its sigma, 2 sqrt(2 ln 2).
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
