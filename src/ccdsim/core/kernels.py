@@ -17,13 +17,13 @@ import numpy as np
 
 from .params import ADC_MAX
 
-__all__ = ["add_gaussian_stars", "electrons_to_adu", "keep_electrons"]
+__all__ = ["compiled", "add_gaussian_stars", "electrons_to_adu", "keep_electrons"]
 
 # The ADC's top as a float: the read-out compares and stores float64 values.
 _TOP = float(ADC_MAX)
 
 
-def _njit(func):
+def compiled(func):
     """``numba.njit(nogil=True)``, cached on disk if numba finds a writable cache folder."""
     try:
         return numba.njit(cache=True, nogil=True)(func)
@@ -35,7 +35,7 @@ def _njit(func):
         return numba.njit(nogil=True)(func)
 
 
-@_njit
+@compiled
 def add_gaussian_stars(out, row0, x, y, flux, sigma, truncate):
     """Add pixel-integrated round Gaussians into ``out`` (rows ``row0 ...``).
 
@@ -97,7 +97,7 @@ def add_gaussian_stars(out, row0, x, y, flux, sigma, truncate):
                 out[orow, c] += fy * ex[c - xlo]
 
 
-@_njit
+@compiled
 def electrons_to_adu(counts, noise, bias, out, quantize, dq, saturated, response, regions,
                      read_noise_e, gain):
     """Read-out of one block in a single pass: (e- + read noise) / gain + bias -> ADC.
@@ -181,7 +181,7 @@ def electrons_to_adu(counts, noise, bias, out, quantize, dq, saturated, response
                 out[i, j] = v
 
 
-@_njit
+@compiled
 def keep_electrons(counts, full_well, kept, over):
     """Copy a block's electrons into ``kept`` (uint16) and note its columns above the full well.
 
