@@ -4,7 +4,7 @@
 the other on whole arrays; the fast read-out (blocks on threads, steps 3b to
 7 in one compiled pass, cosmic rays and bleeding without a second pass, bands
 of rows) must give the same pixels and DQ bits bit for bit. The frames below
-switch on every effect ccdsim has, on each of the four named cameras.
+switch on every effect ccdsim has, on each named camera read through one amplifier.
 """
 
 import pathlib
@@ -19,6 +19,11 @@ from ccdsim.camera.named import CAMERAS, camera_parameters
 from ccdsim.core.quality import DQ
 from ccdsim.physics import STEPS
 from ccdsim.physics.steps import Sources, expected_electrons, steps_markdown
+from ccdsim.readout.transfer import segmented
+
+#: The named cameras read through one amplifier: the fast read-out's. Those read
+#: amplifier by amplifier have one read-out, `ccdsim.readout.segments` (tests/test_amplifiers.py).
+ONE_AMPLIFIER = sorted(n for n in CAMERAS if not segmented(Camera(**camera_parameters(n))))
 
 #: What every camera gets on top of its own personality, so no effect is left off.
 EVERY_EFFECT = dict(
@@ -54,7 +59,8 @@ def test_readme_model_table_is_steps():
 
 def test_steps_are_in_the_physics_order_and_name_real_things():
     stages = [s.stage for s in STEPS]
-    order = ["light", "scales light", "charge", "draw", "moves", "response", "output"]
+    order = ["light", "scales light", "charge", "draw", "moves", "transfer", "response", "chain",
+             "output"]
     assert stages == sorted(stages, key=order.index)
     assert [s.number for s in STEPS if s.stage == "output"] == ["4", "5", "6", "7"]
     for s in STEPS:
@@ -62,7 +68,7 @@ def test_steps_are_in_the_physics_order_and_name_real_things():
         assert s.function.__module__.startswith("ccdsim.physics."), s.name
 
 
-@pytest.mark.parametrize("name", sorted(CAMERAS))
+@pytest.mark.parametrize("name", ONE_AMPLIFIER)
 @pytest.mark.parametrize("quantize", [True, False], ids=["adc", "float"])
 def test_fast_read_out_is_the_plain_one(name, quantize):
     ex = _exposure(name, quantize)
@@ -79,7 +85,7 @@ def test_fast_read_out_is_the_plain_one(name, quantize):
         assert (plain.dq & DQ.ADC_SATURATED).any()
 
 
-@pytest.mark.parametrize("name", sorted(CAMERAS))
+@pytest.mark.parametrize("name", ONE_AMPLIFIER)
 def test_bands_of_rows_are_the_plain_frame(name):
     """Without charge that moves, any band of whole blocks equals those rows of the plain frame."""
     ex = _exposure(name, full_well=None, cosmic_ray_rate=0.0)

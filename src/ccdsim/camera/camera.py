@@ -11,7 +11,9 @@ from ..core.resources import check_frame_memory
 from ..core.validate import ParameterError
 from ..physics.dark import check_dark_side
 from ..physics.shutter import check_kind as check_shutter_kind
+from ..readout.amplifiers import check_amplifiers
 from ..readout.exposure import Exposure, plan_exposure
+from ..readout.transfer import check_transfer
 from .maps import FixedPattern
 
 __all__ = ["Camera", "Exposure"]
@@ -255,6 +257,8 @@ class Camera(FixedPattern):
         for f in fields(self):
             object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
         check_dark_side(self)
+        check_amplifiers(self)
+        check_transfer(self)
         check_shutter_kind(self.shutter_kind)
         if self.bad_columns > self.shape[1]:
             raise ParameterError(f"shape {self.shape[0]}x{self.shape[1]} has fewer columns than "

@@ -132,16 +132,15 @@ class FixedPattern:
     def geometry(self):
         """Where the data, overscan and prescan of each amplifier are (`ReadoutGeometry`).
 
-        One amplifier in the lower-left corner: the data ``[0:ny, 0:nx]``,
-        ``overscan`` columns after each row and ``overscan_rows`` rows after
-        the last.
+        ``amplifiers`` in a grid (`ReadoutGeometry.of_camera`); one (the
+        default) in the lower-left corner has its data at ``[0:ny, 0:nx]``.
         """
         return ReadoutGeometry.of_camera(self.parameters())
 
     @cached_map
     def amplifier_values(self):
-        """Gain, read noise and bias level of each amplifier (`AmplifierValues`): the camera's."""
-        return AmplifierValues.uniform(self.geometry, self.gain, self.read_noise, self.bias_level)
+        """Each amplifier's gain, read noise and bias level (`AmplifierValues.of_camera`)."""
+        return AmplifierValues.of_camera(self)
 
     @property
     def readout_shape(self):
@@ -167,16 +166,20 @@ class FixedPattern:
         amp = self.geometry.amplifier
         out = self.geometry.fill(self.amplifier_values.bias_level,
                                  slice(amp.data.y0 + r0, amp.data.y0 + r1))
-        image = out[:, amp.data.columns]  # a view: the data columns
+        self.add_bias_structure(out[:, amp.data.columns], r0, r1)  # a view: the data columns
+        if self.overscan_offset:
+            out[:, amp.serial_overscan.columns] += np.float32(self.overscan_offset)
+        return out
+
+    def add_bias_structure(self, image, r0, r1):
+        """Add the bias's structure (bad columns, 2-D structure) to ``image``, rows
+        ``r0:r1`` of the data section (float32 ADU, ``(r1 - r0, nx)``), in place."""
         cols, pattern = self._bad_columns
         if len(cols):
             image[:, cols] += pattern[r0:r1, None]
         if self._bias_structure is not None:
             rows, columns = self._bias_structure
             image += rows[r0:r1, None] + columns[None, :]
-        if self.overscan_offset:
-            out[:, amp.serial_overscan.columns] += np.float32(self.overscan_offset)
-        return out
 
     def hot_pixels_in_rows(self, r0, r1):
         """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, relative to ``r0``.
@@ -206,10 +209,14 @@ class FixedPattern:
         ndarray of uint8, ``(r1 - r0, NX)``
         """
         dq = np.zeros((r1 - r0, self.readout_shape[1]), dtype=np.uint8)
-        image = dq[:, self.geometry.amplifier.data.columns]  # a view: the data columns
+        self.add_detector_dq(dq[:, self.geometry.amplifier.data.columns], r0, r1)  # a view
+        return dq
+
+    def add_detector_dq(self, image, r0, r1):
+        """Or the camera's bits (hot pixels, bad columns) into ``image``, rows ``r0:r1``
+        of the data section (uint8, ``(r1 - r0, nx)``), in place."""
         image[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
         pop = hotpixels.population(self)  # the hot-pixel population (camera personalities), if any
         if pop is not None:
             image[hotpixels.hot_pixels_in_rows(pop.index, self.shape[1], r0, r1)] |= DQ.HOT_PIXEL
         image[:, self.bad_column_indices] |= DQ.BAD_COLUMN
-        return dq

@@ -8,7 +8,7 @@ from ..core.params import CAMERA_PARAMS, PARAMS
 from ..core.validate import ParameterError
 
 __all__ = ["GUIDE_BAD_COLUMNS", "GUIDE_HOT_PIXEL_FRACTION", "NIGHT_CAMERA", "THERMOELECTRIC",
-           "CRYOGENIC", "CAMERAS", "camera_parameters"]
+           "CRYOGENIC", "QUAD_AMP", "SIXTEEN_AMP", "CAMERAS", "camera_parameters"]
 
 #: The guide's bias has 5 bad columns.
 GUIDE_BAD_COLUMNS = PARAMS["bad_columns"].default
@@ -60,12 +60,65 @@ CRYOGENIC = dict(
     vignetting=0.05, prnu=0.01, partial_columns=1, low_patches=1, patch_size=80.0,
     patch_depth=0.15, thinning=0.02, filter_flat=0.02)
 
+#: A 4-amplifier 4k observatory CCD of the e2v CCD231-84 class: 4096 x 4112 pixels
+#: of 15 um, read through 4 outputs, one in each corner (2 x 2 amplifiers of
+#: 2048 x 2056), as the data sheet gives them; the camera's numbers (gains,
+#: bias levels, pre- and overscans, crosstalk, traps) assumed, each amplifier a
+#: little different as real ones are.
+QUAD_AMP = dict(
+    shape=(4112, 4096), pixel_size=15.0, amplifiers=4, full_well=350000.0,
+    # data sheet class: ~3 e- read noise at slow read-out, ~0.001 e-/s at -100 C
+    read_noise=3.0, dark_current=0.001, bad_columns=0, hot_pixel_fraction=0.0,
+    cosmic_ray_rate=0.03,
+    # assumed: gains and bias levels per output, pre- and overscans
+    gain=2.0, amplifier_gain=(1.95, 2.05, 2.0, 1.9), amplifier_read_noise=(2.9, 3.1, 3.0, 3.3),
+    bias_level=1000.0, amplifier_bias_level=(1000.0, 1020.0, 980.0, 1010.0),
+    prescan=50, overscan=50, overscan_rows=50,
+    # assumed: crosstalk of a few 1e-4, one slow trap species each way; brighter-fatter
+    # as Astier et al. (2019) measured on an e2v sensor (a00 = -2.4e-6 / e-)
+    crosstalk=(3e-4,), cti_parallel_density=(0.05,), cti_parallel_release=(5.0,),
+    cti_serial_density=(0.02,), cti_serial_release=(2.0,), brighter_fatter=2.4e-6,
+    vignetting=0.05, prnu=0.01)
+
+# Crosstalk of the 16-amplifier sensor, assumed: 2e-4 from the amplifier beside the
+# victim in its row, 5e-5 from the next but one, 1e-5 from every other (the
+# magnitudes reported for Rubin's sensors).
+def _crosstalk_2x8():
+    rows = []
+    for v in range(16):
+        for s in range(16):
+            apart = abs(v % 8 - s % 8) if v // 8 == s // 8 else 9
+            rows.append(0.0 if v == s else 2e-4 if apart == 1 else 5e-5 if apart == 2 else 1e-5)
+    return tuple(rows)
+
+
+#: A 16-amplifier sensor laid out as Rubin's ITL sensors: 4000 x 4072 pixels of
+#: 10 um read by 2 x 8 amplifiers of 2000 rows x 509 columns, each with 3 prescan
+#: columns, 64 serial overscan columns and 48 parallel overscan rows (as the
+#: raws are); gains, read noise and bias levels per amplifier, crosstalk, three
+#: trap species each way and brighter-fatter assumed at the magnitudes published
+#: for those sensors.
+SIXTEEN_AMP = dict(
+    shape=(4000, 4072), pixel_size=10.0, amplifiers=16, prescan=3, overscan=64,
+    overscan_rows=48, full_well=150000.0, dark_current=0.002, bad_columns=0,
+    hot_pixel_fraction=0.0, cosmic_ray_rate=0.03,
+    gain=1.6, amplifier_gain=tuple(1.6 + 0.02 * ((7 * k) % 9 - 4) for k in range(16)),
+    read_noise=6.0, amplifier_read_noise=tuple(5.5 + 0.1 * ((5 * k) % 11) for k in range(16)),
+    bias_level=20000.0,
+    amplifier_bias_level=tuple(20000.0 + 250.0 * ((3 * k) % 13 - 6) for k in range(16)),
+    crosstalk=_crosstalk_2x8(),
+    cti_parallel_density=(0.1, 0.05, 0.02), cti_parallel_release=(1.0, 5.0, 20.0),
+    cti_serial_density=(0.05, 0.02, 0.01), cti_serial_release=(0.5, 3.0, 15.0),
+    brighter_fatter=2.5e-6, prnu=0.01)
+
 #: Named cameras (``--camera NAME``): what each sets beyond the table's defaults.
 CAMERAS = {
     "guide": {},  # the guide's idealised camera: `ccdsim image`'s default
     "night": NIGHT_CAMERA,  # `ccdsim night`'s default
     "thermoelectric": THERMOELECTRIC,
     "cryogenic": CRYOGENIC,
+    "quad-amp": QUAD_AMP,
+    "sixteen-amp": SIXTEEN_AMP,
 }
 
 

@@ -8,6 +8,7 @@ from ..core.resources import check_frame_memory
 from ..core.validate import ParameterError
 from ..io.display import reduce_fits, save_png
 from ..io.files import check_free_space, sweep_temporaries
+from ..io.amplifiers import check_layout
 from ..io.fits import check_writable, fits_name_problem
 from ..plans.sky import site_from
 from ..run.bigframe import check_chunk_rows, write_chunked
@@ -51,6 +52,7 @@ def check(args):
             star_sigma=args.star_sigma, quantize=args.quantize, time=args.start or None,
             site=_site(args), rng=args.seed)
     PARAMS["threads"].check(args.threads)
+    check_layout(args.layout, "--layout")
     check_execution(args.workers, args.scheduler)
     if args.chunks is None:
         if args.workers is not None or args.scheduler is not None:
@@ -60,9 +62,9 @@ def check(args):
     else:
         check_chunk_rows(args.chunks)
         if exposure.two_stage:
-            raise ParameterError("chunks: a frame with cosmic rays or a full well cannot be "
-                                 "made in bands (charge crosses them); make it whole",
-                                 param="chunks")
+            raise ParameterError("chunks: a frame with cosmic rays, a full well or several "
+                                 "amplifiers cannot be made in bands (charge crosses them, or "
+                                 "they are read at once); make it whole", param="chunks")
     if args.output is None:  # config show: nothing will be written
         return exposure
 
@@ -102,7 +104,7 @@ def run(exposure, args, history):
         frame = exposure.frame(threads=args.threads)
         for line in history:
             frame.header.add_history(line)
-        frame.write(args.output, overwrite=args.overwrite)
+        frame.write(args.output, overwrite=args.overwrite, layout=args.layout)
         header, n_stars, dtype = frame.header, len(frame.truth or ()), frame.data.dtype.name
     ny, nx = exposure.shape
     msg = f"wrote {args.output}: {ny}x{nx} {dtype}, {n_stars} stars, FRMSEED={header['FRMSEED']}"

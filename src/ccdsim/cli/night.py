@@ -29,7 +29,8 @@ def check(args):
                       seed=args.seed, quantize=args.quantize,
                       dark_exposures=args.dark_exposures or None, filters=args.filters or None,
                       imagetyp_style=args.imagetyp_style, pointing=_pointing(args),
-                      scale=args.scale)
+                      scale=args.scale, ptc_pairs=args.ptc_pairs,
+                      ptc_max_level=args.ptc_max_level, layout=args.layout)
     if args.outdir is not None:
         check_night_output(plan, args.outdir, overwrite=args.overwrite)
     if args.save_plan is not None:

@@ -87,7 +87,8 @@ class Option:
         pair = "integers" if self.param == "shape" else "numbers"
         return {"float": "a number", "int": "an integer", "text": "a string",
                 "pair": f"a list of two {pair}", "switch": "true or false",
-                "range": "a number or a string LOW:HIGH"}[self.kind]
+                "range": "a number or a string LOW:HIGH",
+                "floats": "a list of numbers"}[self.kind]
 
     def accepts(self, value):
         """True if a TOML value has this option's type."""
@@ -106,6 +107,10 @@ class Option:
             return number(value, self.kind == "int")
         if self.kind == "range":
             return number(value) or isinstance(value, str)
+        if self.kind == "floats":  # a matrix may be written row by row
+            flat = [v for row in value for v in (row if isinstance(row, list) else [row])] \
+                if isinstance(value, list) else None
+            return flat is not None and all(number(v) for v in flat)
         return isinstance(value, str)
 
     def from_toml(self, value):
@@ -116,6 +121,9 @@ class Option:
             return str(value)
         if self.kind == "pair":
             return [int(v) if self.param == "shape" else float(v) for v in value]
+        if self.kind == "floats":
+            return tuple(float(v) for row in value for v in (row if isinstance(row, list)
+                                                              else [row]))
         return value
 
 
@@ -316,6 +324,9 @@ EXPOSURE = exposure_options()
 FLOAT = _switch("quantize", "write float32 ADU without ADC rounding or clipping (default: "
                 "uint16 from the ADC)", param="quantize", store=False, group="output",
                 flag="--float")
+
+#: How a frame of several amplifiers is written (`ccdsim.io.amplifiers`).
+LAYOUT = param_option("layout", group="output")
 
 OUTPUT = [
     _switch("overwrite", "replace existing files (never done otherwise)", group="output",

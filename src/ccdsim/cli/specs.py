@@ -93,7 +93,7 @@ IMAGE_OPTIONS = (
     opt.param_option("start", group=opt.SKY_POINTING[0].group,
                      help="DATE-OBS of the exposure, UTC, ISO 8601 (with a site: the airmass; "
                           "default: no date)", default=""),
-    opt.FLOAT, *opt.OUTPUT, _IMAGE_PNG, _IMAGE_CHUNKS, *opt.EXECUTION,
+    opt.FLOAT, opt.LAYOUT, *opt.OUTPUT, _IMAGE_PNG, _IMAGE_CHUNKS, *opt.EXECUTION,
 )
 
 IMAGE = Command(
@@ -117,6 +117,8 @@ NIGHT_OPTIONS = (
     opt.param_option("imagetyp_style", group=_NIGHT_FRAMES),
     opt.param_option("flat_level", group=_NIGHT_FRAMES),
     opt.param_option("flat_exposure", group=_NIGHT_FRAMES),
+    opt.param_option("ptc_pairs", group=_NIGHT_FRAMES),
+    opt.param_option("ptc_max_level", group=_NIGHT_FRAMES),
     *(o for o in opt.exposure_options(_NIGHT_FRAMES) if o.dest != "exposure"),
     opt.param_option("filter", group=_NIGHT_FRAMES),
     opt.param_option("object", group=_NIGHT_FRAMES),
@@ -131,7 +133,7 @@ NIGHT_OPTIONS = (
                      help="divide the camera's data section by this on each side (a small "
                           "night that looks the same)"),
     *opt.SKY_POINTING, *opt.SKY_NIGHT,
-    opt.FLOAT, *opt.OUTPUT, *opt.EXECUTION,
+    opt.FLOAT, opt.LAYOUT, *opt.OUTPUT, *opt.EXECUTION,
 )
 
 NIGHT = Command(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Section", "Amplifier", "ReadoutGeometry", "CORNERS"]
+__all__ = ["Section", "Amplifier", "ReadoutGeometry", "CORNERS", "amplifier_layout"]
 
 #: The corners an amplifier may read towards, as the glow's sources name them.
 CORNERS = ("lower-left", "lower-right", "upper-left", "upper-right")
@@ -175,12 +175,10 @@ class Amplifier:
 class ReadoutGeometry:
     """Where each amplifier's sections are in the frame as read out.
 
-    Every camera so far has one amplifier in the lower-left corner (frame
-    row 0, column 0): row 0 is read first and each row from column 0, so
-    its serial overscan columns follow the data columns on the right
-    (``nx .. nx + overscan``) and its overscan rows follow the data rows at
-    the top (``ny .. ny + overscan_rows``). `grid` also lays out several
-    amplifiers (1x1, 1x2, 2x2, 2xM), which no camera reads out yet.
+    One amplifier (most cameras) sits in the lower-left corner: row 0 and
+    column 0 are read first, its serial overscan columns follow the data on
+    the right, its overscan rows the data rows at the top. Several sit in a
+    grid (`grid`), each reading towards its corner.
 
     Parameters
     ----------
@@ -242,20 +240,23 @@ class ReadoutGeometry:
 
     @classmethod
     def of_camera(cls, parameters):
-        """A camera's geometry: one amplifier in the lower-left corner (every camera's so far).
+        """A camera's geometry: its ``amplifiers`` in a grid (`amplifier_layout`).
 
         Parameters
         ----------
         parameters : dict
             The camera's (`ccdsim.Camera.parameters`): ``shape``, ``overscan``
-            columns and ``overscan_rows`` (0 when missing).
+            columns, ``overscan_rows``, ``prescan`` columns (0 when missing)
+            and ``amplifiers`` (1 when missing).
 
         Returns
         -------
         ReadoutGeometry
         """
         return cls.grid(parameters["shape"], parameters.get("overscan", 0),
-                        parameters.get("overscan_rows", 0))
+                        parameters.get("overscan_rows", 0),
+                        layout=amplifier_layout(parameters.get("amplifiers", 1)),
+                        prescan=parameters.get("prescan", 0))
 
     @property
     def detector_shape(self):
@@ -265,10 +266,10 @@ class ReadoutGeometry:
 
     @property
     def amplifier(self):
-        """The one amplifier of a frame read out through one (every camera's, so far)."""
+        """The one amplifier of a frame read out through one (`ccdsim.readout.pipeline`'s)."""
         if len(self.amplifiers) != 1:
-            raise ValueError(f"frames are read out through one amplifier, not "
-                             f"{len(self.amplifiers)} (a later version)")
+            raise ValueError(f"this frame is read out through {len(self.amplifiers)} "
+                             f"amplifiers, not one (see ccdsim.readout.segments)")
         return self.amplifiers[0]
 
     def trimmed(self):
@@ -341,6 +342,31 @@ class ReadoutGeometry:
         return [{"name": a.name, "reads_towards": a.reads_towards,
                  **{k: s.fits for k, s in a.sections().items() if s.size},
                  "detector": a.detector.fits} for a in self.amplifiers]
+
+
+def amplifier_layout(count):
+    """The grid ``(rows, columns)`` of ``count`` amplifiers: 1x1, 1x2, or 2 rows of ``count / 2``.
+
+    Parameters
+    ----------
+    count : int
+        1, 2 or an even number.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        An odd count above 1.
+    """
+    count = int(count)
+    if count in (1, 2):
+        return 1, count
+    if count < 1 or count % 2:
+        raise ValueError(f"amplifiers must be 1, 2 or an even number (got {count})")
+    return 2, count // 2
 
 
 def _amplifier(name, y, x, h, w, overscan, overscan_rows, prescan, towards, detector):

@@ -18,6 +18,7 @@ from .validate import (
     MAX_SIDE,
     MIN_GAIN,
     ParameterError,
+    check_floats,
     check_int,
     check_number,
     check_shape,
@@ -26,7 +27,7 @@ from .validate import (
     range_text,
 )
 
-__all__ = ["MAX_PLAN_FRAMES", "ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST",
+__all__ = ["MAX_PLAN_FRAMES", "MAX_AMPLIFIERS", "MAX_FLOATS", "MAX_BRIGHTER_FATTER", "ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST",
            "EXPLORER_MAX_SIDE", "EXPLORER_SHAPE", "MOFFAT", "Param", "PARAMS", "DEFAULTS", "check",
            "check_moffat", "param", "option_name", "key_name", "parse_start", "utc",
            "markdown_table"]
@@ -36,6 +37,12 @@ ADC_MAX = 65535
 #: Rows per noise block. Part of the definition of a frame's pixels: changing it
 #: changes every frame made from a given seed.
 BLOCK_ROWS = 128
+#: Most output amplifiers a camera may have: each named by a letter, A to Z (``GAINA``).
+MAX_AMPLIFIERS = 26
+#: Largest brighter-fatter strength, 1/e- (-a00 of real CCDs: 1e-6 to 3e-6).
+MAX_BRIGHTER_FATTER = 1e-4
+#: Longest list a ``floats`` parameter holds (an N x N crosstalk matrix).
+MAX_FLOATS = MAX_AMPLIFIERS ** 2
 #: Rows per band of a frame made in bands (``--chunks`` given alone).
 DEFAULT_CHUNK_ROWS = 1024
 
@@ -92,8 +99,10 @@ class Param:
     ----------
     name : str
         The name in Python (a `ccdsim.Camera` field or a keyword argument).
-    kind : {'float', 'int', 'bool', 'text', 'shape', 'path'}
-        The type of value (``text``: a FITS header value; ``path``: a file name).
+    kind : {'float', 'int', 'bool', 'text', 'shape', 'path', 'floats'}
+        The type of value (``text``: a FITS header value; ``path``: a file name;
+        ``floats``: a list of numbers, each in the range, one per amplifier or
+        trap species; empty: none).
     default : object
         The value used when none is given (the guide's camera and image).
     unit : str
@@ -177,7 +186,7 @@ class Param:
             rng = f", {self.range}"
         else:
             rng = ""
-        if default is None:
+        if default is None or default == ():
             shown = "none"
         elif isinstance(default, float):
             shown = f"{default:g}"
@@ -230,6 +239,9 @@ class Param:
                 raise ParameterError(f"{spelled} must be true or false (got {value!r})",
                                      param=self.name, spelled=spelled)
             return value
+        if self.kind == "floats":
+            return check_floats(spelled, value, param=self.name, low_open=self.low_open,
+                                most=MAX_FLOATS, **limits)
         if self.kind == "path":  # a file name: not a header value, so any printable text
             if not (isinstance(value, str) and 0 < len(value) <= 4096 and value.isprintable()):
                 raise ParameterError(f"{spelled} must be a file name (got {value!r:.60})",
@@ -360,6 +372,37 @@ PARAMS = _table(
     Param("persistence_time", "float", 300.0, "s", 0, 1e6, low_open=True, fits="PERSTAU",
           help="persistence: e-folding time of the release"),
     # [end response]
+    #
+    # [read-out chain: amplifiers, crosstalk, charge transfer, brighter-fatter]
+    Param("amplifiers", "int", 1, "", 1, MAX_AMPLIFIERS, fits="NAMPS",
+          help="output amplifiers: 1, 2 side by side, or an even number in 2 rows"),
+    Param("prescan", "int", 0, "columns", 0, 10**4, fits="PRESCAN",
+          help="prescan columns each amplifier reads before its data"),
+    Param("amplifier_gain", "floats", (), "e-/ADU", MIN_GAIN, 1e3,
+          help="each amplifier's gain, A, B, ... (default: gain for all)"),
+    Param("amplifier_read_noise", "floats", (), "e-", 0, 1e4,
+          help="each amplifier's read noise (default: read_noise for all)"),
+    Param("amplifier_bias_level", "floats", (), "ADU", 0, ADC_MAX,
+          help="each amplifier's bias level (default: bias_level for all)"),
+    Param("crosstalk", "floats", (), "", -0.1, 0.1, help="crosstalk: one coefficient for every "
+          "pair of amplifiers, or N x N (victim by row, source by column, diagonal 0)"),
+    Param("cti_parallel_density", "floats", (), "traps/pixel", 0, 1e3,
+          help="parallel CTI: each trap species' density"),
+    Param("cti_parallel_release", "floats", (), "transfers", 0, 1e6, low_open=True,
+          help="parallel CTI: each trap species' release time"),
+    Param("cti_serial_density", "floats", (), "traps/pixel", 0, 1e3,
+          help="serial CTI: each trap species' density"),
+    Param("cti_serial_release", "floats", (), "transfers", 0, 1e6, low_open=True,
+          help="serial CTI: each trap species' release time"),
+    Param("cti_well_depth", "float", 1e5, "e-", 0, 1e8, low_open=True, fits="CTIWELL",
+          help="CTI: charge that fills the whole pixel volume"),
+    Param("cti_well_notch", "float", 0.0, "e-", 0, 1e8, fits="CTINOTCH",
+          help="CTI: charge below which a packet reaches no traps"),
+    Param("cti_well_power", "float", 0.58, "", 0, 1, low_open=True, fits="CTIPOWER",
+          help="CTI: volume a packet fills = ((n - notch) / (depth - notch)) ** power"),
+    Param("brighter_fatter", "float", 0.0, "1/e-", 0, MAX_BRIGHTER_FATTER, fits="BFSTREN",
+          help="brighter-fatter: -a00, a flat's variance loss per electron (Astier et al. 2019)"),
+    # [end read-out chain]
     # An exposure --------------------------------------------------------------
     Param("exposure_time", "float", 100.0, "s", 0, 1e6, fits="EXPTIME", help="exposure time",
           option="exposure"),
@@ -389,6 +432,13 @@ PARAMS = _table(
           help="mean flat light before the flat field"),
     Param("flat_exposure", "float", 5.0, "s", 0, 1e6, low_open=True,
           help="flat exposure time"),
+    Param("ptc_pairs", "int", 0, "", 0, 500,
+          help="photon-transfer series: flat pairs at levels rising evenly to ptc_max_level"),
+    Param("ptc_max_level", "float", 40000.0, "ADU", 0, ADC_MAX, low_open=True,
+          help="photon-transfer series: mean light of its last pair before the flat field"),
+    Param("layout", "text", "assembled",
+          help="a frame of several amplifiers as one image with each one's sections in the "
+               "header (assembled), or one HDU per amplifier (amplifiers)"),
     Param("filter", "text", "R", fits="FILTER", help="filter in the beam"),
     Param("object", "text", "ccdsim field", fits="OBJECT", help="target of the science frames"),
     Param("start", "text", "2026-03-20T19:00:00", "UTC",

@@ -55,6 +55,11 @@ class Stream:
     SKY_FIELD = 6  # a pointed frame's synthetic star field (`ccdsim.plans.sky.expose_pointed`)
     # Camera personalities number their keys by block (the dark side from 10).
     HOT_SWITCH = 10
+    # The read-out chain read amplifier by amplifier (`ccdsim.readout.segments`):
+    # amplifier k's read noise at (SEGMENT_NOISE, k), its overscan's dark at
+    # (SEGMENT_OVERSCAN, k).
+    SEGMENT_NOISE = 20
+    SEGMENT_OVERSCAN = 21
 
 
 class NightStream:

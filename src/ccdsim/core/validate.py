@@ -13,7 +13,7 @@ front end can say it in the user's words: ``--bias`` on the command line,
 import math
 import numbers
 
-__all__ = ["ParameterError", "check_number", "check_int", "check_shape", "check_text", "cut",
+__all__ = ["ParameterError", "check_number", "check_floats", "check_int", "check_shape", "check_text", "cut",
            "short_repr", "range_text"]
 
 
@@ -112,6 +112,54 @@ def check_number(name, value, *, low=0.0, high=None, low_open=False, param=None)
     if (v <= low if low_open else v < low) or (high is not None and v > high):
         raise ParameterError(f"{name} must be {allowed} (got {_fmt(v)})", **err)
     return v
+
+
+def check_floats(name, value, *, low=0.0, high=None, low_open=False, most, param=None):
+    """Return a list of numbers as a tuple of floats, each inside the allowed range.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message (the caller's spelling).
+    value : sequence of float or str
+        The numbers, or them as text separated by commas (``"1.5,1.6"``);
+        nested lists (a matrix, row by row) are flattened.
+    low, high, low_open
+        Each number's bounds, as in `check_number`.
+    most : int
+        Most numbers allowed.
+    param : str, optional
+        The parameter's name in `ccdsim.core.params.PARAMS` (default: ``name``).
+
+    Returns
+    -------
+    tuple of float
+
+    Raises
+    ------
+    ParameterError
+    """
+    err = dict(param=param or name, spelled=name)
+    allowed = range_text(low, high, low_open)
+    if isinstance(value, str):
+        if len(value) > 32 * most:
+            raise ParameterError(f"{name} must be at most {most} numbers", **err)
+        value = [v for v in value.replace(" ", "").split(",") if v] if value.strip() else []
+        try:
+            value = [float(v) for v in value]
+        except ValueError:
+            raise ParameterError(f"{name} must be numbers {allowed} separated by commas "
+                                 f"(got {short_repr(value)})", **err) from None
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple))
+                                                          for v in value):
+        value = [v for row in value for v in row]
+    if not isinstance(value, (list, tuple)):
+        raise ParameterError(f"{name} must be a list of numbers {allowed} "
+                             f"(got {short_repr(value)})", **err)
+    if len(value) > most:
+        raise ParameterError(f"{name} must be at most {most} numbers (got {len(value)})", **err)
+    return tuple(check_number(f"{name}[{i}]", v, low=low, high=high, low_open=low_open,
+                              param=param or name) for i, v in enumerate(value))
 
 
 def check_int(name, value, *, low=0, high=None, param=None):

@@ -10,6 +10,7 @@ from astropy.table import Table
 
 from .._version import __version__
 from ..core.geometry import ReadoutGeometry
+from .amplifiers import AMPLIFIER_KEYS, amplifier_cards, amplifier_hdus
 from ..core.params import ADC_MAX, CAMERA_PARAMS, EXPOSURE_PARAMS, PARAMS
 from ..core.quality import DQ
 from ..core.seeds import seed_text
@@ -42,7 +43,8 @@ OWNED_KEYS = frozenset({p.fits for p in PARAMS.values() if p.fits and p.fits != 
     "CCDSIMV", "SATURATE", "BIASOFF", "FRAMENUM", "IMAGETYP", "FILTER", "EXPTIME", "AIRMASS",
     "RA", "DEC", "OBJCTRA", "OBJCTDEC", "SITELAT", "SITELONG", "SITEELEV", "DITHERE", "DITHERN",
     "DRIFTE", "DRIFTN", "FIELDROT", "FLATLEV", "NCOSMIC", "PERSTOT", "BUNIT", "DATASEC",
-    "BIASSEC", "TRIMSEC", "BIASSECR", "BATCHIDX", "BATCHPLN", "BATCHSD"})
+    "BIASSEC", "TRIMSEC", "BIASSECR", "BATCHIDX", "BATCHPLN", "BATCHSD", "DETSIZE"}
+    | AMPLIFIER_KEYS)
 
 
 def card_problem(key, value, comment="", override=False):
@@ -91,11 +93,12 @@ def card_problem(key, value, comment="", override=False):
 
 def set_card(header, key, value, comment):
     """Set a card, shortening the comment so it fits in 80 characters (never the value)."""
-    room = 80 - len(fits.Card(key, value).image.rstrip()) - 3
+    # A value takes at least the first 30 columns (FITS pads short strings to 20 characters).
+    room = 80 - max(len(fits.Card(key, value).image.rstrip()), 30) - 3
     header[key] = (value, comment[:room] if room > 0 else "")
 
 
-def section_cards(geometry):
+def section_cards(geometry, amplifiers=None):
     """The header cards that say where a frame's sections are, ``{keyword: (value, comment)}``.
 
     ``DATASEC`` and ``TRIMSEC`` (the data), ``BIASSEC`` (the serial overscan
@@ -105,12 +108,17 @@ def section_cards(geometry):
     Parameters
     ----------
     geometry : ccdsim.core.geometry.ReadoutGeometry
-        The frame's, with one amplifier.
+        The frame's. With several amplifiers: each one's cards instead
+        (`ccdsim.io.amplifiers.amplifier_cards`).
+    amplifiers : ccdsim.readout.amplifiers.AmplifierValues, optional
+        Each amplifier's gain and read noise (several amplifiers only).
 
     Returns
     -------
     dict
     """
+    if len(geometry.amplifiers) > 1 or geometry.amplifiers[0].prescan.size:
+        return amplifier_cards(geometry, amplifiers.gain, amplifiers.read_noise)
     amp = geometry.amplifier
     cards = {key: (amp.data.fits, comment) for key, comment in _DATA_CARDS.items()}
     for key, section, comment in (("BIASSEC", amp.serial_overscan, "overscan columns"),
@@ -120,7 +128,7 @@ def section_cards(geometry):
     return cards
 
 
-def frame_header(camera_params, settings, seed_seq, geometry=None):
+def frame_header(camera_params, settings, seed_seq, geometry=None, amplifiers=None):
     """Primary header recording everything that made a frame.
 
     Parameters
@@ -135,6 +143,8 @@ def frame_header(camera_params, settings, seed_seq, geometry=None):
     geometry : ccdsim.core.geometry.ReadoutGeometry, optional
         Where the frame's sections are (`section_cards`); default: the one
         of a camera with these parameters (``Camera.geometry``).
+    amplifiers : ccdsim.readout.amplifiers.AmplifierValues, optional
+        Each amplifier's gain and read noise, for a frame of several (`section_cards`).
     """
     h = fits.Header()
     h["IMAGETYP"] = (settings["imagetyp"], "type of image")
@@ -151,8 +161,8 @@ def frame_header(camera_params, settings, seed_seq, geometry=None):
     ny, nx = camera_params["shape"]
     if geometry is None:
         geometry = ReadoutGeometry.of_camera(camera_params)
-    for key, card in section_cards(geometry).items():
-        h[key] = card
+    for key, (value, comment) in section_cards(geometry, amplifiers).items():
+        set_card(h, key, value, comment)
     set_card(h, "FRMSEED", seed_text(seed_seq), "frame seed (noise, random stars)")
     for name in EXPOSURE_PARAMS:
         if settings.get(name) is not None:
@@ -171,11 +181,16 @@ def frame_header(camera_params, settings, seed_seq, geometry=None):
     return h
 
 
-def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None):
+def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None, moved=None,
+                  layout="assembled", geometry=None, amplifiers=None):
     """HDUList: the image in the primary HDU, then the truth.
 
     Extensions: ``TRUTH`` (star table), ``DQ`` (data-quality bits, see
-    `ccdsim.DQ`) and ``COSMICS`` (cosmic-ray table), each when given.
+    `ccdsim.DQ`), ``COSMICS`` (cosmic-ray table) and ``CTI`` (charge the
+    traps moved), each when given. In the ``amplifiers`` layout the primary
+    HDU holds the header only and each amplifier's segment follows in its
+    own HDU (`ccdsim.io.amplifiers`); the DQ and CTI extensions keep the
+    assembled frame's layout.
 
     Parameters
     ----------
@@ -189,12 +204,24 @@ def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None):
         Data-quality bits per pixel.
     cosmics : astropy.table.Table, optional
         The cosmic rays.
+    moved : ndarray of float32, optional
+        Electrons CTI moved, after minus before, in the frame's layout.
+    layout : {'assembled', 'amplifiers'}, optional
+        One image, or one HDU per amplifier (then ``geometry`` and ``amplifiers``).
+    geometry : ccdsim.core.geometry.ReadoutGeometry, optional
+        The frame's amplifiers.
+    amplifiers : ccdsim.readout.amplifiers.AmplifierValues, optional
+        Their gain and read noise.
 
     Returns
     -------
     astropy.io.fits.HDUList
     """
-    hdus = [fits.PrimaryHDU(data=data, header=header)]
+    if layout == "amplifiers":
+        hdus = [fits.PrimaryHDU(header=header),
+                *amplifier_hdus(data, geometry, amplifiers.gain, amplifiers.read_noise)]
+    else:
+        hdus = [fits.PrimaryHDU(data=data, header=header)]
     if truth is not None:
         hdus.append(fits.BinTableHDU(Table(truth), name="TRUTH"))
     if dq is not None:
@@ -204,6 +231,10 @@ def frame_hdulist(data, header, truth=None, *, dq=None, cosmics=None):
         hdus.append(dq_hdu)
     if cosmics is not None:
         hdus.append(fits.BinTableHDU(Table(cosmics), name="COSMICS"))
+    if moved is not None:
+        cti = fits.ImageHDU(moved, name="CTI")
+        cti.header["BUNIT"] = ("electron", "charge the traps moved: after minus before")
+        hdus.append(cti)
     return fits.HDUList(hdus)
 
 

@@ -11,6 +11,9 @@ generated from this table):
 - step 2 draws all of it at once: one Poisson draw (`poisson_draw`);
 - step 3 moves charge: cosmic rays add theirs, the full well spills it along
   columns (``stage`` ``"moves"``); 3b the amplifier's response;
+- a camera read amplifier by amplifier (`ccdsim.readout.segments`) also
+  has the read-out chain's steps (``"chain"``): crosstalk between its
+  amplifiers' outputs;
 - steps 4 to 7 read it out: read noise, gain, bias, the ADC (``"output"``).
 
 `ccdsim.readout.plain` runs these functions one after the other on whole
@@ -32,6 +35,7 @@ from .fullwell import bleed_columns
 from .response import add_read_noise, convert, respond, to_adu
 from .shutter import apply_shutter
 from .stars import add_sky, add_star_light
+from .transfer.crosstalk import add_crosstalk
 
 __all__ = ["Step", "STEPS", "STEP_ONE", "Sources", "expected_electrons", "expected_terms",
            "poisson_draw", "steps_markdown"]
@@ -58,7 +62,9 @@ class Step(NamedTuple):
         ``r0:r1`` with its term (a number while uniform); ``"draw"``: step 2;
         ``"moves"``: ``function(electrons, ...)`` changes the whole data
         section's electrons in place and returns the pixels it touched;
-        ``"response"``, ``"output"``: take and return arrays.
+        ``"response"``, ``"output"``: take and return arrays; ``"chain"``: the
+        read-out chain of a camera read amplifier by amplifier
+        (`ccdsim.readout.segments`), on its amplifiers' segments.
     dq : str or None
         The `~ccdsim.DQ` bit it sets, if any.
     truth : str
@@ -176,6 +182,8 @@ STEPS = (
          bleed_columns, "moves", "FULL_WELL", "DQ bits"),
     Step("3b", "response", "the output amplifier's response (nonlinearity)", "e-", respond,
          "response", None, "truth/nonlinearity.fits"),
+    Step("3c", "crosstalk", "+ each other amplifier's signal x its coefficient, same read-out "
+         "position", "e-", add_crosstalk, "chain", None, "truth/crosstalk.ecsv"),
     Step("4", "read noise", "+ Gaussian read noise", "e-", add_read_noise, "output", None,
          "RDNOISE card"),
     Step("5", "gain", "/ gain", "e- -> ADU", to_adu, "output", None, "GAIN card"),

@@ -49,7 +49,8 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
                    flat_exposure=D.flat_exposure, sky=D.sky, stars=D.stars,
                    max_counts=D.max_counts, star_sigma=D.star_sigma, moffat=None,
                    object=D.object, start=D.start, overhead=D.overhead, quantize=True,
-                   pointing=None):
+                   pointing=None, ptc_pairs=D.ptc_pairs, ptc_max_level=D.ptc_max_level,
+                   layout=D.layout):
     """The night as an observing plan document (`ccdsim.plans.file`): what `plan_night` runs.
 
     Biases, then darks at each dark exposure, then flats in each filter, then
@@ -66,6 +67,7 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
         frames per filter); default: the table's.
     exposure, dark_exposures, filters, imagetyp_style, flat_level, flat_exposure, sky, stars
     max_counts, star_sigma, moffat, object, start, overhead, quantize, pointing
+    ptc_pairs, ptc_max_level, layout
         As in `plan_night` (checked there).
 
     Returns
@@ -85,7 +87,7 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
               "XPIXSZ": [camera.pixel_size, "[um] pixel size in x"],
               "YPIXSZ": [camera.pixel_size, "[um] pixel size in y"]}
     doc = {"name": "night", "start": start, "overhead": overhead, "quantize": quantize,
-           "star_sigma": star_sigma, "imagetyp_style": imagetyp_style}
+           "layout": layout, "star_sigma": star_sigma, "imagetyp_style": imagetyp_style}
     if moffat is not None:
         doc["moffat"] = list(moffat)
     doc["cameras"] = {"night": {"camera": "night", "header": header}}
@@ -106,6 +108,14 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
         groups.append(group("flat", counts["flat"], 1 + k * counts["flat"], filter=f,
                             exposure=flat_exposure,
                             flat={"source": "dome", "level": flat_level}))
+    if ptc_pairs:  # flat pairs at rising levels, the same light per second as the flats
+        levels = [ptc_max_level * (k + 1) / ptc_pairs for k in range(ptc_pairs) for _ in "ab"]
+        ptc = group("flat", 2 * ptc_pairs, 1, filter=filters[0],
+                    exposure=[flat_exposure * v / flat_level for v in levels],
+                    flat={"source": "dome", "level": levels})
+        ptc.update(name="ptc-{number:03d}.fits")
+        ptc["header"]["OBJECT"][0] = "photon transfer"
+        groups.append(ptc)
     for k, f in enumerate(filters):
         groups.append(group("science", counts["science"], 1 + k * counts["science"], filter=f,
                             exposure=exposure, target="field"))

@@ -5,7 +5,7 @@
 a file. Every key is checked and a bad one is refused with one line naming
 its group and key. The keys (see ``ccdsim dataset --show guide``)::
 
-    seed, scale, start, overhead, quantize, star_sigma, moffat   (top level)
+    seed, scale, start, overhead, quantize, layout, star_sigma, moffat   (top level)
     [cameras.NAME]   camera = "cryogenic", any camera parameter, [..header]
     [targets.NAME]   object, stars, max_counts, exposure, sky
     [[groups]]       camera, kind, count | numbers, first, exposure, filter,
@@ -28,10 +28,12 @@ import numpy as np
 
 from ..camera.camera import Camera
 from ..camera.named import CAMERAS, camera_parameters
+from ..core.geometry import amplifier_layout
 from ..core.labels import label_file_names
 from ..core.params import CAMERA_PARAMS, PARAMS, check, check_moffat
 from ..core.seeds import NightStream, child_rng
 from ..core.validate import ParameterError
+from ..io.amplifiers import LAYOUTS
 from ..io.toml import document_toml, read_toml
 from ..physics.cosmics import check_count
 from ..physics.stars import make_star_table
@@ -44,7 +46,8 @@ from .sky import SKY_TARGET_KEYS, check_sky_frames, read_filters, read_site, rea
 __all__ = ["build_plan", "load_plan", "plan_toml", "TOP_KEYS"]
 
 
-TOP_KEYS = ("name", "seed", "scale", "start", "overhead", "quantize", "star_sigma", "moffat",
+TOP_KEYS = ("name", "seed", "scale", "start", "overhead", "quantize", "layout", "star_sigma",
+            "moffat",
             "imagetyp_style", "site", "filters", "cameras", "targets", "groups")
 CAMERA_KEYS = ("camera", "header", "pixel_scale", "rotation") + tuple(CAMERA_PARAMS)
 TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky") + SKY_TARGET_KEYS
@@ -64,7 +67,9 @@ def _scaled(params, scale, name):
     if ny // scale < 16 or nx // scale < 16:
         raise ParameterError(f"scale {scale} leaves camera {name} fewer than 16 rows or "
                              f"columns", param="scale")
-    params["shape"] = (ny // scale, nx // scale)
+    # Each amplifier keeps a whole share of the smaller section.
+    rows, columns = amplifier_layout(params.get("amplifiers", 1))
+    params["shape"] = (ny // scale // rows * rows, nx // scale // columns * columns)
     # Lengths across the chip shrink with it, so the frame looks the same, only smaller.
     for key in _SCALED_LENGTHS:
         params[key] = params[key] / scale
@@ -119,6 +124,7 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
     seed = check("seed", doc.get("seed") if seed is None else seed)
     overhead = top.value("overhead", doc.get("overhead", PARAMS["overhead"].default))
     quantize = top.value("quantize", doc.get("quantize", True))
+    layout = top.choice("layout", doc.get("layout", PARAMS["layout"].default), LAYOUTS)
     star_sigma = top.value("star_sigma", doc.get("star_sigma", PARAMS["star_sigma"].default))
     moffat = check_moffat(doc.get("moffat"), "moffat")
     style = top.choice("imagetyp_style", doc.get("imagetyp_style", "guide"),
@@ -175,7 +181,7 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
     catalogs = _catalogs(sky, frames, cams, optics, root, base)
     plan = NightPlan(camera=cams[names[0]], frames=tuple(frames), seed=root.entropy,
                      field=first_field, star_sigma=star_sigma, moffat=moffat,
-                     quantize=quantize, cameras=cams_arg, fields=fields,
+                     quantize=quantize, layout=layout, cameras=cams_arg, fields=fields,
                      name=str(doc.get("name", source)), sky=sky if sky["targets"] else {},
                      catalogs=catalogs,
                      document=_document(doc, root.entropy, scale, cameras or {}))

@@ -173,6 +173,8 @@ class NightPlan:
         Keywords every frame carries (FILTER, INSTRUME, TELESCOP, ...).
     quantize : bool
         True: uint16 from the ADC; False: float32 ADU.
+    layout : str, optional
+        How frames of several amplifiers are written (`ccdsim.io.amplifiers.LAYOUTS`).
     cameras : dict, optional
         Every camera by name, the first being ``camera`` (empty: only ``camera``,
         named "").
@@ -198,6 +200,7 @@ class NightPlan:
     moffat: tuple | None = None
     header: dict = field(default_factory=dict)
     quantize: bool = True
+    layout: str = "assembled"
     cameras: dict = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
     name: str = "night"
@@ -271,7 +274,7 @@ class NightPlan:
             view = NightPlan(camera=cam, frames=specs, seed=self.seed,
                              field=self.field_for(first) if first else self.field,
                              star_sigma=self.star_sigma, moffat=self.moffat,
-                             header=self.header, quantize=self.quantize,
+                             header=self.header, quantize=self.quantize, layout=self.layout,
                              fields=self.fields, name=self.name, sky=self.sky,
                              catalogs=self.catalogs)
             views[name] = (view, [f.index for f in own])

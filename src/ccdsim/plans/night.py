@@ -16,6 +16,7 @@ from ..camera.named import NIGHT_CAMERA
 from ..core.params import DEFAULTS as D
 from ..core.params import check, check_moffat, parse_start
 from ..core.validate import ParameterError
+from ..io.amplifiers import check_layout
 from .builtin import night_document
 from .file import build_plan
 from .model import IMAGETYP_STYLES
@@ -29,7 +30,8 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
                star_sigma=D.star_sigma, moffat=None, filter=D.filter, object=D.object,
                start=D.start, overhead=D.overhead, seed=None, quantize=True,
                dark_exposures=None, filters=None, imagetyp_style=D.imagetyp_style,
-               pointing=None, scale=None):
+               pointing=None, scale=None, ptc_pairs=D.ptc_pairs,
+               ptc_max_level=D.ptc_max_level, layout=D.layout):
     """Plan a night: which frames, in which order, and the star field.
 
     Frames are taken back to back in the order biases, darks, flats,
@@ -89,6 +91,13 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
         ``site_longitude``, ``site_elevation``, ``star_density``,
         ``limiting_mag``, ``bright_mag``, ``count_slope`` (units as in the
         parameter table). Stars then come from magnitudes, not ``stars``.
+    ptc_pairs : int, optional
+        A photon-transfer series after the flats: this many flat pairs, their
+        light rising evenly to ``ptc_max_level`` (exposures at the flats' rate).
+    ptc_max_level : float, optional
+        Mean light of the series' last pair before the flat field, in ADU.
+    layout : {'assembled', 'amplifiers'}, optional
+        How frames of several amplifiers are written (`ccdsim.io.amplifiers`).
     scale : int, optional
         Divide the camera's data section by this on each side (a small night
         that looks the same, as a plan's ``scale``); None or 1: full size.
@@ -116,6 +125,8 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
         raise ParameterError(f"imagetyp_style must be one of {', '.join(IMAGETYP_STYLES)} "
                              f"(got {imagetyp_style!r})", param="imagetyp_style")
     flat_level = check("flat_level", flat_level)
+    ptc_pairs, ptc_max_level = check("ptc_pairs", ptc_pairs), check("ptc_max_level", ptc_max_level)
+    layout = check_layout(check("layout", layout))
     flat_exposure = check("flat_exposure", flat_exposure)
     sky = check("sky", sky)
     stars = check("stars", stars)
@@ -129,8 +140,9 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
     seed = check("seed", seed)  # any size: a fresh NIGHTSD has 128 bits
     # The last frame must start before the year 10000 (FITS dates have 4 digits).
     n_frames = (counts["bias"] + counts["dark"] * len(dark_exposures)
-                + (counts["flat"] + counts["science"]) * len(filters))
-    total = n_frames * (max(exposure, flat_exposure, *dark_exposures) + overhead)
+                + (counts["flat"] + counts["science"]) * len(filters) + 2 * ptc_pairs)
+    longest_flat = flat_exposure * max(1.0, ptc_max_level / flat_level if ptc_pairs else 1.0)
+    total = n_frames * (max(exposure, longest_flat, *dark_exposures) + overhead)
     if total > (datetime(9999, 12, 31) - t).total_seconds():
         raise ParameterError(f"start {start} leaves no room for the night's "
                              f"{n_frames} frames before the year 10000", param="start")
@@ -140,6 +152,7 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
                          flat_exposure=flat_exposure, sky=sky, stars=stars,
                          max_counts=max_counts, star_sigma=star_sigma, moffat=moffat,
                          object=object, start=start, overhead=overhead, quantize=quantize,
+                         ptc_pairs=ptc_pairs, ptc_max_level=ptc_max_level, layout=layout,
                          pointing=pointing)
 
     return build_plan(doc, seed=seed, scale=scale, cameras={"night": camera}, source="night")

@@ -12,7 +12,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["AmplifierValues", "Amplifiers", "amplifier_table", "data_rows"]
+from ..core.geometry import amplifier_layout
+from ..core.validate import ParameterError
+
+__all__ = ["AmplifierValues", "Amplifiers", "amplifier_table", "data_rows", "check_amplifiers",
+           "PER_AMPLIFIER"]
+
+#: Each amplifier's own value of a camera parameter: ``{list parameter: the camera's}``.
+PER_AMPLIFIER = {"amplifier_gain": "gain", "amplifier_read_noise": "read_noise",
+                 "amplifier_bias_level": "bias_level"}
 
 
 class AmplifierValues(NamedTuple):
@@ -49,6 +57,62 @@ class AmplifierValues(NamedTuple):
         """
         n = len(geometry.amplifiers)
         return cls(*(np.full(n, v, dtype=np.float64) for v in (gain, read_noise, bias_level)))
+
+    @classmethod
+    def of_camera(cls, camera):
+        """A camera's: each amplifier's own values where it lists them, else the camera's.
+
+        Parameters
+        ----------
+        camera : ccdsim.Camera
+            Its ``geometry``, ``gain``, ``read_noise``, ``bias_level`` and
+            ``amplifier_gain``, ``amplifier_read_noise``, ``amplifier_bias_level``.
+
+        Returns
+        -------
+        AmplifierValues
+        """
+        n = len(camera.geometry.amplifiers)
+        return cls(*(np.asarray(getattr(camera, own) or (getattr(camera, shared),) * n,
+                                dtype=np.float64) for own, shared in PER_AMPLIFIER.items()))
+
+
+def check_amplifiers(camera):
+    """Refuse amplifier settings that do not fit the camera, naming the parameter.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its ``amplifiers``, ``shape``, per-amplifier lists and ``crosstalk``.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+    """
+    n = camera.amplifiers
+    try:
+        rows, columns = amplifier_layout(n)
+    except ValueError as e:
+        raise ParameterError(str(e), param="amplifiers") from None
+    ny, nx = camera.shape
+    if ny % rows or nx % columns:
+        raise ParameterError(f"amplifiers: {rows}x{columns} amplifiers cannot share {ny}x{nx} "
+                             f"pixels equally (shape must divide by {rows} rows and {columns} "
+                             f"columns)", param="amplifiers")
+    for name in PER_AMPLIFIER:
+        given = len(getattr(camera, name))
+        if given not in (0, n):
+            raise ParameterError(f"{name} must give one value per amplifier ({n}) or none "
+                                 f"(got {given})", param=name)
+    given = len(camera.crosstalk)
+    if given not in (0, 1, n * n) or (n == 1 and given):
+        raise ParameterError(f"crosstalk must give one coefficient or {n}x{n} = {n * n} "
+                             f"(victim by row, source by column) for {n} amplifiers, or none "
+                             f"(got {given})" if n > 1 else
+                             "crosstalk needs 2 or more amplifiers", param="crosstalk")
+    if given == n * n and any(camera.crosstalk[k * (n + 1)] for k in range(n)):
+        raise ParameterError("crosstalk: an amplifier's coefficient on itself (the diagonal) "
+                             "must be 0", param="crosstalk")
 
 
 class Amplifiers(NamedTuple):

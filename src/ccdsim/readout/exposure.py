@@ -23,6 +23,8 @@ from .frame import Frame
 from .overscan import read_overscan_rows, stack_rows
 from .pipeline import read_out
 from .plain import plain_read_out
+from .segments import segmented_read_out
+from .transfer import segmented
 
 __all__ = ["Exposure", "plan_exposure"]
 
@@ -217,9 +219,9 @@ class Exposure:
 
     @property
     def two_stage(self):
-        """True if charge moves across blocks (cosmic rays, full well)."""
+        """True if charge moves across blocks (cosmic rays, full well, a camera read by segments)."""
         return bool(self.cosmics is not None and len(self.cosmics)) or \
-            self.camera.full_well is not None
+            self.camera.full_well is not None or segmented(self.camera)
 
     @property
     def sources(self):
@@ -284,7 +286,8 @@ class Exposure:
     def header(self):
         """The primary header (what made the frame)."""
         return frame_header(self.camera.parameters(), self.settings, self.seed_seq,
-                            geometry=self.camera.geometry)
+                            geometry=self.camera.geometry,
+                            amplifiers=self.camera.amplifier_values)
 
     def frame(self, *, threads=None, header=True, plain=False):
         """Read out the whole frame.
@@ -304,7 +307,10 @@ class Exposure:
         -------
         Frame
         """
-        if plain:
+        moved = None
+        if segmented(self.camera):  # amplifier by amplifier: one path, whole arrays
+            data, dq, moved = segmented_read_out(self)
+        elif plain:
             data, dq = plain_read_out(self)
         else:
             geometry = self.camera.geometry
@@ -318,4 +324,4 @@ class Exposure:
                 dq = stack_rows(geometry.shape, (amp.data.rows, dq),
                                 (amp.parallel_overscan.rows, rows_dq))
         return Frame(data=data, header=self.header() if header else None, truth=self.truth,
-                     dq=dq, cosmics=self.cosmics, exposure=self)
+                     dq=dq, cosmics=self.cosmics, exposure=self, moved=moved)

@@ -40,17 +40,34 @@ class Frame:
     dq: np.ndarray | None = None
     cosmics: Table | None = None
     exposure: object = field(default=None, repr=False, compare=False)
+    moved: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def camera(self):
         """The `ccdsim.Camera` that took the frame (None if unknown)."""
         return None if self.exposure is None else self.exposure.camera
 
-    def to_hdulist(self):
-        """The frame as FITS: primary image; ``TRUTH``, ``DQ``, ``COSMICS`` extensions."""
-        return frame_hdulist(self.data, self.header, self.truth, dq=self.dq, cosmics=self.cosmics)
+    def to_hdulist(self, layout="assembled"):
+        """The frame as FITS: primary image; ``TRUTH``, ``DQ``, ``COSMICS``, ``CTI`` extensions.
 
-    def write(self, path, *, overwrite=False):
+        Parameters
+        ----------
+        layout : {'assembled', 'amplifiers'}, optional
+            One image, or one HDU per amplifier (`ccdsim.io.amplifiers`).
+
+        Returns
+        -------
+        astropy.io.fits.HDUList
+        """
+        cam = self.camera
+        if layout == "amplifiers" and cam is None:
+            raise ValueError("layout='amplifiers' needs the camera that made the frame")
+        return frame_hdulist(self.data, self.header, self.truth, dq=self.dq, cosmics=self.cosmics,
+                             moved=self.moved, layout=layout,
+                             geometry=None if cam is None else cam.geometry,
+                             amplifiers=None if cam is None else cam.amplifier_values)
+
+    def write(self, path, *, overwrite=False, layout="assembled"):
         """Write the frame to a FITS file atomically; never replaces a file unless asked.
 
         Parameters
@@ -59,13 +76,15 @@ class Frame:
             Output FITS file; its folder must exist.
         overwrite : bool, optional
             Replace an existing file (refused otherwise).
+        layout : {'assembled', 'amplifiers'}, optional
+            One image, or one HDU per amplifier (`ccdsim.io.amplifiers`).
 
         Returns
         -------
         str or os.PathLike
             ``path``.
         """
-        return write_hdulist(self.to_hdulist(), path, overwrite=overwrite)
+        return write_hdulist(self.to_hdulist(layout), path, overwrite=overwrite)
 
     def show(self, **kwargs):
         """Display with `ccdsim.show_image` (percentile stretch, colorbar).

@@ -167,17 +167,18 @@ def run_tasks(func, items, *, workers=None, scheduler=None, progress=True, desc=
         bar.close()
 
 
-def _write(frame, path, overwrite, history):
-    """Write a frame atomically with the run's HISTORY lines."""
+def _write(frame, path, overwrite, history, layout="assembled"):
+    """Write a frame atomically with the run's HISTORY lines, in the plan's layout."""
     for line in history:
         frame.header.add_history(line)
-    return frame.write(path, overwrite=overwrite)
+    return frame.write(path, overwrite=overwrite, layout=layout)
 
 
 def _write_task(task):
     """Make frame ``index`` of a plan and write it atomically (module level: picklable)."""
     make, plan, index, path, overwrite, threads, history = task
-    return _write(make(plan, index, threads=threads), path, overwrite, history)
+    return _write(make(plan, index, threads=threads), path, overwrite, history,
+                  getattr(plan, "layout", "assembled"))
 
 
 def _write_here(tasks, progress, desc):
@@ -195,10 +196,11 @@ def _write_here(tasks, progress, desc):
         with ThreadPoolExecutor(1) as pool:
             for make, plan, index, path, overwrite, threads, history in tasks:
                 frame = make(plan, index, threads=threads)
+                layout = getattr(plan, "layout", "assembled")
                 if pending is not None:
                     written.append(pending.result())
                     bar.update()
-                pending = pool.submit(_write, frame, path, overwrite, history)
+                pending = pool.submit(_write, frame, path, overwrite, history, layout)
             if pending is not None:
                 written.append(pending.result())
                 bar.update()

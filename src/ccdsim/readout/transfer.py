@@ -1,0 +1,75 @@
+"""A camera's charge transfer and brighter-fatter settings, checked and as the physics takes them.
+
+The camera lists trap species as parallel lists (``cti_parallel_density``
+and ``cti_parallel_release``, one entry per species; the same for serial);
+`check_transfer` refuses lists that do not pair up, naming the parameter.
+"""
+
+from ..core.validate import ParameterError
+
+__all__ = ["MAX_TRAP_SPECIES", "check_transfer", "has_cti", "segmented"]
+
+#: Most trap species per direction (ArCTIc's published models use 1 to 4).
+MAX_TRAP_SPECIES = 16
+
+_SPECIES = (("cti_parallel_density", "cti_parallel_release"),
+            ("cti_serial_density", "cti_serial_release"))
+
+
+def check_transfer(camera):
+    """Refuse trap lists that do not pair up, or a notch at or above the well depth.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its ``cti_*`` parameters.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+    """
+    for density, release in _SPECIES:
+        d, r = getattr(camera, density), getattr(camera, release)
+        if len(d) != len(r):
+            raise ParameterError(f"{release} must give one release time per trap species of "
+                                 f"{density} ({len(d)}, got {len(r)})", param=release)
+        if len(d) > MAX_TRAP_SPECIES:
+            raise ParameterError(f"{density} must list at most {MAX_TRAP_SPECIES} trap species "
+                                 f"(got {len(d)})", param=density)
+    if camera.cti_well_notch >= camera.cti_well_depth:
+        raise ParameterError(f"cti_well_notch must be below cti_well_depth "
+                             f"({camera.cti_well_depth:g} e-, got {camera.cti_well_notch:g})",
+                             param="cti_well_notch")
+
+
+def has_cti(camera):
+    """True if the camera has traps in either direction.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+
+    Returns
+    -------
+    bool
+    """
+    return any(any(getattr(camera, density)) for density, _ in _SPECIES)
+
+
+def segmented(camera):
+    """True if the camera's frames are read amplifier by amplifier (`ccdsim.readout.segments`).
+
+    So they are with several amplifiers, a prescan, crosstalk, CTI or
+    brighter-fatter; every other camera keeps the one-amplifier read-out
+    and its pixels.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+
+    Returns
+    -------
+    bool
+    """
+    return (camera.amplifiers > 1 or camera.prescan > 0 or any(camera.crosstalk)
+            or has_cti(camera) or camera.brighter_fatter > 0)
