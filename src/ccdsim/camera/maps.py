@@ -51,7 +51,14 @@ class FixedPattern:
 
     @property
     def bias_map(self):
-        """True bias map of the data section, in ADU (float32): bad columns and 2-D structure."""
+        """True bias map of the data section, in ADU (float32): bad columns and 2-D structure
+        on each amplifier's level."""
+        if len(self.geometry.amplifiers) > 1:
+            out = np.zeros(self.shape, dtype=np.float32)
+            self.add_bias_structure(out, 0, self.shape[0])
+            for amp, level in zip(self.geometry.amplifiers, self.amplifier_values.bias_level):
+                out[amp.detector.slices] += np.float32(level)
+            return out
         cols, pattern = self._bad_columns
         out = bias.bias_map(self.shape, self.bias_level, cols, pattern)
         if self._bias_structure is not None:

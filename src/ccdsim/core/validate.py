@@ -158,8 +158,14 @@ def check_floats(name, value, *, low=0.0, high=None, low_open=False, most, param
                              f"(got {short_repr(value)})", **err)
     if len(value) > most:
         raise ParameterError(f"{name} must be at most {most} numbers (got {len(value)})", **err)
-    return tuple(check_number(f"{name}[{i}]", v, low=low, high=high, low_open=low_open,
-                              param=param or name) for i, v in enumerate(value))
+    out = []
+    for i, v in enumerate(value):
+        try:
+            out.append(check_number(name, v, low=low, high=high, low_open=low_open,
+                                    param=param or name))
+        except ParameterError as e:  # which of the numbers, without losing the message
+            raise ParameterError(f"{e} as number {i + 1} of {len(value)}", **err) from None
+    return tuple(out)
 
 
 def check_int(name, value, *, low=0, high=None, param=None):

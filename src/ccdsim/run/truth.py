@@ -139,9 +139,11 @@ def truth_manifest(plan):
     -------
     dict
         ``plan``, ``seed``; ``cameras``: per camera its gain (e-/ADU), read
-        noise (e-), camera seed, data section and read-out shapes, where each
-        amplifier's sections are (FITS sections,
-        `ccdsim.core.geometry.ReadoutGeometry.describe`) and every parameter; ``truth``: per file its path (relative to the plan's
+        noise (e-), camera seed, data section and read-out shapes, each
+        amplifier's sections (FITS sections,
+        `ccdsim.core.geometry.ReadoutGeometry.describe`) with its gain (e-/ADU),
+        read noise (e-) and bias level (ADU), and every parameter; ``truth``:
+        per file its path (relative to the plan's
         folder), camera, what it is, unit, filter and the data files it
         describes (for a flat: the frames taken through its filter).
     """
@@ -153,7 +155,10 @@ def truth_manifest(plan):
                          "camera_seed": cam.camera_seed,
                          "shape": list(cam.geometry.detector_shape),
                          "readout_shape": list(cam.geometry.shape),
-                         "amplifiers": cam.geometry.describe(),
+                         "amplifiers": [
+                             {**sections, "gain": float(g), "read_noise": float(r),
+                              "bias_level": float(b)} for sections, g, r, b in zip(
+                                 cam.geometry.describe(), *cam.amplifier_values)],
                          "parameters": {k: list(v) if isinstance(v, tuple) else v
                                         for k, v in cam.parameters().items()}}
         mine = [f for f in plan.frames if (f.camera or plan.camera_names[0]) == name]

@@ -16,8 +16,9 @@ index is the same clock cycle. The truth is the matrix ``C``.
 """
 
 import numpy as np
+from astropy.table import Table
 
-__all__ = ["crosstalk_matrix", "add_crosstalk"]
+__all__ = ["crosstalk_matrix", "add_crosstalk", "truth_files"]
 
 
 def crosstalk_matrix(coefficients, amplifiers):
@@ -68,3 +69,36 @@ def add_crosstalk(segments, matrix):
             if v != s and matrix[v, s]:
                 victim += matrix[v, s] * np.asarray(source, dtype=np.float64)
     return out
+
+
+def truth_files(camera):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    ``crosstalk.fits`` (a camera with crosstalk): a table of every
+    coefficient, ``victim``, ``source`` (amplifier names) and
+    ``coefficient`` (the victim's e- per source e-), the matrix row by row.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera.
+
+    Returns
+    -------
+    dict
+    """
+    if not any(camera.crosstalk):
+        return {}
+
+    def table():
+        names = [a.name for a in camera.geometry.amplifiers]
+        matrix = crosstalk_matrix(camera.crosstalk, len(names))
+        t = Table({"victim": [v for v in names for _ in names],
+                   "source": [s for _ in names for s in names],
+                   "coefficient": matrix.ravel()})
+        t["coefficient"].unit = "electron/electron"
+        t.meta["comment"] = ("Crosstalk: the victim's output gains coefficient x the source's "
+                             "signal at the same read-out position (e-).")
+        return t
+
+    return {"crosstalk.fits": table}
