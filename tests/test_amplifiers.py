@@ -222,3 +222,48 @@ def test_bad_night_settings_are_one_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ccdsim: error: " + message), err
     assert list(tmp_path.iterdir()) == []
+
+
+# Plan files: [[cameras.NAME.amplifiers]] tables ----------------------------------
+
+_PLAN = """
+name = "four amps"
+seed = 5
+start = "2026-03-20T19:00:00"
+[cameras.main]
+shape = [200, 200]
+overscan = 10
+crosstalk = [[0, 1e-4, 0, 0], [0, 0, 0, 0], [0, 0, 0, 2e-4], [0, 0, 0, 0]]
+{tables}
+[[groups]]
+kind = "bias"
+count = 1
+"""
+_TABLES = "\n".join(f"[[cameras.main.amplifiers]]\ngain = {g}\nread_noise = {r}"
+                     for g, r in ((1.5, 4.0), (1.6, 4.5), (1.4, 3.5), (1.5, 5.0)))
+
+
+def test_plan_amplifier_tables_are_each_amplifiers_values(tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(_PLAN.format(tables=_TABLES))
+    assert main(["dataset", str(plan), str(tmp_path / "out"), "--quiet"]) == 0
+    h = fits.getheader(tmp_path / "out" / "bias-001.fits")
+    assert (h["NAMPS"], h["GAINC"], h["RDNOISED"]) == (4, 1.4, 5.0)
+    xt = Table.read(tmp_path / "out" / "truth" / "crosstalk.fits")
+    assert xt["coefficient"].reshape(4, 4)[2, 3] == 2e-4
+
+
+@pytest.mark.parametrize("tables, message", [
+    (_TABLES.replace("read_noise = 5.0", "noise = 5.0"),
+     "amplifiers table 4 must give the first one's keys"),
+    (_TABLES + "\n[[cameras.main.amplifiers]]\ngain = 1.0\nread_noise = 1.0",
+     "camera main: amplifiers must be 1, 2 or an even number (got 5)"),
+    ("[cameras.main.amplifiers]\ngain = 1.0", "camera main: amplifiers must be an integer"),
+])
+def test_bad_amplifier_tables_are_one_line(tmp_path, capsys, tables, message):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(_PLAN.format(tables=tables))
+    assert main(["dataset", str(plan), str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "out").exists()

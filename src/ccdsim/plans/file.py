@@ -30,13 +30,14 @@ from ..camera.camera import Camera
 from ..camera.named import CAMERAS, camera_parameters
 from ..core.geometry import amplifier_layout
 from ..core.labels import label_file_names
-from ..core.params import CAMERA_PARAMS, PARAMS, check, check_moffat
+from ..core.params import CAMERA_PARAMS, MAX_AMPLIFIERS, PARAMS, check, check_moffat
 from ..core.seeds import NightStream, child_rng
 from ..core.validate import ParameterError
 from ..io.amplifiers import LAYOUTS
 from ..io.toml import document_toml, read_toml
 from ..physics.cosmics import check_count
 from ..physics.stars import make_star_table
+from ..readout.amplifiers import PER_AMPLIFIER
 from ..sky.catalogs import target_catalog
 from .builtin import BUILTIN_PLANS, plan_text
 from .groups import Where, cards_of, group_frames, timeline_start
@@ -81,6 +82,8 @@ def _camera(name, doc, scale):
     doc = where.table(doc, CAMERA_KEYS)
     base = where.choice("camera", doc.get("camera", "guide"), tuple(CAMERAS))
     params = camera_parameters(base)
+    if isinstance(doc.get("amplifiers"), list):  # [[cameras.NAME.amplifiers]] tables
+        doc = {**doc, **_amplifier_tables(doc["amplifiers"], where)}
     for key, value in doc.items():
         if key not in ("camera", "header", "pixel_scale", "rotation"):
             params[key] = tuple(value) if isinstance(value, list) else value
@@ -92,6 +95,28 @@ def _camera(name, doc, scale):
     if scale > 1 and "pixel_scale" in optics:
         optics["pixel_scale"] *= scale  # the same sky on fewer, larger pixels
     return camera, cards_of(doc.get("header", {}), where), optics
+
+
+def _amplifier_tables(tables, where):
+    """A camera's ``[[amplifiers]]`` tables, one per amplifier (``gain``, ``read_noise``,
+    ``bias_level``), as its parameters: ``amplifiers`` and the per-amplifier lists."""
+    if not (0 < len(tables) <= MAX_AMPLIFIERS and all(isinstance(t, dict) for t in tables)):
+        raise ParameterError(f"{where.key('amplifiers')} must be a number, or 1 to "
+                             f"{MAX_AMPLIFIERS} tables [[amplifiers]] of "
+                             f"{', '.join(PER_AMPLIFIER.values())}", param="amplifiers")
+    keys = set(tables[0])
+    for k, table in enumerate(tables, 1):
+        unknown = set(table) - set(PER_AMPLIFIER.values())
+        if unknown or set(table) != keys:
+            raise ParameterError(f"{where.key('amplifiers')} table {k} must give the first "
+                                 f"one's keys, each of {', '.join(PER_AMPLIFIER.values())} "
+                                 f"(got {', '.join(sorted(table)) or 'none'})",
+                                 param="amplifiers")
+    out = {"amplifiers": len(tables)}
+    for own, shared in PER_AMPLIFIER.items():
+        if shared in keys:
+            out[own] = tuple(t[shared] for t in tables)
+    return out
 
 
 def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base="."):
