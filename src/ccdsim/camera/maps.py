@@ -51,8 +51,7 @@ class FixedPattern:
 
     @property
     def bias_map(self):
-        """True bias map of the data section, in ADU (float32): bad columns and 2-D structure
-        on each amplifier's level."""
+        """True bias map of the data section, ADU (float32): structure on each amplifier's level."""
         if len(self.geometry.amplifiers) > 1:
             out = np.zeros(self.shape, dtype=np.float32)
             self.add_bias_structure(out, 0, self.shape[0])
@@ -189,18 +188,7 @@ class FixedPattern:
             image += rows[r0:r1, None] + columns[None, :]
 
     def hot_pixels_in_rows(self, r0, r1):
-        """``(rows, cols)`` of the hot pixels in rows ``r0:r1``, relative to ``r0``.
-
-        Parameters
-        ----------
-        r0, r1 : int
-            First and one-past-last row.
-
-        Returns
-        -------
-        tuple of ndarray
-            Index arrays for a ``(r1 - r0, ...)`` block.
-        """
+        """``(rows, cols)`` index arrays of the hot pixels in rows ``r0:r1``, relative to ``r0``."""
         return hotpixels.hot_pixels_in_rows(self.hot_pixel_indices, self.shape[1], r0, r1)
 
     def dq_rows(self, r0, r1):

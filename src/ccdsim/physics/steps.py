@@ -9,8 +9,10 @@ generated from this table):
   ``"charge"`` (charge that is not light), in their order;
   `expected_electrons` runs them;
 - step 2 draws all of it at once: one Poisson draw (`poisson_draw`);
-- step 3 moves charge: cosmic rays add theirs, the full well spills it along
-  columns (``stage`` ``"moves"``); 3b the amplifier's response;
+- step 3 moves charge: cosmic rays add theirs, brighter-fatter pushes it
+  aside, the full well spills it along columns (``stage`` ``"moves"``); a
+  camera read amplifier by amplifier then clocks it out through its traps
+  (CTI, ``"transfer"``); 3b the amplifier's response;
 - a camera read amplifier by amplifier (`ccdsim.readout.segments`) also
   has the read-out chain's steps (``"chain"``): crosstalk between its
   amplifiers' outputs;
@@ -35,6 +37,7 @@ from .fullwell import bleed_columns
 from .response import add_read_noise, convert, respond, to_adu
 from .shutter import apply_shutter
 from .stars import add_sky, add_star_light
+from .transfer.brighterfatter import bf_electrons
 from .transfer.crosstalk import add_crosstalk
 
 __all__ = ["Step", "STEPS", "STEP_ONE", "Sources", "expected_electrons", "expected_terms",
@@ -61,7 +64,8 @@ class Step(NamedTuple):
         ``function(expected, sources, r0, r1)`` returns step 1's sum for rows
         ``r0:r1`` with its term (a number while uniform); ``"draw"``: step 2;
         ``"moves"``: ``function(electrons, ...)`` changes the whole data
-        section's electrons in place and returns the pixels it touched;
+        section's electrons in place and returns the pixels it touched
+        (brighter-fatter returns the new electrons);
         ``"response"``, ``"output"``: take and return arrays; ``"chain"``: the
         read-out chain of a camera read amplifier by amplifier
         (`ccdsim.readout.segments`), on its amplifiers' segments.
@@ -178,6 +182,8 @@ STEPS = (
          "e-", poisson_draw, "draw", None, "FRMSEED card"),
     Step("3", "cosmic rays", "+ cosmic-ray electrons", "e-", add_cosmic_rays, "moves",
          "COSMIC_RAY", "COSMICS table"),
+    Step("3", "brighter-fatter", "collected charge pushes new charge to the neighbours "
+         "(flux kept)", "e-", bf_electrons, "moves", None, "truth/brighter-fatter.fits"),
     Step("3", "full well", "charge above the full well spills along its column", "e-",
          bleed_columns, "moves", "FULL_WELL", "DQ bits"),
     Step("3b", "response", "the output amplifier's response (nonlinearity)", "e-", respond,

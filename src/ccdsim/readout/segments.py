@@ -80,6 +80,8 @@ def detector_electrons(exposure, dq):
             electrons[b.r0:b.r1] = drawn
     if exposure.cosmics is not None and len(exposure.cosmics):  # 3
         dq[_STEP["cosmic rays"](electrons, exposure.cosmics)] |= DQ.COSMIC_RAY
+    if cam.brighter_fatter > 0:
+        electrons = _STEP["brighter-fatter"](electrons, cam)
     if cam.full_well is not None:
         dq[_STEP["full well"](electrons, cam.full_well)] |= DQ.FULL_WELL
     return electrons

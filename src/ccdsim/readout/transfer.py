@@ -6,6 +6,7 @@ and ``cti_parallel_release``, one entry per species; the same for serial);
 """
 
 from ..core.validate import ParameterError
+from ..physics.transfer.brighterfatter import check_strength
 
 __all__ = ["MAX_TRAP_SPECIES", "check_transfer", "has_cti", "segmented"]
 
@@ -17,7 +18,8 @@ _SPECIES = (("cti_parallel_density", "cti_parallel_release"),
 
 
 def check_transfer(camera):
-    """Refuse trap lists that do not pair up, or a notch at or above the well depth.
+    """Refuse trap lists that do not pair up, a notch at or above the well depth, or a
+    brighter-fatter strength that could empty a pixel below zero.
 
     Parameters
     ----------
@@ -36,6 +38,7 @@ def check_transfer(camera):
         if len(d) > MAX_TRAP_SPECIES:
             raise ParameterError(f"{density} must list at most {MAX_TRAP_SPECIES} trap species "
                                  f"(got {len(d)})", param=density)
+    check_strength(camera)
     if camera.cti_well_notch >= camera.cti_well_depth:
         raise ParameterError(f"cti_well_notch must be below cti_well_depth "
                              f"({camera.cti_well_depth:g} e-, got {camera.cti_well_notch:g})",

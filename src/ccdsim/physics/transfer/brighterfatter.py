@@ -61,17 +61,17 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...core.kernels import compiled
+from .flows import BLOCK, bf_rows
+from ...core.validate import ParameterError
 
-__all__ = ["bf_kernel", "brighter_fatter", "flat_covariances", "max_strength",
+__all__ = ["bf_kernel", "brighter_fatter", "flat_covariances", "max_strength", "bf_electrons",
+           "check_strength", "truth_files",
            "DEFAULT_RADIUS", "DEFAULT_FULL_WELL"]
 
 #: Reach of the effect (px): the truth ``a_ij`` is zero beyond it.
 DEFAULT_RADIUS = 5
 #: Charge above it pushes no further (e-); sets `max_strength`.
 DEFAULT_FULL_WELL = 2e5
-# Rows per pass: a block's buffers (~3 MiB at 4000 columns) stay in cache.
-_BLOCK = 32
 
 
 def _laplacian(k):
@@ -163,76 +163,6 @@ def max_strength(radius=DEFAULT_RADIUS, full_well=DEFAULT_FULL_WELL):
     return 2.0 / (_push_bound(radius) * float(full_well))
 
 
-@compiled
-def _flow(pp, pq, qp, qq):
-    """``(Φ_p - Φ_q) w_pq``: exactly ``-_flow(pq, pp, qq, qp)``."""
-    d = pp - pq
-    m = 0.5 * (qp + qq)
-    return d * min(m, qp if d > 0.0 else qq)
-
-
-@compiled
-def _bf_rows(q, k, alpha, cap, r0, r1, out):
-    """Rows ``r0:r1`` of the brighter-fatter map of ``q`` into ``out``.
-
-    Each pixel's potential and flows are computed with the same operations in
-    the same order whatever ``r0, r1``, so any split of the rows into calls
-    gives the same bits.
-    """
-    ny, nx = q.shape
-    rk = (k.shape[0] - 1) // 2
-    # Capped charge (what pushes), zero beyond the array's edges: every pixel's
-    # potential is then the same sum, and the loops need no edge cases.
-    c = np.zeros((_BLOCK + 2 + 2 * rk, nx + 2 * rk))
-    s = np.empty(nx + 2 * rk)
-    v = np.empty((_BLOCK + 2, nx))  # charge, as float64
-    phi = np.empty((_BLOCK + 2, nx))
-    t = np.empty(nx)
-    for b0 in range(r0, r1, _BLOCK):
-        b1 = min(b0 + _BLOCK, r1)
-        p0, p1 = max(b0 - 1, 0), min(b1 + 1, ny)  # potential: one row beyond the block
-        c0 = p0 - rk
-        for i in range(c0, p1 + rk):
-            cr = c[i - c0]
-            if 0 <= i < ny:
-                for j in range(nx):
-                    cr[j + rk] = min(float(q[i, j]), cap)
-            else:
-                cr[:] = 0.0
-        for i in range(p0, p1):
-            for j in range(nx):
-                v[i - p0, j] = float(q[i, j])
-            row = phi[i - p0]
-            row[:] = 0.0
-            # K is symmetric: rows i - d and i + d summed first, then columns j - e and j + e.
-            for d in range(rk + 1):
-                up, dn = c[i - d - c0], c[i + d - c0]
-                for j in range(nx + 2 * rk):
-                    s[j] = up[j] + dn[j] if d > 0 else up[j]
-                w = k[rk + d, rk]
-                for j in range(nx):
-                    row[j] += w * s[j + rk]
-                for e in range(1, rk + 1):
-                    w = k[rk + d, rk + e]
-                    for j in range(nx):
-                        row[j] += w * (s[j + rk - e] + s[j + rk + e])
-        # One pass per neighbour, in the same order for every pixel: up, down, left, right.
-        for i in range(b0, b1):
-            pr, vr = phi[i - p0], v[i - p0]
-            t[:] = 0.0
-            for d in (-1, 1):
-                if 0 <= i + d < ny:
-                    pn, vn = phi[i + d - p0], v[i + d - p0]
-                    for j in range(nx):
-                        t[j] += _flow(pr[j], pn[j], vr[j], vn[j])
-            for j in range(1, nx):
-                t[j] += _flow(pr[j], pr[j - 1], vr[j], vr[j - 1])
-            for j in range(nx - 1):
-                t[j] += _flow(pr[j], pr[j + 1], vr[j], vr[j + 1])
-            for j in range(nx):
-                out[i, j] = vr[j] - alpha * t[j]
-
-
 def brighter_fatter(electrons, strength, *, radius=DEFAULT_RADIUS, full_well=DEFAULT_FULL_WELL,
                     threads=None):
     """Redistribute the drawn electrons as the brighter-fatter effect does (flux kept).
@@ -297,13 +227,13 @@ def brighter_fatter(electrons, strength, *, radius=DEFAULT_RADIUS, full_well=DEF
     out = np.empty(q.shape, dtype=np.float64)
     alpha, cap = 0.5 * strength, float(full_well)
     ny = q.shape[0]
-    n = max(1, min((os.cpu_count() or 1) if threads is None else int(threads), ny // (4 * _BLOCK)))
+    n = max(1, min((os.cpu_count() or 1) if threads is None else int(threads), ny // (4 * BLOCK)))
     if n == 1:
-        _bf_rows(q, k, alpha, cap, 0, ny, out)
+        bf_rows(q, k, alpha, cap, 0, ny, out)
         return out
     edges = np.linspace(0, ny, n + 1).astype(int)
     with ThreadPoolExecutor(max_workers=n) as pool:
-        for f in [pool.submit(_bf_rows, q, k, alpha, cap, int(a), int(b), out)
+        for f in [pool.submit(bf_rows, q, k, alpha, cap, int(a), int(b), out)
                   for a, b in zip(edges[:-1], edges[1:])]:
             f.result()
     return out
@@ -351,3 +281,69 @@ def flat_covariances(mean_electrons, strength, *, radius=DEFAULT_RADIUS, max_lag
             out[i, j] = float((p[m:m + g.shape[0], m:m + g.shape[1]]
                                * p[m + i:m + i + g.shape[0], m + j:m + j + g.shape[1]]).sum())
     return out
+
+
+def bf_electrons(electrons, camera, threads=None):
+    """Step 3's brighter-fatter of a camera: `brighter_fatter` with its strength and full well.
+
+    Parameters
+    ----------
+    electrons : ndarray, shape (ny, nx)
+        The detector's drawn electrons (e-), after the cosmic rays.
+    camera : ccdsim.Camera
+        Its ``brighter_fatter`` (1/e-) and ``full_well`` (e-; None: `DEFAULT_FULL_WELL`).
+    threads : int, optional
+        Worker threads; never changes the result.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    return brighter_fatter(electrons, camera.brighter_fatter, full_well=_full_well(camera),
+                           threads=threads)
+
+
+def check_strength(camera):
+    """Refuse a ``brighter_fatter`` that could push a pixel's charge below zero.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Naming ``brighter_fatter`` and its bound for the camera's full well.
+    """
+    bound = max_strength(DEFAULT_RADIUS, _full_well(camera))
+    if camera.brighter_fatter > bound:
+        raise ParameterError(f"brighter_fatter must be in [0, {bound:.3g}] for a full well of "
+                             f"{_full_well(camera):g} e- (got {camera.brighter_fatter:g})",
+                             param="brighter_fatter")
+
+
+def truth_files(camera):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    ``brighter-fatter.fits`` (a camera with it): the kernel ``a_ij`` of
+    `bf_kernel` (1/e-, centred; Astier et al. 2019's convention: a pixel's
+    area changes by ``a_ij`` per electron in the pixel ``(i, j)`` away).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+
+    Returns
+    -------
+    dict
+    """
+    if camera.brighter_fatter <= 0:
+        return {}
+    return {"brighter-fatter.fits": lambda: (
+        bf_kernel(camera.brighter_fatter).astype(np.float64), "1/electron",
+        "Brighter-fatter kernel a_ij (Astier et al. 2019): a pixel's area changes by a_ij "
+        "per electron i, j pixels away; a_00 = -brighter_fatter, sum 0.")}
+
+
+def _full_well(camera):
+    return DEFAULT_FULL_WELL if camera.full_well is None else camera.full_well
