@@ -38,6 +38,7 @@ from .response import add_read_noise, convert, respond, to_adu
 from .shutter import apply_shutter
 from .stars import add_sky, add_star_light
 from .transfer.brighterfatter import bf_electrons
+from .transfer.clocking import clock_out
 from .transfer.crosstalk import add_crosstalk
 
 __all__ = ["Step", "STEPS", "STEP_ONE", "Sources", "expected_electrons", "expected_terms",
@@ -186,10 +187,13 @@ STEPS = (
          "(flux kept)", "e-", bf_electrons, "moves", None, "truth/brighter-fatter.fits"),
     Step("3", "full well", "charge above the full well spills along its column", "e-",
          bleed_columns, "moves", "FULL_WELL", "DQ bits"),
+    Step("3", "charge transfer", "traps capture charge as it is clocked out and release it "
+         "later (CTI: trails, EPER), parallel then serial", "e-", clock_out, "transfer", None,
+         "truth/cti.fits, CTI extension"),
     Step("3b", "response", "the output amplifier's response (nonlinearity)", "e-", respond,
          "response", None, "truth/nonlinearity.fits"),
     Step("3c", "crosstalk", "+ each other amplifier's signal x its coefficient, same read-out "
-         "position", "e-", add_crosstalk, "chain", None, "truth/crosstalk.ecsv"),
+         "position", "e-", add_crosstalk, "chain", None, "truth/crosstalk.fits"),
     Step("4", "read noise", "+ Gaussian read noise", "e-", add_read_noise, "output", None,
          "RDNOISE card"),
     Step("5", "gain", "/ gain", "e- -> ADU", to_adu, "output", None, "GAIN card"),

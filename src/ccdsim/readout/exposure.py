@@ -309,7 +309,7 @@ class Exposure:
         """
         moved = None
         if segmented(self.camera):  # amplifier by amplifier: one path, whole arrays
-            data, dq, moved = segmented_read_out(self)
+            data, dq, moved = segmented_read_out(self, threads=threads)
         elif plain:
             data, dq = plain_read_out(self)
         else:

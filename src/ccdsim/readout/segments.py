@@ -29,7 +29,8 @@ from ..core.seeds import Stream, child_rng
 from ..physics.bias import leak_profile
 from ..physics.steps import STEPS, expected_electrons, poisson_draw
 from ..physics.transfer.crosstalk import crosstalk_matrix
-from .steps import digitize, pixel_blocks
+from .steps import digitize, for_each_block, pixel_blocks
+from .transfer import has_cti
 
 __all__ = ["Segmented", "segmented_read_out", "detector_electrons", "read_order"]
 
@@ -55,7 +56,7 @@ class Segmented(NamedTuple):
     moved: np.ndarray | None
 
 
-def detector_electrons(exposure, dq):
+def detector_electrons(exposure, dq, threads=None):
     """Steps 1 to 3 on the whole detector: drawn electrons after the charge that moves.
 
     Parameters
@@ -64,6 +65,8 @@ def detector_electrons(exposure, dq):
         The frame.
     dq : ndarray of uint8, ``(ny, nx)``
         The detector's bits: cosmic-ray and full-well bits are or-ed in.
+    threads : int, optional
+        Worker threads; never changes the electrons.
 
     Returns
     -------
@@ -71,29 +74,34 @@ def detector_electrons(exposure, dq):
     """
     cam = exposure.camera
     ny, nx = cam.shape
-    expected = expected_electrons(exposure.sources, 0, ny)  # 1
+    sources = exposure.sources
     electrons = np.zeros((ny, nx))
-    for b in pixel_blocks(exposure.seed_seq, cam.shape):  # 2, each block from its own stream
-        drawn = poisson_draw(expected[b.r0:b.r1] if np.ndim(expected) else expected, b.shape,
-                             b.rng)
+
+    def draw(block):  # 1 and 2, each block from its own stream
+        expected = expected_electrons(sources, block.r0, block.r1)
+        drawn = poisson_draw(expected, block.shape, block.rng)
         if drawn.size:
-            electrons[b.r0:b.r1] = drawn
+            electrons[block.r0:block.r1] = drawn
+
+    for_each_block(draw, pixel_blocks(exposure.seed_seq, cam.shape), threads)
     if exposure.cosmics is not None and len(exposure.cosmics):  # 3
         dq[_STEP["cosmic rays"](electrons, exposure.cosmics)] |= DQ.COSMIC_RAY
     if cam.brighter_fatter > 0:
-        electrons = _STEP["brighter-fatter"](electrons, cam)
+        electrons = _STEP["brighter-fatter"](electrons, cam, threads)
     if cam.full_well is not None:
         dq[_STEP["full well"](electrons, cam.full_well)] |= DQ.FULL_WELL
     return electrons
 
 
-def segmented_read_out(exposure):
+def segmented_read_out(exposure, threads=None):
     """Read out an exposure amplifier by amplifier (the module's order).
 
     Parameters
     ----------
     exposure : ccdsim.readout.exposure.Exposure
         What to read out (`ccdsim.Camera.prepare`).
+    threads : int, optional
+        Worker threads (default: all CPUs); never changes the pixels.
 
     Returns
     -------
@@ -101,56 +109,62 @@ def segmented_read_out(exposure):
     """
     cam = exposure.camera
     geometry, values = cam.geometry, cam.amplifier_values
+    amps = geometry.amplifiers
     ny, nx = cam.shape
     detector_dq = np.zeros((ny, nx), dtype=np.uint8)
     cam.add_detector_dq(detector_dq, 0, ny)
-    electrons = detector_electrons(exposure, detector_dq)
+    electrons = detector_electrons(exposure, detector_dq, threads)
 
-    charge = np.zeros(geometry.shape)
+    # Every amplifier's segment in read-out order, one array (they are all one shape),
+    # made amplifier by amplifier on the threads: nothing below crosses amplifiers.
+    segments = np.zeros((len(amps), *amps[0].segment.shape))
     dq = np.zeros(geometry.shape, dtype=np.uint8)
-    for amp in geometry.amplifiers:
-        charge[amp.data.slices] = electrons[amp.detector.slices]
-        dq[amp.data.slices] = detector_dq[amp.detector.slices]
-    segments = [np.ascontiguousarray(read_order(charge[a.segment.slices], a.reads_towards))
-                for a in geometry.amplifiers]
-    layout = [_read_order_masks(a) for a in geometry.amplifiers]
+    moved = np.zeros(geometry.shape, dtype=np.float32) if has_cti(cam) else None
+    dark_e = cam.overscan_dark * exposure.exposure_time
 
-    t = exposure.exposure_time
-    dark_e = cam.overscan_dark * t
-    for k, (seg, (data, serial)) in enumerate(zip(segments, layout)):
+    def collect(k):
+        amp, seg = amps[k], segments[k]
+        data = _data_in_read_order(amp)
+        seg[data] = read_order(electrons[amp.detector.slices], amp.reads_towards)
+        dq[amp.data.slices] = detector_dq[amp.detector.slices]
         if dark_e > 0:  # the overscan's own dark: every pixel outside the data
+            outside = np.ones(seg.shape, dtype=bool)
+            outside[data] = False
             rng = child_rng(exposure.seed_seq, Stream.SEGMENT_OVERSCAN, k)
-            seg[~data] = rng.poisson(dark_e, size=int((~data).sum()))
-    moved = None
-    if cam.overscan_leak > 0:
-        for seg, (data, serial) in zip(segments, layout):
-            last = seg[serial[0], serial[1].start - 1]  # each row's data pixel read last
-            profile = leak_profile(serial[1].stop - serial[1].start, cam.overscan_leak,
-                                   cam.overscan_leak_length)
-            seg[serial] += last[:, None] * profile[None, :]
-    segments = [_STEP["response"](s, cam) for s in segments]  # 3b
+            seg[outside] = rng.poisson(dark_e, size=int(outside.sum()))
+        if moved is not None:  # 3: clocked out through the traps
+            after = _STEP["charge transfer"](seg, cam, 1)
+            moved[amp.segment.slices] = read_order(after - seg, amp.reads_towards)
+            seg[...] = after
+        if cam.overscan_leak > 0:  # each row's data pixel read last leaks into the overscan
+            rows, last = data[0], data[1].stop - 1
+            n = amp.serial_overscan.shape[1]
+            profile = leak_profile(n, cam.overscan_leak, cam.overscan_leak_length)
+            seg[rows, last + 1:last + 1 + n] += seg[rows, last][:, None] * profile[None, :]
+        seg[...] = _STEP["response"](seg, cam)  # 3b
+
+    for_each_block(collect, range(len(amps)), threads)
     if any(cam.crosstalk):  # 3c
-        segments = _STEP["crosstalk"](segments,
-                                      crosstalk_matrix(cam.crosstalk, len(geometry.amplifiers)))
+        segments = _STEP["crosstalk"](segments, crosstalk_matrix(cam.crosstalk, len(amps)),
+                                      threads=threads)
 
     out = np.empty(geometry.shape, dtype=np.uint16 if exposure.quantize else np.float32)
     structure = np.zeros((ny, nx), dtype=np.float32)  # the detector's bias structure
     cam.add_bias_structure(structure, 0, ny)
-    for k, (amp, seg) in enumerate(zip(geometry.amplifiers, segments)):  # 4 to 7
+
+    def output(k):  # 4 to 7, amplifier k with its own stream
+        amp = amps[k]
         bias = _segment_bias(cam, amp, values.bias_level[k] + exposure.bias_offset, structure)
-        adu = np.empty(seg.shape, dtype=out.dtype)
-        sat = np.zeros(seg.shape, dtype=np.uint8)
-        digitize(seg, child_rng(exposure.seed_seq, Stream.SEGMENT_NOISE, k),
+        adu = np.empty(segments[k].shape, dtype=out.dtype)
+        sat = np.zeros(segments[k].shape, dtype=np.uint8)
+        digitize(segments[k], child_rng(exposure.seed_seq, Stream.SEGMENT_NOISE, k),
                  read_noise=values.read_noise[k], gain=values.gain[k],
                  bias=np.ascontiguousarray(read_order(bias, amp.reads_towards)),
                  quantize=exposure.quantize, out=adu, dq=sat)
         out[amp.segment.slices] = read_order(adu, amp.reads_towards)
         dq[amp.segment.slices] |= read_order(sat, amp.reads_towards)
-    if moved is not None:
-        frame_moved = np.zeros(geometry.shape, dtype=np.float32)
-        for amp, m in zip(geometry.amplifiers, moved):
-            frame_moved[amp.segment.slices] = read_order(m, amp.reads_towards)
-        moved = frame_moved
+
+    for_each_block(output, range(len(amps)), threads)
     return Segmented(out, dq, moved)
 
 
@@ -176,18 +190,15 @@ def read_order(segment, towards):
     return segment[rows, columns]
 
 
-def _read_order_masks(amp):
-    """In read-out order: which pixels of the segment are data, and the serial overscan's slices."""
-    seg = amp.segment
-    mask = np.zeros(seg.shape, dtype=bool)
-    mask[amp.data.y0 - seg.y0:amp.data.y1 - seg.y0,
-         amp.data.x0 - seg.x0:amp.data.x1 - seg.x0] = True
-    mask = read_order(mask, amp.reads_towards).copy()
-    rows = np.flatnonzero(mask.any(axis=1))
-    columns = np.flatnonzero(mask.any(axis=0))
-    n_serial = amp.serial_overscan.shape[1]
-    serial = (slice(rows[0], rows[-1] + 1), slice(columns[-1] + 1, columns[-1] + 1 + n_serial))
-    return mask, serial
+def _data_in_read_order(amp):
+    """``(rows, columns)`` slices of an amplifier's data in its segment, in read-out order."""
+    seg, data = amp.segment, amp.data
+    rows, columns = (data.y0 - seg.y0, data.y1 - seg.y0), (data.x0 - seg.x0, data.x1 - seg.x0)
+    if amp.reads_towards.startswith("upper"):
+        rows = (seg.shape[0] - rows[1], seg.shape[0] - rows[0])
+    if amp.reads_towards.endswith("right"):
+        columns = (seg.shape[1] - columns[1], seg.shape[1] - columns[0])
+    return slice(*rows), slice(*columns)
 
 
 def _segment_bias(camera, amp, level, structure):

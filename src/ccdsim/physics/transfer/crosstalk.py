@@ -15,8 +15,13 @@ given in read-out order (`ccdsim.readout.segments.read_order`), so the same
 index is the same clock cycle. The truth is the matrix ``C``.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from astropy.table import Table
+
+from ...core.kernels import compiled
 
 __all__ = ["crosstalk_matrix", "add_crosstalk", "truth_files"]
 
@@ -46,29 +51,63 @@ def crosstalk_matrix(coefficients, amplifiers):
     return c.reshape(n, n).copy()
 
 
-def add_crosstalk(segments, matrix):
-    """Each segment plus the crosstalk of the others (new arrays).
+def add_crosstalk(segments, matrix, *, threads=None):
+    """Each segment plus the crosstalk of the others (a new array).
 
     Parameters
     ----------
-    segments : sequence of ndarray
-        The amplifiers' electrons in read-out order, all of one shape (e-).
+    segments : ndarray, ``(n, rows, columns)``
+        The amplifiers' electrons in read-out order (e-).
     matrix : ndarray, ``(n, n)``
         ``C[victim, source]`` (`crosstalk_matrix`).
+    threads : int, optional
+        Worker threads; never changes the result (each pixel's sum is taken
+        in the same order).
 
     Returns
     -------
-    list of ndarray of float64
+    ndarray of float64, ``(n, rows, columns)``
         The segments as each amplifier's output reports them; every source
         term is computed from the segments as given (crosstalk does not
         feed on crosstalk).
     """
-    out = [np.array(s, dtype=np.float64) for s in segments]
-    for v, victim in enumerate(out):
-        for s, source in enumerate(segments):
-            if v != s and matrix[v, s]:
-                victim += matrix[v, s] * np.asarray(source, dtype=np.float64)
-    return out
+    stack = np.ascontiguousarray(segments, dtype=np.float64)
+    flat = stack.reshape(len(stack), -1)
+    out = np.empty_like(flat)
+    matrix = np.ascontiguousarray(matrix, dtype=np.float64)
+    size = flat.shape[1]
+    n = max(1, min((os.cpu_count() or 1) if threads is None else int(threads), size // 65536))
+    edges = np.linspace(0, size, n + 1).astype(np.int64)
+    if n == 1:
+        _mix(flat, matrix, out, 0, size)
+    else:
+        with ThreadPoolExecutor(n) as pool:
+            for f in [pool.submit(_mix, flat, matrix, out, int(a), int(b))
+                      for a, b in zip(edges[:-1], edges[1:])]:
+                f.result()
+    return out.reshape(stack.shape)
+
+
+# numpy would make 2 n^2 passes over whole segments (0.43 s for 16 amplifiers of a 4k
+# sensor); this loop works on chunks that stay in cache, the inner loop vectorised.
+_CHUNK = 2048
+
+
+@compiled
+def _mix(flat, matrix, out, i0, i1):
+    """Pixels ``i0:i1`` of every victim: its own signal, then each source's, in order."""
+    n = flat.shape[0]
+    for c0 in range(i0, i1, _CHUNK):
+        c1 = min(c0 + _CHUNK, i1)
+        for v in range(n):
+            o = out[v, c0:c1]  # 1-D views: the loops below vectorise
+            o[:] = flat[v, c0:c1]
+            for s in range(n):
+                c = matrix[v, s]
+                if s != v and c != 0.0:
+                    f = flat[s, c0:c1]
+                    for i in range(c1 - c0):
+                        o[i] += c * f[i]
 
 
 def truth_files(camera):

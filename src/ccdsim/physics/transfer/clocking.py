@@ -1,0 +1,78 @@
+"""A camera's traps, as the read-out clocks each amplifier's segment through them.
+
+The camera lists its trap species as parallel lists (``cti_parallel_density``
+with ``cti_parallel_release``, the same for serial; one entry per species)
+and one well-fill model (``cti_well_depth``, ``cti_well_notch``,
+``cti_well_power``) for both directions. `clock_out` is step 3's charge
+transfer for one segment (`ccdsim.physics.transfer.cti.add_cti`); its truth
+is the traps (``truth/cti.fits``) and each frame's map of the charge moved
+(its ``CTI`` extension).
+"""
+
+from .cti import TrapSpecies, WellFill, add_cti, trap_table
+
+__all__ = ["camera_traps", "clock_out", "truth_files"]
+
+
+def camera_traps(camera):
+    """A camera's trap species and well fill, as `add_cti` takes them.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its ``cti_*`` parameters.
+
+    Returns
+    -------
+    dict
+        ``parallel`` and ``serial`` (lists of `TrapSpecies`, species of
+        density 0 left out) and ``well`` (`WellFill`).
+    """
+    def species(density, release):
+        return [TrapSpecies(d, r) for d, r in zip(density, release) if d > 0]
+
+    return {"parallel": species(camera.cti_parallel_density, camera.cti_parallel_release),
+            "serial": species(camera.cti_serial_density, camera.cti_serial_release),
+            "well": WellFill(camera.cti_well_depth, camera.cti_well_notch,
+                             camera.cti_well_power)}
+
+
+def clock_out(segment, camera, threads=None):
+    """Step 3's charge transfer of one amplifier's segment: parallel, then serial CTI.
+
+    Parameters
+    ----------
+    segment : ndarray of float64
+        The segment's electrons in read-out order (`ccdsim.readout.segments.read_order`),
+        prescan and overscans included (they collect the trails).
+    camera : ccdsim.Camera
+        Its traps (`camera_traps`).
+    threads : int, optional
+        Worker threads; never changes the result.
+
+    Returns
+    -------
+    ndarray of float64
+        The segment as it reaches the output (e-).
+    """
+    return add_cti(segment, **camera_traps(camera), threads=threads)
+
+
+def truth_files(camera):
+    """The truth this effect writes for a night: ``{file name: function}``.
+
+    ``cti.fits`` (a camera with traps): one row per trap species and
+    direction (`ccdsim.physics.transfer.cti.trap_table`).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+
+    Returns
+    -------
+    dict
+    """
+    traps = camera_traps(camera)
+    if not (traps["parallel"] or traps["serial"]):
+        return {}
+    return {"cti.fits": lambda: trap_table(**traps)}
