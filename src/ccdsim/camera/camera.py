@@ -13,7 +13,7 @@ from ..physics.dark import check_dark_side
 from ..physics.shutter import check_kind as check_shutter_kind
 from ..readout.amplifiers import check_amplifiers
 from ..readout.exposure import Exposure, plan_exposure
-from ..readout.transfer import check_transfer
+from ..readout.transfer import check_transfer, segmented
 from .maps import FixedPattern
 
 __all__ = ["Camera", "Exposure"]
@@ -267,6 +267,11 @@ class Camera(FixedPattern):
     def parameters(self):
         """The camera's parameters as a dict (what ``Camera(**p)`` takes)."""
         return asdict(self)
+
+    @property
+    def reads_by_segment(self):
+        """True if frames are read amplifier by amplifier (`ccdsim.readout.segments`)."""
+        return segmented(self)
 
     # Exposures ---------------------------------------------------------------
 

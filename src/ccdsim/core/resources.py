@@ -110,7 +110,8 @@ def check_camera_memory(camera, quantize=True, *, extra_per_pixel=0, extra_bytes
 
     Besides the frame: when charge may move across blocks (cosmic rays, a
     full well), the copy of the electrons `ccdsim.readout.moving` keeps (2 bytes
-    a pixel, 8 in blocks where a pixel holds more than 65535 e-: counted at 8).
+    a pixel, 8 in blocks where a pixel holds more than 65535 e-: counted at 8);
+    a camera read by segments holds whole arrays of its steps (40 bytes a pixel).
 
     Parameters
     ----------
@@ -128,8 +129,12 @@ def check_camera_memory(camera, quantize=True, *, extra_per_pixel=0, extra_bytes
     ccdsim.ParameterError
     """
     moves = camera.cosmic_ray_rate > 0 or camera.full_well is not None
+    # Read by segments: the detector's electrons, their segments, the charge CTI
+    # moved, brighter-fatter's and crosstalk's new arrays (measured: 34 bytes a
+    # pixel over the frame for the 16-amplifier sensor, its maps included).
+    by_segment = 40 if getattr(camera, "reads_by_segment", False) else 0
     check_memory(camera.readout_shape, 2 if quantize else 4,
-                 extra_per_pixel + (8 if moves else 0), extra_bytes)
+                 extra_per_pixel + (8 if moves else 0) + by_segment, extra_bytes)
 
 
 def check_frame_memory(exposure, extra_per_pixel=0):
