@@ -436,9 +436,8 @@ PARAMS = _table(
           help="photon-transfer series: flat pairs at levels rising evenly to ptc_max_level"),
     Param("ptc_max_level", "float", 40000.0, "ADU", 0, ADC_MAX, low_open=True,
           help="photon-transfer series: mean light of its last pair before the flat field"),
-    Param("layout", "text", "assembled",
-          help="a frame of several amplifiers as one image with each one's sections in the "
-               "header (assembled), or one HDU per amplifier (amplifiers)"),
+    Param("layout", "text", "assembled", help="frames of several amplifiers: one image, "
+          "their sections in the header (assembled), or one HDU each (amplifiers)"),
     Param("filter", "text", "R", fits="FILTER", help="filter in the beam"),
     Param("object", "text", "ccdsim field", fits="OBJECT", help="target of the science frames"),
     Param("start", "text", "2026-03-20T19:00:00", "UTC",
@@ -688,8 +687,9 @@ def markdown_table(names=None):
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for name in names or PARAMS:
         p = PARAMS[name]
-        if p.kind in ("float", "int", "shape"):
-            allowed = p.range if p.kind != "shape" else f"each in [1, {p.high}]"
+        if p.kind in ("float", "int", "shape", "floats"):
+            allowed = {"shape": f"each in [1, {p.high}]",
+                       "floats": f"a list, each {p.range}"}.get(p.kind, p.range)
         elif p.kind == "bool":
             allowed = "true, false"
         else:
