@@ -278,8 +278,9 @@ class Exposure:
             Data-quality bits of those rows.
         """
         if self.two_stage:
-            raise ParameterError("an exposure with cosmic rays or a full well cannot be made "
-                                 "in bands of rows (charge crosses them)")
+            raise ParameterError("an exposure with cosmic rays, a full well or a read-out by "
+                                 "amplifier segments cannot be made in bands of rows (charge "
+                                 "crosses them)")
         dq = self.camera.dq_rows(r0, r1)
         return read_out(self, dq, rows=(r0, r1), threads=threads), dq
 

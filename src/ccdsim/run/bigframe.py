@@ -69,8 +69,9 @@ def exposure_to_dask(exposure, chunk_rows=DEFAULT_CHUNK_ROWS):
     chunk_rows = check_chunk_rows(chunk_rows)
     dask, da = _dask(), _dask("dask.array")
     if exposure.two_stage:
-        raise ParameterError("an exposure with cosmic rays or a full well cannot be made in "
-                             "bands (charge crosses them): make it whole")
+        raise ParameterError("an exposure with cosmic rays, a full well or a read-out by "
+                             "amplifier segments cannot be made in bands (charge crosses "
+                             "them): make it whole", param="chunks")
     if exposure.camera.overscan_rows:
         raise ParameterError("chunks: a frame with overscan rows cannot be made in bands of "
                              "rows: make it whole", param="chunks")
