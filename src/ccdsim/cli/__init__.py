@@ -20,7 +20,7 @@ from ..core.validate import ParameterError
 from ..io.files import describe_os_error
 from ..io.toml import to_toml
 from . import configfile
-from .options import add_options
+from .options import add_options, with_camera_defaults
 from .specs import COMMANDS, FRAME_COMMANDS
 
 __all__ = ["main", "build_parser", "COMMANDS"]
@@ -88,22 +88,41 @@ class _Parser(argparse.ArgumentParser):
         raise ParameterError(message)
 
 
-def build_parser():
-    """The argparse parser of every command (generated from their `Command` records)."""
+def build_parser(cameras=None):
+    """The argparse parser of every command (generated from their `Command` records).
+
+    Parameters
+    ----------
+    cameras : dict, optional
+        ``{command: named camera}``: that command's options show the camera's
+        values as their defaults (``ccdsim night --camera NAME --help``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    cameras = cameras or {}
     parser = _Parser(prog="ccdsim", description="Artificial but realistic astronomical CCD "
                                                 "images.")
     parser.add_argument("--version", action="version", version=f"ccdsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parser.subcommands = {}
     for cmd in COMMANDS.values():
+        options, description = cmd.options, cmd.description
+        if cmd.name in cameras:
+            try:
+                options = with_camera_defaults(options, cameras[cmd.name])
+            except ParameterError as exc:
+                raise ParameterError(exc.say("--camera")) from None
+            description += f" Defaults shown: the {cameras[cmd.name]} camera's."
         p = parser.subcommands[cmd.name] = sub.add_parser(cmd.name, help=cmd.help,
-                                                          description=cmd.description)
+                                                          description=description)
         if cmd.positional:
             specs = cmd.positional if isinstance(cmd.positional[0], tuple) else (cmd.positional,)
             for dest, metavar, text, *nargs in specs:
                 p.add_argument(dest, metavar=metavar, help=text,
                                **({"nargs": nargs[0]} if nargs else {}))
-        add_options(p, cmd.options)
+        add_options(p, options)
         if cmd.config:
             p.add_argument("--config", metavar="FILE.toml",
                            help="read options from a TOML file; flags given here win")
@@ -161,6 +180,22 @@ def _parse(parser, argv):
         sub.set_defaults(**values)
         args = _parse_args(parser, argv)
     return args, spelling
+
+
+def _help_cameras(argv):
+    """``{command: camera}`` when ``argv`` asks for a command's help with ``--camera NAME``.
+
+    Read from the words themselves, before any parser is built, so help stays light.
+    """
+    if not argv or not {"-h", "--help"} & set(argv) or argv[0] not in COMMANDS \
+            or not any(o.dest == "camera" for o in COMMANDS[argv[0]].options):
+        return None
+    for at, word in enumerate(argv):
+        if word.startswith("--camera="):
+            return {argv[0]: word.partition("=")[2]}
+        if word == "--camera" and at + 1 < len(argv):
+            return {argv[0]: argv[at + 1]}
+    return None
 
 
 def _named_camera(name, cmd, spelling):
@@ -235,11 +270,11 @@ def _run(parser, argv):
 
 def main(argv=None):
     """Entry point of the ``ccdsim`` console script; returns the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     received = _Received()
     try:
         with _stop_on_signals() as received:
-            return _run(parser, sys.argv[1:] if argv is None else list(argv))
+            return _run(build_parser(_help_cameras(argv)), argv)
     except BaseException as exc:
         # A stop signal raises `Stopped` wherever the run is, in an import too, and some
         # code wraps what it catches (a class body's __set_name__ in RuntimeError): once a

@@ -11,12 +11,12 @@ internals.
 import argparse
 from dataclasses import dataclass
 
-from ..camera.named import CAMERAS, NIGHT_CAMERA
+from ..camera.named import CAMERAS, NIGHT_CAMERA, camera_parameters
 from ..core.validate import short_repr
 from ..core.params import CAMERA_PARAMS, MOFFAT, PARAMS, key_name, option_name
 
 __all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
-           "OUTPUT", "EXECUTION"]
+           "OUTPUT", "EXECUTION", "with_camera_defaults"]
 
 
 @dataclass(frozen=True)
@@ -294,6 +294,34 @@ def effect_options(preset):
 
 
 NIGHT_EFFECTS = effect_options(NIGHT_CAMERA)
+
+
+def with_camera_defaults(options, name):
+    """``options`` with named camera ``name``'s values as their defaults (what --help shows).
+
+    The options a command's camera groups generate (`camera_options`,
+    `effect_options`) are made again with the camera's values; every other
+    option is kept.
+
+    Parameters
+    ----------
+    options : sequence of Option
+        A command's options (with ``--camera``).
+    name : str
+        A named camera (`ccdsim.camera.named.CAMERAS`).
+
+    Returns
+    -------
+    tuple of Option
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        An unknown camera (the message lists the known ones).
+    """
+    camera_parameters(name)  # an unknown name is refused here
+    made = {o.dest: o for o in (*camera_options(CAMERAS[name]), *effect_options(CAMERAS[name]))}
+    return tuple(made.get(o.dest, o) for o in options)
 
 
 def exposure_options(group="exposure"):

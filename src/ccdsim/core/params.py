@@ -182,22 +182,20 @@ class Param:
         """
         default = self.default if default is None else default
         unit = f" in {self.unit}" if self.unit else ""
-        if self.kind in ("float", "int"):
-            rng = f", {self.range}"
-        else:
-            rng = ""
+        rng = f", {self.range}" if self.kind in ("float", "int") else ""
         if default is None or default == ():
             shown = "none"
         elif isinstance(default, float):
             shown = f"{default:g}"
-        elif isinstance(default, (tuple, list)):
-            shown = " ".join(str(v) for v in default)
+        elif isinstance(default, (tuple, list)):  # as typed: a list 1,2; a shape NY NX
+            shown = ("," if self.kind == "floats" else " ").join(f"{v:g}" for v in default)
+            shown = shown if len(default) <= 8 else f"{len(default)} values"
         else:
             shown = default
         head, given, own_default = self.help.partition(" (default:")
-        if given:  # the help says what the default is, in words: after the unit and range
+        if given and default == self.default:  # the default in words: after unit and range
             return f"{head}{unit}{rng}{given}{own_default}"
-        return f"{self.help}{unit}{rng} (default: {shown})"
+        return f"{head}{unit}{rng} (default: {shown})"
 
     def check(self, value, spelled=None, **bounds):
         """Return ``value`` checked against this parameter's type and range.

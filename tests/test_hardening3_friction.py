@@ -1,0 +1,71 @@
+"""Hardening III, what a pipeline author tripped on (the rest of the friction list).
+
+Each test reproduces one item of the list and fails on the code before its fix.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+CCDSIM = [sys.executable, "-m", "ccdsim"]
+
+
+def ccdsim(*args, cwd=None, timeout=300):
+    """The command line in a fresh interpreter."""
+    return subprocess.run([*CCDSIM, *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+def refused(run, *words):
+    """Exit 2 and one line naming ``words``, no traceback."""
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and len(lines) == 1, run.stderr[-3000:]
+    assert lines[0].startswith("ccdsim: error: "), lines
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+def _help_of(text, option):
+    """The help text of ``option`` in ``--help`` output, on one line."""
+    flat = " ".join(text.split())
+    at = flat.index(f" {option} ", flat.index("options:") if "options:" in flat else 0)
+    end = flat.find(" --", at + len(option) + 2)
+    return flat[at:end]
+
+
+# Friction 1: --help with --camera NAME shows that camera's values as the defaults.
+
+@pytest.mark.parametrize("command", ["night", "image"])
+@pytest.mark.parametrize("spelled", [("--camera", "thermoelectric"), ("--camera=thermoelectric",)])
+def test_help_shows_the_named_cameras_defaults(command, spelled):
+    run = ccdsim(command, *spelled, "--help")
+    assert run.returncode == 0, run.stderr
+    assert "(default: 1.5)" in _help_of(run.stdout, "--gain")
+    assert "(default: 4096 4096)" in _help_of(run.stdout, "--shape")
+    assert "(default: 13)" in _help_of(run.stdout, "--overscan")
+    assert "(default: 0.5)" in _help_of(run.stdout, "--glow-rate")
+    assert "(default: 1)" in _help_of(run.stdout, "--dead-columns")
+    assert "thermoelectric" in " ".join(run.stdout.split())
+
+
+@pytest.mark.parametrize("command, overscan", [("night", "50"), ("image", "0")])
+def test_help_without_a_camera_shows_the_commands_own(command, overscan):
+    run = ccdsim(command, "--help")
+    assert run.returncode == 0, run.stderr
+    assert f"(default: {overscan})" in _help_of(run.stdout, "--overscan")
+    assert "(default: 0)" in _help_of(run.stdout, "--glow-rate")
+
+
+def test_help_with_an_unknown_camera_is_one_line():
+    refused(ccdsim("night", "--camera", "nope", "--help"), "--camera", "thermoelectric")
+
+
+def test_help_with_a_camera_stays_light():
+    code = ("import sys; from ccdsim.cli import main\n"
+            "try:\n    main(['night', '--camera', 'cryogenic', '--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print('numpy' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stdout.strip().splitlines()[-1] == "False", run.stdout[-500:] + run.stderr
