@@ -36,8 +36,9 @@ stars on 0, 20, 200 e- of sky, hot pixels, cosmic rays, flats of 30, 300,
     1          7.1%        2.4%        0.15%                           0.26%
     3          13%         4.5%        0.33%                           0.32%
 
-Each row's watermarks wait for the previous row's: ~40 ns a pixel and sweep
-on a core, the default ~80 ns.
+Each row's watermarks wait for the previous row's, so eight columns run side
+by side (`ccdsim.physics.transfer.traps`): ~18 ns a pixel and sweep on a
+core (one column at a time: ~40), the default ~36 ns.
 """
 
 import os
@@ -46,14 +47,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...core.kernels import compiled
+from .traps import LANES, clock_columns
 
 __all__ = ["TrapSpecies", "WellFill", "add_cti", "trap_table", "DEFAULT_EXPRESS"]
 
 #: Passes per column (0: every transfer); with the midpoint one is enough (see above).
 DEFAULT_EXPRESS = 1
-# Columns gathered at a time: a cache line of each row of a C-ordered segment.
-_GATHER = 8
 # Fills are stored over their decay since a rescale, done within this many
 # e-folds (far from float64's limits).
 _EFOLDS = 200.0
@@ -177,224 +176,14 @@ def _clock(a, traps, well, express, midpoint, offset, threads):
     args = (density, keep, -np.expm1(-1.0 / tau), float(well.full_well), float(well.notch),
             float(well.power), int(express), bool(midpoint), int(offset), renorm)
     ncols = a.shape[1]
-    n = max(1, min(os.cpu_count() if threads is None else int(threads), ncols // _GATHER))
+    n = max(1, min(os.cpu_count() if threads is None else int(threads), ncols // LANES))
     if n == 1:
-        _clock_columns(a, 0, ncols, *args)
+        clock_columns(a, 0, ncols, *args)
         return
-    # Chunks of whole gathers, a few per thread so that they even out.
-    edges = np.unique(np.linspace(0, ncols // _GATHER, 4 * n + 1).astype(int) * _GATHER)
+    # Chunks of whole groups of lanes, a few per thread so that they even out.
+    edges = np.unique(np.linspace(0, ncols // LANES, 4 * n + 1).astype(int) * LANES)
     edges[-1] = ncols
     with ThreadPoolExecutor(max_workers=n) as pool:
-        for f in [pool.submit(_clock_columns, a, int(c0), int(c1), *args)
+        for f in [pool.submit(clock_columns, a, int(c0), int(c1), *args)
                   for c0, c1 in zip(edges[:-1], edges[1:])]:
             f.result()
-
-
-@compiled
-def _clock_columns(a, c0, c1, density, keep, rel, full_well, notch, power, express,
-                   midpoint, offset, renorm):
-    """Clock columns ``c0:c1`` of ``a`` in place, a few gathered at a time."""
-    n, ns = a.shape[0], density.shape[0]
-    size = n + offset + 2  # a watermark at most per transfer
-    # The traps: the volume each watermark reaches (highest first), its fill
-    # per species; per species [decay since the rescale, density / decay,
-    # trapped e-]; [watermarks, rows since the rescale]. And where passes start.
-    st = (np.empty(size), np.empty((size, ns)), np.empty((3, ns)), np.zeros(2, np.int64))
-    saved = (np.empty(size), np.empty((size, ns)), np.empty((3, ns)), np.zeros(2, np.int64))
-    traps = (density, keep, 1.0 / keep, rel, renorm, np.empty(ns))
-    well = (notch, power, 1.0 / (full_well - notch))
-    buf = np.empty((_GATHER, n))
-    mid = np.empty(n)
-    for cb in range(c0, c1, _GATHER):
-        nb = min(_GATHER, c1 - cb)
-        buf[:nb] = a[:, cb:cb + nb].T
-        for j in range(nb):
-            _clock_column(buf[j], mid, st, saved, traps, well, express, midpoint, offset)
-        a[:, cb:cb + nb] = buf[:nb].T
-
-
-@compiled
-def _clock_column(col, mid, st, saved, traps, well, express, midpoint, offset):
-    """All the passes of one column (ArCTIc's express matrix, computed as it goes)."""
-    n, nt = col.shape[0], col.shape[0] + offset
-    if n == 0 or col.max() <= well[0]:  # no charge above the notch fills a trap
-        return
-    passes = nt if express == 0 else min(express, nt)
-    saved[3][:], saved[2][0], saved[2][1], saved[2][2] = 0, 1.0, traps[0], 0.0
-    # With an offset ArCTIc's first passes restart at row 0 from the traps row
-    # 0 filled: only one of its transfers meets empty traps. Done apart.
-    first = 1 if offset > 0 and passes < nt else 0
-    if first:
-        _sweep(col, col, col, False, (0, 1.0, 0, 0), 0, st, saved, traps, well, 1)
-    predict = midpoint and passes < nt
-    for k in range(passes):
-        ps = (k, nt / passes, offset, first)
-        store = -1 if k == passes - 1 else n - 1  # the row after which pass k + 1 starts
-        for r in range(n - 1 if k < passes - 1 else 0):
-            if _multiplier((k + 1, nt / passes, offset, first), r + 1) > 0.0:
-                store = r
-                break
-        if predict:
-            _sweep(col, col, mid, True, ps, -1, st, saved, traps, well, n)
-        _sweep(col, mid if predict else col, col, False, ps, store, st, saved, traps, well, n)
-
-
-@compiled
-def _multiplier(ps, i):
-    """Transfers that pass ``ps = (k, step, offset, first)`` stands for in row ``i``.
-
-    ArCTIc's express matrix; ``first``: row 0's first transfer is done apart.
-    """
-    k, step, offset, first = ps
-    return min(max(float(i + offset + 1 - (first if i == 0 else 0)) - k * step, 0.0), step)
-
-
-@compiled
-def _copy_state(src, dst):
-    """Copy the traps (the watermarks in use)."""
-    nw = src[3][0]
-    dst[0][:nw], dst[1][:nw] = src[0][:nw], src[1][:nw]
-    dst[2][:] = src[2]
-    dst[3][:] = src[3]
-
-
-@compiled
-def _sweep(col, packet, out, predict, ps, store, st, saved, traps, well, n):
-    """One pass over rows ``:n`` from the traps in ``saved``; saved again after ``store``.
-
-    `_rows` gets the rows in runs between rescales and ``store``.
-    """
-    _copy_state(saved, st)
-    top, fill, sp, ctr = st
-    density, keep, unkeep, rel, renorm, cap = traps
-    i = 0
-    while i < n and _multiplier(ps, i) == 0.0:
-        i += 1
-    while i < n:
-        j = min(n, i + renorm - ctr[1])
-        if i <= store < j:
-            j = store + 1
-        ctr[0] = _rows(i, j, col, packet, out, predict, ps, ctr[0], top, fill, sp, cap, density,
-                       keep, unkeep, rel, well)
-        ctr[1] += j - i
-        if ctr[1] == renorm:
-            _rescale(ctr[0], top, fill, sp, density)
-            ctr[1] = 0
-        if j - 1 == store:
-            _copy_state(st, saved)
-        i = j
-
-
-@compiled
-def _volume(x, notch, scale, power):
-    """Volume of ``x`` e-, ``1 / (x - notch)`` and the fill (2: none to grow by Taylor)."""
-    u = x - notch
-    f = u * scale
-    if u <= 0.0 or f >= 1.0:
-        return (0.0 if u <= 0.0 else 1.0), 0.0, 2.0
-    return f ** power, 1.0 / u, f
-
-
-@compiled
-def _rows(i0, i1, col, packet, out, predict, ps, nw, top, fill, sp, cap, density, keep, unkeep,
-          rel, well):
-    """Release then capture in rows ``i0:i1``; returns the number of watermarks.
-
-    The traps meet ``packet[i]`` and their release; the row changes by its multiplier
-    times the net charge, from ``col[i]`` into ``out[i]`` (``predict``: the mean packet).
-    """
-    notch, power, scale = well
-    ns = density.shape[0]
-    # The packet's volume, computed a row ahead off the chain of rows waiting
-    # for each other, grows with the release as (1 + t)**power to t**3 (t <=
-    # 0.01: off by < 1e-9): a third faster than pow in the chain.
-    c1, c2 = power * (power - 1.0) / 2.0, power * (power - 1.0) * (power - 2.0) / 6.0
-    vn, rn, fn = _volume(packet[i0], notch, scale, power)
-    for i in range(i0, i1):
-        v0, r0, f0 = vn, rn, fn
-        if i + 1 < i1:
-            vn, rn, fn = _volume(packet[i + 1], notch, scale, power)
-        m = _multiplier(ps, i)
-        released = 0.0
-        for s in range(ns):
-            released += sp[2, s] * rel[s]
-            sp[2, s] *= keep[s]
-            sp[0, s] *= keep[s]
-            sp[1, s] *= unkeep[s]
-        x = col[i]
-        cloud = packet[i] + released
-        # Never more than the packet holds over the pass (ArCTIc: over one transfer).
-        avail = released + x / max(m, 1.0)
-        captured = 0.0
-        if cloud > notch and avail > 0.0:
-            t = released * r0
-            if f0 < 1.0 and t <= 0.01:
-                v = min(v0 * (1.0 + t * (power + t * (c1 + t * c2))), 1.0)
-            else:
-                f = (cloud - notch) * scale
-                v = 1.0 if f >= 1.0 else f ** power
-            # Watermarks from the highest (index 0) down; ``top``: the volume each reaches.
-            w = nw - 1
-            below = 0.0
-            cap[:] = 0.0
-            while w >= 0 and top[w] <= v:
-                h = top[w] - below
-                for s in range(ns):
-                    cap[s] += (density[s] - fill[w, s] * sp[0, s]) * h
-                below = top[w]
-                w -= 1
-            h = v - below
-            for s in range(ns):
-                cap[s] += (density[s] - (fill[w, s] * sp[0, s] if w >= 0 else 0.0)) * h
-                captured += cap[s]
-            if captured <= avail:
-                # Full below v: the watermarks it covers merge into one.
-                top[w + 1] = v
-                for s in range(ns):
-                    fill[w + 1, s] = sp[1, s]
-                    sp[2, s] += cap[s]
-                nw = w + 2
-            else:
-                nw = _fill_partly(avail / captured, v, below, w, nw, top, fill, sp, cap)
-                captured = avail
-        gain = 0.5 * (m - 1.0) if predict else m  # emptied: exactly, not -1e-16
-        out[i] = x * (1.0 - gain / max(m, 1.0)) if captured == avail else x + gain * (
-            released - captured)
-    return nw
-
-
-@compiled
-def _fill_partly(e, v, below, w, nw, top, fill, sp, cap):
-    """Too little charge: every trap below ``v`` fills the part ``e`` of its way."""
-    ns = cap.shape[0]
-    for s in range(ns):
-        sp[2, s] += e * cap[s]
-    for j in range(w + 1, nw):
-        for s in range(ns):
-            fill[j, s] += e * (sp[1, s] - fill[j, s])
-    if v > below:
-        # Split the watermark v reaches into (w < 0: open one above them all).
-        for j in range(nw - 1, w, -1):
-            top[j + 1] = top[j]
-            fill[j + 1] = fill[j]
-        top[w + 1] = v
-        for s in range(ns):
-            f = fill[w, s] if w >= 0 else 0.0
-            fill[w + 1, s] = f + e * (sp[1, s] - f)
-        nw += 1
-    return nw
-
-
-@compiled
-def _rescale(nw, top, fill, sp, density):
-    """Fold each species's decay into its stored fills; recount its trapped charge."""
-    for s in range(density.shape[0]):
-        trapped = 0.0
-        below = 0.0
-        for w in range(nw - 1, -1, -1):
-            fill[w, s] *= sp[0, s]
-            trapped += fill[w, s] * (top[w] - below)
-            below = top[w]
-        sp[0, s] = 1.0
-        sp[1, s] = density[s]
-        sp[2, s] = trapped
