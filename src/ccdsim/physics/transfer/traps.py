@@ -4,9 +4,10 @@ Each row's traps wait for the previous row's (release, then capture of what
 the packet reaches): one column is a chain of dependent steps, ~40 ns a row.
 So ``LANES`` columns run side by side, row by row, their chains overlapping,
 with few unpredictable branches: a packet finds its watermark by counting
-those above it (not by a walk that stops), and the charge stored below it
-from running sums (``above``), not from the watermarks it covers. The decay
-since the last rescale is one number per species shared by the lanes.
+the lowest four it covers (a walk only past those), and the charge stored
+below it from running sums (``above``), not from the watermarks it covers.
+The release, the volumes and the output run across the lanes in SIMD; the
+decay since the last rescale is one number per species shared by the lanes.
 
 State of a lane ``l``: ``nw[l]`` watermarks, from the highest (index 0) down;
 ``top[l, j]`` the volume watermark ``j`` reaches (it spans down to
