@@ -109,8 +109,13 @@ def test_manifest_names_every_truth_file_and_what_it_describes(guide):
     assert set(flats) == {"g'", "i'", "r'"}
     assert "example-cryo-LFC/ccd.014.0.fits" in flats["g'"]["describes"]
     assert "example-cryo-LFC/ccd.017.0.fits" not in flats["g'"]["describes"]
+    # A flat describes frames with light through its filter: the cryogenic camera's r'
+    # frames are darks, so its r' flat describes none.
+    assert flats["r'"]["describes"] == []
+    assert {n: c["camera"] for n, c in manifest["cameras"].items()} == {
+        "cryo": "cryogenic", "thermo": "thermoelectric"}
     for entry in manifest["truth"]:
-        assert entry["describes"], entry["file"]
+        assert entry["describes"] or entry["file"] == flats["r'"]["file"], entry["file"]
         with fits.open(guide / entry["file"]) as hdul:
             cam = manifest["cameras"][entry["camera"]]
             assert hdul[0].header["CAMSEED"] == cam["camera_seed"]

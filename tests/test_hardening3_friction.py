@@ -69,3 +69,52 @@ def test_help_with_a_camera_stays_light():
             "print('numpy' in sys.modules)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.stdout.strip().splitlines()[-1] == "False", run.stdout[-500:] + run.stderr
+
+
+# Friction 4: a night's headers, HISTORY and manifest agree with what was done.
+
+def _history_value(header, key):
+    (line,) = [h for h in header["HISTORY"] if h.startswith(f"config: {key} = ")]
+    return line.partition(" = ")[2].strip('"')
+
+
+SMALL = ("--scale", "16", "--n-bias", "1", "--n-dark", "1", "--n-flat", "1", "--n-science", "1",
+         "--seed", "1", "--quiet")
+
+
+@pytest.mark.parametrize("given, calibration", [((), "V"), (("--filter", "B"), "B")])
+def test_night_filters_headers_history_and_manifest_agree(tmp_path, given, calibration):
+    import json
+
+    from astropy.io import fits
+
+    out = tmp_path / "n"
+    run = ccdsim("night", out, "--filters", "V,R", "--camera", "thermoelectric", *given, *SMALL)
+    assert run.returncode == 0, run.stderr
+    kinds = {"bias-001.fits": calibration, "dark-001.fits": calibration,
+             "flat-001.fits": "V", "flat-002.fits": "R", "science-001.fits": "V",
+             "science-002.fits": "R"}
+    for name, filt in kinds.items():
+        h = fits.getheader(out / name)
+        assert h["FILTER"] == filt, name
+        assert _history_value(h, "filter") == calibration, name
+        assert _history_value(h, "filters") == "V,R"
+    manifest = json.loads((out / "truth" / "manifest.json").read_text())
+    assert list(manifest["cameras"]) == ["night"]  # the plan's key
+    assert manifest["cameras"]["night"]["camera"] == "thermoelectric"
+    flats = {e["filter"]: e["describes"] for e in manifest["truth"] if e["what"] == "flat"}
+    assert flats["V"] == ["flat-001.fits", "science-001.fits"]
+    assert flats["R"] == ["flat-002.fits", "science-002.fits"]
+    bias = next(e for e in manifest["truth"] if e["what"] == "bias")
+    assert bias["describes"] == list(kinds)
+
+
+def test_a_single_filter_nights_flat_describes_only_frames_with_light(tmp_path):
+    import json
+
+    run = ccdsim("night", tmp_path / "n", *SMALL)
+    assert run.returncode == 0, run.stderr
+    manifest = json.loads((tmp_path / "n" / "truth" / "manifest.json").read_text())
+    assert manifest["cameras"]["night"]["camera"] == "night"
+    (flat,) = [e for e in manifest["truth"] if e["what"] == "flat"]
+    assert flat["describes"] == ["flat-001.fits", "science-001.fits"]

@@ -5,7 +5,7 @@ from ..core.seeds import seed_text
 from ..core.validate import ParameterError
 from ..io.files import atomic_path, check_writable
 from ..plans.file import plan_toml
-from ..plans.night import plan_night
+from ..plans.night import night_filter, plan_night
 from ..run.execute import check_execution
 from ..run.output import check_night_output, write_night
 from . import options as opt
@@ -30,7 +30,10 @@ def check(args):
                       dark_exposures=args.dark_exposures or None, filters=args.filters or None,
                       imagetyp_style=args.imagetyp_style, pointing=_pointing(args),
                       scale=args.scale, ptc_pairs=args.ptc_pairs,
-                      ptc_max_level=args.ptc_max_level, layout=args.layout)
+                      ptc_max_level=args.ptc_max_level, layout=args.layout,
+                      camera_name=args.camera)
+    # What was done, as the frames' HISTORY says it: the biases' and darks' filter.
+    args.filter = night_filter(args.filter, args.filters or None)[0]
     if args.outdir is not None:
         check_night_output(plan, args.outdir, overwrite=args.overwrite)
     if args.save_plan is not None:

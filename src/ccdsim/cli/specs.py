@@ -120,7 +120,10 @@ NIGHT_OPTIONS = (
     opt.param_option("ptc_pairs", group=_NIGHT_FRAMES),
     opt.param_option("ptc_max_level", group=_NIGHT_FRAMES),
     *(o for o in opt.exposure_options(_NIGHT_FRAMES) if o.dest != "exposure"),
-    opt.param_option("filter", group=_NIGHT_FRAMES),
+    # No default of its own: the biases and darks carry the first of --filters without it.
+    opt.Option("filter", "text", None, "FILTER of the biases and darks, and of every frame "
+               "without --filters (default: the first of --filters, else "
+               f"{PARAMS['filter'].default})", param="filter", group=_NIGHT_FRAMES),
     opt.param_option("object", group=_NIGHT_FRAMES),
     opt.param_option("start", group=_NIGHT_FRAMES),
     opt.param_option("overhead", group=_NIGHT_FRAMES),

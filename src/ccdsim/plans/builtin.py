@@ -50,12 +50,12 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
                    max_counts=D.max_counts, star_sigma=D.star_sigma, moffat=None,
                    object=D.object, start=D.start, overhead=D.overhead, quantize=True,
                    pointing=None, ptc_pairs=D.ptc_pairs, ptc_max_level=D.ptc_max_level,
-                   layout=D.layout):
+                   layout=D.layout, filter=None, camera_name=None):
     """The night as an observing plan document (`ccdsim.plans.file`): what `plan_night` runs.
 
     Biases, then darks at each dark exposure, then flats in each filter, then
     science frames in each filter; every frame names the filter in the beam
-    (biases and darks the first one). ``ccdsim dataset --show night`` prints
+    (biases and darks ``filter``). ``ccdsim dataset --show night`` prints
     the default one.
 
     Parameters
@@ -67,8 +67,9 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
         frames per filter); default: the table's.
     exposure, dark_exposures, filters, imagetyp_style, flat_level, flat_exposure, sky, stars
     max_counts, star_sigma, moffat, object, start, overhead, quantize, pointing
-    ptc_pairs, ptc_max_level, layout
-        As in `plan_night` (checked there).
+    ptc_pairs, ptc_max_level, layout, filter, camera_name
+        As in `plan_night` (checked there; ``filter`` default: the first of
+        ``filters``, ``camera_name``: night).
 
     Returns
     -------
@@ -77,7 +78,8 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
     camera = Camera(**NIGHT_CAMERA) if camera is None else camera
     counts = counts or {k: PARAMS[f"n_{k}"].default for k in ("bias", "dark", "flat", "science")}
     dark_exposures = dark_exposures or [exposure]
-    filters = filters or [PARAMS["filter"].default]
+    filters = filters or [filter or PARAMS["filter"].default]
+    filter = filter or filters[0]
     header = {"INSTRUME": ["ccdsim camera", "instrument"],
               "TELESCOP": ["ccdsim telescope", "telescope"],
               "OBSERVER": ["ccdsim", "observer"],
@@ -90,7 +92,7 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
            "layout": layout, "star_sigma": star_sigma, "imagetyp_style": imagetyp_style}
     if moffat is not None:
         doc["moffat"] = list(moffat)
-    doc["cameras"] = {"night": {"camera": "night", "header": header}}
+    doc["cameras"] = {"night": {"camera": camera_name or "night", "header": header}}
     doc["targets"] = {"field": {"object": object, "stars": stars, "max_counts": max_counts,
                                 "exposure": exposure, "sky": sky}}
     comment = ["target of the science frames"]
@@ -100,9 +102,9 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
                 "name": f"{kind}-{{number:03d}}.fits", **more,
                 "header": {"OBJECT": ([kind] if kind != "science" else [object]) + comment}}
 
-    groups = [group("bias", counts["bias"], 1, filter=filters[0])]
+    groups = [group("bias", counts["bias"], 1, filter=filter)]
     for k, t in enumerate(dark_exposures):
-        groups.append(group("dark", counts["dark"], 1 + k * counts["dark"], filter=filters[0],
+        groups.append(group("dark", counts["dark"], 1 + k * counts["dark"], filter=filter,
                             exposure=t))
     for k, f in enumerate(filters):
         groups.append(group("flat", counts["flat"], 1 + k * counts["flat"], filter=f,

@@ -21,17 +21,17 @@ from .builtin import night_document
 from .file import build_plan
 from .model import IMAGETYP_STYLES
 
-__all__ = ["plan_night"]
+__all__ = ["plan_night", "night_filter"]
 
 
 def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat,
                n_science=D.n_science, exposure=D.exposure_time, flat_level=D.flat_level,
                flat_exposure=D.flat_exposure, sky=D.sky, stars=D.stars, max_counts=D.max_counts,
-               star_sigma=D.star_sigma, moffat=None, filter=D.filter, object=D.object,
+               star_sigma=D.star_sigma, moffat=None, filter=None, object=D.object,
                start=D.start, overhead=D.overhead, seed=None, quantize=True,
                dark_exposures=None, filters=None, imagetyp_style=D.imagetyp_style,
                pointing=None, scale=None, ptc_pairs=D.ptc_pairs,
-               ptc_max_level=D.ptc_max_level, layout=D.layout):
+               ptc_max_level=D.ptc_max_level, layout=D.layout, camera_name=None):
     """Plan a night: which frames, in which order, and the star field.
 
     Frames are taken back to back in the order biases, darks, flats,
@@ -65,8 +65,12 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
         ``(fwhm, beta)``: Moffat stars instead, with the fluxes the Gaussian
         stars would have (the field's table then has ``fwhm`` and ``beta``
         columns instead of ``peak`` and ``sigma``).
-    filter, object : str, optional
-        ``FILTER`` and ``OBJECT`` header values.
+    filter : str, optional
+        ``FILTER`` of the biases and darks (the filter in the beam while no
+        light comes in), and of every frame without ``filters``; default:
+        the first of ``filters``, else R (`night_filter`).
+    object : str, optional
+        ``OBJECT`` of the science frames.
     start : str, optional
         ``DATE-OBS`` of the first frame, UTC, ISO 8601.
     overhead : float, optional
@@ -80,7 +84,8 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
         a string: comma-separated). Default: the science exposure.
     filters : sequence of str or str, optional
         Flats and science frames in each filter (``n_flat`` and
-        ``n_science`` each; a string: comma-separated). Default: ``filter``.
+        ``n_science`` each; a string: comma-separated). Default: ``filter``
+        (else R).
     imagetyp_style : {'guide', 'maxim'}, optional
         ``IMAGETYP`` spelling (`ccdsim.plans.model.IMAGETYP_STYLES`).
     pointing : dict, optional
@@ -101,6 +106,9 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
     scale : int, optional
         Divide the camera's data section by this on each side (a small night
         that looks the same, as a plan's ``scale``); None or 1: full size.
+    camera_name : str, optional
+        The named camera ``camera`` was made from (`ccdsim.camera.named.CAMERAS`),
+        recorded in the plan and the truth's manifest (default: ``night``).
 
     Returns
     -------
@@ -116,10 +124,7 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
     dark_exposures = _checked_list("dark_exposures", dark_exposures, [exposure],
                                    lambda v: check("exposure_time", v, "dark_exposures",
                                                    low_open=True))
-    filters = _checked_list("filters", filters, [filter], lambda v: check("filter", v, "filters"))
-    if len(set(filters)) != len(filters):
-        raise ParameterError(f"filters must differ from each other (got {', '.join(filters)})",
-                             param="filters")
+    filter, filters = night_filter(filter, filters)
     imagetyp_style = check("imagetyp_style", imagetyp_style)
     if imagetyp_style not in IMAGETYP_STYLES:
         raise ParameterError(f"imagetyp_style must be one of {', '.join(IMAGETYP_STYLES)} "
@@ -135,7 +140,7 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
     moffat = check_moffat(moffat)
     overhead = check("overhead", overhead)
     quantize = check("quantize", quantize)
-    filter, object = check("filter", filter), check("object", object)
+    object = check("object", object)
     t = parse_start(start)
     seed = check("seed", seed)  # any size: a fresh NIGHTSD has 128 bits
     # The last frame must start before the year 10000 (FITS dates have 4 digits).
@@ -153,9 +158,35 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
                          max_counts=max_counts, star_sigma=star_sigma, moffat=moffat,
                          object=object, start=start, overhead=overhead, quantize=quantize,
                          ptc_pairs=ptc_pairs, ptc_max_level=ptc_max_level, layout=layout,
-                         pointing=pointing)
+                         pointing=pointing, filter=filter, camera_name=camera_name)
 
     return build_plan(doc, seed=seed, scale=scale, cameras={"night": camera}, source="night")
+
+
+def night_filter(filter=None, filters=None):
+    """The filters of a night: the biases' and darks', and the flats' and science frames'.
+
+    Parameters
+    ----------
+    filter : str, optional
+        The biases' and darks' (default: the first of ``filters``, else R).
+    filters : sequence of str or str, optional
+        The flats' and science frames' (a string: comma-separated; default:
+        ``filter``, else R).
+
+    Returns
+    -------
+    filter : str
+    filters : list of str
+        Both checked.
+    """
+    filter = None if filter is None else check("filter", filter)
+    filters = _checked_list("filters", filters, [filter or D.filter],
+                            lambda v: check("filter", v, "filters"))
+    if len(set(filters)) != len(filters):
+        raise ParameterError(f"filters must differ from each other (got {', '.join(filters)})",
+                             param="filters")
+    return filter or filters[0], filters
 
 
 def _checked_list(name, values, default, check_one):

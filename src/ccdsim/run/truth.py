@@ -145,14 +145,17 @@ def truth_manifest(plan):
         read noise (e-) and bias level (ADU), and every parameter; ``truth``:
         per file its path (relative to the plan's
         folder), camera, what it is, unit, filter and the data files it
-        describes (for a flat: the frames taken through its filter).
+        describes (for a flat: the frames whose light came through its
+        filter, flats and science frames). Each camera's ``camera`` is the
+        named camera it was made from (`ccdsim.camera.named.CAMERAS`; None
+        for a camera handed over without one).
     """
     cameras, entries = {}, []
     for name in plan.camera_names:
         cam = plan.camera_named(name)
         cameras[name] = {"gain": cam.gain, "read_noise": cam.read_noise,
                          "gain_unit": "electron/adu", "read_noise_unit": "electron",
-                         "camera_seed": cam.camera_seed,
+                         "camera": _named(plan, name), "camera_seed": cam.camera_seed,
                          "shape": list(cam.geometry.detector_shape),
                          "readout_shape": list(cam.geometry.shape),
                          "amplifiers": [
@@ -163,7 +166,8 @@ def truth_manifest(plan):
                                         for k, v in cam.parameters().items()}}
         mine = [f for f in plan.frames if (f.camera or plan.camera_names[0]) == name]
         for path, (what, filt, _) in _camera_truth(plan, name).items():
-            files = [f.filename for f in mine if filt is None or f.filter == filt]
+            files = [f.filename for f in mine if what != "flat" or (
+                f.kind in _LIGHT and (filt is None or f.filter == filt))]
             entries.append({"file": f"truth/{path}", "camera": name, "what": what,
                             "unit": _UNITS.get(what, ""), "filter": filt, "describes": files})
     for path, (target, _) in _catalog_truth(plan).items():
@@ -173,6 +177,17 @@ def truth_manifest(plan):
                                       and f.stars]})
     return {"plan": plan.name, "seed": seed_text(plan.seed_sequence), "cameras": cameras,
             "truth": entries}
+
+
+#: Frames whose light the flat field multiplies.
+_LIGHT = ("flat", "science")
+
+
+def _named(plan, name):
+    """The named camera the plan's camera ``name`` was made from (None: a plan without
+    its document)."""
+    table = ((plan.document or {}).get("cameras") or {}).get(name)
+    return None if table is None else table.get("camera", "guide")
 
 
 _UNITS = {"bias": "adu", "dark": "electron/(pix s)", "flat": "", "glow": "electron/(pix s)"}
