@@ -32,6 +32,9 @@ class Frame:
         What made the frame (its camera, exposure time, sky, stars and seed),
         so it can be taken apart (`ccdsim.analysis.decompose.decompose`) from the frame
         alone; None for a frame not made by ccdsim here.
+    moved : ndarray of float32 or None
+        The charge CTI moved (after minus before, e-, the frame's layout): its
+        ``CTI`` extension; None for a camera without traps.
     """
 
     data: np.ndarray
