@@ -118,3 +118,50 @@ def test_a_single_filter_nights_flat_describes_only_frames_with_light(tmp_path):
     assert manifest["cameras"]["night"]["camera"] == "night"
     (flat,) = [e for e in manifest["truth"] if e["what"] == "flat"]
     assert flat["describes"] == ["flat-001.fits", "science-001.fits"]
+
+
+# Friction 9: flat cosmetics have DQ bits (a dead column's flat is 0: dividing by it is inf).
+
+@pytest.mark.parametrize("name", ["thermoelectric", "cryogenic"])
+def test_flat_cosmetics_have_dq_bits(name):
+    import numpy as np
+
+    from ccdsim import DQ, Camera
+    from ccdsim.camera.named import camera_parameters
+    from ccdsim.physics.flat import cosmetics_table
+
+    cam = Camera(**{**camera_parameters(name), "shape": (300, 260), "dead_columns": 2,
+                    "partial_columns": 2, "low_patches": 2})
+    dq = cam.dq_rows(0, 300)[:, cam.geometry.amplifier.data.columns]
+    table = cosmetics_table(cam)
+    # Dead: exactly where the flat is 0, where a flat correction would divide by zero.
+    assert np.array_equal(dq & DQ.DEAD_COLUMN != 0, cam.flat_map == 0)
+    assert {int(x) for x in table["x"][table["kind"] == "dead"]} == set(
+        np.flatnonzero((dq & DQ.DEAD_COLUMN != 0).all(axis=0)))
+    # Partial: each column from its first bad row to the top, nowhere else.
+    want = np.zeros(dq.shape, bool)
+    for row in table[table["kind"] == "partial"]:
+        want[int(row["y"]):, int(row["x"])] = True
+    assert want.any() and np.array_equal(dq & DQ.PARTIAL_COLUMN != 0, want)
+    # Patches: the discs (centre, diameter) of the truth table.
+    yy, xx = np.mgrid[:300, :260]
+    want = np.zeros(dq.shape, bool)
+    for row in table[table["kind"] == "patch"]:
+        want |= np.hypot(xx - row["x"], yy - row["y"]) <= row["size"] / 2
+    assert want.any() and np.array_equal(dq & DQ.LOW_PATCH != 0, want)
+    # Hot pixels and bad columns keep their bits: the new ones are above them.
+    assert min(DQ.DEAD_COLUMN, DQ.PARTIAL_COLUMN, DQ.LOW_PATCH) > DQ.ADC_SATURATED
+
+
+def test_a_frames_dq_extension_names_the_flat_bits(tmp_path):
+    import numpy as np
+    from astropy.io import fits
+
+    out = tmp_path / "te.fits"
+    run = ccdsim("image", out, "--camera", "thermoelectric", "--shape", "256", "256",
+                 "--seed", "2", "--exposure", "10")
+    assert run.returncode == 0, run.stderr
+    with fits.open(out) as hdul:
+        h, dq = hdul["DQ"].header, hdul["DQ"].data
+    assert (h["DQ32"], h["DQ64"], h["DQ128"]) == ("dead column", "partial column", "low patch")
+    assert (dq & 32).any() and (dq & 128).any()

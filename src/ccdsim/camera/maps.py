@@ -16,7 +16,7 @@ from ..core.seeds import Defect, camera_rng
 from ..physics import bias, dark, flat, hotpixels
 from ..readout.amplifiers import AmplifierValues
 
-__all__ = ["FixedPattern", "cached_map"]
+__all__ = ["FixedPattern", "cached_map", "add_personality_dq"]
 
 #: `ccdsim.core.arrays.cached_once` by the name it had when it lived here.
 cached_map = cached_once
@@ -208,10 +208,50 @@ class FixedPattern:
         return dq
 
     def add_detector_dq(self, image, r0, r1):
-        """Or the camera's bits (hot pixels, bad columns) into ``image``, rows ``r0:r1``
-        of the data section (uint8, ``(r1 - r0, nx)``), in place."""
+        """Or the camera's bits (hot pixels, bad columns, flat cosmetics) into ``image``.
+
+        Parameters
+        ----------
+        image : ndarray of uint8
+            Rows ``r0:r1`` of the data section, ``(r1 - r0, nx)``; changed in place.
+        r0, r1 : int
+            First and one-past-last row.
+        """
         image[self.hot_pixels_in_rows(r0, r1)] |= DQ.HOT_PIXEL
-        pop = hotpixels.population(self)  # the hot-pixel population (camera personalities), if any
-        if pop is not None:
-            image[hotpixels.hot_pixels_in_rows(pop.index, self.shape[1], r0, r1)] |= DQ.HOT_PIXEL
         image[:, self.bad_column_indices] |= DQ.BAD_COLUMN
+        add_personality_dq(self, image, r0, r1)
+
+
+def add_personality_dq(camera, image, r0, r1):
+    """Or the bits of the camera's personalities into ``image``: the hot-pixel population,
+    the flat's cosmetics (dead columns, partial columns from their first bad row,
+    low-sensitivity patches; `ccdsim.physics.flat`).
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its cosmetics' parameters and seed.
+    image : ndarray of uint8
+        Rows ``r0:r1`` of the data section, ``(r1 - r0, nx)``; changed in place.
+    r0, r1 : int
+        First and one-past-last row.
+    """
+    pop = hotpixels.population(camera)  # the hot-pixel population, if any
+    if pop is not None:
+        image[hotpixels.hot_pixels_in_rows(pop.index, camera.shape[1], r0, r1)] |= DQ.HOT_PIXEL
+    dead, partial, start, patches = cached_on(camera, "_cosmetics_dq", lambda: _cosmetics(camera))
+    image[:, dead] |= DQ.DEAD_COLUMN
+    for col, row in zip(partial, start):
+        image[max(row - r0, 0):, col] |= DQ.PARTIAL_COLUMN
+    image[hotpixels.hot_pixels_in_rows(patches, camera.shape[1], r0, r1)] |= DQ.LOW_PATCH
+
+
+def _cosmetics(camera):
+    """Dead columns, partial columns and their first bad rows, and the sorted flat indices
+    (``row * nx + col``) of the low-sensitivity patches' pixels (none without a depth)."""
+    t = flat.cosmetics_table(camera)
+    dead, partial = (t[t["kind"] == kind] for kind in ("dead", "partial"))
+    nx = camera.shape[1]
+    patches = [r * nx + c for r, c in flat.patch_pixels(camera)] if camera.patch_depth else []
+    return (dead["x"].value.astype(int), partial["x"].value.astype(int),
+            partial["y"].value.astype(int), np.unique(np.concatenate([np.zeros(0, int), *patches])))

@@ -17,6 +17,10 @@ class DQ:
     COSMIC_RAY = 4  #: received charge from a cosmic ray
     FULL_WELL = 8  #: reached the full well, or received charge bleeding from one
     ADC_SATURATED = 16  #: clipped by the ADC (0 or 65535 ADU)
+    # The flat's cosmetics (32, 64, 128):
+    DEAD_COLUMN = 1 << 5  #: no light reaches it (flat 0: dividing by the flat gives inf there)
+    PARTIAL_COLUMN = 1 << 6  #: a partial bad column, from its first bad row: low sensitivity
+    LOW_PATCH = 1 << 7  #: inside a low-sensitivity patch of the flat
 
     @classmethod
     def describe(cls):

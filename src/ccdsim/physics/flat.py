@@ -1,14 +1,12 @@
 """The flat field: what multiplies light, and the cosmetics `ccdproc.ccdmask` finds in real flats.
 
-The guide's flat (`flat_map`: `vignetting`, `dust_donuts`, `pixel_response`)
-and a real chip's cosmetics: dead columns (no light), partial bad columns
-(low sensitivity from some row to the top), low-sensitivity patches, a
-backside-thinned chip's large-scale pattern, and a large-scale component of
-the flat that differs from filter to filter. Pure functions of the shape,
-the parameters and a random Generator (the camera seed's streams,
-`ccdsim.core.seeds.Defect`); `ccdsim.camera.maps` puts them into the
-camera's flat. All multiply light only, in step 1 of the physics order:
-light x flat x shutter scale, before the one Poisson draw.
+The guide's flat (`flat_map`: `vignetting`, `dust_donuts`, `pixel_response`) and a real
+chip's cosmetics: dead columns (no light), partial bad columns (low sensitivity from some
+row to the top), low-sensitivity patches, a backside-thinned chip's large-scale pattern,
+and a large-scale component of the flat that differs from filter to filter. Pure functions
+of the shape, the parameters and a Generator (the camera seed's streams,
+`ccdsim.core.seeds.Defect`); `ccdsim.camera.maps` puts them into the camera's flat (and
+the cosmetics into its DQ bits). All multiply light only, in step 1 of the physics order.
 """
 
 import zlib
@@ -20,7 +18,7 @@ from ..core.arrays import as_rows
 from ..core.seeds import Defect, camera_rng
 
 __all__ = ["column_defects", "low_patches", "smooth_pattern", "cosmetics_map", "cosmetics_table",
-           "filter_rng", "has_cosmetics", "truth_files", "vignetting", "dust_donuts",
+           "patch_pixels", "filter_rng", "has_cosmetics", "truth_files", "vignetting", "dust_donuts",
            "pixel_response", "flat_map", "apply_flat"]
 
 # Partial bad columns keep 30-70% of the light (the guide's chip: a few tens of %).
@@ -148,6 +146,24 @@ def _patches(camera):
                        rng=camera_rng(camera.camera_seed, Defect.LOW_PATCHES))
 
 
+def patch_pixels(camera):
+    """``(rows, cols)`` of each low-sensitivity patch's pixels: discs of ``patch_size``.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        Its cosmetics' parameters and seed.
+    """
+    ny, nx = camera.shape
+    r, out = camera.patch_size / 2, []
+    for x0, y0 in zip(*_patches(camera)):
+        yy, xx = np.mgrid[max(int(y0 - r) - 1, 0):min(int(y0 + r) + 2, ny),
+                          max(int(x0 - r) - 1, 0):min(int(x0 + r) + 2, nx)]
+        inside = np.hypot(xx - x0, yy - y0) <= r
+        out.append((yy[inside], xx[inside]))
+    return out
+
+
 def cosmetics_map(camera):
     """The cosmetics' relative sensitivity (float32, 1 where none; not normalised).
 
@@ -160,17 +176,11 @@ def cosmetics_map(camera):
     -------
     ndarray of float32, ``shape``.
     """
-    ny, nx = camera.shape
     out = (smooth_pattern(camera.shape, camera.thinning,
                           rng=camera_rng(camera.camera_seed, Defect.THINNING))
            if camera.thinning else np.ones(camera.shape, dtype=np.float32))
-    r = camera.patch_size / 2
-    for x0, y0 in zip(*_patches(camera)):
-        ys = slice(max(int(y0 - r) - 1, 0), min(int(y0 + r) + 2, ny))
-        xs = slice(max(int(x0 - r) - 1, 0), min(int(x0 + r) + 2, nx))
-        yy, xx = np.mgrid[ys, xs]
-        inside = np.hypot(xx - x0, yy - y0) <= r
-        out[ys, xs][inside] *= np.float32(1 - camera.patch_depth)
+    for rows, cols in patch_pixels(camera):
+        out[rows, cols] *= np.float32(1 - camera.patch_depth)
     dead, partial, start, sens = _columns(camera)
     out[:, dead] = 0
     for col, row, s in zip(partial, start, sens):
@@ -245,10 +255,9 @@ def truth_files(camera):
     dict
         ``{file name: function}`` returning an `~astropy.table.Table`.
     """
-    cam = camera
-    if not (cam.dead_columns or cam.partial_columns or cam.low_patches):
+    if not (camera.dead_columns or camera.partial_columns or camera.low_patches):
         return {}
-    return {"flat-cosmetics.fits": lambda: cosmetics_table(cam)}
+    return {"flat-cosmetics.fits": lambda: cosmetics_table(camera)}
 
 
 # Flat field (sensitivity) ---------------------------------------------------
@@ -308,8 +317,7 @@ def dust_donuts(shape, n_spots, *, radius=(8.0, 30.0), depth=(0.01, 0.05), rng=N
     rng = np.random.default_rng(rng)
     ny, nx = shape
     out = np.ones(shape, dtype=np.float32)
-    xc = rng.uniform(0, nx, n_spots)
-    yc = rng.uniform(0, ny, n_spots)
+    xc, yc = rng.uniform(0, nx, n_spots), rng.uniform(0, ny, n_spots)
     r_out = rng.uniform(*radius, n_spots)
     d = rng.uniform(*depth, n_spots)
     for x0, y0, ro, dd in zip(xc, yc, r_out, d):
