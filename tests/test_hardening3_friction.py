@@ -165,3 +165,49 @@ def test_a_frames_dq_extension_names_the_flat_bits(tmp_path):
         h, dq = hdul["DQ"].header, hdul["DQ"].data
     assert (h["DQ32"], h["DQ64"], h["DQ128"]) == ("dead column", "partial column", "low patch")
     assert (dq & 32).any() and (dq & 128).any()
+
+
+# Low: an ECSV catalogue whose YAML header nests aliases ("billion laughs") is refused unread.
+
+def _laughs(path, depth=9):
+    meta = ["#   l0: &l0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    meta += [f"#   l{k}: &l{k} [" + ", ".join([f"*l{k - 1}"] * 9) + "]" for k in range(1, depth)]
+    path.write_text("\n".join([
+        "# %ECSV 1.0", "# ---", "# datatype:", "# - {name: ra, datatype: float64}",
+        "# - {name: dec, datatype: float64}", "# - {name: V, datatype: float64}", "# meta:",
+        *meta, "ra dec V", "10.0 10.0 12.0", ""]))
+    return path
+
+
+def test_an_ecsv_with_nested_aliases_is_refused_before_parsing(tmp_path):
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 10**9, 2 * 10**9))
+
+    cat = _laughs(tmp_path / "laughs.ecsv")
+    run = subprocess.run([*CCDSIM, "image", str(tmp_path / "a.fits"), "--ra", "10", "--dec",
+                          "10", "--filter", "V", "--catalog", str(cat)], capture_output=True,
+                         text=True, timeout=30, preexec_fn=limit)
+    refused(run, "--catalog", "alias")
+    assert not (tmp_path / "a.fits").exists()
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f'seed = 1\nscale = 16\nstart = "2026-01-01T20:00:00"\n[targets.f]\n'
+                    f'ra = 10.0\ndec = 10.0\ncatalog = "{cat}"\n[[groups]]\nkind = "science"\n'
+                    f'target = "f"\nfilter = "V"\ncount = 1\nexposure = 1.0\n')
+    run = subprocess.run([*CCDSIM, "dataset", str(plan), str(tmp_path / "out")],
+                         capture_output=True, text=True, timeout=30, preexec_fn=limit)
+    refused(run, "catalog", "alias")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_ecsv_with_plain_yaml_still_reads(tmp_path):
+    from astropy.table import Table
+
+    cat = tmp_path / "ok.ecsv"
+    t = Table({"ra": [10.0, 10.001], "dec": [10.0, 10.001], "V": [12.0, 13.0]})
+    t.meta["note"] = "5*sigma & more: a description with * and &"
+    t.write(cat, format="ascii.ecsv")
+    run = ccdsim("image", tmp_path / "a.fits", "--ra", "10", "--dec", "10", "--filter", "V",
+                 "--catalog", cat, "--shape", "64", "64", "--pixel-scale", "1", "--seed", "1")
+    assert run.returncode == 0, run.stderr

@@ -279,6 +279,8 @@ def target_catalog(target, k, root, radius, filters, base="."):
         raw = read_capped(path, MAX_CATALOG_BYTES, what="catalog", param="catalog")
         try:
             table = _read_table(raw, path)
+        except ParameterError:
+            raise
         except Exception as exc:  # missing, not a table: one line, naming the file
             raise ParameterError(f"catalog {path} cannot be read as a table "
                                  f"({type(exc).__name__})", param="catalog") from None
@@ -299,4 +301,38 @@ def _read_table(raw, path):
     if raw.startswith(b"SIMPLE  ="):
         return Table.read(io.BytesIO(raw), format="fits")
     # A list of lines is always data, never taken for a file name (a string may be).
-    return Table.read(raw.decode("utf-8").splitlines(), format="ascii.ecsv")
+    lines = raw.decode("utf-8").splitlines()
+    _check_ecsv_header(lines, path)
+    return Table.read(lines, format="ascii.ecsv")
+
+
+#: Largest YAML header of an ECSV catalogue (bytes): its columns and metadata.
+MAX_ECSV_HEADER_BYTES = 1 << 20
+
+
+def _check_ecsv_header(lines, path):
+    """Refuse an ECSV header that is too long or uses YAML aliases, before parsing it.
+
+    Aliases (``*name``) can nest into a structure exponentially larger than the file
+    (a "billion laughs"); astropy never writes them. Tokens are only scanned here:
+    nothing is built.
+    """
+    import yaml
+
+    header = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        header.append(line[2:] if line.startswith("# ") else line[1:])
+    if sum(len(h) + 1 for h in header) > MAX_ECSV_HEADER_BYTES:
+        raise ParameterError(f"catalog {path}: its ECSV header is longer than "
+                             f"{MAX_ECSV_HEADER_BYTES >> 20} MiB", param="catalog")
+    body = "\n".join(h for h in header if not h.startswith("%ECSV"))
+    try:
+        aliases = any(isinstance(t, yaml.AliasToken) for t in yaml.scan(body))
+    except yaml.YAMLError:
+        return  # not YAML: astropy says it cannot be read
+    if aliases:
+        raise ParameterError(f"catalog {path}: its ECSV header uses YAML aliases (*name), "
+                             f"which are not read (they can expand without bound)",
+                             param="catalog")
