@@ -34,7 +34,8 @@ def _tiles(geometry):
     return count
 
 
-@pytest.mark.parametrize("name", sorted(CAMERAS))
+@pytest.mark.parametrize("name", sorted(n for n in CAMERAS
+                                         if camera_parameters(n)["amplifiers"] == 1))
 def test_named_cameras_write_their_geometry_in_the_header(name):
     cam = Camera(**camera_parameters(name))
     geometry = cam.geometry
@@ -110,7 +111,7 @@ def test_two_amplifiers_side_by_side_each_with_its_overscan_at_its_far_edge():
     assert list(right.serial_overscan_columns()[:2]) == [131, 130]
     assert (left.detector, right.detector) == (Section(0, 100, 0, 100), Section(0, 100, 100, 200))
     assert (_tiles(g) == 1).all()
-    with pytest.raises(ValueError, match="one amplifier"):
+    with pytest.raises(ValueError, match="through 2 amplifiers, not one"):
         g.amplifier
     trimmed = g.trimmed()
     assert trimmed.shape == (100, 200) and (_tiles(trimmed) == 1).all()
@@ -208,4 +209,20 @@ def test_the_truth_manifest_says_where_the_sections_are():
     assert cam["amplifiers"] == [{"name": "A", "reads_towards": "lower-left",
                                   "data": "[1:48,1:64]", "serial_overscan": "[49:54,1:64]",
                                   "parallel_overscan": "[1:48,65:66]",
-                                  "overscan_corner": "[49:54,65:66]", "detector": "[1:48,1:64]"}]
+                                  "overscan_corner": "[49:54,65:66]", "detector": "[1:48,1:64]",
+                                  "gain": 1.0, "read_noise": 5.0, "bias_level": 1100.0}]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CAMERAS
+                                         if camera_parameters(n)["amplifiers"] > 1))
+def test_cameras_of_several_amplifiers_write_each_ones_sections(name):
+    cam = Camera(**camera_parameters(name))
+    header = cam.prepare(0.0, rng=1).header()
+    assert header["DETSIZE"] == Section(0, *cam.shape[:1], 0, cam.shape[1]).fits
+    for amp, gain in zip(cam.geometry.amplifiers, cam.amplifier_values.gain):
+        for key, section in (("DATASEC", amp.data), ("BIASSEC", amp.serial_overscan),
+                             ("BIASSR", amp.parallel_overscan), ("PRESEC", amp.prescan),
+                             ("DETSEC", amp.detector)):
+            assert Section.from_fits(header[key + amp.name]) == section, key + amp.name
+        assert header["GAIN" + amp.name] == gain
+    assert (_tiles(cam.geometry) == 1).all()
