@@ -14,7 +14,7 @@ from ..physics.shutter import check_kind as check_shutter_kind
 from ..readout.amplifiers import check_amplifiers
 from ..readout.exposure import Exposure, plan_exposure
 from ..readout.transfer import check_transfer, segmented
-from .maps import FixedPattern
+from .maps import ReadoutMaps
 
 __all__ = ["Camera", "Exposure"]
 
@@ -38,14 +38,15 @@ def _table_fields(cls):
 
 @dataclass(frozen=True)
 @_table_fields
-class Camera(FixedPattern):
+class Camera(ReadoutMaps):
     """A CCD camera whose defects are fixed by ``camera_seed``.
 
     ``Camera()`` is the guide's camera. Every frame of one camera shares its
     bias map (with bad columns) and dark map (with hot pixels); another
     ``camera_seed`` gives other defects. Each kind of defect draws from its
     own stream (`ccdsim.core.seeds.camera_rng`), never from a frame's noise. The
-    maps come from `ccdsim.camera.maps.FixedPattern`, each computed once.
+    maps come from `ccdsim.camera.maps.FixedPattern` and
+    `~ccdsim.camera.maps.ReadoutMaps`, each computed once.
 
     Parameters
     ----------

@@ -4,7 +4,8 @@
 parameters into maps (bias with bad columns, dark current with hot pixels,
 flat field) with the pure functions of `ccdsim.physics.bias`. Every frame and every
 thread of a camera shares these maps, so each is computed once and is
-read-only (`ccdsim.core.arrays.cached_once`).
+read-only (`ccdsim.core.arrays.cached_once`). `ReadoutMaps` adds what the
+read-out sees: each amplifier's place and values, bias and DQ bits by rows.
 """
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..core.seeds import Defect, camera_rng
 from ..physics import bias, dark, flat, hotpixels
 from ..readout.amplifiers import AmplifierValues
 
-__all__ = ["FixedPattern", "cached_map", "add_personality_dq"]
+__all__ = ["FixedPattern", "ReadoutMaps", "cached_map", "add_personality_dq"]
 
 #: `ccdsim.core.arrays.cached_once` by the name it had when it lived here.
 cached_map = cached_once
@@ -134,6 +135,15 @@ class FixedPattern:
             self.shape, dust=self.flat_map, prnu=flat.smooth_pattern(
                 self.shape, self.filter_flat, rng=flat.filter_rng(self.camera_seed, filter))))
 
+
+class ReadoutMaps(FixedPattern):
+    """The camera's maps as the read-out sees them (mixed into `ccdsim.Camera`).
+
+    Where each amplifier's pixels are, each one's gain, read noise and bias
+    level, and the bias and data-quality bits of rows of the frame, built
+    from the fixed pattern's maps.
+    """
+
     @cached_map
     def geometry(self):
         """Where the data, overscan and prescan of each amplifier are (`ReadoutGeometry`).
@@ -178,8 +188,16 @@ class FixedPattern:
         return out
 
     def add_bias_structure(self, image, r0, r1):
-        """Add the bias's structure (bad columns, 2-D structure) to ``image``, rows
-        ``r0:r1`` of the data section (float32 ADU, ``(r1 - r0, nx)``), in place."""
+        """Add the bias's structure (bad columns, 2-D structure) to rows of the data section.
+
+        Parameters
+        ----------
+        image : ndarray of float32
+            Rows ``r0:r1`` of the data section, ``(r1 - r0, nx)``, in ADU;
+            changed in place.
+        r0, r1 : int
+            First and one-past-last row.
+        """
         cols, pattern = self._bad_columns
         if len(cols):
             image[:, cols] += pattern[r0:r1, None]
@@ -188,7 +206,18 @@ class FixedPattern:
             image += rows[r0:r1, None] + columns[None, :]
 
     def hot_pixels_in_rows(self, r0, r1):
-        """``(rows, cols)`` index arrays of the hot pixels in rows ``r0:r1``, relative to ``r0``."""
+        """The hot pixels in rows ``r0:r1``.
+
+        Parameters
+        ----------
+        r0, r1 : int
+            First and one-past-last row.
+
+        Returns
+        -------
+        tuple of ndarray
+            ``(rows, cols)`` index arrays, rows relative to ``r0``.
+        """
         return hotpixels.hot_pixels_in_rows(self.hot_pixel_indices, self.shape[1], r0, r1)
 
     def dq_rows(self, r0, r1):

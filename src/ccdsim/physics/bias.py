@@ -7,7 +7,7 @@ Step 6 of the read-out (`ccdsim.readout`) adds the bias. Here:
   and overscan;
 - `block_bias`: the bias of one block of rows as the ADC sees it: the
   camera's bias (bad columns, 2-D structure, overscan offset; see
-  `ccdsim.camera.maps.FixedPattern.bias_rows`), the frame's offset, and what
+  `ccdsim.camera.maps.ReadoutMaps.bias_rows`), the frame's offset, and what
   the serial overscan columns read besides bias: charge leaking from the
   data pixel read last in the row and the overscan's own dark current
   (where those columns are: the camera's ``geometry``);
