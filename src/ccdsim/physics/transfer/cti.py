@@ -36,9 +36,9 @@ stars on 0, 20, 200 e- of sky, hot pixels, cosmic rays, flats of 30, 300,
     1          7.1%        2.4%        0.15%                           0.26%
     3          13%         4.5%        0.33%                           0.32%
 
-Each row's watermarks wait for the previous row's, so eight columns run side
-by side (`ccdsim.physics.transfer.traps`): ~18 ns a pixel and sweep on a
-core (one column at a time: ~40), the default ~36 ns.
+Each row's watermarks wait for the previous row's, so 16 columns run side
+by side, in SIMD (`ccdsim.physics.transfer.traps`): ~15 ns a pixel and sweep
+on a core (one column at a time: ~40), the default ~30 ns.
 """
 
 import os
@@ -173,7 +173,8 @@ def _clock(a, traps, well, express, midpoint, offset, threads):
     tau = np.array([t.release_time for t in traps], dtype=np.float64)
     keep = np.maximum(np.exp(-1.0 / tau), 1e-200)  # a release time of 0.001 empties at once
     renorm = max(1, int(_EFOLDS / float(np.max(-np.log(keep)))))
-    args = (density, keep, -np.expm1(-1.0 / tau), float(well.full_well), float(well.notch),
+    args = (tuple(density), tuple(keep), tuple(1.0 / keep), tuple(-np.expm1(-1.0 / tau)),
+            float(well.full_well), float(well.notch),
             float(well.power), int(express), bool(midpoint), int(offset), renorm)
     ncols = a.shape[1]
     n = max(1, min(os.cpu_count() if threads is None else int(threads), ncols // LANES))

@@ -6,14 +6,18 @@ So ``LANES`` columns run side by side, row by row, their chains overlapping,
 with few unpredictable branches: a packet finds its watermark by counting
 the lowest four it covers (a walk only past those), and the charge stored
 below it from running sums (``above``), not from the watermarks it covers.
-The release, the volumes and the output run across the lanes in SIMD; the
-decay since the last rescale is one number per species shared by the lanes.
+Every step of a row is a loop over the lanes, in SIMD (lanes last in every
+array; the loops' trip count unknown to the compiler, which would otherwise
+unroll them instead) but for the loads and stores at each lane's own
+watermark; the decay since the last rescale is one number per species
+shared by the lanes, and the species come as tuples, so that the loops over
+them are compiled for their number.
 
-State of a lane ``l``: ``nw[l]`` watermarks, from the highest (index 0) down;
-``top[l, j]`` the volume watermark ``j`` reaches (it spans down to
-``top[l, j + 1]``, the last one to 0); ``fill[l, j, s]`` its traps of species
-``s`` filled, over the decay since the rescale; ``above[l, j, s]`` the charge
-(over the decay) in watermarks ``:j``; ``total[l, s]`` in all of them.
+State of lane ``l``: ``nw[l]`` watermarks, from the highest (index 0) down;
+``top[j, l]`` the volume watermark ``j`` reaches (it spans down to
+``top[j + 1, l]``, the last one to 0); ``fill[j, s, l]`` its traps of species
+``s`` filled, over the decay since the rescale; ``above[j, s, l]`` the charge
+(over the decay) in watermarks ``:j``; ``total[s, l]`` in all of them.
 """
 
 import numba
@@ -21,8 +25,9 @@ import numpy as np
 
 __all__ = ["LANES", "clock_columns"]
 
-#: Columns clocked side by side: a cache line of each row of a C-ordered segment.
-LANES = 8
+#: Columns clocked side by side: two cache lines of each row of a C-ordered segment
+#: (8 or 32: slower).
+LANES = 16
 # ln 2 in two parts, the first exact times small integers.
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
@@ -41,14 +46,19 @@ def compiled(func):
 
 
 @compiled
-def clock_columns(a, c0, c1, density, keep, rel, full_well, notch, power, express,
+def clock_columns(a, c0, c1, density, keep, unkeep, rel, full_well, notch, power, express,
                   midpoint, offset, renorm):
-    """Clock columns ``c0:c1`` of ``a`` in place towards row 0, ``LANES`` at a time."""
-    n, ns = a.shape[0], density.shape[0]
+    """Clock columns ``c0:c1`` of ``a`` in place towards row 0, ``LANES`` at a time.
+
+    ``density``, ``keep`` (``exp(-1 / tau)``), ``unkeep`` (its inverse) and
+    ``rel`` (``1 - keep``): tuples, one number per species, so that the
+    loops are compiled for their number.
+    """
+    n, ns = a.shape[0], len(density)
     size = n + offset + 3  # a watermark at most per transfer
     st = _state(size, ns)
     saved = _state(size, ns)
-    traps = (density, keep, 1.0 / keep, rel, renorm)
+    traps = (density, keep, unkeep, rel, renorm)
     well = (notch, power, 1.0 / (full_well - notch))
     buf = np.zeros((n, LANES))
     mid = np.empty((n, LANES))
@@ -64,9 +74,9 @@ def clock_columns(a, c0, c1, density, keep, rel, full_well, notch, power, expres
 
 @compiled
 def _state(size, ns):
-    """Empty traps: (top, fill, above, total, nw) per lane; shared decay and fill."""
-    return (np.zeros((LANES, size)), np.zeros((LANES, size, ns)),
-            np.zeros((LANES, size + 1, ns)), np.zeros((LANES, ns)),
+    """Empty traps: (top, fill, above, total, nw), the lanes last; shared decay and fill."""
+    return (np.zeros((size, LANES)), np.zeros((size, ns, LANES)),
+            np.zeros((size + 1, ns, LANES)), np.zeros((ns, LANES)),
             np.zeros(LANES, np.int64), np.ones(ns), np.zeros(ns), np.zeros(1, np.int64))
 
 
@@ -111,7 +121,8 @@ def _reset(st, density):
     st[4][:] = 0
     st[3][:] = 0.0
     st[5][:] = 1.0
-    st[6][:] = density
+    for s in range(len(density)):
+        st[6][s] = density[s]
     st[7][0] = 0
 
 
@@ -119,9 +130,9 @@ def _reset(st, density):
 def _copy_state(src, dst):
     """Copy the traps (the watermarks in use)."""
     m = src[4].max()
-    dst[0][:, :m] = src[0][:, :m]
-    dst[1][:, :m] = src[1][:, :m]
-    dst[2][:, :m + 1] = src[2][:, :m + 1]
+    dst[0][:m] = src[0][:m]
+    dst[1][:m] = src[1][:m]
+    dst[2][:m + 1] = src[2][:m + 1]
     dst[3][:] = src[3]
     dst[4][:] = src[4]
     dst[5][:] = src[5]
@@ -218,18 +229,26 @@ def _rows(i0, i1, col, packet, vol, out, predict, ps, st, traps, well):
 
     The traps meet ``packet[i]`` (its volume in ``vol``) and their release;
     the row changes by its multiplier times the net charge, from ``col[i]``
-    into ``out[i]`` (``predict``: the mean packet).
+    into ``out[i]`` (``predict``: the mean packet). Each step is a loop over
+    the lanes, in SIMD but for the loads and stores at each lane's own
+    watermark, and the rare cases (a packet over more than four watermarks,
+    too little charge to fill the traps) done apart.
     """
     top, fill, above, total, nw, decay, full = st[0], st[1], st[2], st[3], st[4], st[5], st[6]
     density, keep, unkeep, rel = traps[0], traps[1], traps[2], traps[3]
     notch, power, scale = well
-    ns = density.shape[0]
+    ns = len(density)
+    nl = nw.shape[0]  # LANES, unknown to the compiler: loops kept, not unrolled
     vv, rr = vol[0], vol[1]
     # The packet's volume grows with the release as (1 + t)**power to t**3
     # (t <= 0.01: off by < 1e-9), no pow in the chain.
     c1, c2 = power * (power - 1.0) / 2.0, power * (power - 1.0) * (power - 2.0) / 6.0
-    rl, av, vl, cp = np.empty(LANES), np.empty(LANES), np.empty(LANES), np.empty(LANES)
-    q, kept = np.empty(ns), np.empty(ns)
+    rl, av, vl, cp, ht = (np.empty(LANES), np.empty(LANES), np.empty(LANES), np.empty(LANES),
+                          np.empty(LANES))
+    ww, how = np.empty(LANES, np.int64), np.empty(LANES, np.int64)
+    low = np.empty((5, LANES))  # the lowest five watermarks' tops
+    kept, fw = np.empty((ns, LANES)), np.empty((ns, LANES))
+    q = np.empty(ns)
     for i in range(i0, i1):
         m = _multiplier(ps, i)
         gain = 0.5 * (m - 1.0) if predict else m  # emptied: exactly, not -1e-16
@@ -238,60 +257,84 @@ def _rows(i0, i1, col, packet, vol, out, predict, ps, st, traps, well):
             q[s] = decay[s] * rel[s]
             decay[s] *= keep[s]
             full[s] *= unkeep[s]
-        # The lanes side by side (SIMD) where no branch depends on them.
-        rl[:] = 0.0
-        for s in range(ns):
-            for lane in range(LANES):
-                rl[lane] += total[lane, s] * q[s]
         slow = False
-        for lane in range(LANES):
+        for lane in range(nl):
+            r = 0.0
+            for s in range(ns):
+                r += total[s, lane] * q[s]
+            rl[lane] = r
             # Never more than the packet holds over the pass (ArCTIc: over one transfer).
-            av[lane] = rl[lane] + col[i, lane] * per
-            t = rl[lane] * rr[i, lane]
+            av[lane] = r + col[i, lane] * per
+            t = r * rr[i, lane]
             slow |= t > 0.01
             vl[lane] = min(vv[i, lane] * (1.0 + t * (power + t * (c1 + t * c2))), 1.0)
-            cp[lane] = 0.0
         if slow:
-            for lane in range(LANES):
+            for lane in range(nl):
                 if rl[lane] * rr[i, lane] > 0.01:
                     f = (packet[i, lane] + rl[lane] - notch) * scale
                     vl[lane] = 1.0 if f >= 1.0 else f ** power
-        for lane in range(LANES):
-            v, avail = vl[lane], av[lane]
-            if packet[i, lane] + rl[lane] > notch and avail > 0.0:
-                # The watermarks v covers (the lowest ones): most often 0 to 2, so
-                # counted among the lowest four without a branch that depends on them.
-                k = nw[lane]
-                c = 0
-                for b in range(1, 5):
-                    c += 1 if (k >= b) & (top[lane, max(k - b, 0)] <= v) else 0
+        for lane in range(nl):
+            k = nw[lane]
+            for b in range(5):
+                low[b, lane] = top[max(k - 1 - b, 0), lane]
+        # The watermarks v covers (the lowest ones): most often 0 to 2, so
+        # counted among the lowest four; w, the one it reaches into (-1: none).
+        deep = False
+        for lane in range(nl):
+            k, v = nw[lane], vl[lane]
+            c = 0
+            for b in range(4):
+                c += 1 if (k > b) & (low[b, lane] <= v) else 0
+            deep |= c == 4
+            h = low[4, lane]
+            for b in range(3, -1, -1):
+                h = low[b, lane] if c == b else h
+            ww[lane] = k - 1 - c
+            ht[lane] = h - v if c < k else 0.0
+        if deep:
+            for lane in range(nl):
+                k, v, c = nw[lane], vl[lane], nw[lane] - 1 - ww[lane]
                 if c == 4:
-                    while c < k and top[lane, k - 1 - c] <= v:
+                    while c < k and top[k - 1 - c, lane] <= v:
                         c += 1
-                w = k - 1 - c
-                wi = max(w, 0)
-                h = top[lane, wi] - v if w >= 0 else 0.0
-                captured = 0.0
+                    ww[lane] = k - 1 - c
+                    ht[lane] = top[k - 1 - c, lane] - v if c < k else 0.0
+        for lane in range(nl):
+            wi = max(ww[lane], 0)
+            for s in range(ns):
+                kept[s, lane] = above[wi, s, lane]
+                fw[s, lane] = fill[wi, s, lane]
+        for lane in range(nl):
+            v = vl[lane]
+            captured = 0.0
+            for s in range(ns):
+                # Charge (over the decay) above v: it stays.
+                kp = kept[s, lane] + fw[s, lane] * ht[lane]
+                kept[s, lane] = kp
+                captured += density[s] * v - decay[s] * (total[s, lane] - kp)
+            on = (packet[i, lane] + rl[lane] > notch) & (av[lane] > 0.0)
+            how[lane] = 0 if not on else (1 if captured <= av[lane] else 2)
+            cp[lane] = captured
+        for lane in range(nl):
+            if how[lane] == 1:
+                # Full below v: the watermarks it covers merge into one.
+                w1 = ww[lane] + 1
+                top[w1, lane] = vl[lane]
                 for s in range(ns):
-                    # Charge (over the decay) above v: it stays.
-                    kept[s] = above[lane, wi, s] + fill[lane, wi, s] * h
-                    captured += density[s] * v - decay[s] * (total[lane, s] - kept[s])
-                if captured <= avail:
-                    # Full below v: the watermarks it covers merge into one.
-                    top[lane, w + 1] = v
-                    for s in range(ns):
-                        above[lane, w + 1, s] = kept[s]
-                        fill[lane, w + 1, s] = full[s]
-                        total[lane, s] = kept[s] + full[s] * v
-                    nw[lane] = w + 2
-                    cp[lane] = captured
-                else:
-                    _fill_partly(lane, avail / captured, v, w, st)
-                    cp[lane] = avail
-        for lane in range(LANES):
+                    above[w1, s, lane] = kept[s, lane]
+                    fill[w1, s, lane] = full[s]
+            elif how[lane] == 2:
+                _fill_partly(lane, av[lane] / cp[lane], vl[lane], ww[lane], st)
+        for lane in range(nl):
+            full_in = how[lane] == 1
+            for s in range(ns):
+                total[s, lane] = kept[s, lane] + full[s] * vl[lane] if full_in else total[
+                    s, lane]
+            nw[lane] = ww[lane] + 2 if full_in else nw[lane]
+            c = cp[lane] if full_in else (av[lane] if how[lane] == 2 else 0.0)
             x = col[i, lane]
-            out[i, lane] = x * (1.0 - gain * per) if cp[lane] == av[lane] else x + gain * (
-                rl[lane] - cp[lane])
+            out[i, lane] = x * (1.0 - gain * per) if c == av[lane] else x + gain * (
+                rl[lane] - c)
 
 
 @compiled
@@ -302,17 +345,18 @@ def _fill_partly(lane, e, v, w, st):
     k = nw[lane]
     for j in range(w + 1, k):
         for s in range(ns):
-            fill[lane, j, s] += e * (full[s] - fill[lane, j, s])
-    below = top[lane, w + 1] if w + 1 < k else 0.0
+            fill[j, s, lane] += e * (full[s] - fill[j, s, lane])
+    below = top[w + 1, lane] if w + 1 < k else 0.0
     if v > below:
         # Split the watermark v reaches into (w < 0: open one above them all).
         for j in range(k - 1, w, -1):
-            top[lane, j + 1] = top[lane, j]
-            fill[lane, j + 1] = fill[lane, j]
-        top[lane, w + 1] = v
+            top[j + 1, lane] = top[j, lane]
+            for s in range(ns):
+                fill[j + 1, s, lane] = fill[j, s, lane]
+        top[w + 1, lane] = v
         for s in range(ns):
-            f = fill[lane, w, s] if w >= 0 else 0.0
-            fill[lane, w + 1, s] = f + e * (full[s] - f)
+            f = fill[w, s, lane] if w >= 0 else 0.0
+            fill[w + 1, s, lane] = f + e * (full[s] - f)
         k += 1
         nw[lane] = k
     _sum_above(lane, max(w, 0), st)
@@ -322,25 +366,28 @@ def _fill_partly(lane, e, v, w, st):
 def _sum_above(lane, j0, st):
     """Recount ``above`` from watermark ``j0`` down, and ``total``."""
     top, fill, above, total, nw = st[0], st[1], st[2], st[3], st[4]
-    ns = total.shape[1]
+    ns = total.shape[0]
     k = nw[lane]
     for j in range(j0, k):
-        h = top[lane, j] - (top[lane, j + 1] if j + 1 < k else 0.0)
+        h = top[j, lane] - (top[j + 1, lane] if j + 1 < k else 0.0)
         for s in range(ns):
-            above[lane, j + 1, s] = above[lane, j, s] + fill[lane, j, s] * h
+            above[j + 1, s, lane] = above[j, s, lane] + fill[j, s, lane] * h
     for s in range(ns):
-        total[lane, s] = above[lane, k, s]
+        total[s, lane] = above[k, s, lane]
 
 
 @compiled
 def _rescale(st, density):
     """Fold each species's decay into its stored fills; recount the charge."""
     fill, above, nw, decay, full = st[1], st[2], st[4], st[5], st[6]
+    ns = len(density)
     for lane in range(LANES):
         for j in range(nw[lane]):
-            for s in range(density.shape[0]):
-                fill[lane, j, s] *= decay[s]
-        above[lane, 0, :] = 0.0
+            for s in range(ns):
+                fill[j, s, lane] *= decay[s]
+        for s in range(ns):
+            above[0, s, lane] = 0.0
         _sum_above(lane, 0, st)
-    decay[:] = 1.0
-    full[:] = density
+    for s in range(ns):
+        decay[s] = 1.0
+        full[s] = density[s]
