@@ -13,6 +13,7 @@ from ..core.seeds import Stream, child_rng, frame_seed_sequence
 from ..core.validate import ParameterError
 from ..sky.astrometry import airmass_at, frame_wcs, pointing_cards
 from ..sky.catalogs import frame_stars, synthetic_catalog, target_catalog
+from ..sky.filters import per_filter
 from ..sky.photometry import optics_cards, sky_level
 
 __all__ = ["prepare_pointed"]
@@ -40,7 +41,10 @@ def prepare_pointed(camera, exposure_time, *, ra, dec, pixel_scale=D.pixel_scale
         Seconds.
     ra, dec, pixel_scale, rotation, filter, catalog, zero_point, extinction, airmass, \
 sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
-        The pointing, its stars and its sky (see ``ccdsim image --help``).
+        The pointing, its stars and its sky (see ``ccdsim image --help``);
+        ``zero_point``, ``extinction`` and ``sky_brightness`` also as
+        ``{filter: value}`` or ``"V=5e8,R=6e8"`` (`ccdsim.sky.per_filter`),
+        naming ``filter`` and no other.
     moffat, star_sigma, quantize, rng
         As in `ccdsim.Camera.prepare`.
     time : str, optional
@@ -62,8 +66,11 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
     if ra is None or dec is None:
         raise ParameterError("ra and dec go together: give both for a pointing", param="ra")
     pixel_scale, rotation = check("pixel_scale", pixel_scale), check("rotation", rotation)
-    filter, zero_point = check("filter", filter), check("zero_point", zero_point)
-    extinction = check("extinction", extinction)
+    filter = check("filter", filter)
+    zero_point, extinction, sky_brightness = (
+        per_filter(name, value, [filter])[filter] for name, value in (
+            ("zero_point", zero_point), ("extinction", extinction),
+            ("sky_brightness", sky_brightness)))
     if time is not None:
         start = parse_start(time)
     if site is not None:
@@ -95,7 +102,7 @@ sky_brightness, sky, seeing, star_density, limiting_mag, bright_mag, count_slope
                         zero_point=zero_point, gain=camera.gain, extinction=extinction,
                         airmass=airmass, fwhm=seeing, pixel_scale=pixel_scale)
     if sky_brightness is not None:
-        sky = sky_level(check("sky_brightness", sky_brightness), pixel_scale, exposure_time,
+        sky = sky_level(sky_brightness, pixel_scale, exposure_time,
                         zero_point, camera.gain)
         if not sky <= PARAMS["sky"].high:  # name what the user typed, not the sky it made
             raise ParameterError(f"sky_brightness {sky_brightness:g} mag/arcsec^2 gives "

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..camera.named import CAMERAS, NIGHT_CAMERA, camera_parameters
 from ..core.validate import short_repr
 from ..core.params import CAMERA_PARAMS, MOFFAT, PARAMS, key_name, option_name
+from ..sky.filters import PER_FILTER
 
 __all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
            "OUTPUT", "EXECUTION", "with_camera_defaults"]
@@ -27,9 +28,11 @@ class Option:
     ----------
     dest : str
         Attribute name and TOML key (underscores; dashes accepted in files).
-    kind : {'float', 'int', 'text', 'pair', 'switch', 'range'}
+    kind : {'float', 'int', 'text', 'pair', 'switch', 'range', 'per_filter'}
         ``pair``: two numbers (``--shape NY NX``); ``switch``: a flag without
-        value (``--no-flat``); ``range``: a value or ``LOW:HIGH`` (batches).
+        value (``--no-flat``); ``range``: a value or ``LOW:HIGH`` (batches);
+        ``per_filter``: a number, or ``FILTER=VALUE,...`` (each filter its own,
+        `ccdsim.sky.filters.per_filter`).
     default : object
         Value when neither the command line nor a file gives one.
     help : str
@@ -88,6 +91,7 @@ class Option:
         return {"float": "a number", "int": "an integer", "text": "a string",
                 "pair": f"a list of two {pair}", "switch": "true or false",
                 "range": "a number or a string LOW:HIGH",
+                "per_filter": "a number or a string FILTER=VALUE,FILTER=VALUE",
                 "floats": "a list of numbers"}[self.kind]
 
     def accepts(self, value):
@@ -105,7 +109,7 @@ class Option:
                     and all(number(v, integer) for v in value))
         if self.kind in ("float", "int"):
             return number(value, self.kind == "int")
-        if self.kind == "range":
+        if self.kind in ("range", "per_filter"):
             return number(value) or isinstance(value, str)
         if self.kind == "floats":  # a matrix may be written row by row
             flat = [v for row in value for v in (row if isinstance(row, list) else [row])] \
@@ -115,7 +119,7 @@ class Option:
 
     def from_toml(self, value):
         """A TOML value (already type-checked) as the command line would give it."""
-        if self.kind == "float":
+        if self.kind == "float" or (self.kind == "per_filter" and not isinstance(value, str)):
             return float(value)
         if self.kind == "range":
             return str(value)
@@ -183,7 +187,7 @@ def add_options(parser, options):
         kw = dict(dest=o.dest, default=o.default, help=o.help, metavar=o.metavar)
         if o.kind == "pair":
             kw.update(nargs=2, type=int if o.param == "shape" else float)
-        elif o.kind in ("float", "int"):
+        elif o.kind in ("float", "int", "per_filter"):
             kw.update(type=_number(o.kind, o.option))
         if o.const is not None:
             kw.update(nargs="?", const=o.const)
@@ -196,6 +200,8 @@ def _number(kind, flag):
         try:
             return int(text) if kind == "int" else float(text)
         except ValueError:
+            if kind == "per_filter":  # FILTER=VALUE,...: read with the frames' filters
+                return text
             what = "an integer" if kind == "int" else "a number"
             raise argparse.ArgumentTypeError(f"{flag} must be {what} (got "
                                              f"{short_repr(text)})") from None
@@ -374,8 +380,11 @@ EXECUTION = [
 
 
 _SKY = "sky (off unless --ra and --dec are given: a TAN WCS, stars from magnitudes)"
-#: A pointing, its stars and its sky: `ccdsim.plans.sky`.
-SKY_POINTING = [param_option(name, group=_SKY) for name in (
+_EACH = "; one value for every filter, or FILTER=VALUE,FILTER=VALUE for each (V=5e8,R=6e8)"
+#: A pointing, its stars and its sky: `ccdsim.plans.sky`; the photometry per filter.
+SKY_POINTING = [param_option(name, group=_SKY) if name not in PER_FILTER else
+                param_option(name, group=_SKY, kind="per_filter", metavar="VALUE|FILTER=VALUE,...",
+                             help=PARAMS[name].describe() + _EACH) for name in (
     "ra", "dec", "pixel_scale", "rotation", "catalog", "zero_point", "extinction", "airmass",
     "sky_brightness", "seeing", "star_density", "limiting_mag", "bright_mag", "count_slope")]
 #: The site: with a time, the airmass of a pointing.

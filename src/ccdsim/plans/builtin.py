@@ -12,6 +12,7 @@ from ..core.params import DEFAULTS as D
 from ..core.params import PARAMS
 from ..core.validate import ParameterError
 from ..io.toml import document_toml
+from ..sky.filters import per_filter
 from .sky import site_from
 
 __all__ = ["BUILTIN_PLANS", "plan_text", "night_document"]
@@ -159,5 +160,6 @@ def _point_night(doc, pointing, filters):
     site = tables["site"]
     if site_from(site.get("latitude"), site.get("longitude")):  # elevation alone: no site
         doc["site"] = site
-    if tables["filter"]:
-        doc["filters"] = {f: dict(tables["filter"]) for f in filters}
+    given = {k: per_filter(k, v, filters) for k, v in tables["filter"].items()}
+    if given:  # each filter its own values (one value given: the same in each)
+        doc["filters"] = {f: {k: given[k][f] for k in given} for f in filters}

@@ -91,7 +91,8 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
     pointing : dict, optional
         Science frames pointed at the sky (`ccdsim.plans.sky`): ``ra``, ``dec``
         and any of ``pixel_scale``, ``rotation``, ``catalog``, ``zero_point``,
-        ``extinction``, ``sky_brightness`` (every filter), ``airmass``,
+        ``extinction``, ``sky_brightness`` (one value for every filter, or each
+        filter's: ``{"V": 5e8, "R": 6e8}`` or ``"V=5e8,R=6e8"``), ``airmass``,
         ``seeing``, ``seeing_jitter``, ``dither``, ``site_latitude``,
         ``site_longitude``, ``site_elevation``, ``star_density``,
         ``limiting_mag``, ``bright_mag``, ``count_slope`` (units as in the

@@ -12,6 +12,7 @@ _EXPORTS = {**dict.fromkeys(("frame_wcs", "airmass_at", "pointing_cards", "offse
                             ".astrometry"),
             **dict.fromkeys(("optics_cards", "star_fluxes", "sky_level", "FWHM_PER_SIGMA"),
                             ".photometry"),
+            **dict.fromkeys(("per_filter", "PER_FILTER"), ".filters"),
             **dict.fromkeys(("synthetic_catalog", "frame_stars", "mag_column",
                              "target_catalog"), ".catalogs")}
 __all__ = list(_EXPORTS)
