@@ -112,3 +112,77 @@ def test_plan_night_takes_a_dict_per_filter():
     plan = plan_night(n_bias=0, n_dark=0, n_flat=0, n_science=1, filters="V,R", seed=1,
                       pointing={"ra": 10.0, "dec": 5.0, "zero_point": {"V": 1e9, "R": 2e9}})
     assert plan.sky["filters"]["R"]["zero_point"] == 2e9
+
+
+# Part 2: plan keys named as the options ---------------------------------------------------
+
+def _plan(tmp_path, site, target):
+    body = (
+        'seed = 4\nstart = "2026-03-21T03:00:00"\n'
+        '[cameras.c]\nshape = [64, 64]\npixel_scale = 1.0\n'
+        f'[site]\n{site}\n'
+        f'[targets.m67]\nra = 132.8\ndec = 11.8\n{target}\n'
+        '[[groups]]\nkind = "science"\ncount = 1\nexposure = 10.0\nfilter = "V"\n')
+    path = tmp_path / f"p{len(list(tmp_path.iterdir()))}.toml"
+    path.write_text(body)
+    return path
+
+
+NEW = ("site_latitude = 31.96\nsite_longitude = -111.6\nsite_elevation = 2000.0",
+       "star_density = 30000.0\nbright_mag = 13.0\nlimiting_mag = 18.0\ncount_slope = 0.4")
+OLD = ("latitude = 31.96\nlongitude = -111.6\nelevation = 2000.0",
+       "density = 30000.0\nbright = 13.0\nlimit = 18.0\nslope = 0.4")
+
+
+def test_plan_keys_as_the_options_and_the_old_names_make_the_same_frames(tmp_path):
+    new, old = _plan(tmp_path, *NEW), _plan(tmp_path, *OLD)
+    assert main(["dataset", str(new), str(tmp_path / "new"), "--quiet"]) == 0
+    assert main(["dataset", str(old), str(tmp_path / "old"), "--quiet"]) == 0
+    a = fits.open(tmp_path / "new" / "science-001.fits")
+    b = fits.open(tmp_path / "old" / "science-001.fits")
+    assert a[0].header["SITEELEV"] == 2000.0 and len(a["TRUTH"].data) > 3
+    assert (a[0].data == b[0].data).all() and a[0].header["AIRMASS"] == b[0].header["AIRMASS"]
+
+
+@pytest.mark.parametrize("site, target, words", [
+    ("site_latitude = 31.96\nlatitude = 31.96\nsite_longitude = -111.6", NEW[1],
+     ["site", "site_latitude", "latitude"]),
+    (NEW[0], "star_density = 100.0\ndensity = 100.0", ["m67", "star_density", "density"]),
+    (NEW[0], "bright_mag = 13.0\nbright = 13.0", ["m67", "bright_mag", "bright"]),
+])
+def test_a_key_under_both_names_is_one_line(tmp_path, capsys, site, target, words):
+    refused(capsys, ["dataset", _plan(tmp_path, site, target), tmp_path / "out"], *words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_value_names_the_key_as_written(tmp_path, capsys):
+    refused(capsys, ["dataset", _plan(tmp_path, NEW[0], "limiting_mag = 99.0"),
+                     tmp_path / "out"], "limiting_mag", "[-30, 40]")
+    refused(capsys, ["dataset", _plan(tmp_path, OLD[0], "limit = 99.0"),
+                     tmp_path / "out"], "limit ", "[-30, 40]")
+
+
+def test_written_plans_use_the_options_names(tmp_path):
+    saved = tmp_path / "night.toml"
+    assert main(["night", str(tmp_path / "n"), *NIGHT, "--site-latitude", "31.96",
+                 "--site-longitude", "-111.6", "--site-elevation", "2000",
+                 "--limiting-mag", "18", "--count-slope", "0.35", "--start",
+                 "2026-03-21T03:00:00", "--save-plan", str(saved)]) == 0
+    doc = tomllib.loads(saved.read_text())
+    assert doc["site"] == {"site_latitude": 31.96, "site_longitude": -111.6,
+                           "site_elevation": 2000.0}
+    field = doc["targets"]["field"]
+    assert {k: field[k] for k in ("star_density", "bright_mag", "limiting_mag",
+                                  "count_slope")} == {"star_density": 20000.0,
+                                                      "bright_mag": 14.0,
+                                                      "limiting_mag": 18.0,
+                                                      "count_slope": 0.35}
+
+
+def test_a_plan_read_under_the_old_names_is_written_under_the_new(tmp_path):
+    from ccdsim.plans.file import load_plan, plan_toml
+
+    doc = tomllib.loads(plan_toml(load_plan(str(_plan(tmp_path, *OLD)))))
+    assert set(doc["site"]) == {"site_latitude", "site_longitude", "site_elevation"}
+    assert {"star_density", "bright_mag", "limiting_mag", "count_slope"} <= set(
+        doc["targets"]["m67"])

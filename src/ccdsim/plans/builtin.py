@@ -131,14 +131,14 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
 #: `plan_night`'s pointing keys -> (plan table, key in it).
 _POINTING_KEYS = {
     "ra": ("target", "ra"), "dec": ("target", "dec"), "catalog": ("target", "catalog"),
-    "star_density": ("target", "density"), "limiting_mag": ("target", "limit"),
-    "bright_mag": ("target", "bright"), "count_slope": ("target", "slope"),
+    "star_density": ("target", "star_density"), "limiting_mag": ("target", "limiting_mag"),
+    "bright_mag": ("target", "bright_mag"), "count_slope": ("target", "count_slope"),
     "pixel_scale": ("camera", "pixel_scale"), "rotation": ("camera", "rotation"),
     "zero_point": ("filter", "zero_point"), "extinction": ("filter", "extinction"),
     "sky_brightness": ("filter", "sky_brightness"), "airmass": ("science", "airmass"),
     "seeing": ("science", "seeing"), "seeing_jitter": ("science", "seeing_jitter"),
-    "dither": ("science", "dither"), "site_latitude": ("site", "latitude"),
-    "site_longitude": ("site", "longitude"), "site_elevation": ("site", "elevation"),
+    "dither": ("science", "dither"), "site_latitude": ("site", "site_latitude"),
+    "site_longitude": ("site", "site_longitude"), "site_elevation": ("site", "site_elevation"),
 }
 
 
@@ -158,7 +158,7 @@ def _point_night(doc, pointing, filters):
             table[name] = value
 
     site = tables["site"]
-    if site_from(site.get("latitude"), site.get("longitude")):  # elevation alone: no site
+    if site_from(site.get("site_latitude"), site.get("site_longitude")):  # elevation alone
         doc["site"] = site
     given = {k: per_filter(k, v, filters) for k, v in tables["filter"].items()}
     if given:  # each filter its own values (one value given: the same in each)

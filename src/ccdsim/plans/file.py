@@ -7,7 +7,10 @@ its group and key. The keys (see ``ccdsim dataset --show guide``)::
 
     seed, scale, start, overhead, quantize, layout, star_sigma, moffat   (top level)
     [cameras.NAME]   camera = "cryogenic", any camera parameter, [..header]
-    [targets.NAME]   object, stars, max_counts, exposure, sky
+    [targets.NAME]   object, stars, max_counts, exposure, sky, ra, dec, catalog,
+                     star_density, bright_mag, limiting_mag, count_slope
+    [filters.NAME]   zero_point, extinction, sky_brightness
+    [site]           site_latitude, site_longitude, site_elevation
     [[groups]]       camera, kind, count | numbers, first, exposure, filter,
                      start | gap, overhead, folder, name, imagetyp, target,
                      sky_gradient, [..flat], [..combine], [..header]
@@ -42,7 +45,8 @@ from ..sky.catalogs import target_catalog
 from .builtin import BUILTIN_PLANS, plan_text
 from .groups import Where, cards_of, group_frames, timeline_start
 from .model import IMAGETYP_STYLES, NightPlan
-from .sky import SKY_TARGET_KEYS, check_sky_frames, read_filters, read_site, read_sky_target
+from .sky import (SKY_TARGET_KEYS, check_sky_frames, read_filters, read_site, read_sky_target,
+                  renamed)
 
 __all__ = ["build_plan", "load_plan", "plan_toml", "TOP_KEYS"]
 
@@ -214,10 +218,6 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
     return plan
 
 
-#: Parameters as a target's keys spell them.
-_TARGET_SPELLING = {"star_density": "density"}
-
-
 def _catalogs(sky, frames, cams, optics, root, base):
     """Each sky target's catalogue, covering every frame that points at it."""
     out = {}
@@ -234,8 +234,8 @@ def _catalogs(sky, frames, cams, optics, root, base):
         filters = sorted({f.filter for f in frames if f.filter} | set(sky["filters"]))
         try:
             out[name] = target_catalog(target, k, root, radius or 0.1, filters, base)
-        except ParameterError as exc:  # in the plan's words: the target's key
-            raise ParameterError(f"target {name}: {exc.say(_TARGET_SPELLING.get(exc.param))}",
+        except ParameterError as exc:  # in the plan's words: the target's key as written
+            raise ParameterError(f"target {name}: {exc.say(target['written'].get(exc.param))}",
                                  param=exc.param) from None
     return out
 
@@ -246,6 +246,7 @@ def _targets(doc, top):
     out = {}
     for name, tdoc in doc.items():
         where = Where(f"target {name}")
+        tdoc, written = renamed(tdoc, where, "target")
         tdoc = where.table(tdoc, TARGET_KEYS)
         out[name] = dict(
             object=where.value("object", tdoc.get("object", name)),
@@ -255,15 +256,20 @@ def _targets(doc, top):
             exposure=where.value("exposure", tdoc.get("exposure", 1.0), "exposure_time",
                                  low_open=True),
             sky=where.value("sky", tdoc.get("sky", 0.0)),
-            coords=read_sky_target(tdoc, where))  # None without ra and dec
+            coords=read_sky_target(tdoc, where, written))  # None without ra and dec
     return out
 
 
 def _document(doc, seed, scale, given):
-    """The plan document that makes the same plan again: seed and scale written in, and
-    each camera handed over from Python as its named camera's differing parameters."""
+    """The plan document that makes the same plan again: seed and scale written in, keys
+    under their names of today, and each camera handed over from Python as its named
+    camera's differing parameters."""
     out = copy.deepcopy(doc)
     out["seed"], out["scale"] = int(seed), scale
+    if out.get("site"):
+        out["site"] = renamed(out["site"], Where("site"), "site")[0]
+    for name, tdoc in out.get("targets", {}).items():
+        out["targets"][name] = renamed(tdoc, Where(f"target {name}"), "target")[0]
     for name, camera in given.items():
         cdoc = out.setdefault("cameras", {}).setdefault(name, {})
         base = camera_parameters(cdoc.get("camera", "guide"))

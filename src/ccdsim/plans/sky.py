@@ -10,11 +10,11 @@ magnitudes through the filter's zero point and extinction. Dither and
 seeing are the telescope's and the sky's, drawn at ``(POINTING, i)``, never
 from the camera's noise.
 
-Plan keys: ``[site]`` latitude, longitude, elevation; ``[filters.NAME]``
-zero_point, extinction, sky_brightness; camera ``pixel_scale``, ``rotation``;
-target ``ra``, ``dec``, ``catalog`` or ``density``, ``bright``, ``limit``,
-``slope``; science group ``dither``, ``dither_pattern``, ``seeing``,
-``seeing_jitter``, ``airmass``.
+Plan keys, named as the options: ``[site]`` `SITE_KEYS`; ``[filters.NAME]``
+`FILTER_KEYS`; camera ``pixel_scale``, ``rotation``; target
+`SKY_TARGET_KEYS`; science group `SKY_GROUP_KEYS`. The names the site's and
+targets' keys had before (`OLD_NAMES`: ``latitude``, ``density``, ...) are
+still read.
 """
 
 from datetime import timedelta
@@ -26,15 +26,24 @@ from ..core.seeds import NightStream
 from ..core.validate import ParameterError
 from ..sky.astrometry import airmass_at, frame_wcs, pointing_cards
 from ..sky.catalogs import MAX_STAR_ELECTRONS, frame_stars, mag_column
+from ..sky.filters import PER_FILTER
 from ..sky.photometry import FWHM_PER_SIGMA, optics_cards, sky_level, star_fluxes
 
 __all__ = ["check_sky_frames", "site_from", "SITE_KEYS", "FILTER_KEYS", "SKY_TARGET_KEYS",
-           "SKY_GROUP_KEYS", "read_site", "read_filters", "read_sky_target", "read_group_sky",
+           "SKY_GROUP_KEYS", "FIELD_KEYS", "OLD_NAMES", "renamed", "read_site", "read_filters", "read_sky_target", "read_group_sky",
            "pointing", "has_sky", "sky_light", "sky_cards"]
 
-SITE_KEYS = ("latitude", "longitude", "elevation")
-FILTER_KEYS = ("zero_point", "extinction", "sky_brightness")
-SKY_TARGET_KEYS = ("ra", "dec", "catalog", "density", "bright", "limit", "slope")
+SITE_KEYS = ("site_latitude", "site_longitude", "site_elevation")
+FILTER_KEYS = PER_FILTER
+#: A target's synthetic field (without a ``catalog``).
+FIELD_KEYS = ("star_density", "bright_mag", "limiting_mag", "count_slope")
+SKY_TARGET_KEYS = ("ra", "dec", "catalog") + FIELD_KEYS
+#: The site's and targets' keys as plans named them before they were named as the
+#: options: ``{table: {old name: key}}``, still read (not both at once).
+OLD_NAMES = {"site": {"latitude": "site_latitude", "longitude": "site_longitude",
+                      "elevation": "site_elevation"},
+             "target": {"density": "star_density", "bright": "bright_mag",
+                        "limit": "limiting_mag", "slope": "count_slope"}}
 SKY_GROUP_KEYS = ("dither", "dither_pattern", "drift", "field_rotation", "seeing",
                   "seeing_jitter", "airmass")
 
@@ -58,17 +67,32 @@ def site_from(latitude, longitude, elevation=0.0):
     return (latitude, longitude, elevation)
 
 
+def renamed(doc, where, table):
+    """``doc`` with `OLD_NAMES` of ``table`` read as today's keys, and how each key was
+    written (``{key: as written}``); a key given under both names is refused."""
+    if not isinstance(doc, dict):
+        return doc, {}
+    old, out, written = OLD_NAMES[table], {}, {}
+    for key, value in doc.items():
+        new = old.get(key, key)
+        if new in out:
+            raise ParameterError(f"{where.key(new)} and {key} are one key ({key} is its old "
+                                 f"name): give one of them", param=new)
+        out[new], written[new] = value, key
+    return out, written
+
+
 def read_site(doc, where):
     """``(latitude, longitude, elevation)`` of a ``[site]`` table, or None."""
     if not doc:
         return None
+    doc, written = renamed(doc, where, "site")
     doc = where.table(doc, SITE_KEYS)
-    if "latitude" not in doc or "longitude" not in doc:
-        raise ParameterError(f"{where.key('latitude')} and longitude are needed",
+    if "site_latitude" not in doc or "site_longitude" not in doc:
+        raise ParameterError(f"{where.key('site_latitude')} and site_longitude are needed",
                              param="site_latitude")
-    return (where.value("latitude", doc["latitude"], "site_latitude"),
-            where.value("longitude", doc["longitude"], "site_longitude"),
-            where.value("elevation", doc.get("elevation", 0.0), "site_elevation"))
+    return tuple(where.value(written.get(k, k), doc.get(k, PARAMS[k].default), k)
+                 for k in SITE_KEYS)
 
 
 def read_filters(doc, where_of):
@@ -81,8 +105,11 @@ def read_filters(doc, where_of):
     return out
 
 
-def read_sky_target(doc, where):
-    """A target's sky keys (checked), or None when it has no coordinates."""
+def read_sky_target(doc, where, written=None):
+    """A target's sky keys (checked), or None when it has no coordinates; ``doc`` as
+    `renamed` gives it, ``written`` how its keys were written (error messages), kept under
+    ``"written"``."""
+    written = written or {}
     if "ra" not in doc and "dec" not in doc:
         if any(k in doc for k in SKY_TARGET_KEYS):
             raise ParameterError(f"{where.key('ra')} and dec are needed for a sky target",
@@ -90,16 +117,11 @@ def read_sky_target(doc, where):
         return None
     if "ra" not in doc or "dec" not in doc:
         raise ParameterError(f"{where.key('ra')} and dec go together", param="ra")
-    return {"ra": where.value("ra", doc["ra"]), "dec": where.value("dec", doc["dec"]),
-            "catalog": where.value("catalog", doc["catalog"]) if "catalog" in doc else None,
-            "density": where.value("density", doc.get("density", PARAMS["star_density"].default),
-                                   "star_density"),
-            "bright": where.value("bright", doc.get("bright", PARAMS["bright_mag"].default),
-                                  "bright_mag"),
-            "limit": where.value("limit", doc.get("limit", PARAMS["limiting_mag"].default),
-                                 "limiting_mag"),
-            "slope": where.value("slope", doc.get("slope", PARAMS["count_slope"].default),
-                                 "count_slope")}
+    out = {"ra": where.value("ra", doc["ra"]), "dec": where.value("dec", doc["dec"]),
+           "catalog": where.value("catalog", doc["catalog"]) if "catalog" in doc else None}
+    for k in FIELD_KEYS:
+        out[k] = where.value(written.get(k, k), doc.get(k, PARAMS[k].default), k)
+    return {**out, "written": written}
 
 
 def read_group_sky(doc, where):

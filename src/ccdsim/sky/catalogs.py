@@ -287,9 +287,10 @@ def target_catalog(target, k, root, radius, filters, base="."):
         return check_catalog(table, f"catalog {path}")
     rng = np.random.default_rng(np.random.SeedSequence(root.entropy,
                                                        spawn_key=(NightStream.CATALOG, k)))
-    return synthetic_catalog(target["ra"], target["dec"], radius, bright=target["bright"],
-                             limit=target["limit"], density=target["density"],
-                             slope=target["slope"], filters=tuple(filters) or ("V",), rng=rng)
+    return synthetic_catalog(target["ra"], target["dec"], radius, bright=target["bright_mag"],
+                             limit=target["limiting_mag"], density=target["star_density"],
+                             slope=target["count_slope"], filters=tuple(filters) or ("V",),
+                             rng=rng)
 
 
 def _read_table(raw, path):
