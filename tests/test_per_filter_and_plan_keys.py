@@ -4,6 +4,8 @@ the options, and the plan-file reference in the README.
 Each test reproduces the item and failed on the code before its fix.
 """
 
+import pathlib
+import re
 import tomllib
 
 import pytest
@@ -186,3 +188,27 @@ def test_a_plan_read_under_the_old_names_is_written_under_the_new(tmp_path):
     assert set(doc["site"]) == {"site_latitude", "site_longitude", "site_elevation"}
     assert {"star_density", "bright_mag", "limiting_mag", "count_slope"} <= set(
         doc["targets"]["m67"])
+
+
+# Part 3: the README's plan-file reference is the code's ------------------------------------
+
+def test_readme_plan_reference_is_the_code():
+    from ccdsim.plans.reference import plan_reference
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    shown = re.search(r"<!-- plan keys: begin -->\n(.*?)<!-- plan keys: end -->", readme,
+                      re.S).group(1)
+    assert shown == plan_reference()
+
+
+def test_the_plan_reference_covers_every_key_the_reader_takes():
+    from ccdsim.core.params import CAMERA_PARAMS
+    from ccdsim.plans.file import CAMERA_KEYS
+    from ccdsim.plans.reference import CAMERA_OWN, plan_reference
+
+    assert set(CAMERA_KEYS) == set(CAMERA_OWN) | set(CAMERA_PARAMS)
+    text = plan_reference()
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert all(line.split(" | ")[2].strip(" |") for line in rows)  # each with a meaning
+    assert "| `site_latitude` | deg |" in text and "(also read as `latitude`)" in text
+    assert "| `star_density` | stars/deg^2 |" in text and "(also read as `density`)" in text
