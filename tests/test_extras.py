@@ -39,8 +39,8 @@ def _needs(module, table):
 
 # Distributions a requirement's extra brings besides the package itself.
 EXTRA_BRINGS = {("dask", "distributed"): {"distributed"}}
-# Import names that differ from the name of their distribution (none today).
-DIST_OF = {}
+# Import names that differ from the name of their distribution.
+DIST_OF = {"yaml": "pyyaml"}
 
 
 def _norm(name):
