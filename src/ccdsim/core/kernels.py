@@ -11,13 +11,15 @@ read-only install with none of those, each process compiles afresh.
 """
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
 from .params import ADC_MAX
 
-__all__ = ["compiled", "add_gaussian_stars", "electrons_to_adu", "keep_electrons"]
+__all__ = ["compiled", "in_parts", "add_gaussian_stars", "electrons_to_adu", "keep_electrons"]
 
 # The ADC's top as a float: the read-out compares and stores float64 values.
 _TOP = float(ADC_MAX)
@@ -33,6 +35,39 @@ def compiled(func):
         if "no locator available" not in str(e):
             raise
         return numba.njit(nogil=True)(func)
+
+
+def in_parts(work, size, threads=None, *, least=1, align=1, per_thread=1):
+    """Run ``work(i0, i1)`` over ``0:size`` cut into parts, on worker threads.
+
+    For compiled loops that release the GIL and write disjoint parts of their
+    output: each part must give the same bits whatever the cut, so the result
+    never depends on the number of threads.
+
+    Parameters
+    ----------
+    work : callable
+        ``work(i0, i1)`` does indices ``i0:i1``.
+    size : int
+        Indices in all.
+    threads : int, optional
+        Worker threads (default: all CPUs).
+    least : int, optional
+        Fewest indices worth a thread of their own.
+    align : int, optional
+        Parts start on multiples of it (the last one ends at ``size``).
+    per_thread : int, optional
+        Parts per thread, so that uneven ones even out.
+    """
+    n = max(1, min((os.cpu_count() or 1) if threads is None else int(threads), size // least))
+    if n == 1:
+        work(0, size)
+        return
+    edges = np.unique(np.linspace(0, size // align, per_thread * n + 1).astype(int) * align)
+    edges[-1] = size
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        for f in [pool.submit(work, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]:
+            f.result()
 
 
 @compiled

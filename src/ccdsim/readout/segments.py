@@ -28,9 +28,9 @@ from ..core.quality import DQ
 from ..core.seeds import Stream, child_rng
 from ..physics.bias import leak_profile
 from ..physics.steps import STEPS, expected_electrons, poisson_draw
+from ..physics.transfer.clocking import has_cti
 from ..physics.transfer.crosstalk import crosstalk_matrix
 from .steps import digitize, for_each_block, pixel_blocks
-from .transfer import has_cti
 
 __all__ = ["Segmented", "segmented_read_out", "detector_electrons", "read_order"]
 

@@ -1,4 +1,4 @@
-"""A camera's charge transfer and brighter-fatter settings, checked and as the physics takes them.
+"""Which cameras are read by segments, and their transfer settings checked.
 
 The camera lists trap species as parallel lists (``cti_parallel_density``
 and ``cti_parallel_release``, one entry per species; the same for serial);
@@ -7,14 +7,13 @@ and ``cti_parallel_release``, one entry per species; the same for serial);
 
 from ..core.validate import ParameterError
 from ..physics.transfer.brighterfatter import check_strength
+from ..physics.transfer.clocking import TRAP_PARAMS, has_cti
 
-__all__ = ["MAX_TRAP_SPECIES", "check_transfer", "has_cti", "segmented"]
+__all__ = ["MAX_TRAP_SPECIES", "check_transfer", "segmented"]
 
 #: Most trap species per direction (ArCTIc's published models use 1 to 4).
 MAX_TRAP_SPECIES = 16
 
-_SPECIES = (("cti_parallel_density", "cti_parallel_release"),
-            ("cti_serial_density", "cti_serial_release"))
 
 
 def check_transfer(camera):
@@ -30,7 +29,7 @@ def check_transfer(camera):
     ------
     ccdsim.ParameterError
     """
-    for density, release in _SPECIES:
+    for density, release in TRAP_PARAMS.values():
         d, r = getattr(camera, density), getattr(camera, release)
         if len(d) != len(r):
             raise ParameterError(f"{release} must give one release time per trap species of "
@@ -43,20 +42,6 @@ def check_transfer(camera):
         raise ParameterError(f"cti_well_notch must be below cti_well_depth "
                              f"({camera.cti_well_depth:g} e-, got {camera.cti_well_notch:g})",
                              param="cti_well_notch")
-
-
-def has_cti(camera):
-    """True if the camera has traps in either direction.
-
-    Parameters
-    ----------
-    camera : ccdsim.Camera
-
-    Returns
-    -------
-    bool
-    """
-    return any(any(getattr(camera, density)) for density, _ in _SPECIES)
 
 
 def segmented(camera):

@@ -55,14 +55,13 @@ compare both.
 """
 
 import itertools
-import os
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
 
-from .flows import BLOCK, bf_rows
+from ...core.kernels import in_parts
 from ...core.validate import ParameterError
+from .flows import BLOCK, bf_rows
 
 __all__ = ["bf_kernel", "brighter_fatter", "flat_covariances", "max_strength", "bf_electrons",
            "check_strength", "truth_files",
@@ -226,16 +225,8 @@ def brighter_fatter(electrons, strength, *, radius=DEFAULT_RADIUS, full_well=DEF
     k = _potential(radius)
     out = np.empty(q.shape, dtype=np.float64)
     alpha, cap = 0.5 * strength, float(full_well)
-    ny = q.shape[0]
-    n = max(1, min((os.cpu_count() or 1) if threads is None else int(threads), ny // (4 * BLOCK)))
-    if n == 1:
-        bf_rows(q, k, alpha, cap, 0, ny, out)
-        return out
-    edges = np.linspace(0, ny, n + 1).astype(int)
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        for f in [pool.submit(bf_rows, q, k, alpha, cap, int(a), int(b), out)
-                  for a, b in zip(edges[:-1], edges[1:])]:
-            f.result()
+    in_parts(lambda r0, r1: bf_rows(q, k, alpha, cap, r0, r1, out), q.shape[0], threads,
+             least=4 * BLOCK)
     return out
 
 

@@ -11,7 +11,11 @@ is the traps (``truth/cti.fits``) and each frame's map of the charge moved
 
 from .cti import TrapSpecies, WellFill, add_cti, trap_table
 
-__all__ = ["camera_traps", "clock_out", "truth_files"]
+__all__ = ["TRAP_PARAMS", "camera_traps", "has_cti", "clock_out", "truth_files"]
+
+#: Each direction's trap parameters: ``(density, release time)``, one entry per species.
+TRAP_PARAMS = {"parallel": ("cti_parallel_density", "cti_parallel_release"),
+               "serial": ("cti_serial_density", "cti_serial_release")}
 
 
 def camera_traps(camera):
@@ -28,13 +32,26 @@ def camera_traps(camera):
         ``parallel`` and ``serial`` (lists of `TrapSpecies`, species of
         density 0 left out) and ``well`` (`WellFill`).
     """
-    def species(density, release):
-        return [TrapSpecies(d, r) for d, r in zip(density, release) if d > 0]
+    traps = {way: [TrapSpecies(d, r) for d, r in zip(getattr(camera, density),
+                                                       getattr(camera, release)) if d > 0]
+             for way, (density, release) in TRAP_PARAMS.items()}
+    return {**traps, "well": WellFill(camera.cti_well_depth, camera.cti_well_notch,
+                                      camera.cti_well_power)}
 
-    return {"parallel": species(camera.cti_parallel_density, camera.cti_parallel_release),
-            "serial": species(camera.cti_serial_density, camera.cti_serial_release),
-            "well": WellFill(camera.cti_well_depth, camera.cti_well_notch,
-                             camera.cti_well_power)}
+
+def has_cti(camera):
+    """True if the camera has traps in either direction.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+
+    Returns
+    -------
+    bool
+    """
+    traps = camera_traps(camera)
+    return bool(traps["parallel"] or traps["serial"])
 
 
 def clock_out(segment, camera, threads=None):
@@ -72,7 +89,6 @@ def truth_files(camera):
     -------
     dict
     """
-    traps = camera_traps(camera)
-    if not (traps["parallel"] or traps["serial"]):
+    if not has_cti(camera):
         return {}
-    return {"cti.fits": lambda: trap_table(**traps)}
+    return {"cti.fits": lambda: trap_table(**camera_traps(camera))}

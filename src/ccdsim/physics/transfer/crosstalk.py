@@ -15,13 +15,11 @@ given in read-out order (`ccdsim.readout.segments.read_order`), so the same
 index is the same clock cycle. The truth is the matrix ``C``.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from astropy.table import Table
 
-from ...core.kernels import compiled
+from ...core.kernels import compiled, in_parts
 
 __all__ = ["crosstalk_matrix", "add_crosstalk", "truth_files"]
 
@@ -75,16 +73,8 @@ def add_crosstalk(segments, matrix, *, threads=None):
     flat = stack.reshape(len(stack), -1)
     out = np.empty_like(flat)
     matrix = np.ascontiguousarray(matrix, dtype=np.float64)
-    size = flat.shape[1]
-    n = max(1, min((os.cpu_count() or 1) if threads is None else int(threads), size // 65536))
-    edges = np.linspace(0, size, n + 1).astype(np.int64)
-    if n == 1:
-        _mix(flat, matrix, out, 0, size)
-    else:
-        with ThreadPoolExecutor(n) as pool:
-            for f in [pool.submit(_mix, flat, matrix, out, int(a), int(b))
-                      for a, b in zip(edges[:-1], edges[1:])]:
-                f.result()
+    in_parts(lambda i0, i1: _mix(flat, matrix, out, i0, i1), flat.shape[1], threads,
+             least=65536)
     return out.reshape(stack.shape)
 
 

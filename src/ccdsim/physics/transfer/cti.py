@@ -41,12 +41,11 @@ by side, in SIMD (`ccdsim.physics.transfer.traps`): ~15 ns a pixel and sweep
 on a core (one column at a time: ~40), the default ~30 ns.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
 
+from ...core.kernels import in_parts
 from .traps import LANES, clock_columns
 
 __all__ = ["TrapSpecies", "WellFill", "add_cti", "trap_table", "DEFAULT_EXPRESS"]
@@ -176,15 +175,6 @@ def _clock(a, traps, well, express, midpoint, offset, threads):
     args = (tuple(density), tuple(keep), tuple(1.0 / keep), tuple(-np.expm1(-1.0 / tau)),
             float(well.full_well), float(well.notch),
             float(well.power), int(express), bool(midpoint), int(offset), renorm)
-    ncols = a.shape[1]
-    n = max(1, min(os.cpu_count() if threads is None else int(threads), ncols // LANES))
-    if n == 1:
-        clock_columns(a, 0, ncols, *args)
-        return
     # Chunks of whole groups of lanes, a few per thread so that they even out.
-    edges = np.unique(np.linspace(0, ncols // LANES, 4 * n + 1).astype(int) * LANES)
-    edges[-1] = ncols
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        for f in [pool.submit(clock_columns, a, int(c0), int(c1), *args)
-                  for c0, c1 in zip(edges[:-1], edges[1:])]:
-            f.result()
+    in_parts(lambda c0, c1: clock_columns(a, c0, c1, *args), a.shape[1], threads,
+             least=LANES, align=LANES, per_thread=4)
