@@ -19,7 +19,7 @@ def test_docs_build_without_warnings(tmp_path):
                  "ccdsim.readout.exposure.Exposure", "ccdsim.run.bigframe.exposure_to_dask",
                  "ccdsim.run.bigframe.write_chunked", "ccdsim.run.batch.run_batch",
                  "ccdsim.run.execute.run_tasks", "ccdsim.cli.configfile.load_config",
-                 "ccdsim.core.params.Param",
+                 "ccdsim.core.params.parameter.Param",
                  "ccdsim.explorer.Explorer"):
         assert f'id="{name}"' in html, name
     assert (tmp_path / "html" / "from_the_guide.html").is_file()

@@ -226,7 +226,7 @@ def test_option_names_follow_one_rule():
         return any(isinstance(n, ast.BinOp) and isinstance(n.left, ast.Constant)
                    and n.left.value == "--" for n in ast.walk(tree))
 
-    assert _where(concatenates_dashes) == ["ccdsim.core.params"]
+    assert _where(concatenates_dashes) == ["ccdsim.core.params.parameter"]
     from ccdsim.cli.specs import COMMANDS
 
     for cmd in COMMANDS.values():
