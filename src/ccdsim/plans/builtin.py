@@ -86,7 +86,6 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
               "OBSERVER": ["ccdsim", "observer"],
               "CCD-TEMP": [-20.0, "[C] CCD temperature"],
               "SET-TEMP": [-20.0, "[C] CCD temperature set point"],
-              "XBINNING": [1, "binning in x"], "YBINNING": [1, "binning in y"],
               "XPIXSZ": [camera.pixel_size, "[um] pixel size in x"],
               "YPIXSZ": [camera.pixel_size, "[um] pixel size in y"]}
     doc = {"name": "night", "start": start, "overhead": overhead, "quantize": quantize,

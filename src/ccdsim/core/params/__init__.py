@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from .parameter import MAX_AMPLIFIERS, MAX_FLOATS, Param, key_name, option_name
 from ..validate import MAX_SIDE, MIN_GAIN, ParameterError, cut
 
-__all__ = ["MAX_PLAN_FRAMES", "MAX_AMPLIFIERS", "MAX_FLOATS", "MAX_BRIGHTER_FATTER", "ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST",
+__all__ = ["MAX_PLAN_FRAMES", "MAX_AMPLIFIERS", "MAX_FLOATS", "MAX_BRIGHTER_FATTER", "MAX_BINNING", "ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST",
            "EXPLORER_MAX_SIDE", "EXPLORER_SHAPE", "MOFFAT", "Param", "PARAMS", "DEFAULTS", "check",
            "check_moffat", "param", "option_name", "key_name", "parse_start", "utc",
            "markdown_table"]
@@ -28,6 +28,8 @@ ADC_MAX = 65535
 BLOCK_ROWS = 128
 #: Largest brighter-fatter strength, 1/e- (-a00 of real CCDs: 1e-6 to 3e-6).
 MAX_BRIGHTER_FATTER = 1e-4
+#: Largest binning factor along a row or a column (cameras offer 1 to 4, some up to 16).
+MAX_BINNING = 16
 #: Rows per band of a frame made in bands (``--chunks`` given alone).
 DEFAULT_CHUNK_ROWS = 1024
 
@@ -198,6 +200,45 @@ PARAMS = _table(
     Param("brighter_fatter", "float", 0.0, "1/e-", 0, MAX_BRIGHTER_FATTER, fits="BFSTREN",
           help="brighter-fatter: -a00, a flat's variance loss per electron (Astier et al. 2019)"),
     # [end read-out chain]
+    # CMOS sensors, binning and the rolling shutter ------------------------------
+    Param("sensor", "text", "ccd", fits="SENSOR",
+          help="sensor kind: ccd (charge clocked to an output amplifier) or cmos (each pixel "
+          "read through its column's converter: no charge transfer)"),
+    Param("gain_mode", "text", "", fits="GAINMODE",
+          help="a named camera's gain mode, which sets its gain, read noise and full well "
+          "(ccdsim config show --camera NAME lists them); empty: the camera's own values"),
+    Param("adc_bits", "int", 16, "bits", 8, 16, fits="ADCBITS",
+          help="the converter's bits; its values are shifted left to 16 bits, so they come "
+          "in steps of 2**(16 - bits) ADU (gain is per ADU of the file)"),
+    Param("bias_pixel_rms", "float", 0.0, "ADU", 0, 1e4, fits="BIASPIXR",
+          help="pixel-to-pixel offset non-uniformity, rms (fixed pattern, camera seed)"),
+    Param("column_gain_rms", "float", 0.0, "", 0, 0.5, fits="COLGAINR",
+          help="column-to-column gain non-uniformity of CMOS column amplifiers, rms "
+          "fraction (fixed pattern, camera seed)"),
+    Param("row_noise", "float", 0.0, "e-", 0, 1e4, fits="ROWNOISE",
+          help="row temporal noise: each row's offset, drawn afresh every frame, rms"),
+    Param("rts_fraction", "float", 0.0, "", 0, 0.1, fits="RTSFRAC",
+          help="fraction of pixels with random-telegraph signal (RTS), camera seed"),
+    Param("rts_amplitude", "float", 20.0, "e-", 0, 1e5, low_open=True, fits="RTSAMP",
+          help="RTS pixels' mean step between levels (each pixel's drawn exponentially)"),
+    Param("rts_three_level", "float", 0.2, "", 0, 1, fits="RTS3LEV",
+          help="fraction of RTS pixels with three levels (the others have two)"),
+    Param("rts_dwell_time", "float", 10.0, "s", 0, 1e6, low_open=True, fits="RTSDWELL",
+          help="RTS pixels' typical mean dwell time in a level (each level's drawn "
+          "log-uniform within 10x of it): sets how often each level is seen"),
+    Param("line_time", "float", 0.0, "s", 0, 1, fits="LINETIME",
+          help="rolling shutter: each row's exposure starts this long after the previous "
+          "row's (0: a global shutter)"),
+    Param("xbinning", "int", 1, "pixels", 1, MAX_BINNING, fits="XBINNING",
+          help="binning along rows (columns summed)", typed="--bin NX NY"),
+    Param("ybinning", "int", 1, "pixels", 1, MAX_BINNING, fits="YBINNING",
+          help="binning along columns (rows summed)", typed="--bin NX NY"),
+    Param("serial_full_well", "float", None, "e-", 0, 1e8, low_open=True, optional=True,
+          fits="SERFWELL", help="CCD binning: the serial register's full well, which binned "
+          "charge cannot exceed (none: no limit)"),
+    Param("bin_mode", "text", "sum", fits="BINMODE",
+          help="CMOS binning, done on the digital values after the converter: sum or average"),
+    # [end CMOS]
     # An exposure --------------------------------------------------------------
     Param("exposure_time", "float", 100.0, "s", 0, 1e6, fits="EXPTIME", help="exposure time",
           option="exposure"),
