@@ -76,5 +76,6 @@ def test_unknown_camera_is_one_line(tmp_path, capsys):
     assert main(["image", str(tmp_path / "a.fits"), "--camera", "webcam"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["ccdsim: error: --camera must be one of guide, night, thermoelectric, "
-                   "cryogenic, quad-amp, sixteen-amp (got 'webcam')"]
+                   "cryogenic, quad-amp, sixteen-amp, cmos-full-frame, cmos-12bit "
+                   "(got 'webcam')"]
     assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ from ..core.params import DEFAULTS as D
 from ..core.params import CAMERA_PARAMS, PARAMS, check, check_moffat
 from ..core.resources import check_frame_memory
 from ..core.validate import ParameterError
+from ..physics.cmos import check_sensor
 from ..physics.dark import check_dark_side
 from ..physics.shutter import check_kind as check_shutter_kind
 from ..readout.amplifiers import check_amplifiers
@@ -17,6 +18,9 @@ from ..readout.transfer import check_transfer, segmented
 from .maps import ReadoutMaps
 
 __all__ = ["Camera", "Exposure"]
+
+_CHECKS = (check_dark_side, check_amplifiers, check_transfer, check_sensor,
+           lambda camera: check_shutter_kind(camera.shutter_kind))
 
 
 def _table_fields(cls):
@@ -215,7 +219,6 @@ class Camera(ReadoutMaps):
     hot_fixed_time: float = D.hot_fixed_time
     hot_unstable_fraction: float = D.hot_unstable_fraction
     hot_unstable_ratio: float = D.hot_unstable_ratio
-
     # [end dark side]
     #
     # [bias and overscan]
@@ -229,7 +232,6 @@ class Camera(ReadoutMaps):
     overscan_leak: float = D.overscan_leak
     overscan_leak_length: float = D.overscan_leak_length
     overscan_dark: float = D.overscan_dark
-
     # [end bias and overscan]
     #
     # [light side]
@@ -243,7 +245,6 @@ class Camera(ReadoutMaps):
     shutter_delay: float = D.shutter_delay
     shutter_kind: str = D.shutter_kind
     shutter_blades: int = D.shutter_blades
-
     # [end light side]
     #
     # [response]
@@ -257,10 +258,8 @@ class Camera(ReadoutMaps):
         # Every field is checked against the parameter table (`ccdsim.core.params`).
         for f in fields(self):
             object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
-        check_dark_side(self)
-        check_amplifiers(self)
-        check_transfer(self)
-        check_shutter_kind(self.shutter_kind)
+        for check_together in _CHECKS:  # parameters that depend on each other
+            check_together(self)
         if self.bad_columns > self.shape[1]:
             raise ParameterError(f"shape {self.shape[0]}x{self.shape[1]} has fewer columns than "
                                  f"the camera's {self.bad_columns} bad columns", param="shape")

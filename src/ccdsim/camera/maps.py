@@ -14,7 +14,7 @@ from ..core.arrays import cached_on, cached_once
 from ..core.geometry import ReadoutGeometry
 from ..core.quality import DQ
 from ..core.seeds import Defect, camera_rng
-from ..physics import bias, dark, flat, hotpixels
+from ..physics import bias, cmos, dark, flat, hotpixels
 from ..readout.amplifiers import AmplifierValues
 
 __all__ = ["FixedPattern", "ReadoutMaps", "cached_map", "add_personality_dq"]
@@ -64,7 +64,24 @@ class FixedPattern:
         if self._bias_structure is not None:
             rows, columns = self._bias_structure
             out += rows[:, None] + columns[None, :]
+        if self._pixel_offsets is not None:
+            out += self._pixel_offsets
         return out
+
+    @cached_once
+    def _pixel_offsets(self):
+        # None when off; float32, added to the bias rows as they are read
+        if not self.bias_pixel_rms:
+            return None
+        return cmos.pixel_offsets(self.shape, self.bias_pixel_rms,
+                                  camera_rng(self.camera_seed, Defect.PIXEL_OFFSETS))
+
+    @cached_once
+    def rts_pixels(self):
+        """The RTS pixels (`ccdsim.physics.cmos.rts_table`), from ``Defect.RTS``."""
+        return cmos.rts_table(self.shape, self.rts_fraction, self.rts_amplitude,
+                              self.rts_three_level, self.rts_dwell_time,
+                              camera_rng(self.camera_seed, Defect.RTS))
 
     @cached_once
     def hot_pixel_indices(self):
@@ -154,6 +171,22 @@ class ReadoutMaps(FixedPattern):
         return ReadoutGeometry.of_camera(self.parameters())
 
     @cached_map
+    def column_gain_values(self):
+        """Each column's gain as read out, e-/ADU, ``(NX,)``; None without column gain.
+
+        The data columns' from ``Defect.COLUMN_GAIN`` (`ccdsim.physics.cmos.column_gains`),
+        the others the camera's gain.
+        """
+        if not self.column_gain_rms:
+            return None
+        out = np.full(self.readout_shape[1], float(self.gain))
+        amp = self.geometry.amplifier
+        out[amp.data.columns] = cmos.column_gains(
+            self.shape[1], self.gain, self.column_gain_rms,
+            camera_rng(self.camera_seed, Defect.COLUMN_GAIN))
+        return out
+
+    @cached_map
     def amplifier_values(self):
         """Each amplifier's gain, read noise and bias level (`AmplifierValues.of_camera`)."""
         return AmplifierValues.of_camera(self)
@@ -204,6 +237,8 @@ class ReadoutMaps(FixedPattern):
         if self._bias_structure is not None:
             rows, columns = self._bias_structure
             image += rows[r0:r1, None] + columns[None, :]
+        if self._pixel_offsets is not None:
+            image += self._pixel_offsets[r0:r1]
 
     def hot_pixels_in_rows(self, r0, r1):
         """The hot pixels in rows ``r0:r1``.

@@ -8,7 +8,8 @@ from ..core.params import CAMERA_PARAMS, PARAMS
 from ..core.validate import ParameterError
 
 __all__ = ["GUIDE_BAD_COLUMNS", "GUIDE_HOT_PIXEL_FRACTION", "NIGHT_CAMERA", "THERMOELECTRIC",
-           "CRYOGENIC", "QUAD_AMP", "SIXTEEN_AMP", "CAMERAS", "camera_parameters"]
+           "CRYOGENIC", "QUAD_AMP", "SIXTEEN_AMP", "CMOS_FULL_FRAME", "CMOS_12BIT", "GAIN_MODES",
+           "CAMERAS", "camera_parameters"]
 
 #: The guide's bias has 5 bad columns.
 GUIDE_BAD_COLUMNS = PARAMS["bad_columns"].default
@@ -111,6 +112,48 @@ SIXTEEN_AMP = dict(
     cti_serial_density=(0.05, 0.02, 0.01), cti_serial_release=(0.5, 3.0, 15.0),
     brighter_fatter=2.5e-6, prnu=0.01)
 
+#: A full-frame CMOS camera of the IMX455 class (as sold by ZWO, QHY and others):
+#: 9576 x 6388 pixels of 3.76 um, a 16-bit converter, no overscan. From the makers'
+#: published charts (read off, rounded): full well 51,000 e-, gain 0.78 e-/ADU and
+#: read noise 3.5 e- at the lowest gain setting; the high-conversion-gain mode (on
+#: from gain setting 100) 0.25 e-/ADU, 1.5 e-, the full well then the converter's
+#: top, ~16,000 e-; dark current 0.002 e-/pixel/s at -10 C; no amplifier glow.
+#: Assumed (no published number): the offset of 500 ADU, the fixed pattern (0.5 ADU
+#: column, 1 ADU pixel, 0.2% column gain), row noise 0.6 e-, RTS pixels (0.05%,
+#: 6 e- steps), PRNU 0.5%.
+CMOS_FULL_FRAME = dict(
+    sensor="cmos", shape=(6388, 9576), pixel_size=3.76, gain=0.78, read_noise=3.5,
+    full_well=51000.0, bias_level=500.0, dark_current=0.002, bad_columns=0,
+    hot_pixel_fraction=0.0, hot_above_1=2e-5, hot_above_4=5e-6, cosmic_ray_rate=0.03,
+    bias_column_rms=0.5, bias_pixel_rms=1.0, column_gain_rms=0.002, row_noise=0.6,
+    rts_fraction=5e-4, rts_amplitude=6.0, prnu=0.005, gain_mode="low")
+
+#: A small CMOS camera with a 12-bit converter, of the IMX290 class: 1936 x 1096
+#: pixels of 2.9 um; its values shifted left to 16 bits, so steps of 16 ADU and
+#: ``gain`` per ADU of the file (the converter's own: 16 times it). Published
+#: (read off the makers' charts): full well 14,600 e-, 3.6 e- per 12-bit ADU and
+#: read noise 3.2 e- at the lowest gain setting; the high-conversion-gain mode (on
+#: from gain setting 80) 0.5 e- per 12-bit ADU, 1.3 e-, full well ~2,000 e-;
+#: amplifier glow at the right edge. Assumed: the glow's rate (0.05 e-/pixel/s)
+#: and length, the dark current (0.01 e-/pixel/s, uncooled near 20 C), the offset
+#: (240 ADU), the fixed pattern, row noise and RTS pixels.
+CMOS_12BIT = dict(
+    sensor="cmos", shape=(1096, 1936), pixel_size=2.9, adc_bits=12, gain=3.6 / 16,
+    read_noise=3.2, full_well=14600.0, bias_level=240.0, dark_current=0.01, bad_columns=0,
+    hot_pixel_fraction=0.0, hot_above_1=1e-4, hot_above_4=2e-5, cosmic_ray_rate=0.03,
+    glow_rate=0.05, glow_length=60.0, glow_sources="right", glow_readout_time=0.1,
+    bias_column_rms=2.0, bias_pixel_rms=3.0, column_gain_rms=0.003, row_noise=1.0,
+    rts_fraction=1e-3, rts_amplitude=8.0, prnu=0.01, gain_mode="low")
+
+#: Gain modes of the named cameras that have them: ``--gain-mode NAME`` sets these
+#: (the first is the camera's default).
+GAIN_MODES = {
+    "cmos-full-frame": {"low": dict(gain=0.78, read_noise=3.5, full_well=51000.0),
+                        "hcg": dict(gain=0.25, read_noise=1.5, full_well=16000.0)},
+    "cmos-12bit": {"low": dict(gain=3.6 / 16, read_noise=3.2, full_well=14600.0),
+                   "hcg": dict(gain=0.5 / 16, read_noise=1.3, full_well=2000.0)},
+}
+
 #: Named cameras (``--camera NAME``): what each sets beyond the table's defaults.
 CAMERAS = {
     "guide": {},  # the guide's idealised camera: `ccdsim image`'s default
@@ -119,16 +162,21 @@ CAMERAS = {
     "cryogenic": CRYOGENIC,
     "quad-amp": QUAD_AMP,
     "sixteen-amp": SIXTEEN_AMP,
+    "cmos-full-frame": CMOS_FULL_FRAME,
+    "cmos-12bit": CMOS_12BIT,
 }
 
 
-def camera_parameters(name):
+def camera_parameters(name, gain_mode=None):
     """Every camera parameter of the named camera (``Camera(**camera_parameters(name))``).
 
     Parameters
     ----------
     name : str
         A key of `CAMERAS`.
+    gain_mode : str, optional
+        One of the camera's `GAIN_MODES`: its gain, read noise and full well
+        (None or empty: the camera's own).
 
     Returns
     -------
@@ -138,9 +186,17 @@ def camera_parameters(name):
     Raises
     ------
     ccdsim.ParameterError
-        An unknown name (the message lists the known ones).
+        An unknown name or gain mode (the message lists the known ones).
     """
     if name not in CAMERAS:
         raise ParameterError(f"camera must be one of {', '.join(CAMERAS)} (got {name!r})",
                              param="camera")
-    return {**{n: PARAMS[n].default for n in CAMERA_PARAMS}, **CAMERAS[name]}
+    params = {**{n: PARAMS[n].default for n in CAMERA_PARAMS}, **CAMERAS[name]}
+    if gain_mode:
+        modes = GAIN_MODES.get(name, {})
+        if gain_mode not in modes:
+            known = f"one of {', '.join(modes)}" if modes else "empty (it has no gain modes)"
+            raise ParameterError(f"gain_mode of camera {name} must be {known} "
+                                 f"(got {gain_mode!r})", param="gain_mode")
+        params.update(modes[gain_mode], gain_mode=gain_mode)
+    return params

@@ -134,7 +134,7 @@ def add_gaussian_stars(out, row0, x, y, flux, sigma, truncate):
 
 @compiled
 def electrons_to_adu(counts, noise, bias, out, quantize, dq, saturated, response, regions,
-                     read_noise_e, gain):
+                     read_noise_e, gain, column_gain, step):
     """Read-out of one block in a single pass: (e- + read noise) / gain + bias -> ADC.
 
     Steps 3b and 4 to 7 of `ccdsim.readout` (`ccdsim.readout.digitize` draws the noise),
@@ -171,6 +171,13 @@ def electrons_to_adu(counts, noise, bias, out, quantize, dq, saturated, response
         Each amplifier's read noise (e-).
     gain : 1-D float64 array, ``(n,)``
         Each amplifier's gain (e-/ADU).
+    column_gain : 1-D float64 array, ``(out.shape[1],)`` (empty: none)
+        Each column's gain (e-/ADU), instead of its amplifier's (a CMOS
+        sensor's column amplifiers, one amplifier only).
+    step : float
+        ADU between the converter's values (1: a 16-bit one; 16: 12 bits
+        shifted left to 16): values round to multiples of it, the top is the
+        largest multiple <= 65535.
 
     Notes
     -----
@@ -187,6 +194,9 @@ def electrons_to_adu(counts, noise, bias, out, quantize, dq, saturated, response
     ndata = np.uint64(counts.shape[1] if counts.shape[0] > 0 else 0)
     has_noise = noise.shape[0] > 0
     has_dq = dq.shape[0] > 0
+    has_cg = column_gain.shape[0] > 0
+    top = np.floor(_TOP / step) * step
+    per_step = 1.0 / step  # a power of two: x * per_step is x / step exactly
     peak = -0.5 / response if response < 0.0 else np.inf
     for a in range(regions.shape[0]):
         rn, g = read_noise_e[a], gain[a]
@@ -202,15 +212,15 @@ def electrons_to_adu(counts, noise, bias, out, quantize, dq, saturated, response
                         e = (e * response + 1.0) * e
                 if has_noise:
                     e += rn * noise[i, j]
-                v = e / g + bias[i, j]
+                v = (e / column_gain[j] if has_cg else e / g) + bias[i, j]
                 if quantize:
-                    v = np.rint(v)
+                    v = np.rint(v * per_step) * step
                     if v <= 0.0:
                         v = 0.0
                         if has_dq:
                             dq[i, j] |= saturated
-                    elif v >= _TOP:
-                        v = _TOP
+                    elif v >= top:
+                        v = top
                         if has_dq:
                             dq[i, j] |= saturated
                 out[i, j] = v

@@ -41,6 +41,10 @@ class Defect:
     LOW_PATCHES = 32
     THINNING = 33
     FILTER_FLAT = 34  # a filter's stream: this key's draw and the filter name's CRC-32
+    # CMOS fixed pattern (40-49)
+    RTS = 40
+    PIXEL_OFFSETS = 41
+    COLUMN_GAIN = 42
 
 
 class Stream:
@@ -60,6 +64,13 @@ class Stream:
     # (SEGMENT_OVERSCAN, k).
     SEGMENT_NOISE = 20
     SEGMENT_OVERSCAN = 21
+    # A CMOS frame's own offsets (`ccdsim.physics.cmos.frame_offsets`).
+    ROW_NOISE = 22
+    RTS = 23
+    # A binned CCD frame (`ccdsim.readout.binning`): one read noise per binned pixel,
+    # the whole frame at once; its overscan's dark charge.
+    BINNED_NOISE = 30
+    BINNED_OVERSCAN = 31
 
 
 class NightStream:

@@ -1,4 +1,5 @@
-"""The output amplifier and the converter: response (3b), read noise (4), gain (5), ADC (7).
+"""The output amplifier and the converter: response (3b), read noise (4), gain (5), ADC (7),
+CMOS binning after it (7b, `bin_digital`).
 
 `add_read_noise`, `to_adu` and `convert` are steps 4, 5 and 7 as plain numpy
 on whole arrays (the plain read-out, `ccdsim.readout.plain`); the fast
@@ -30,10 +31,15 @@ is 4 million e-, far past the ADC's range.
 
 import numpy as np
 
+from ..core.arrays import bin_blocks
 from ..core.params import ADC_MAX
+from ..core.quality import DQ
 
 __all__ = ["truth_files", "respond", "response_coefficient", "response_curve", "add_read_noise",
-           "to_adu", "convert"]
+           "to_adu", "convert", "BIN_MODES", "bin_digital"]
+
+#: How a CMOS camera's driver bins the converter's values.
+BIN_MODES = ("sum", "average")
 
 
 def response_coefficient(camera):
@@ -174,18 +180,19 @@ def to_adu(electrons, gain):
     Parameters
     ----------
     electrons : ndarray of float64
-        In e-.
-    gain : float
-        In e-/ADU.
+        In e-, ``(rows, NX)``.
+    gain : float or ndarray
+        In e-/ADU; or each column's, ``(NX,)`` (a CMOS sensor's column
+        amplifiers, `ccdsim.physics.cmos.column_gains`).
 
     Returns
     -------
     ndarray of float64
     """
-    return electrons / gain
+    return electrons / (gain if np.ndim(gain) == 0 else np.asarray(gain)[None, :])
 
 
-def convert(adu, quantize):
+def convert(adu, quantize, step=1.0):
     """Step 7, the ADC: round half to even and clip to ``0..ADC_MAX`` (uint16).
 
     Parameters
@@ -194,6 +201,10 @@ def convert(adu, quantize):
         Signal + bias, in ADU.
     quantize : bool
         False: float32 ADU, neither rounded nor clipped.
+    step : float, optional
+        ADU between the converter's values, a power of two (16: a 12-bit
+        converter shifted left to 16 bits, `ccdsim.physics.cmos.adc_step`):
+        values round to its multiples, the top is the largest one <= ``ADC_MAX``.
 
     Returns
     -------
@@ -203,6 +214,49 @@ def convert(adu, quantize):
     """
     if not quantize:
         return adu.astype(np.float32), np.zeros(adu.shape, dtype=bool)
-    v = np.rint(adu)
-    saturated = (v <= 0.0) | (v >= ADC_MAX)
-    return np.clip(v, 0.0, float(ADC_MAX)).astype(np.uint16), saturated
+    top = np.floor(ADC_MAX / step) * step
+    v = np.rint(adu * (1.0 / step)) * step
+    saturated = (v <= 0.0) | (v >= top)
+    return np.clip(v, 0.0, top).astype(np.uint16), saturated
+
+
+def bin_digital(adu, dq, binning, mode, quantize, data=None):
+    """Step 7b, CMOS binning: each group of ADU after the converter summed or averaged.
+
+    What a CMOS camera's driver does with the frame read at full resolution:
+    ``"sum"`` adds each ``NY x NX`` group (uint16: clipped at ``ADC_MAX``,
+    `~ccdsim.DQ.ADC_SATURATED` where clipped), ``"average"`` takes its mean
+    (uint16: rounded half to even). Rows and columns beyond the last whole
+    group are dropped; overscan rows and columns are binned along the data's
+    other axis only (`ccdsim.core.arrays.bin_blocks`).
+
+    Parameters
+    ----------
+    adu : ndarray of uint16 or float32
+        The frame as read out, in ADU.
+    dq : ndarray of uint8
+        Its data-quality bits: each binned pixel has every bit of its group.
+    binning : tuple of int
+        ``(NY, NX)``: rows and columns per group.
+    mode : {'sum', 'average'}
+        `BIN_MODES`.
+    quantize : bool
+        False: float32 ADU, neither rounded nor clipped.
+    data : tuple of int, optional
+        ``(ny, nx)`` of the data section at the frame's lower-left; default: all.
+
+    Returns
+    -------
+    out : ndarray of uint16 or float32
+        The binned frame.
+    dq : ndarray of uint8
+        Its bits.
+    """
+    total, counts = bin_blocks(np.asarray(adu, dtype=np.float64), binning, data)
+    bits, _ = bin_blocks(dq, binning, data, reduce=np.bitwise_or)
+    value = total if mode == "sum" else total / counts
+    if not quantize:
+        return value.astype(np.float32), bits
+    over = value > ADC_MAX
+    bits[over] |= np.uint8(DQ.ADC_SATURATED)
+    return np.minimum(np.rint(value), ADC_MAX).astype(np.uint16), bits

@@ -4,7 +4,8 @@ A frame is made in electrons, then read out (the README's "The model" is
 generated from this table):
 
 - step 1 sums what each source puts in a pixel over the exposure: the rows
-  of `STEPS` whose ``stage`` is ``"light"`` (sky, stars), ``"scales light"``
+  of `STEPS` whose ``stage`` is ``"light"`` (sky, stars, moving stars as a
+  rolling shutter's rows see them), ``"scales light"``
   (the flat field, the shutter: they multiply the light so far) and
   ``"charge"`` (charge that is not light), in their order;
   `expected_electrons` runs them;
@@ -16,7 +17,8 @@ generated from this table):
 - a camera read amplifier by amplifier (`ccdsim.readout.segments`) also
   has the read-out chain's steps (``"chain"``): crosstalk between its
   amplifiers' outputs;
-- steps 4 to 7 read it out: read noise, gain, bias, the ADC (``"output"``).
+- steps 4 to 7 read it out: read noise, gain, bias (6b: a frame's own row
+  offsets and RTS levels), the ADC (``"output"``).
 
 `ccdsim.readout.plain` runs these functions one after the other on whole
 arrays; the fast read-out (blocks on threads, one compiled pass for steps
@@ -30,12 +32,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .bias import add_bias
+from .cmos import add_frame_offsets
 from .cosmics import add_cosmic_rays
 from .dark import add_dark_current, add_other_charge
 from .flat import apply_flat
 from .fullwell import bleed_columns
 from .response import add_read_noise, convert, respond, to_adu
-from .shutter import apply_shutter
+from .shutter import add_rolling_light, apply_shutter
 from .stars import add_sky, add_star_light
 from .transfer.brighterfatter import bf_electrons
 from .transfer.clocking import clock_out
@@ -122,6 +125,11 @@ class Sources(NamedTuple):
         The camera (read-only): a term reads its own parameters from it.
     exposure_time : float
         In s.
+    rolling : tuple or None
+        Moving stars' trail parts as a rolling shutter's rows see them,
+        ``(x, y, flux, sigma, sx, sy)`` (`ccdsim.physics.shutter.rolling_parts`:
+        px, e-, px, px per row); None: none (moving stars, if any, are in
+        ``stars``).
     """
 
     nx: int
@@ -137,6 +145,7 @@ class Sources(NamedTuple):
     light_scale: object = None
     camera: object = None
     exposure_time: float = 0.0
+    rolling: tuple | None = None
 
 
 def poisson_draw(expected, shape, rng):
@@ -170,6 +179,9 @@ STEPS = (
          "SKYADU card"),
     Step("1", "stars", "star light: stars [ADU] x gain (Gaussian or Moffat)", "e-",
          add_star_light, "light", None, "TRUTH table"),
+    Step("1", "rolling shutter", "moving stars' light, each row seeing them at its own time "
+         "(row y starts y x line_time late: trails sheared)", "e-", add_rolling_light, "light",
+         None, "LINETIME, ROWSPAN cards, truth/rolling-shutter.fits"),
     Step("1", "flat", "x flat field (scales light only)", "", apply_flat, "scales light", None,
          "truth/flat.fits (per filter), flat-cosmetics.fits"),
     Step("1", "shutter", "x shutter scale (each pixel's own exposure; light only)", "",
@@ -196,10 +208,15 @@ STEPS = (
          "position", "e-", add_crosstalk, "chain", None, "truth/crosstalk.fits"),
     Step("4", "read noise", "+ Gaussian read noise", "e-", add_read_noise, "output", None,
          "RDNOISE card"),
-    Step("5", "gain", "/ gain", "e- -> ADU", to_adu, "output", None, "GAIN card"),
+    Step("5", "gain", "/ gain, or each column's (CMOS column amplifiers)", "e- -> ADU", to_adu,
+         "output", None, "GAIN card, truth/column-gain.fits"),
     Step("6", "bias", "+ bias map, this frame's offset, the overscan's own charge", "ADU",
          add_bias, "output", None, "truth/bias.fits, BIASOFF card"),
-    Step("7", "adc", "ADC: round, clip to 0..ADC_MAX (uint16), or float32", "ADU", convert,
+    Step("6b", "frame offsets", "+ each row's offset (row noise) and the RTS pixels' levels, "
+         "drawn afresh every frame (CMOS)", "ADU", add_frame_offsets, "output", None,
+         "truth/rts.fits, ROWNOISE card"),
+    Step("7", "adc", "ADC: round to its steps (2**(16 - adc_bits) ADU), clip to 0..ADC_MAX "
+         "(uint16), or float32", "ADU", convert,
          "output", "ADC_SATURATED", "SATURATE card"),
 )
 

@@ -14,9 +14,10 @@ from ..core.seeds import Stream, child_rng, frame_seed_sequence
 from ..core.validate import ParameterError
 from ..io.fits import frame_header
 from ..physics.bias import frame_bias_offset
+from ..physics.cmos import frame_offsets
 from ..physics.cosmics import cosmic_ray_table
 from ..physics.dark import dark_charge
-from ..physics.shutter import light_scale
+from ..physics.shutter import light_scale, rolling_parts
 from ..physics.stars import make_star_table, render_stars, star_arrays
 from ..physics.steps import Sources, expected_electrons
 from .frame import Frame
@@ -89,7 +90,7 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
                                 rng=child_rng(seed_seq, Stream.STARS))
     elif isinstance(stars, Table):
         truth = stars.copy()
-    stars_e = star_img = None
+    stars_e = star_img = rolling = None
     if truth and moffat is not None:
         star_img = render_stars(cam.shape, truth, moffat=moffat)  # ADU, full frame
     elif truth:
@@ -97,6 +98,9 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
         if trail is not None and np.any(trail):
             x, y, flux, sig = trail_stars(x, y, flux, sig, trail)
         stars_e = (x, y, flux * cam.gain, sig)  # ADU over the exposure -> e-
+        if cam.line_time > 0 and t > 0 and trail is not None and np.any(trail):
+            # moving stars under a rolling shutter: each row sees them at its own time
+            stars_e, rolling = None, rolling_parts(stars_e, trail, t, cam.line_time)
     # Cosmic rays and the full well act on the whole electron image.
     cosmics = None
     if cam.cosmic_ray_rate > 0:
@@ -124,10 +128,15 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
     if trail is not None and np.ndim(trail) == 1 and np.any(trail):
         settings["cards"]["TRAILX"] = (float(trail[0]), "[pix] star trail in x over the exposure")
         settings["cards"]["TRAILY"] = (float(trail[1]), "[pix] star trail in y over the exposure")
+    if cam.line_time > 0:
+        settings["cards"]["ROWSPAN"] = ((cam.shape[0] - 1) * cam.line_time,
+                                        "[s] the last row's exposure starts this late")
     return Exposure(camera=cam, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
                     star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
                     quantize=quantize, settings=settings, charge=charge, bias_offset=offset,
-                    filter=filter)
+                    filter=filter, rolling=rolling, offsets=frame_offsets(
+                        cam, child_rng(seed_seq, Stream.ROW_NOISE),
+                        child_rng(seed_seq, Stream.RTS)))
 
 
 def trail_stars(x, y, flux, sigma, trail):
@@ -196,6 +205,13 @@ class Exposure:
     filter : str or None
         The filter in the beam: the light is multiplied by its flat
         (`ccdsim.Camera.flat_for`); None: the camera's `flat_map`.
+    rolling : tuple or None
+        Moving stars under a rolling shutter, instead of ``stars_e``: their
+        trail parts with each one's shift per row
+        (`ccdsim.physics.shutter.rolling_parts`); None: none.
+    offsets : ccdsim.physics.cmos.FrameOffsets or None
+        This frame's row offsets and RTS levels (step 6), drawn from its
+        ``Stream.ROW_NOISE`` and ``Stream.RTS``; None: neither.
     """
 
     camera: object
@@ -211,6 +227,8 @@ class Exposure:
     charge: object = None
     bias_offset: float = 0.0
     filter: str | None = None
+    rolling: tuple | None = None
+    offsets: object = None
 
     @property
     def shape(self):
@@ -228,7 +246,7 @@ class Exposure:
         """What puts charge in the data section (`ccdsim.readout.Sources`)."""
         cam, sky = self.camera, self.sky
         has_light = (np.ndim(sky) > 0 or sky > 0 or self.stars_e is not None
-                     or self.star_img is not None)
+                     or self.star_img is not None or self.rolling is not None)
         t = self.exposure_time
         charge = [c for c in (dark_charge(cam, t, self.seed_seq), self.charge) if c is not None]
         return Sources(nx=cam.shape[1], gain=cam.gain, sky=sky, stars=self.stars_e,
@@ -238,7 +256,7 @@ class Exposure:
                        hot=cam.hot_pixel_indices, hot_factor=cam.hot_pixel_factor,
                        charge=tuple(charge) or None,
                        light_scale=light_scale(cam, t) if has_light else None,
-                       camera=cam, exposure_time=t)
+                       camera=cam, exposure_time=t, rolling=self.rolling)
 
     def expected(self, r0, r1):
         """Expected electrons in rows ``r0:r1``: an array, a float if uniform, None if zero.

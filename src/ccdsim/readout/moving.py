@@ -25,6 +25,7 @@ import numpy as np
 
 from ..core.kernels import keep_electrons
 from ..core.quality import DQ
+from ..physics.cmos import adc_step
 from ..physics.cosmics import cosmic_ray_charge
 from ..physics.fullwell import bleed_columns
 from ..physics.response import response_coefficient
@@ -171,6 +172,8 @@ def _read_again(block, kept, exposure, columns, electrons, out, dq):
     bits = np.zeros(again.shape, dtype=np.uint8)
     digitize(np.ascontiguousarray(electrons), block.rng, read_noise=amps.read_noise,
              gain=amps.gain, bias=bias, quantize=exposure.quantize, out=again, dq=bits,
-             response=response_coefficient(cam), noise=noise, regions=amps.regions)
+             response=response_coefficient(cam), noise=noise, regions=amps.regions,
+             column_gain=None if cam.column_gain_values is None else
+             np.ascontiguousarray(cam.column_gain_values[columns]), step=adc_step(cam))
     out[block.rows, columns] = again
     dq[block.rows, columns] = (dq[block.rows, columns] & ~np.uint8(DQ.ADC_SATURATED)) | bits

@@ -10,6 +10,7 @@ data rows' block streams, so adding them changes no data pixel.
 import numpy as np
 
 from ..core.seeds import Stream, child_rng
+from ..physics.cmos import adc_step
 from .amplifiers import amplifier_table
 from .steps import digitize
 
@@ -49,7 +50,8 @@ def read_overscan_rows(exposure):
     dq = np.zeros(shape, dtype=np.uint8)
     amps = amplifier_table(cam, rows)
     digitize(electrons, rng, read_noise=amps.read_noise, gain=amps.gain, bias=bias,
-             quantize=exposure.quantize, out=out, dq=dq, regions=amps.regions)
+             quantize=exposure.quantize, out=out, dq=dq, regions=amps.regions,
+             column_gain=cam.column_gain_values, step=adc_step(cam))
     return out, dq
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core.quality import DQ
 from ..core.seeds import Stream, child_rng
+from ..physics.cmos import adc_step
 from ..physics.steps import STEPS, expected_electrons, poisson_draw
 from .overscan import stack_rows
 from .steps import exposure_bias, pixel_blocks, read_noise_deviates
@@ -28,10 +29,12 @@ _OUTPUT = {s.name: s.function for s in STEPS if s.stage == "output"}
 
 
 def _output(electrons, noise, camera, bias, quantize):
-    """Steps 4 to 7 in the table's order: read noise, gain, bias, ADC."""
+    """Steps 4 to 7 in the table's order: read noise, gain (each column's, if it has its
+    own), bias (with the frame's offsets: `exposure_bias`), ADC."""
     e = _OUTPUT["read noise"](electrons, noise, camera.read_noise)
-    adu = _OUTPUT["bias"](_OUTPUT["gain"](e, camera.gain), bias)
-    return _OUTPUT["adc"](adu, quantize)
+    gain = camera.column_gain_values if camera.column_gain_values is not None else camera.gain
+    adu = _OUTPUT["bias"](_OUTPUT["gain"](e, gain), bias)
+    return _OUTPUT["adc"](adu, quantize, adc_step(camera))
 
 
 def _moves(step, electrons, exposure):

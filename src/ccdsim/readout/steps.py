@@ -22,6 +22,7 @@ from ..core.params import ADC_MAX, BLOCK_ROWS
 from ..core.quality import DQ
 from ..core.seeds import Stream, child_rng
 from ..physics.bias import block_bias
+from ..physics.cmos import adc_step, add_frame_offsets
 from ..physics.cosmics import add_cosmic_rays
 from ..physics.response import response_coefficient
 from .amplifiers import amplifier_table, data_rows
@@ -34,6 +35,7 @@ __all__ = ["BLOCK_ROWS", "ADC_MAX", "Block", "read_block", "exposure_bias", "add
 # compiled read-out, which takes arrays only.
 _NO_NOISE = np.zeros((0, 0), dtype=np.float32)
 _NO_DQ = np.zeros((0, 0), dtype=np.uint8)
+_NO_COLUMNS = np.zeros(0)
 
 
 def read_block(block, electrons, exposure, out, dq, noise=None):
@@ -58,7 +60,8 @@ def read_block(block, electrons, exposure, out, dq, noise=None):
     digitize(electrons, block.rng, read_noise=amps.read_noise, gain=amps.gain, bias=bias,
              quantize=exposure.quantize, out=out[block.rows], dq=dq[block.rows],
              response=response_coefficient(cam), noise=noise,
-             regions=amps.regions)  # 3b in the same pass
+             regions=amps.regions, column_gain=cam.column_gain_values,
+             step=adc_step(cam))  # 3b in the same pass
 
 
 def exposure_bias(exposure, block, electrons):
@@ -78,9 +81,11 @@ def exposure_bias(exposure, block, electrons):
     ndarray of float32
         ADU, every column read out.
     """
-    return block_bias(exposure.camera, block.r0, block.r1, electrons,
+    bias = block_bias(exposure.camera, block.r0, block.r1, electrons,
                       bias_offset=exposure.bias_offset, exposure_time=exposure.exposure_time,
                       seed_seq=exposure.seed_seq)
+    return add_frame_offsets(bias, exposure.offsets, block.r0, block.r1,
+                             exposure.camera.shape[1])
 
 
 # The steps --------------------------------------------------------------------
@@ -107,7 +112,8 @@ def read_noise_deviates(rng, shape, read_noise):
 
 
 def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
-             saturated=DQ.ADC_SATURATED, response=0.0, noise=None, regions=None):
+             saturated=DQ.ADC_SATURATED, response=0.0, noise=None, regions=None,
+             column_gain=None, step=1.0):
     """Steps 4 to 7 of one block: + read noise -> / gain -> + bias -> ADC, one compiled pass.
 
     The read noise is drawn from ``rng`` after the block's Poisson electrons:
@@ -149,6 +155,10 @@ def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
     regions : ndarray of int64, optional
         ``(n, 4)``: the pixels of ``out`` each amplifier reads (`amplifier_table`);
         default: one amplifier reads them all.
+    column_gain : ndarray of float64, optional
+        Step 5 by column: each column's gain (e-/ADU, ``(NX,)``), instead of ``gain``.
+    step : float, optional
+        Step 7: ADU between the converter's values (`ccdsim.physics.cmos.adc_step`).
     """
     if noise is None:
         noise = read_noise_deviates(rng, out.shape, read_noise)
@@ -160,7 +170,8 @@ def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,
     electrons_to_adu(electrons, noise, bias, out, bool(quantize), _NO_DQ if dq is None else dq,
                      int(saturated), float(response), regions,
                      np.asarray(read_noise, dtype=np.float64).reshape(-1),
-                     np.asarray(gain, dtype=np.float64).reshape(-1))
+                     np.asarray(gain, dtype=np.float64).reshape(-1),
+                     _NO_COLUMNS if column_gain is None else column_gain, float(step))
 
 
 # Blocks and threads -----------------------------------------------------------
