@@ -254,7 +254,7 @@ KEYS = {
                    LOW_PATCHES=32, THINNING=33, FILTER_FLAT=34),
     "Stream": dict(STARS=0, PIXELS=1, COSMIC_RAYS=2, BIAS_JITTER=3, OVERSCAN_ROWS=4,
                    OVERSCAN_DARK=5, SKY_FIELD=6, HOT_SWITCH=10, SEGMENT_NOISE=20,
-                   SEGMENT_OVERSCAN=21),
+                   SEGMENT_OVERSCAN=21, BINNED_NOISE=30, BINNED_OVERSCAN=31),
     "NightStream": dict(FIELD=0, FRAMES=1, CATALOG=2, POINTING=3),
     "CombinedStream": dict(BIAS=1),
     "BatchStream": dict(PARAMETERS=0, NOISE=1),

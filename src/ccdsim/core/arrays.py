@@ -13,7 +13,8 @@ How ccdsim remembers what it computed, in two ways only:
   cameras share it (the explorer makes a new camera at each change) and a
   few are kept (a night's exposure times).
 
-`as_rows` turns step 1's running sum, a number while uniform, into its array.
+`as_rows` turns step 1's running sum, a number while uniform, into its array;
+`bin_blocks` reduces a frame's groups of pixels to one (binning).
 """
 
 import threading
@@ -21,7 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["read_only", "cached_on", "cached_once", "as_rows"]
+__all__ = ["read_only", "cached_on", "cached_once", "as_rows", "bin_blocks"]
 
 _MISSING = object()
 # One lock per key (an attribute's name), shared by every object: taken only until
@@ -123,3 +124,46 @@ def as_rows(expected, shape):
     if np.ndim(expected):
         return expected
     return np.full(shape, float(expected))
+
+
+def _bin_axis(n, data, factor):
+    """Along one axis: the indices kept and where each group starts (`bin_blocks`)."""
+    whole = data // factor * factor  # the data's leftover rows (columns) are dropped
+    keep = np.concatenate([np.arange(whole), np.arange(data, n)])
+    starts = np.concatenate([np.arange(0, whole, factor), whole + np.arange(n - data)])
+    return keep, starts, np.diff(np.append(starts, len(keep)))
+
+
+def bin_blocks(a, binning, data=None, reduce=np.add):
+    """Reduce each ``NY x NX`` group of pixels of the data section to one pixel.
+
+    The data section is ``a[:ny, :nx]``; its rows (columns) beyond the last
+    whole group are dropped, as cameras do. Rows after the data (overscan
+    rows) are kept one by one, their columns grouped as the data's; columns
+    after it (overscan columns) likewise: each axis is binned where the data is.
+
+    Parameters
+    ----------
+    a : ndarray, 2-D
+        The pixels (cast to a wide type first when sums could overflow).
+    binning : tuple of int
+        ``(NY, NX)``: rows and columns per group.
+    data : tuple of int, optional
+        ``(ny, nx)`` of the data section at the array's lower-left; default: all of ``a``.
+    reduce : numpy.ufunc, optional
+        How a group becomes one value: `numpy.add` (a sum), `numpy.bitwise_or` (DQ bits).
+
+    Returns
+    -------
+    out : ndarray
+        ``(ny // NY + rows after, nx // NX + columns after)``, of ``a``'s dtype.
+    counts : ndarray of int64
+        Pixels in each group, the shape of ``out`` (for a mean: ``out / counts``).
+    """
+    a = np.asarray(a)
+    ny, nx = a.shape if data is None else data
+    rows, row_starts, row_counts = _bin_axis(a.shape[0], ny, int(binning[0]))
+    cols, col_starts, col_counts = _bin_axis(a.shape[1], nx, int(binning[1]))
+    out = reduce.reduceat(a[rows], row_starts, axis=0)
+    out = reduce.reduceat(out[:, cols], col_starts, axis=1)
+    return out, np.outer(row_counts, col_counts)

@@ -242,18 +242,25 @@ class ReadoutGeometry:
     def of_camera(cls, parameters):
         """A camera's geometry: its ``amplifiers`` in a grid (`amplifier_layout`).
 
+        A binned camera's frame: ``shape // binning`` data pixels (the
+        leftover rows and columns are not read), the same overscan counts,
+        in binned pixels (`ccdsim.readout.binning`).
+
         Parameters
         ----------
         parameters : dict
             The camera's (`ccdsim.Camera.parameters`): ``shape``, ``overscan``
-            columns, ``overscan_rows``, ``prescan`` columns (0 when missing)
-            and ``amplifiers`` (1 when missing).
+            columns, ``overscan_rows``, ``prescan`` columns (0 when missing),
+            ``amplifiers`` (1 when missing) and ``xbinning``, ``ybinning`` (1
+            when missing).
 
         Returns
         -------
         ReadoutGeometry
         """
-        return cls.grid(parameters["shape"], parameters.get("overscan", 0),
+        (ny, nx) = parameters["shape"]
+        shape = (ny // parameters.get("ybinning", 1), nx // parameters.get("xbinning", 1))
+        return cls.grid(shape, parameters.get("overscan", 0),
                         parameters.get("overscan_rows", 0),
                         layout=amplifier_layout(parameters.get("amplifiers", 1)),
                         prescan=parameters.get("prescan", 0))

@@ -5,11 +5,17 @@ neighbouring pixels of the same column (the channel stops block the rows),
 half up and half down, filling each neighbour to capacity before going on.
 Charge is conserved: what reaches the end of a column turns back, so only a
 column full from end to end loses charge.
+
+`bin_charge` is a CCD's on-chip binning (step 3, after the bleeding): the
+charge of each ``NY x NX`` group of pixels is summed in the serial register
+before it is read, and the register's own full well caps the sum.
 """
 
 import numpy as np
 
-__all__ = ["bleed_columns"]
+from ..core.arrays import bin_blocks
+
+__all__ = ["bleed_columns", "bin_charge"]
 
 
 def _spill(col, start, step, charge, full_well):
@@ -70,3 +76,35 @@ def bleed_columns(electrons, full_well, *, columns=None):
             _spill(col, b, 1, left, fw)  # the lower end may be full: back up
         touched[:, j] = (col != before) | (col >= fw)
     return touched
+
+
+def bin_charge(electrons, xbinning, ybinning, serial_full_well=None):
+    """Step 3, CCD binning: each ``ybinning x xbinning`` group's charge summed, then capped.
+
+    The rows and columns beyond the last whole group are dropped (never
+    read), as cameras do. A sum above ``serial_full_well`` keeps that much
+    (the register spills the rest into the substrate; it is not read).
+
+    Parameters
+    ----------
+    electrons : ndarray, shape (ny, nx)
+        Electrons of the data section after the charge that moves (cosmic
+        rays, the full well's bleeding).
+    xbinning, ybinning : int
+        Columns and rows summed into one pixel.
+    serial_full_well : float or None, optional
+        The serial register's capacity, in e-; None: no limit.
+
+    Returns
+    -------
+    binned : ndarray of float64, shape ``(ny // ybinning, nx // xbinning)``
+        e- per binned pixel.
+    clipped : ndarray of bool
+        Binned pixels capped at ``serial_full_well``.
+    """
+    binned, _ = bin_blocks(np.asarray(electrons, dtype=np.float64), (ybinning, xbinning))
+    clipped = np.zeros(binned.shape, dtype=bool)
+    if serial_full_well is not None:
+        clipped = binned > serial_full_well
+        np.minimum(binned, serial_full_well, out=binned)
+    return binned, clipped
