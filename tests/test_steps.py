@@ -59,8 +59,8 @@ def test_readme_model_table_is_steps():
 
 def test_steps_are_in_the_physics_order_and_name_real_things():
     stages = [s.stage for s in STEPS]
-    order = ["light", "scales light", "charge", "draw", "moves", "transfer", "response", "chain",
-             "output"]
+    order = ["light", "scales light", "charge", "draw", "moves", "binning", "transfer",
+             "response", "chain", "output", "digital"]
     assert stages == sorted(stages, key=order.index)
     assert [s.number for s in STEPS if s.stage == "output"] == ["4", "5", "6", "6b", "7"]
     for s in STEPS:

@@ -13,13 +13,14 @@ from ..physics.cmos import check_sensor
 from ..physics.dark import check_dark_side
 from ..physics.shutter import check_kind as check_shutter_kind
 from ..readout.amplifiers import check_amplifiers
+from ..readout.binning import check_binning
 from ..readout.exposure import Exposure, plan_exposure
 from ..readout.transfer import check_transfer, segmented
 from .maps import ReadoutMaps
 
 __all__ = ["Camera", "Exposure"]
 
-_CHECKS = (check_dark_side, check_amplifiers, check_transfer, check_sensor,
+_CHECKS = (check_dark_side, check_amplifiers, check_transfer, check_binning, check_sensor,
            lambda camera: check_shutter_kind(camera.shutter_kind))
 
 

@@ -62,9 +62,10 @@ def check(args):
     else:
         check_chunk_rows(args.chunks)
         if exposure.two_stage:
-            raise ParameterError("chunks: a frame with cosmic rays, a full well or several "
-                                 "amplifiers cannot be made in bands (charge crosses them, or "
-                                 "they are read at once); make it whole", param="chunks")
+            raise ParameterError("chunks: a frame with cosmic rays, a full well, several "
+                                 "amplifiers or binning cannot be made in bands (charge "
+                                 "crosses them, or they are read at once); make it whole",
+                                 param="chunks")
     if args.output is None:  # config show: nothing will be written
         return exposure
 

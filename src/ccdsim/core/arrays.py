@@ -126,21 +126,24 @@ def as_rows(expected, shape):
     return np.full(shape, float(expected))
 
 
-def _bin_axis(n, data, factor):
+def _bin_axis(n, data, factor, after):
     """Along one axis: the indices kept and where each group starts (`bin_blocks`)."""
-    whole = data // factor * factor  # the data's leftover rows (columns) are dropped
-    keep = np.concatenate([np.arange(whole), np.arange(data, n)])
-    starts = np.concatenate([np.arange(0, whole, factor), whole + np.arange(n - data)])
+    whole = data // factor * factor  # leftover rows (columns) are dropped
+    rest = (n - data) // after * after
+    keep = np.concatenate([np.arange(whole), data + np.arange(rest)])
+    starts = np.concatenate([np.arange(0, whole, factor), whole + np.arange(0, rest, after)])
     return keep, starts, np.diff(np.append(starts, len(keep)))
 
 
-def bin_blocks(a, binning, data=None, reduce=np.add):
+def bin_blocks(a, binning, data=None, reduce=np.add, overscan_binned=False):
     """Reduce each ``NY x NX`` group of pixels of the data section to one pixel.
 
     The data section is ``a[:ny, :nx]``; its rows (columns) beyond the last
     whole group are dropped, as cameras do. Rows after the data (overscan
     rows) are kept one by one, their columns grouped as the data's; columns
-    after it (overscan columns) likewise: each axis is binned where the data is.
+    after it (overscan columns) likewise: each axis is binned where the data
+    is. With ``overscan_binned`` they are grouped as the data instead, on their
+    own (their leftover dropped too).
 
     Parameters
     ----------
@@ -152,18 +155,23 @@ def bin_blocks(a, binning, data=None, reduce=np.add):
         ``(ny, nx)`` of the data section at the array's lower-left; default: all of ``a``.
     reduce : numpy.ufunc, optional
         How a group becomes one value: `numpy.add` (a sum), `numpy.bitwise_or` (DQ bits).
+    overscan_binned : bool, optional
+        Group the rows and columns after the data ``NY x NX`` too.
 
     Returns
     -------
     out : ndarray
-        ``(ny // NY + rows after, nx // NX + columns after)``, of ``a``'s dtype.
+        ``(ny // NY + rows after, nx // NX + columns after)`` (the rows and
+        columns after divided by ``NY``, ``NX`` with ``overscan_binned``), of
+        ``a``'s dtype.
     counts : ndarray of int64
         Pixels in each group, the shape of ``out`` (for a mean: ``out / counts``).
     """
     a = np.asarray(a)
     ny, nx = a.shape if data is None else data
-    rows, row_starts, row_counts = _bin_axis(a.shape[0], ny, int(binning[0]))
-    cols, col_starts, col_counts = _bin_axis(a.shape[1], nx, int(binning[1]))
+    by, bx = int(binning[0]), int(binning[1])
+    rows, row_starts, row_counts = _bin_axis(a.shape[0], ny, by, by if overscan_binned else 1)
+    cols, col_starts, col_counts = _bin_axis(a.shape[1], nx, bx, bx if overscan_binned else 1)
     out = reduce.reduceat(a[rows], row_starts, axis=0)
     out = reduce.reduceat(out[:, cols], col_starts, axis=1)
     return out, np.outer(row_counts, col_counts)

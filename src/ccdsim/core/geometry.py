@@ -244,24 +244,28 @@ class ReadoutGeometry:
 
         A binned camera's frame: ``shape // binning`` data pixels (the
         leftover rows and columns are not read), the same overscan counts,
-        in binned pixels (`ccdsim.readout.binning`).
+        in binned pixels (`ccdsim.readout.binning`); a CMOS sensor bins its
+        optical-black (overscan) columns and rows as its data: their counts
+        divided by the binning.
 
         Parameters
         ----------
         parameters : dict
             The camera's (`ccdsim.Camera.parameters`): ``shape``, ``overscan``
             columns, ``overscan_rows``, ``prescan`` columns (0 when missing),
-            ``amplifiers`` (1 when missing) and ``xbinning``, ``ybinning`` (1
-            when missing).
+            ``amplifiers`` (1 when missing), ``xbinning``, ``ybinning`` (1
+            when missing) and ``sensor``.
 
         Returns
         -------
         ReadoutGeometry
         """
-        (ny, nx) = parameters["shape"]
-        shape = (ny // parameters.get("ybinning", 1), nx // parameters.get("xbinning", 1))
-        return cls.grid(shape, parameters.get("overscan", 0),
-                        parameters.get("overscan_rows", 0),
+        (ny, nx), by, bx = (parameters["shape"], parameters.get("ybinning", 1),
+                            parameters.get("xbinning", 1))
+        overscan, rows = parameters.get("overscan", 0), parameters.get("overscan_rows", 0)
+        if parameters.get("sensor") == "cmos":  # binned after the converter, as the data
+            overscan, rows = overscan // bx, rows // by
+        return cls.grid((ny // by, nx // bx), overscan, rows,
                         layout=amplifier_layout(parameters.get("amplifiers", 1)),
                         prescan=parameters.get("prescan", 0))
 

@@ -227,8 +227,8 @@ def bin_digital(adu, dq, binning, mode, quantize, data=None):
     ``"sum"`` adds each ``NY x NX`` group (uint16: clipped at ``ADC_MAX``,
     `~ccdsim.DQ.ADC_SATURATED` where clipped), ``"average"`` takes its mean
     (uint16: rounded half to even). Rows and columns beyond the last whole
-    group are dropped; overscan rows and columns are binned along the data's
-    other axis only (`ccdsim.core.arrays.bin_blocks`).
+    group are dropped; the optical-black (overscan) columns and rows are
+    binned as the data, on their own (`ccdsim.core.arrays.bin_blocks`).
 
     Parameters
     ----------
@@ -252,8 +252,9 @@ def bin_digital(adu, dq, binning, mode, quantize, data=None):
     dq : ndarray of uint8
         Its bits.
     """
-    total, counts = bin_blocks(np.asarray(adu, dtype=np.float64), binning, data)
-    bits, _ = bin_blocks(dq, binning, data, reduce=np.bitwise_or)
+    total, counts = bin_blocks(np.asarray(adu, dtype=np.float64), binning, data,
+                               overscan_binned=True)
+    bits, _ = bin_blocks(dq, binning, data, reduce=np.bitwise_or, overscan_binned=True)
     value = total if mode == "sum" else total / counts
     if not quantize:
         return value.astype(np.float32), bits

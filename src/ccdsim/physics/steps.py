@@ -13,12 +13,14 @@ generated from this table):
 - step 3 moves charge: cosmic rays add theirs, brighter-fatter pushes it
   aside, the full well spills it along columns (``stage`` ``"moves"``); a
   camera read amplifier by amplifier then clocks it out through its traps
-  (CTI, ``"transfer"``); 3b the amplifier's response;
+  (CTI, ``"transfer"``); a binned CCD sums each group's charge before it
+  is read (``"binning"``); 3b the amplifier's response;
 - a camera read amplifier by amplifier (`ccdsim.readout.segments`) also
   has the read-out chain's steps (``"chain"``): crosstalk between its
   amplifiers' outputs;
 - steps 4 to 7 read it out: read noise, gain, bias (6b: a frame's own row
-  offsets and RTS levels), the ADC (``"output"``).
+  offsets and RTS levels), the ADC (``"output"``); 7b a binned CMOS
+  camera sums or averages the converter's values (``"digital"``).
 
 `ccdsim.readout.plain` runs these functions one after the other on whole
 arrays; the fast read-out (blocks on threads, one compiled pass for steps
@@ -36,8 +38,8 @@ from .cmos import add_frame_offsets
 from .cosmics import add_cosmic_rays
 from .dark import add_dark_current, add_other_charge
 from .flat import apply_flat
-from .fullwell import bleed_columns
-from .response import add_read_noise, convert, respond, to_adu
+from .fullwell import bin_charge, bleed_columns
+from .response import add_read_noise, bin_digital, convert, respond, to_adu
 from .shutter import add_rolling_light, apply_shutter
 from .stars import add_sky, add_star_light
 from .transfer.brighterfatter import bf_electrons
@@ -72,7 +74,9 @@ class Step(NamedTuple):
         (brighter-fatter returns the new electrons);
         ``"response"``, ``"output"``: take and return arrays; ``"chain"``: the
         read-out chain of a camera read amplifier by amplifier
-        (`ccdsim.readout.segments`), on its amplifiers' segments.
+        (`ccdsim.readout.segments`), on its amplifiers' segments;
+        ``"binning"``, ``"digital"``: a binned camera's (`ccdsim.readout.binning`),
+        on the whole frame.
     dq : str or None
         The `~ccdsim.DQ` bit it sets, if any.
     truth : str
@@ -199,6 +203,10 @@ STEPS = (
          "(flux kept)", "e-", bf_electrons, "moves", None, "truth/brighter-fatter.fits"),
     Step("3", "full well", "charge above the full well spills along its column", "e-",
          bleed_columns, "moves", "FULL_WELL", "DQ bits"),
+    Step("3", "binning", "CCD binning: each NX x NY group's charge summed before it is read, "
+         "capped at serial_full_well (one read noise, gain, bias per binned pixel)", "e-",
+         bin_charge, "binning", "FULL_WELL",
+         "XBINNING, YBINNING, CCDSUM cards; truth maps binned"),
     Step("3", "charge transfer", "traps capture charge as it is clocked out and release it "
          "later (CTI: trails, EPER), parallel then serial", "e-", clock_out, "transfer", None,
          "truth/cti.fits, CTI extension"),
@@ -218,6 +226,9 @@ STEPS = (
     Step("7", "adc", "ADC: round to its steps (2**(16 - adc_bits) ADU), clip to 0..ADC_MAX "
          "(uint16), or float32", "ADU", convert,
          "output", "ADC_SATURATED", "SATURATE card"),
+    Step("7b", "digital binning", "CMOS binning: each NX x NY group of ADU summed (clipped to "
+         "ADC_MAX) or averaged (rounded half to even)", "ADU", bin_digital, "digital",
+         "ADC_SATURATED", "XBINNING, YBINNING, CCDSUM, BINMODE cards; truth maps binned"),
 )
 
 #: The stages of step 1, in the order they must come.

@@ -20,6 +20,7 @@ from ..physics.dark import dark_charge
 from ..physics.shutter import light_scale, rolling_parts
 from ..physics.stars import make_star_table, render_stars, star_arrays
 from ..physics.steps import Sources, expected_electrons
+from .binning import binned, binned_header, binned_read_out
 from .frame import Frame
 from .overscan import read_overscan_rows, stack_rows
 from .pipeline import read_out
@@ -237,9 +238,10 @@ class Exposure:
 
     @property
     def two_stage(self):
-        """True if charge moves across blocks (cosmic rays, full well, a camera read by segments)."""
+        """True if charge moves across blocks (cosmic rays, full well, a camera read by segments
+        or binned)."""
         return bool(self.cosmics is not None and len(self.cosmics)) or \
-            self.camera.full_well is not None or segmented(self.camera)
+            self.camera.full_well is not None or segmented(self.camera) or binned(self.camera)
 
     @property
     def sources(self):
@@ -296,17 +298,17 @@ class Exposure:
             Data-quality bits of those rows.
         """
         if self.two_stage:
-            raise ParameterError("an exposure with cosmic rays, a full well or a read-out by "
-                                 "amplifier segments cannot be made in bands of rows (charge "
-                                 "crosses them)")
+            raise ParameterError("an exposure with cosmic rays, a full well, a read-out by "
+                                 "amplifier segments or binning cannot be made in bands of rows "
+                                 "(charge crosses them)")
         dq = self.camera.dq_rows(r0, r1)
         return read_out(self, dq, rows=(r0, r1), threads=threads), dq
 
     def header(self):
         """The primary header (what made the frame)."""
-        return frame_header(self.camera.parameters(), self.settings, self.seed_seq,
-                            geometry=self.camera.geometry,
-                            amplifiers=self.camera.amplifier_values)
+        return binned_header(frame_header(self.camera.parameters(), self.settings, self.seed_seq,
+                                          geometry=self.camera.geometry,
+                                          amplifiers=self.camera.amplifier_values), self.camera)
 
     def frame(self, *, threads=None, header=True, plain=False):
         """Read out the whole frame.
@@ -327,7 +329,9 @@ class Exposure:
         Frame
         """
         moved = None
-        if segmented(self.camera):  # amplifier by amplifier: one path, whole arrays
+        if binned(self.camera):  # NX x NY pixels read as one (`ccdsim.readout.binning`)
+            data, dq = binned_read_out(self, threads=threads)
+        elif segmented(self.camera):  # amplifier by amplifier: one path, whole arrays
             data, dq, moved = segmented_read_out(self, threads=threads)
         elif plain:
             data, dq = plain_read_out(self)

@@ -5,12 +5,14 @@
   `astropy.wcs.WCS`, so ``WCS(header).world_to_pixel`` finds the stars;
 - `airmass_at`: the airmass of a pointing from a site at a time (astropy's
   AltAz, sec z);
-- `pointing_cards`: RA, DEC, OBJCTRA, AIRMASS, LST and the WCS as cards.
+- `pointing_cards`: RA, DEC, OBJCTRA, AIRMASS, LST and the WCS as cards;
+- `bin_wcs`: the WCS cards of a binned frame (``--bin NX NY``).
 """
 
 import numpy as np
 
-__all__ = ["offset_pointing", "mjd_card", "frame_wcs", "airmass_at", "pointing_cards"]
+__all__ = ["offset_pointing", "mjd_card", "frame_wcs", "airmass_at", "pointing_cards",
+           "bin_wcs"]
 _ARCSEC = 1.0 / 3600.0
 
 
@@ -186,3 +188,44 @@ def pointing_cards(wcs, ra, dec, time=None, site=None, airmass=None):
     if airmass is not None:
         cards["AIRMASS"] = (float(airmass), "airmass (sec z) at the exposure's middle")
     return cards
+
+
+def bin_wcs(header, xbinning, ybinning):
+    """Make a header's WCS cards describe the frame binned ``xbinning x ybinning``, in place.
+
+    A binned pixel ``q`` (1-based) covers the pixels whose centres lie
+    between ``(q - 1) b + 1`` and ``q b``, so ``CRPIXj`` becomes
+    ``(CRPIXj - 0.5) / b + 0.5``; each pixel axis's step grows ``b`` times:
+    the column ``j`` of ``CDi_j`` is multiplied by its axis's ``b``; with a
+    ``PC`` matrix, ``CDELTi`` when both axes bin alike (``PC`` stays a
+    rotation), else ``PC``'s columns; without a matrix, ``CDELTj``. A header
+    without a WCS is left as it is.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        A frame's header, changed in place.
+    xbinning, ybinning : int
+        Pixels binned along a row (axis 1) and a column (axis 2).
+
+    Returns
+    -------
+    astropy.io.fits.Header
+        ``header``.
+    """
+    factor = {1: int(xbinning), 2: int(ybinning)}
+    if not any(f"CRPIX{j}" in header for j in factor):
+        return header
+    for j, b in factor.items():
+        header[f"CRPIX{j}"] = (header[f"CRPIX{j}"] - 0.5) / b + 0.5
+    matrix = next((m for m in ("CD", "PC") if any(f"{m}{i}_{j}" in header for i in factor
+                                                    for j in factor)), None)
+    if matrix == "CD" or (matrix == "PC" and factor[1] != factor[2]):
+        for i in factor:
+            for j, b in factor.items():
+                if f"{matrix}{i}_{j}" in header:
+                    header[f"{matrix}{i}_{j}"] = header[f"{matrix}{i}_{j}"] * b
+    else:  # no matrix, or a PC rotation binned alike along both axes
+        for j, b in factor.items():
+            header[f"CDELT{j}"] = header.get(f"CDELT{j}", 1.0) * b
+    return header
