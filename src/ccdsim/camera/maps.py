@@ -65,16 +65,19 @@ class FixedPattern:
             rows, columns = self._bias_structure
             out += rows[:, None] + columns[None, :]
         if self._pixel_offsets is not None:
-            out += self._pixel_offsets
+            out += self._pixel_offsets * self._offset_unit
         return out
 
     @cached_once
     def _pixel_offsets(self):
-        # None when off; float32, added to the bias rows as they are read
+        # None when off; int8 steps of `_offset_unit` ADU, added to the bias rows as read
         if not self.bias_pixel_rms:
             return None
-        return cmos.pixel_offsets(self.shape, self.bias_pixel_rms,
-                                  camera_rng(self.camera_seed, Defect.PIXEL_OFFSETS))
+        return cmos.pixel_offsets(self.shape, camera_rng(self.camera_seed, Defect.PIXEL_OFFSETS))
+
+    @property
+    def _offset_unit(self):
+        return np.float32(self.bias_pixel_rms / cmos.OFFSET_STEPS)
 
     @cached_once
     def rts_pixels(self):
@@ -238,7 +241,7 @@ class ReadoutMaps(FixedPattern):
             rows, columns = self._bias_structure
             image += rows[r0:r1, None] + columns[None, :]
         if self._pixel_offsets is not None:
-            image += self._pixel_offsets[r0:r1]
+            image += self._pixel_offsets[r0:r1] * self._offset_unit
 
     def hot_pixels_in_rows(self, r0, r1):
         """The hot pixels in rows ``r0:r1``.

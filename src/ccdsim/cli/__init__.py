@@ -175,7 +175,9 @@ def _parse(parser, argv):
     if hasattr(args, "camera"):
         typed = any(a == "--camera" or a.startswith("--camera=") for a in argv)
         name = args.camera if typed or "camera" not in values else values["camera"]
-        sub.set_defaults(**_named_camera(name, cmd, spelling))
+        typed = any(a == "--gain-mode" or a.startswith("--gain-mode=") for a in argv)
+        mode = getattr(args, "gain_mode", "") if typed else values.get("gain_mode", "")
+        sub.set_defaults(**_named_camera(name, cmd, spelling, mode))
     if values or hasattr(args, "camera"):
         sub.set_defaults(**values)
         args = _parse_args(parser, argv)
@@ -198,10 +200,10 @@ def _help_cameras(argv):
     return None
 
 
-def _named_camera(name, cmd, spelling):
-    """The option defaults of a named camera, for the options ``cmd`` has."""
+def _named_camera(name, cmd, spelling, gain_mode=""):
+    """The option defaults of a named camera in a gain mode, for the options ``cmd`` has."""
     try:
-        params = camera_parameters(name)
+        params = camera_parameters(name, gain_mode)
     except ParameterError as exc:
         raise ParameterError(spelling.message(exc)) from None
     dests = {o.dest for o in cmd.options}

@@ -361,13 +361,19 @@ def flat_map(shape, *, vignetting_depth=0.0, dust=None, prnu=None):
     vignetting_depth : float, optional
         Fractional loss of light in the corners (see `vignetting`).
     dust, prnu : ndarray, optional
-        Maps from `dust_donuts` and `pixel_response`.
+        Maps from `dust_donuts` and `pixel_response`; ``prnu`` (a fresh map)
+        becomes the result without vignetting.
 
     Returns
     -------
     ndarray of float32, dimensionless, mean 1 over the data section.
     """
-    out = vignetting(shape, vignetting_depth)
+    if vignetting_depth == 0 and prnu is not None and prnu.dtype == np.float32:
+        # No vignetting is 1 everywhere, and 1 x prnu x dust is prnu x dust bit for bit:
+        # no second full-size map at once (a 61-megapixel flat is 234 MB).
+        out, prnu = prnu, None
+    else:
+        out = vignetting(shape, vignetting_depth)
     for part in (dust, prnu):
         if part is not None:
             out *= part

@@ -85,7 +85,10 @@ def _camera(name, doc, scale):
     where = Where(f"camera {name}")
     doc = where.table(doc, CAMERA_KEYS)
     base = where.choice("camera", doc.get("camera", "guide"), tuple(CAMERAS))
-    params = camera_parameters(base)
+    try:
+        params = camera_parameters(base, doc.get("gain_mode"))
+    except ParameterError as exc:
+        raise ParameterError(f"camera {name}: {exc}", param=exc.param) from None
     if isinstance(doc.get("amplifiers"), list):  # [[cameras.NAME.amplifiers]] tables
         doc = {**doc, **_amplifier_tables(doc["amplifiers"], where)}
     for key, value in doc.items():
