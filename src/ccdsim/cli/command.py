@@ -16,7 +16,7 @@ def camera_from_args(args, options):
 
     Every camera parameter of the table whose option the command has is
     passed on; a switch that turns an effect off (``--no-flat``) sets the
-    parameters it names.
+    parameters it names; a pair (``--bin NX NY``) both of its parameters.
 
     Parameters
     ----------
@@ -35,6 +35,9 @@ def camera_from_args(args, options):
     for o in options:
         if o.sets and getattr(args, o.dest, False):
             kw.update(o.sets)
+        if o.kind == "pair" and o.also and o.param in CAMERA_PARAMS \
+                and getattr(args, o.dest, None) is not None:  # --bin NX NY: both parameters
+            kw.update(zip((name for name, _ in o.also), getattr(args, o.dest)))
     return Camera(**kw)
 
 

@@ -16,8 +16,11 @@ from ..core.validate import short_repr
 from ..core.params import CAMERA_PARAMS, MOFFAT, PARAMS, key_name, option_name
 from ..sky.filters import PER_FILTER
 
-__all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
-           "OUTPUT", "EXECUTION", "with_camera_defaults"]
+__all__ = ["Option", "param_option", "pair_option", "add_options", "CAMERA", "NIGHT_EFFECTS",
+           "EXPOSURE", "OUTPUT", "EXECUTION", "with_camera_defaults", "BINNING"]
+
+#: The camera parameters ``--bin NX NY`` sets, in its order.
+BINNING = ("xbinning", "ybinning")
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,14 @@ class Option:
         """The flag as typed: ``--read-noise``."""
         return self.flag or option_name(self.dest)
 
+    @property
+    def integer(self):
+        """True if its numbers are integers (``--shape NY NX``, ``--bin NX NY``)."""
+        return self.param is not None and PARAMS[self.param].kind in ("shape", "int")
+
     def toml_type(self):
         """What a configuration file must give, in words."""
-        pair = "integers" if self.param == "shape" else "numbers"
+        pair = "integers" if self.integer else "numbers"
         return {"float": "a number", "int": "an integer", "text": "a string",
                 "pair": f"a list of two {pair}", "switch": "true or false",
                 "range": "a number or a string LOW:HIGH",
@@ -104,9 +112,8 @@ class Option:
         if self.kind == "switch":
             return isinstance(value, bool)
         if self.kind == "pair":
-            integer = self.param == "shape"
             return (isinstance(value, list) and len(value) == 2
-                    and all(number(v, integer) for v in value))
+                    and all(number(v, self.integer) for v in value))
         if self.kind in ("float", "int"):
             return number(value, self.kind == "int")
         if self.kind in ("range", "per_filter"):
@@ -124,7 +131,7 @@ class Option:
         if self.kind == "range":
             return str(value)
         if self.kind == "pair":
-            return [int(v) if self.param == "shape" else float(v) for v in value]
+            return [int(v) if self.integer else float(v) for v in value]
         if self.kind == "floats":
             return tuple(float(v) for row in value for v in (row if isinstance(row, list)
                                                               else [row]))
@@ -160,6 +167,31 @@ def param_option(name, *, default=None, kind=None, group="options", help=None, *
     return Option(p.key, kind, default, text.replace("%", "%%"), param=name, group=group, **kw)
 
 
+def pair_option(names, help, group):
+    """One option that sets two parameters, as the table types them: ``--moffat FWHM BETA``.
+
+    Parameters
+    ----------
+    names : tuple of str
+        The two parameters of `ccdsim.core.params.PARAMS`, in the order typed;
+        the first's ``typed`` gives the flag and the metavars.
+    help : str
+        Help text.
+    group : str
+        Help section.
+
+    Returns
+    -------
+    Option
+        A ``pair`` whose ``also`` names each number as typed.
+    """
+    flag, *metavar = PARAMS[names[0]].typed.split()
+    # Errors about either number name it as typed: ``--moffat BETA must be ...``.
+    each = tuple((name, f"{flag} {m}") for name, m in zip(names, metavar))
+    return Option(key_name(flag.removeprefix("--")), "pair", None, help, param=names[0],
+                  metavar=tuple(metavar), group=group, also=each)
+
+
 def _switch(dest, help, *, param=None, group="options", inverted=None, store=True, **kw):
     return Option(dest, "switch", not store, help, param=param, group=group,
                   inverted=inverted, store=store, **kw)
@@ -186,7 +218,7 @@ def add_options(parser, options):
             continue
         kw = dict(dest=o.dest, default=o.default, help=o.help, metavar=o.metavar)
         if o.kind == "pair":
-            kw.update(nargs=2, type=int if o.param == "shape" else float)
+            kw.update(nargs=2, type=int if o.integer else float)
         elif o.kind in ("float", "int", "per_filter"):
             kw.update(type=_number(o.kind, o.option))
         if o.const is not None:
@@ -293,9 +325,15 @@ def effect_options(preset):
         _switch("no_cosmic_rays", "no cosmic rays", param="cosmic_ray_rate", group=g,
                 inverted="cosmic_rays", sets=(("cosmic_ray_rate", 0.0),)),
         param_option("pixel_size", group=g),
-        # Every other camera parameter of the table (the personalities): one option each.
+        # Every other camera parameter of the table (the personalities): one option each,
+        # and one for a pair typed together (``--bin NX NY``).
         *(param_option(name, default=preset.get(name), group="camera personalities")
-          for name in CAMERA_PARAMS if name not in _EXPLICIT),
+          for name in CAMERA_PARAMS if name not in _EXPLICIT + BINNING),
+        pair_option(BINNING, "bin NX columns by NY rows into one pixel, each "
+                    f"{PARAMS[BINNING[0]].range} (CCD: the charge summed before it is read; "
+                    "CMOS: the converter's values summed or averaged, --bin-mode) (default: "
+                    + " ".join(str(preset.get(n, PARAMS[n].default)) for n in BINNING) + ")",
+                    "camera personalities"),
     ]
 
 
@@ -344,12 +382,8 @@ def exposure_options(group="exposure"):
 
 def moffat_option(group):
     """``--moffat FWHM BETA``, as the table types it: one option, both Moffat parameters."""
-    flag, *metavar = PARAMS[MOFFAT[0]].typed.split()
-    # Errors about either number name it as typed: ``--moffat BETA must be ...``.
-    each = tuple((name, f"{flag} {m}") for name, m in zip(MOFFAT, metavar))
-    return Option(key_name(flag.removeprefix("--")), "pair", None, "Moffat stars of this FWHM "
-                  "(pixels) and beta instead of Gaussians", param=MOFFAT[0],
-                  metavar=tuple(metavar), group=group, also=each)
+    return pair_option(MOFFAT, "Moffat stars of this FWHM (pixels) and beta instead of "
+                       "Gaussians", group)
 
 
 EXPOSURE = exposure_options()

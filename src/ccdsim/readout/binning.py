@@ -115,9 +115,9 @@ def check_binning(camera):
                        ("adc_bits", camera.adc_bits != 16, "16")]
     for name, on, allowed in unmodelled:
         if on:
-            raise ParameterError(f"{name} must be {allowed} in a binned frame (xbinning "
-                                 f"{camera.xbinning}, ybinning {camera.ybinning}): its "
-                                 f"binned read-out is not modelled", param=name)
+            raise ParameterError(f"{name} must be {allowed} in a binned frame (binning "
+                                 f"{camera.xbinning}x{camera.ybinning}): its binned read-out "
+                                 f"is not modelled", param=name)
 
 
 def unbinned(camera):

@@ -21,14 +21,21 @@ from ..physics import STEPS
 from ..physics.hotpixels import population
 from ..physics.persistence import has_persistence
 from ..plans.afterimages import persistence_table
+from ..readout.binning import bin_map, binned
 
 __all__ = ["truth_maps", "truth_manifest", "truth_maps_names", "night_paths"]
 
 
 def _truth_hdu(data, bunit, comment, plan, camera=None):
+    cam = camera or plan.camera
     h = fits.Header()
     h["BUNIT"] = (bunit, "unit of the data")
-    h["CAMSEED"] = ((camera or plan.camera).camera_seed, PARAMS["camera_seed"].fits_comment)
+    if binned(cam) and isinstance(data, np.ndarray) and data.shape == tuple(cam.shape):
+        # A map of the detector, binned as the frames are: charge and rates summed, the rest
+        # averaged (`ccdsim.readout.binning.bin_map`).
+        data = bin_map(data, cam, bunit)
+        h["CCDSUM"] = (f"{cam.xbinning} {cam.ybinning}", "binned: e- summed, else averaged")
+    h["CAMSEED"] = (cam.camera_seed, PARAMS["camera_seed"].fits_comment)
     h["NIGHTSD"] = (seed_text(plan.seed_sequence), "seed of the night")
     h["CREATOR"] = (f"ccdsim {__version__}", "software that made this map")
     h.add_comment(comment)
