@@ -186,3 +186,47 @@ def test_cmos_refuses_charge_transfer_in_one_line(tmp_path, capsys):
         assert len(err) == 1 and "error" in err[0], err
         assert argv[0].removeprefix("--").replace("-", "_") in err[0] or argv[0] in err[0], err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ccdproc_reduces_a_cmos_night_to_its_truth(tmp_path):
+    # A CMOS night has no overscan: the bias comes off with a master bias, as a user does.
+    import ccdproc
+    from astropy.io import fits
+    from astropy.table import Table
+
+    out, n = tmp_path / "night", 8
+    assert main(["night", str(out), "--camera", "cmos-12bit", "--n-bias", str(n), "--n-dark", "4",
+                 "--n-flat", "0", "--n-science", "0", "--exposure", "60"]) == 0
+    files = ccdproc.ImageFileCollection(str(out))
+    biases = [CCDData.read(out / f, unit="adu") for f in files.files_filtered(imagetyp="BIAS")]
+    assert len(biases) == n
+    master = ccdproc.combine(biases, method="average")
+    truth = fits.getdata(out / "truth" / "bias.fits")
+    cam = Camera(**camera_parameters("cmos-12bit"))
+    rts = Table.read(out / "truth" / "rts.fits")
+    keep = np.ones(truth.shape, bool)
+    keep[rts["y"], rts["x"]] = False  # their levels add to the master; the truth is the bias
+    resid = (master.data - truth)[keep]
+    # Per pixel: the read noise, the converter's rounding and the rows' offsets of n
+    # frames, averaged; the rows' part is shared along a row (its SE over ny rows).
+    white = ((cam.read_noise / cam.gain) ** 2 + 16 ** 2 / 12) / n
+    rows = (cam.row_noise / cam.gain) ** 2 / n
+    se = np.sqrt(2 * white ** 2 / resid.size + 2 * rows ** 2 / truth.shape[0])
+    assert abs(resid.mean()) < 4 * np.sqrt((white + rows * truth.shape[1]) / resid.size)
+    assert abs(resid.var() - (white + rows)) < 4 * se
+    # The master dark rate: darks less the master bias over 60 s; the truth's dark map
+    # plus the glow (60 s + the read-out's 0.1 s), away from the hot-pixel population.
+    darks = [CCDData.read(out / f, unit="adu") for f in files.files_filtered(imagetyp="DARK")]
+    dark = ccdproc.combine([ccdproc.subtract_bias(d, master) for d in darks], method="average")
+    rate = dark.data * cam.gain / 60.0
+    true = (fits.getdata(out / "truth" / "dark.fits")
+            + fits.getdata(out / "truth" / "glow.fits") * 60.1 / 60.0)
+    # cosmic rays and charge bled from full wells are not dark current: their DQ bits
+    hit = np.any([fits.getdata(out / f, "DQ") & (DQ.COSMIC_RAY | DQ.FULL_WELL)
+                  for f in files.files_filtered(imagetyp="DARK")], axis=0)
+    quiet = keep & (true < 0.05) & ~hit
+    diff = (rate - true)[quiet]
+    noise = np.sqrt((true[quiet] * 60 + cam.read_noise ** 2 + cam.row_noise ** 2
+                     + (16 * cam.gain) ** 2 / 12) / 4 + white * cam.gain ** 2) / 60
+    assert abs(diff.mean()) < 4 * np.sqrt(np.mean(noise ** 2) / diff.size
+                                          + rows * cam.gain ** 2 / 60 ** 2 / truth.shape[0])

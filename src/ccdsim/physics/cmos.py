@@ -200,7 +200,7 @@ def rts_table(shape, fraction, amplitude, three_level, dwell_time, rng):
     occupancy = dwell / dwell.sum(axis=1, keepdims=True) if n else dwell
     t = Table({"x": index % nx, "y": index // nx, "levels": levels, "amplitude": step,
                "dwell": dwell, "occupancy": occupancy})
-    t["amplitude"].unit = "electron"
+    t["amplitude"].description = "e-: level k is k x amplitude above the bias"
     t["dwell"].unit = "s"
     t.meta["comment"] = ("RTS pixels: level k (0, 1, 2) is k x amplitude above the bias; a "
                          "frame shows level k with probability occupancy[k].")
@@ -291,7 +291,7 @@ def truth_files(camera):
         def table():
             gains = camera.column_gain_values[:camera.shape[1]]
             t = Table({"column": np.arange(len(gains)), "gain": gains})
-            t["gain"].unit = "electron/adu"
+            t["gain"].description = "e-/ADU"
             t.meta["comment"] = "Each data column's gain (e-/ADU), CMOS column amplifiers."
             return t
         out["column-gain.fits"] = table
