@@ -9,7 +9,7 @@ from importlib.resources import files
 from ..camera.camera import Camera
 from ..camera.named import NIGHT_CAMERA
 from ..core.params import DEFAULTS as D
-from ..core.params import PARAMS
+from ..core.params import IMAGETYP_STYLES, PARAMS
 from ..core.validate import ParameterError
 from ..io.toml import document_toml
 from ..sky.filters import per_filter
@@ -86,8 +86,9 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
               "OBSERVER": ["ccdsim", "observer"],
               "CCD-TEMP": [-20.0, "[C] CCD temperature"],
               "SET-TEMP": [-20.0, "[C] CCD temperature set point"],
-              "XPIXSZ": [camera.pixel_size, "[um] pixel size in x"],
-              "YPIXSZ": [camera.pixel_size, "[um] pixel size in y"]}
+              # as camera drivers write them: the binned pixel's size
+              "XPIXSZ": [camera.pixel_size * camera.xbinning, "[um] pixel size in x"],
+              "YPIXSZ": [camera.pixel_size * camera.ybinning, "[um] pixel size in y"]}
     doc = {"name": "night", "start": start, "overhead": overhead, "quantize": quantize,
            "layout": layout, "star_sigma": star_sigma, "imagetyp_style": imagetyp_style}
     if moffat is not None:
@@ -103,9 +104,12 @@ def night_document(camera=None, *, counts=None, exposure=D.exposure_time, dark_e
                 "header": {"OBJECT": ([kind] if kind != "science" else [object]) + comment}}
 
     groups = [group("bias", counts["bias"], 1, filter=filter)]
+    darkflat = IMAGETYP_STYLES.get(imagetyp_style, {}).get("darkflat")
     for k, t in enumerate(dark_exposures):
         groups.append(group("dark", counts["dark"], 1 + k * counts["dark"], filter=filter,
                             exposure=t))
+        if darkflat and t == flat_exposure:  # the flats' darks, in a style that names them
+            groups[-1]["imagetyp"] = darkflat
     for k, f in enumerate(filters):
         groups.append(group("flat", counts["flat"], 1 + k * counts["flat"], filter=f,
                             exposure=flat_exposure,

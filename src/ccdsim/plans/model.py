@@ -24,16 +24,12 @@ from astropy.table import Table
 from ..camera.camera import Camera
 from ..core.arrays import cached_once
 from ..core.params import DEFAULTS as D
+from ..core.params import IMAGETYP_STYLES
 
 __all__ = ["IMAGETYP_STYLES", "KINDS", "FrameSpec", "Combine", "NightPlan", "expand_card"]
 
-#: IMAGETYP values by style: ``guide`` as the Astropy CCD guide's chapters filter
-#: on them (``files_filtered(imagetyp='BIAS')``), ``maxim`` as MaxIm DL writes them.
-IMAGETYP_STYLES = {
-    "guide": {"bias": "BIAS", "dark": "DARK", "flat": "FLAT", "science": "LIGHT"},
-    "maxim": {"bias": "Bias Frame", "dark": "Dark Frame", "flat": "Flat Field",
-              "science": "Light Frame"},
-}
+# IMAGETYP_STYLES (IMAGETYP values by style, `ccdsim.core.params`, where the help text
+# of --imagetyp-style is made of it) is re-exported here, where plans have always had it.
 KINDS = tuple(IMAGETYP_STYLES["guide"])
 
 

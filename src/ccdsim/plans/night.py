@@ -86,8 +86,10 @@ def plan_night(camera=None, *, n_bias=D.n_bias, n_dark=D.n_dark, n_flat=D.n_flat
         Flats and science frames in each filter (``n_flat`` and
         ``n_science`` each; a string: comma-separated). Default: ``filter``
         (else R).
-    imagetyp_style : {'guide', 'maxim'}, optional
-        ``IMAGETYP`` spelling (`ccdsim.plans.model.IMAGETYP_STYLES`).
+    imagetyp_style : str, optional
+        ``IMAGETYP`` spelling, a key of `ccdsim.plans.model.IMAGETYP_STYLES`;
+        in a style with a ``darkflat`` word (nina), darks at
+        ``flat_exposure`` get it.
     pointing : dict, optional
         Science frames pointed at the sky (`ccdsim.plans.sky`): ``ra``, ``dec``
         and any of ``pixel_scale``, ``rotation``, ``catalog``, ``zero_point``,

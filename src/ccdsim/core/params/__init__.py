@@ -19,7 +19,7 @@ from ..validate import MAX_SIDE, MIN_GAIN, ParameterError, cut
 __all__ = ["MAX_PLAN_FRAMES", "MAX_AMPLIFIERS", "MAX_FLOATS", "MAX_BRIGHTER_FATTER", "MAX_BINNING", "ADC_MAX", "BLOCK_ROWS", "BATCH_PARAMS", "EXPLORER_HOST",
            "EXPLORER_MAX_SIDE", "EXPLORER_SHAPE", "MOFFAT", "Param", "PARAMS", "DEFAULTS", "check",
            "check_moffat", "param", "option_name", "key_name", "parse_start", "utc",
-           "markdown_table"]
+           "markdown_table", "IMAGETYP_STYLES"]
 
 #: The ADC's largest value: a 16-bit converter (ADU).
 ADC_MAX = 65535
@@ -45,6 +45,25 @@ EXPLORER_HOST = "127.0.0.1"
 MOFFAT = ("moffat_fwhm", "moffat_beta")
 # How the pair is typed: one option, its two numbers (``--moffat`` FWHM BETA).
 _MOFFAT_TYPED = "--moffat FWHM BETA"
+
+
+#: IMAGETYP values by style (``--imagetyp-style``): ``guide`` as the Astropy CCD
+#: guide's chapters filter on them (``files_filtered(imagetyp='BIAS')``); ``maxim`` as
+#: MaxIm DL writes them; ``nina`` as N.I.N.A. does (its ImageTypes: LIGHT, DARK, FLAT,
+#: BIAS, and DARKFLAT for darks at the flats' exposure); ``asiair`` as ZWO's ASIAIR does
+#: (title case, the first word of its file names: ``Light_...``, ``Dark_...``; public
+#: fixtures of ASIAIR files show IMAGETYP 'Bias', the other three are assumed alike).
+#: SharpCap has none here: the SharpCap 3 and 4.1 headers seen in public code carry no
+#: IMAGETYP. ``darkflat``: a night's darks at the flats' exposure, in a style that
+#: names them apart (else they are ``dark``).
+IMAGETYP_STYLES = {
+    "guide": {"bias": "BIAS", "dark": "DARK", "flat": "FLAT", "science": "LIGHT"},
+    "maxim": {"bias": "Bias Frame", "dark": "Dark Frame", "flat": "Flat Field",
+              "science": "Light Frame"},
+    "nina": {"bias": "BIAS", "dark": "DARK", "flat": "FLAT", "science": "LIGHT",
+             "darkflat": "DARKFLAT"},
+    "asiair": {"bias": "Bias", "dark": "Dark", "flat": "Flat", "science": "Light"},
+}
 
 
 def _table(*params):
@@ -284,8 +303,8 @@ PARAMS = _table(
           help="comma-separated dark exposure times (default: the science exposure)"),
     Param("filters", "text", "",
           help="comma-separated filters of the flats and science frames (default: --filter)"),
-    Param("imagetyp_style", "text", "guide",
-          help="IMAGETYP spelling: guide (BIAS, DARK, FLAT, LIGHT) or maxim (Bias Frame, ...)"),
+    Param("imagetyp_style", "text", "guide", help="IMAGETYP spelling: " + ", ".join(
+        f"{name} ({', '.join(words.values())})" for name, words in IMAGETYP_STYLES.items())),
     # The sky: pointing, site, magnitudes, atmosphere (off unless a pointing is given)
     Param("ra", "float", None, "deg", 0, 360, optional=True, fits="RA",
           help="pointing right ascension (ICRS); with --dec: a TAN WCS in the header"),
