@@ -55,7 +55,7 @@ MOVED = {
     "plangroups": ("plans.groups",),
     "planframe": ("plans.frames", "plans.make"),
     "combine": ("plans.combine",),
-    "persistence": ("plans.afterimages", "physics.persistence"),
+    "persistence": ("plans.afterimages", "physics.fullwell"),
     "night": ("plans.night", "plans.model", "plans.builtin", "plans.frames", "plans.make",
               "camera.named", "run.output", "run.truth", "core.params"),
     "execute": ("run.execute",),

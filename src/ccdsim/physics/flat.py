@@ -18,8 +18,8 @@ from ..core.arrays import as_rows
 from ..core.seeds import Defect, camera_rng
 
 __all__ = ["column_defects", "low_patches", "smooth_pattern", "cosmetics_map", "cosmetics_table",
-           "patch_pixels", "filter_rng", "has_cosmetics", "truth_files", "vignetting", "dust_donuts",
-           "pixel_response", "flat_map", "apply_flat"]
+           "patch_pixels", "filter_rng", "has_cosmetics", "truth_files", "vignetting",
+           "dust_donuts", "pixel_response", "flat_map", "apply_flat"]
 
 # Partial bad columns keep 30-70% of the light (the guide's chip: a few tens of %).
 PARTIAL_SENSITIVITY = (0.3, 0.7)
@@ -260,16 +260,14 @@ def truth_files(camera):
     return {"flat-cosmetics.fits": lambda: cosmetics_table(camera)}
 
 
-# Flat field (sensitivity) ---------------------------------------------------
-# Multiplies light only (sky and stars), never bias or dark current.
+# Flat field (sensitivity): multiplies light only, never bias or dark current. ----
 
 
 def vignetting(shape, depth):
     """Smooth fall-off of the illumination towards the corners.
 
-    ``1 - depth * (r / r_corner)**2`` with ``r`` the distance from the frame
-    centre: 1 at the centre, ``1 - depth`` in the corners (the shape of
-    ``cos**4`` vignetting near the axis).
+    ``1 - depth * (r / r_corner)**2``, ``r`` from the frame centre: 1 there, ``1 -
+    depth`` in the corners (``cos**4`` vignetting near the axis).
 
     Parameters
     ----------
@@ -361,19 +359,15 @@ def flat_map(shape, *, vignetting_depth=0.0, dust=None, prnu=None):
     vignetting_depth : float, optional
         Fractional loss of light in the corners (see `vignetting`).
     dust, prnu : ndarray, optional
-        Maps from `dust_donuts` and `pixel_response`; ``prnu`` (a fresh map)
-        becomes the result without vignetting.
+        Maps from `dust_donuts` and `pixel_response` (``prnu``, fresh, is reused).
 
     Returns
     -------
     ndarray of float32, dimensionless, mean 1 over the data section.
     """
-    if vignetting_depth == 0 and prnu is not None and prnu.dtype == np.float32:
-        # No vignetting is 1 everywhere, and 1 x prnu x dust is prnu x dust bit for bit:
-        # no second full-size map at once (a 61-megapixel flat is 234 MB).
-        out, prnu = prnu, None
-    else:
-        out = vignetting(shape, vignetting_depth)
+    # No vignetting is 1: prnu x dust alone is the same bits, without a second full-size map.
+    plain = vignetting_depth == 0 and prnu is not None and prnu.dtype == np.float32
+    out, prnu = (prnu, None) if plain else (vignetting(shape, vignetting_depth), prnu)
     for part in (dust, prnu):
         if part is not None:
             out *= part

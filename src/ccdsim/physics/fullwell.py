@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.arrays import bin_blocks
 
-__all__ = ["bleed_columns", "bin_charge"]
+__all__ = ["bleed_columns", "bin_charge", "has_persistence"]
 
 
 def _spill(col, start, step, charge, full_well):
@@ -108,3 +108,23 @@ def bin_charge(electrons, xbinning, ybinning, serial_full_well=None):
         clipped = binned > serial_full_well
         np.minimum(binned, serial_full_well, out=binned)
     return binned, clipped
+
+
+def has_persistence(camera):
+    """True if the camera leaks charge into later frames (``persistence > 0`` and a full well).
+
+    Persistence is the after-image of pixels over the full well: a fraction
+    ``persistence`` of the expected electrons over it is trapped and released
+    with the e-folding time ``persistence_time`` (s); `ccdsim.plans.afterimages`
+    sums it over a night's earlier frames.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+        The camera.
+
+    Returns
+    -------
+    bool
+    """
+    return camera.persistence > 0 and camera.full_well is not None

@@ -30,7 +30,7 @@ from datetime import datetime
 import numpy as np
 
 from ..core.arrays import cached_on
-from ..physics.persistence import has_persistence
+from ..physics.fullwell import has_persistence
 from ..physics.steps import expected_electrons
 from .frames import frame_light
 

@@ -19,7 +19,7 @@ from ..core.params import PARAMS
 from ..core.seeds import seed_text
 from ..physics import STEPS
 from ..physics.hotpixels import population
-from ..physics.persistence import has_persistence
+from ..physics.fullwell import has_persistence
 from ..plans.afterimages import persistence_table
 from ..readout.binning import bin_map, binned
 
