@@ -16,11 +16,8 @@ from ..core.validate import short_repr
 from ..core.params import CAMERA_PARAMS, MOFFAT, PARAMS, key_name, option_name
 from ..sky.filters import PER_FILTER
 
-__all__ = ["Option", "param_option", "pair_option", "add_options", "CAMERA", "NIGHT_EFFECTS",
-           "EXPOSURE", "OUTPUT", "EXECUTION", "with_camera_defaults", "BINNING"]
-
-#: The camera parameters ``--bin NX NY`` sets, in its order.
-BINNING = ("xbinning", "ybinning")
+__all__ = ["Option", "param_option", "add_options", "CAMERA", "NIGHT_EFFECTS", "EXPOSURE",
+           "OUTPUT", "EXECUTION", "with_camera_defaults"]
 
 
 @dataclass(frozen=True)
@@ -88,14 +85,9 @@ class Option:
         """The flag as typed: ``--read-noise``."""
         return self.flag or option_name(self.dest)
 
-    @property
-    def integer(self):
-        """True if its numbers are integers (``--shape NY NX``, ``--bin NX NY``)."""
-        return self.param is not None and PARAMS[self.param].kind in ("shape", "int")
-
     def toml_type(self):
         """What a configuration file must give, in words."""
-        pair = "integers" if self.integer else "numbers"
+        pair = ("numbers", "integers")[self.kind == "pair" and PARAMS[self.param].kind != "float"]
         return {"float": "a number", "int": "an integer", "text": "a string",
                 "pair": f"a list of two {pair}", "switch": "true or false",
                 "range": "a number or a string LOW:HIGH",
@@ -112,8 +104,9 @@ class Option:
         if self.kind == "switch":
             return isinstance(value, bool)
         if self.kind == "pair":
+            integer = PARAMS[self.param].kind != "float"  # --shape NY NX, --bin NX NY
             return (isinstance(value, list) and len(value) == 2
-                    and all(number(v, self.integer) for v in value))
+                    and all(number(v, integer) for v in value))
         if self.kind in ("float", "int"):
             return number(value, self.kind == "int")
         if self.kind in ("range", "per_filter"):
@@ -131,7 +124,7 @@ class Option:
         if self.kind == "range":
             return str(value)
         if self.kind == "pair":
-            return [int(v) if self.integer else float(v) for v in value]
+            return [float(v) if PARAMS[self.param].kind == "float" else int(v) for v in value]
         if self.kind == "floats":
             return tuple(float(v) for row in value for v in (row if isinstance(row, list)
                                                               else [row]))
@@ -140,6 +133,8 @@ class Option:
 
 def param_option(name, *, default=None, kind=None, group="options", help=None, **kw):
     """The option that sets parameter ``name`` of the table, with its help text.
+
+    Two parameters typed as one pair (``--bin NX NY``) have one ``pair`` option (``also``).
 
     Parameters
     ----------
@@ -161,35 +156,17 @@ def param_option(name, *, default=None, kind=None, group="options", help=None, *
     Option
     """
     p = PARAMS[name]
+    flag, *metavar = p.typed.split() if p.typed else ("",)
+    pair = [n for n, q in PARAMS.items() if p.typed and q.typed == p.typed]
+    if len(pair) == 2 == len(metavar):  # errors name each number as typed: --bin NX must...
+        text = help or "; ".join(f"{m}: {PARAMS[n].describe()}" for n, m in zip(pair, metavar))
+        return Option(key_name(flag.removeprefix("--")), "pair", None, text, param=pair[0],
+                      metavar=tuple(metavar), group=group,
+                      also=tuple((n, f"{flag} {m}") for n, m in zip(pair, metavar)), **kw)
     default = p.default if default is None else default
     kind = kind or {"shape": "pair", "path": "text"}.get(p.kind, p.kind)
     text = help if help is not None else p.describe(default)
     return Option(p.key, kind, default, text.replace("%", "%%"), param=name, group=group, **kw)
-
-
-def pair_option(names, help, group):
-    """One option that sets two parameters, as the table types them: ``--moffat FWHM BETA``.
-
-    Parameters
-    ----------
-    names : tuple of str
-        The two parameters of `ccdsim.core.params.PARAMS`, in the order typed;
-        the first's ``typed`` gives the flag and the metavars.
-    help : str
-        Help text.
-    group : str
-        Help section.
-
-    Returns
-    -------
-    Option
-        A ``pair`` whose ``also`` names each number as typed.
-    """
-    flag, *metavar = PARAMS[names[0]].typed.split()
-    # Errors about either number name it as typed: ``--moffat BETA must be ...``.
-    each = tuple((name, f"{flag} {m}") for name, m in zip(names, metavar))
-    return Option(key_name(flag.removeprefix("--")), "pair", None, help, param=names[0],
-                  metavar=tuple(metavar), group=group, also=each)
 
 
 def _switch(dest, help, *, param=None, group="options", inverted=None, store=True, **kw):
@@ -218,7 +195,7 @@ def add_options(parser, options):
             continue
         kw = dict(dest=o.dest, default=o.default, help=o.help, metavar=o.metavar)
         if o.kind == "pair":
-            kw.update(nargs=2, type=int if o.integer else float)
+            kw.update(nargs=2, type=float if PARAMS[o.param].kind == "float" else int)
         elif o.kind in ("float", "int", "per_filter"):
             kw.update(type=_number(o.kind, o.option))
         if o.const is not None:
@@ -325,15 +302,9 @@ def effect_options(preset):
         _switch("no_cosmic_rays", "no cosmic rays", param="cosmic_ray_rate", group=g,
                 inverted="cosmic_rays", sets=(("cosmic_ray_rate", 0.0),)),
         param_option("pixel_size", group=g),
-        # Every other camera parameter of the table (the personalities): one option each,
-        # and one for a pair typed together (``--bin NX NY``).
-        *(param_option(name, default=preset.get(name), group="camera personalities")
-          for name in CAMERA_PARAMS if name not in _EXPLICIT + BINNING),
-        pair_option(BINNING, "bin NX columns by NY rows into one pixel, each "
-                    f"{PARAMS[BINNING[0]].range} (CCD: the charge summed before it is read; "
-                    "CMOS: the converter's values summed or averaged, --bin-mode) (default: "
-                    + " ".join(str(preset.get(n, PARAMS[n].default)) for n in BINNING) + ")",
-                    "camera personalities"),
+        # Every other camera parameter (the personalities): one option each, --bin NX NY for two.
+        *{o.dest: o for o in (param_option(n, default=preset.get(n), group="camera personalities")
+                             for n in CAMERA_PARAMS if n not in _EXPLICIT)}.values(),
     ]
 
 
@@ -382,8 +353,8 @@ def exposure_options(group="exposure"):
 
 def moffat_option(group):
     """``--moffat FWHM BETA``, as the table types it: one option, both Moffat parameters."""
-    return pair_option(MOFFAT, "Moffat stars of this FWHM (pixels) and beta instead of "
-                       "Gaussians", group)
+    return param_option(MOFFAT[0], group=group, help="Moffat stars of this FWHM (pixels) and "
+                        "beta instead of Gaussians")
 
 
 EXPOSURE = exposure_options()
