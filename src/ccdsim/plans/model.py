@@ -371,6 +371,6 @@ def expand_card(value, camera):
     """
     if not isinstance(value, str) or "{" not in value:
         return value
-    (ny, nx), (NY, NX) = camera.shape, camera.readout_shape
+    (ny, nx), (NY, NX) = camera.geometry.detector_shape, camera.readout_shape  # binned, if so
     sizes = {"nx": nx, "ny": ny, "NX": NX, "NY": NY}
     return _GEOMETRY.sub(lambda m: str(sizes[m[1]] + int(m[2] or 0)), value)
