@@ -111,7 +111,8 @@ def check_camera_memory(camera, quantize=True, *, extra_per_pixel=0, extra_bytes
     Besides the frame: when charge may move across blocks (cosmic rays, a
     full well), the copy of the electrons `ccdsim.readout.moving` keeps (2 bytes
     a pixel, 8 in blocks where a pixel holds more than 65535 e-: counted at 8);
-    a camera read by segments holds whole arrays of its steps (40 bytes a pixel).
+    a camera read by segments holds whole arrays of its steps (40 bytes a pixel);
+    a binned camera reads its detector at full resolution first (9 bytes a pixel more).
 
     Parameters
     ----------
@@ -133,7 +134,11 @@ def check_camera_memory(camera, quantize=True, *, extra_per_pixel=0, extra_bytes
     # moved, brighter-fatter's and crosstalk's new arrays (measured: 34 bytes a
     # pixel over the frame for the 16-amplifier sensor, its maps included).
     by_segment = 40 if getattr(camera, "reads_by_segment", False) else 0
-    check_memory(camera.readout_shape, 2 if quantize else 4,
+    shape = camera.readout_shape
+    if getattr(camera, "xbinning", 1) * getattr(camera, "ybinning", 1) > 1:
+        # read at full resolution, then binned: its electrons or frame, and DQ bits
+        shape, by_segment = camera.shape, by_segment + 9
+    check_memory(shape, 2 if quantize else 4,
                  extra_per_pixel + (8 if moves else 0) + by_segment, extra_bytes)
 
 
