@@ -33,10 +33,10 @@ def _blocks():
 
 def _apply(src, blocks):
     """The page's edits, as it words them, on the copy at ``src``."""
-    params = src / "ccdsim" / "core" / "params.py"
+    params = src / "ccdsim" / "core" / "params" / "__init__.py"
     text = params.read_text()
     at = text.index('    Param("exposure_time"')
-    params.write_text(text[:at] + blocks["src/ccdsim/core/params.py"] + text[at:])
+    params.write_text(text[:at] + blocks["src/ccdsim/core/params/__init__.py"] + text[at:])
     (src / "ccdsim" / "physics" / "lightleak.py").write_text(
         blocks["src/ccdsim/physics/lightleak.py"])
     steps = src / "ccdsim" / "physics" / "steps.py"
@@ -100,7 +100,7 @@ print(json.dumps(out))
 
 def test_the_page_adds_an_effect(tmp_path):
     blocks = _blocks()
-    assert set(blocks) == {"src/ccdsim/core/params.py", "src/ccdsim/physics/lightleak.py",
+    assert set(blocks) == {"src/ccdsim/core/params/__init__.py", "src/ccdsim/physics/lightleak.py",
                            "src/ccdsim/physics/steps.py"}
     src = tmp_path / "src"
     shutil.copytree(ROOT / "src" / "ccdsim", src / "ccdsim",

@@ -224,8 +224,8 @@ PARAMS = _table(
           help="sensor kind: ccd (charge clocked to an output amplifier) or cmos (each pixel "
           "read through its column's converter: no charge transfer)"),
     Param("gain_mode", "text", "", fits="GAINMODE",
-          help="a named camera's gain mode, which sets its gain, read noise and full well "
-          "(ccdsim config show --camera NAME lists them); empty: the camera's own values"),
+          help="a named camera's gain mode, which sets its gain, read noise and full well; an "
+          "unknown one is refused with the list (default: none, the camera's own values)"),
     Param("adc_bits", "int", 16, "bits", 8, 16, fits="ADCBITS",
           help="the converter's bits; its values are shifted left to 16 bits, so they come "
           "in steps of 2**(16 - bits) ADU (gain is per ADU of the file)"),
