@@ -62,6 +62,7 @@ bench: setup
 	$(PY) benchmarks/bench_frame.py
 	$(PY) benchmarks/bench_scale.py
 	$(PY) benchmarks/bench_dataset.py --scale 4 --rounds 3
+	$(PY) benchmarks/bench_cmos.py
 
 clean:
 	rm -rf out docs/_build

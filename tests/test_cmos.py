@@ -230,3 +230,29 @@ def test_ccdproc_reduces_a_cmos_night_to_its_truth(tmp_path):
                      + (16 * cam.gain) ** 2 / 12) / 4 + white * cam.gain ** 2) / 60
     assert abs(diff.mean()) < 4 * np.sqrt(np.mean(noise ** 2) / diff.size
                                           + rows * cam.gain ** 2 / 60 ** 2 / truth.shape[0])
+
+
+def test_a_dark_library_plan_at_two_gain_modes_and_temperatures(tmp_path):
+    # One camera table per setting: the gain mode sets gain, read noise and full well,
+    # the dark current stands for the temperature.
+    plan = tmp_path / "library.toml"
+    plan.write_text('imagetyp_style = "nina"\nstart = "2026-03-20T19:00:00"\n'
+                    '[cameras.low]\ncamera = "cmos-12bit"\ngain_mode = "low"\n'
+                    'shape = [64, 80]\ndark_current = 0.01\n'
+                    '[cameras.hcg]\ncamera = "cmos-12bit"\ngain_mode = "hcg"\n'
+                    'shape = [64, 80]\ndark_current = 0.002\n'
+                    '[[groups]]\ncamera = "low"\nkind = "dark"\ncount = 2\nexposure = 30\n'
+                    'name = "dark-low-{number}.fits"\n'
+                    '[[groups]]\ncamera = "hcg"\nkind = "dark"\ncount = 2\nexposure = 30\n'
+                    'name = "dark-hcg-{number}.fits"\n')
+    assert main(["dataset", str(plan), str(tmp_path / "out")]) == 0
+    from astropy.io import fits
+    for mode, dark in (("low", 0.01), ("hcg", 0.002)):
+        h = fits.getheader(tmp_path / "out" / f"dark-{mode}-1.fits")
+        want = GAIN_MODES["cmos-12bit"][mode]
+        assert (h["GAINMODE"], h["GAIN"], h["RDNOISE"], h["DARKCUR"], h["IMAGETYP"]) == (
+            mode, want["gain"], want["read_noise"], dark, "DARK")
+    bad = plan.read_text().replace('gain_mode = "hcg"', 'gain_mode = "turbo"')
+    plan.write_text(bad)
+    assert main(["dataset", str(plan), str(tmp_path / "again")]) == 2
+    assert not (tmp_path / "again").exists()
