@@ -257,7 +257,7 @@ class Camera(ReadoutMaps):
 
     def __post_init__(self):
         # Every field is checked against the parameter table (`ccdsim.core.params`).
-        for f in fields(self):
+        for f in fields(Camera):  # a subclass's own fields check themselves
             object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
         for check_together in _CHECKS:  # parameters that depend on each other
             check_together(self)

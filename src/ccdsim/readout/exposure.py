@@ -250,7 +250,8 @@ class Exposure:
         has_light = (np.ndim(sky) > 0 or sky > 0 or self.stars_e is not None
                      or self.star_img is not None or self.rolling is not None)
         t = self.exposure_time
-        charge = [c for c in (dark_charge(cam, t, self.seed_seq), self.charge) if c is not None]
+        charge = [c for c in (dark_charge(cam, t, self.seed_seq), cam.map_charge(t), self.charge)
+                  if c is not None]  # map_charge: a measured dark map's (`ccdsim.camera.withmaps`)
         return Sources(nx=cam.shape[1], gain=cam.gain, sky=sky, stars=self.stars_e,
                        star_image=self.star_img,
                        flat=cam.flat_for(self.filter) if cam.has_flat and has_light else None,

@@ -1,0 +1,324 @@
+"""A camera that carries measured maps: `MapCamera` (`ccdsim.Camera.from_file`).
+
+The maps of a camera file (`ccdsim.camera.camerafile`: bias in ADU, dark
+current in e-/pixel/s, flats of mean 1) take the place of the maps the
+camera would draw from its seed; everything else of the parameter table
+works on top, and each frame's noise is drawn from its own seed as always.
+The maps are read-only float32 arrays that every frame and thread shares.
+"""
+
+import os
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from ..core.arrays import cached_once
+from ..core.params import check
+from ..core.quality import DQ
+from ..core.validate import ParameterError, cut
+from ..physics import hotpixels
+from .camera import Camera
+from .camerafile import (
+    REPLACED,
+    check_map,
+    complete_parameters,
+    read_camera_file,
+)
+
+__all__ = ["CameraMaps", "MapCamera", "MapDarkCharge", "camera_from_file", "HOT_MAP_RATE"]
+
+#: A dark map's pixel is flagged hot (``DQ.HOT_PIXEL``) this far above the map's
+#: median, in e-/pixel/s (as ``hot_above_1`` counts a population's hot pixels).
+HOT_MAP_RATE = 1.0
+
+
+class CameraMaps:
+    """A camera's measured maps by kind, read-only float32; equal if their pixels are.
+
+    Parameters
+    ----------
+    maps : dict
+        ``{kind: 2-D array}``: ``bias``, ``dark``, ``flat``, ``flat_<FILTER>``
+        (`ccdsim.camera.camerafile.check_map` checks each).
+    shape : tuple of int
+        The camera's ``shape``: every map's.
+    name : str, optional
+        The camera file's name (the frames' ``CAMFILE`` card).
+    """
+
+    def __init__(self, maps, shape, name=""):
+        self.shape, self.name = tuple(shape), str(name)
+        self._maps = {kind: check_map(kind, m, self.shape) for kind, m in dict(maps).items()}
+
+    def __contains__(self, kind):
+        return kind in self._maps
+
+    def __getitem__(self, kind):
+        return self._maps[kind]
+
+    def get(self, kind):
+        """The map of ``kind``, or None.
+
+        Parameters
+        ----------
+        kind : str
+            ``bias``, ``dark``, ``flat`` or ``flat_<FILTER>``.
+
+        Returns
+        -------
+        ndarray of float32 or None
+        """
+        return self._maps.get(kind)
+
+    @property
+    def kinds(self):
+        """The kinds held, in the file's order."""
+        return tuple(self._maps)
+
+    def __eq__(self, other):
+        if self is other:
+            return True
+        return (isinstance(other, CameraMaps) and (self.shape, self.kinds) == (other.shape,
+                                                                               other.kinds)
+                and all(np.array_equal(self[k], other[k]) for k in self.kinds))
+
+    def __hash__(self):
+        return hash((self.shape, self.kinds))
+
+    def __repr__(self):
+        return f"CameraMaps({', '.join(self.kinds)})"
+
+
+class MapDarkCharge:
+    """One exposure's charge of a dark map, handed out a band of rows at a time.
+
+    Parameters
+    ----------
+    rate : ndarray of float32
+        The dark map, e-/pixel/s (the camera's, read-only).
+    exposure_time : float
+        Seconds it collects.
+    """
+
+    def __init__(self, rate, exposure_time):
+        self.rate, self.time = rate, np.float32(exposure_time)
+
+    def __getitem__(self, rows):
+        """``charge[r0:r1]``: electrons of those rows (float32, a new band)."""
+        return self.rate[rows] * self.time
+
+
+@dataclass(frozen=True)
+class MapCamera(Camera):
+    """A `ccdsim.Camera` whose bias, dark current and flats are measured maps.
+
+    Made by `ccdsim.Camera.from_file` (or `camera_from_file`) from a camera
+    file, or given the maps directly. The camera's ``bias_level`` is the bias
+    map's median (the overscan's level, with ``overscan_offset``); the
+    parameters a map replaces (`ccdsim.camera.camerafile.REPLACED`: the bias
+    structure, the flat's parts) must be off. ``dark_current`` and hot
+    pixels add to a dark map. Frames depend on their seeds only.
+
+    Parameters
+    ----------
+    maps : CameraMaps or dict
+        ``{kind: 2-D array of shape}``; see `ccdsim.camera.camerafile`.
+    **params
+        The camera's parameters, as `ccdsim.Camera` takes them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ccdsim.camera.withmaps import MapCamera
+    >>> cam = MapCamera(shape=(64, 64), bad_columns=0, hot_pixel_fraction=0,
+    ...                 maps={"bias": np.full((64, 64), 1000.0)})
+    >>> cam.bias_level
+    1000.0
+    """
+
+    maps: object = field(default=None, repr=False)
+
+    def __post_init__(self):
+        shape = check("shape", self.shape)  # first: the maps are checked against it
+        maps = self.maps
+        if not isinstance(maps, CameraMaps):
+            maps = CameraMaps(maps or {}, shape)
+            object.__setattr__(self, "maps", maps)
+        elif maps.shape != shape:
+            raise ParameterError(f"shape {shape} differs from the maps' {maps.shape}",
+                                 param="shape")
+        if "bias" in maps:
+            object.__setattr__(self, "bias_level", float(np.median(maps["bias"])))
+        Camera.__post_init__(self)
+        kinds = {"flat" if k.startswith("flat_") else k for k in maps.kinds}
+        for kind in kinds:
+            on = [n for n, off in REPLACED[kind].items() if getattr(self, n) != off
+                  and not (off == () and not getattr(self, n))]
+            if on:
+                raise ParameterError(f"{', '.join(on)}: the camera's {kind} map replaces "
+                                     f"{'them' if len(on) > 1 else 'it'} (set "
+                                     f"{'them' if len(on) > 1 else 'it'} to 0, or leave the "
+                                     f"{kind} map out)", param=on[0])
+
+    def parameters(self):
+        """The camera's table parameters as a dict (what ``Camera(**p)`` takes; no maps)."""
+        return {f.name: getattr(self, f.name) for f in fields(Camera)}
+
+    # Bias --------------------------------------------------------------------
+
+    @cached_once
+    def _bias_delta(self):
+        return self.maps["bias"] - np.float32(self.bias_level)
+
+    @property
+    def bias_map(self):
+        """True bias map of the data section, ADU (float32): the camera's bias map."""
+        return self.maps["bias"] if "bias" in self.maps else super().bias_map
+
+    def add_bias_structure(self, image, r0, r1):
+        """Add the bias's structure to rows of the data section: the map less its median.
+
+        Parameters
+        ----------
+        image : ndarray of float32
+            Rows ``r0:r1`` of the data section, ``(r1 - r0, nx)``, in ADU;
+            changed in place.
+        r0, r1 : int
+            First and one-past-last row.
+        """
+        if "bias" in self.maps:
+            image += self._bias_delta[r0:r1]
+        else:
+            super().add_bias_structure(image, r0, r1)
+
+    # Dark --------------------------------------------------------------------
+
+    @property
+    def dark_map(self):
+        """True dark current, e-/pixel/s (float32): the dark map plus ``dark_current`` and
+        hot pixels set on top."""
+        base = super().dark_map
+        return base if "dark" not in self.maps else base + self.maps["dark"]
+
+    def map_charge(self, exposure_time):
+        """The dark map's charge over an exposure (`MapDarkCharge`), or None.
+
+        Parameters
+        ----------
+        exposure_time : float
+            In seconds.
+
+        Returns
+        -------
+        MapDarkCharge or None
+        """
+        if "dark" not in self.maps or not exposure_time > 0:
+            return None
+        return MapDarkCharge(self.maps["dark"], exposure_time)
+
+    @cached_once
+    def _map_hot_indices(self):
+        if "dark" not in self.maps:
+            return np.zeros(0, dtype=np.int64)
+        rate = self.maps["dark"]
+        return np.flatnonzero(rate > np.median(rate) + HOT_MAP_RATE).astype(np.int64)
+
+    def add_detector_dq(self, image, r0, r1):
+        """Or the camera's bits into ``image``: the dark map's hot pixels too.
+
+        A dark map's pixel is hot ``HOT_MAP_RATE`` e-/pixel/s above its median.
+
+        Parameters
+        ----------
+        image : ndarray of uint8
+            Rows ``r0:r1`` of the data section, ``(r1 - r0, nx)``; changed in place.
+        r0, r1 : int
+            First and one-past-last row.
+        """
+        super().add_detector_dq(image, r0, r1)
+        hot = hotpixels.hot_pixels_in_rows(self._map_hot_indices, self.shape[1], r0, r1)
+        image[hot] |= DQ.HOT_PIXEL
+
+    # Flat --------------------------------------------------------------------
+
+    @property
+    def has_flat(self):
+        """True if the sensitivity is not uniform (a flat map, or the camera's flat)."""
+        return any(k.startswith("flat") for k in self.maps.kinds) or super().has_flat
+
+    @property
+    def flat_map(self):
+        """True sensitivity of the data section (float32, mean 1, read-only): the flat map."""
+        return self.maps["flat"] if "flat" in self.maps else super().flat_map
+
+    def flat_for(self, filter=None):
+        """The sensitivity in ``filter``: its own flat map (``flat_<FILTER>``), else `flat_map`'s.
+
+        Parameters
+        ----------
+        filter : str, optional
+            The filter's name.
+
+        Returns
+        -------
+        ndarray of float32
+        """
+        own = None if filter is None else self.maps.get(f"flat_{filter}")
+        return own if own is not None else super().flat_for(filter)
+
+    # Frames ------------------------------------------------------------------
+
+    def prepare(self, exposure_time, *, cards=None, **kw):
+        """`ccdsim.Camera.prepare`, the header naming the camera file (``CAMFILE``).
+
+        Parameters
+        ----------
+        exposure_time : float
+            In seconds.
+        cards : dict, optional
+            More header cards.
+        **kw
+            As `ccdsim.Camera.prepare` takes them.
+
+        Returns
+        -------
+        Exposure
+        """
+        if self.maps.name:
+            cards = {"CAMFILE": (_card_text(self.maps.name), "camera file with maps"),
+                     **(cards or {})}
+        return super().prepare(exposure_time, cards=cards, **kw)
+
+
+def _card_text(name):
+    """A file name as a FITS string value: printable ASCII, at most 60 characters."""
+    text = "".join(c if c.isascii() and c.isprintable() and c != "'" else "?" for c in name)
+    return cut(text, 60)
+
+
+def camera_from_file(path, **changes):
+    """The `MapCamera` of a camera file, with ``changes`` to its parameters on top.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The camera file (`ccdsim.camera.camerafile.read_camera_file` checks it).
+    **changes
+        Camera parameters (Python names) that replace the file's.
+
+    Returns
+    -------
+    MapCamera
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        What the file or the parameters get wrong, in one line.
+    """
+    params, maps = read_camera_file(path)
+    full = complete_parameters(params, maps)
+    full.update(changes)
+    full["shape"] = tuple(full["shape"])
+    return MapCamera(maps=CameraMaps(maps, full["shape"], os.path.basename(os.fspath(path))),
+                     **full)
+
