@@ -52,6 +52,16 @@ CASES = {
                          "--quiet"],
     "batch-small": ["batch", "{out}/b", "--n", "3", "--shape", "160", "140", "--seed", "2",
                     "--gain", "0.8:2.5", "--sky", "10:500", "--stars", "0:30", "--quiet"],
+    # Recorded when the read-out chain and the CMOS cameras were new (amplifiers,
+    # crosstalk, CTI, brighter-fatter; column gains, pixel offsets, rows, RTS, 12 bits).
+    "image-sixteen-amp": ["image", "{out}/a.fits", "--camera", "sixteen-amp", "--shape", "400",
+                          "512", "--seed", "5", "--exposure", "30", "--sky", "200",
+                          "--max-counts", "60000"],
+    "image-quad-amp-amplifiers": ["image", "{out}/a.fits", "--camera", "quad-amp", "--shape",
+                                  "256", "256", "--seed", "6", "--layout", "amplifiers",
+                                  "--max-counts", "60000"],
+    "image-cmos-12bit": ["image", "{out}/a.fits", "--camera", "cmos-12bit", "--shape", "300",
+                         "400", "--seed", "7", "--exposure", "60", "--rts-fraction", "0.01"],
 }
 
 

@@ -145,8 +145,8 @@ def segmented_read_out(exposure, threads=None):
 
     for_each_block(collect, range(len(amps)), threads)
     if any(cam.crosstalk):  # 3c
-        segments = _STEP["crosstalk"](segments, crosstalk_matrix(cam.crosstalk, len(amps)),
-                                      threads=threads)
+        _STEP["crosstalk"](segments, crosstalk_matrix(cam.crosstalk, len(amps)),
+                           threads=threads, out=segments)  # in place: no second stack
 
     out = np.empty(geometry.shape, dtype=np.uint16 if exposure.quantize else np.float32)
     structure = np.zeros((ny, nx), dtype=np.float32)  # the detector's bias structure
