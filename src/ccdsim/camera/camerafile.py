@@ -61,7 +61,8 @@ from ..io.files import OutputError, describe_os_error
 from ..io.toml import document_toml, read_toml
 
 __all__ = ["MAP_KINDS", "MAP_UNITS", "REPLACED", "write_camera_file", "read_camera_file",
-           "map_name_problem", "check_map", "complete_parameters"]
+           "camera_file_parameters", "map_name_problem", "check_map", "complete_parameters",
+           "camera_file_problem"]
 
 #: The kinds of map a camera file holds; a filter's own flat is ``flat_<FILTER>``.
 MAP_KINDS = ("bias", "dark", "flat")
@@ -132,6 +133,25 @@ def map_name_problem(name):
     if not name.lower().endswith((".fits", ".fit", ".fts")):
         return "must end in .fits (or .fit, .fts)"
     return None
+
+
+def camera_file_problem(name):
+    """What is wrong with ``name`` as a camera file named in a plan, or None.
+
+    Parameters
+    ----------
+    name : object
+        A plan's ``camera_file``: a plain file name in the plan's folder.
+
+    Returns
+    -------
+    str or None
+        One clause for a message, or None.
+    """
+    if not isinstance(name, str) or not name.lower().endswith(".toml"):
+        return "must be a file name ending in .toml"
+    problem = map_name_problem(name[:-5] + ".fits")
+    return problem and problem.replace("camera file's folder", "plan's folder")
 
 
 def check_map(kind, data, shape, where=""):
@@ -290,6 +310,40 @@ def read_camera_file(path, *, fit=False):
         with NaN, or out of its kind's range.
     """
     path = os.fspath(path)
+    params, names, fit_table, where = _read_document(path)
+    shape = params.get("shape", DEFAULTS.shape)
+    folder = os.path.dirname(os.path.abspath(path))
+    maps = {kind: _read_map(os.path.join(folder, name), kind, shape, f"{where}: [maps] {kind}")
+            for kind, name in names.items()}
+    return (params, maps, fit_table) if fit else (params, maps)
+
+
+def camera_file_parameters(path):
+    """A camera file's parameters and the kinds of its maps, without reading the maps.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The camera file.
+
+    Returns
+    -------
+    params : dict
+        ``{camera parameter (Python name): value}``, checked.
+    kinds : tuple of str
+        The kinds its ``[maps]`` names (each name checked, not read).
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        As `read_camera_file`, the maps' contents aside.
+    """
+    params, names, _, _ = _read_document(os.fspath(path))
+    return params, tuple(names)
+
+
+def _read_document(path):
+    """The TOML's ``(params, {kind: file name}, fit, where)``, every key and name checked."""
     doc = read_toml(path, what="camera file")
     where = f"camera file {cut(path, 200)}"
     unknown = [k for k in doc if k not in _TABLES]
@@ -298,13 +352,10 @@ def read_camera_file(path, *, fit=False):
                              f"{', '.join(cut(k, 40) for k in unknown[:8])}; a camera file "
                              f"holds the tables [camera], [maps] and [fit]", param="camera_file")
     params = _check_params(doc.get("camera", {}), where)
-    shape = params.get("shape", DEFAULTS.shape)
     names = doc.get("maps", {})
     if not isinstance(names, dict):
         raise ParameterError(f"{where}: [maps] must be a table of kind = \"file name\"",
                              param="camera_file")
-    folder = os.path.dirname(os.path.abspath(path))
-    maps = {}
     for kind, name in names.items():
         problem = _kind_problem(kind)
         if problem:
@@ -314,11 +365,10 @@ def read_camera_file(path, *, fit=False):
         if problem:
             raise ParameterError(f"{where}: [maps] {kind} = {short_repr(name)} {problem}",
                                  param="camera_file")
-        maps[kind] = _read_map(os.path.join(folder, name), kind, shape, f"{where}: [maps] {kind}")
     fit_table = doc.get("fit", {})
     if not isinstance(fit_table, dict):
         raise ParameterError(f"{where}: [fit] must be a table", param="camera_file")
-    return (params, maps, fit_table) if fit else (params, maps)
+    return params, names, fit_table, where
 
 
 def _read_map(path, kind, shape, where):

@@ -175,9 +175,14 @@ def _parse(parser, argv):
     if hasattr(args, "camera"):
         typed = any(a == "--camera" or a.startswith("--camera=") for a in argv)
         name = args.camera if typed or "camera" not in values else values["camera"]
-        typed = any(a == "--gain-mode" or a.startswith("--gain-mode=") for a in argv)
-        mode = getattr(args, "gain_mode", "") if typed else values.get("gain_mode", "")
-        sub.set_defaults(**_named_camera(name, cmd, spelling, mode))
+        typed_mode = any(a == "--gain-mode" or a.startswith("--gain-mode=") for a in argv)
+        mode = getattr(args, "gain_mode", "") if typed_mode else values.get("gain_mode", "")
+        camera_file = _camera_file(args, argv, values, typed or "camera" in values)
+        if camera_file:  # a camera of one's own: its parameters instead of a named camera's
+            args.camera_file = camera_file
+            sub.set_defaults(camera_file=camera_file, **_file_camera(camera_file, cmd))
+        else:
+            sub.set_defaults(**_named_camera(name, cmd, spelling, mode))
     if values or hasattr(args, "camera"):
         sub.set_defaults(**values)
         args = _parse_args(parser, argv)
@@ -206,6 +211,28 @@ def _named_camera(name, cmd, spelling, gain_mode=""):
         params = camera_parameters(name, gain_mode)
     except ParameterError as exc:
         raise ParameterError(spelling.message(exc)) from None
+    dests = {o.dest for o in cmd.options}
+    return {PARAMS[n].key: (list(v) if isinstance(v, tuple) else v) for n, v in params.items()
+            if PARAMS[n].key in dests}
+
+
+def _camera_file(args, argv, values, named):
+    """The camera file given (flag, then config file), refused beside a named camera."""
+    if not hasattr(args, "camera_file"):
+        return None
+    typed = any(a == "--camera-file" or a.startswith("--camera-file=") for a in argv)
+    path = args.camera_file if typed else values.get("camera_file")
+    if path and named:
+        raise ParameterError("--camera-file: give a camera file or a named camera (--camera), "
+                             "not both", param="camera_file")
+    return path
+
+
+def _file_camera(path, cmd):
+    """The option defaults of a camera file's camera, for the options ``cmd`` has."""
+    from ..camera.camerafile import camera_file_parameters, complete_parameters
+
+    params = complete_parameters(*camera_file_parameters(path))
     dests = {o.dest for o in cmd.options}
     return {PARAMS[n].key: (list(v) if isinstance(v, tuple) else v) for n, v in params.items()
             if PARAMS[n].key in dests}

@@ -38,6 +38,8 @@ def camera_from_args(args, options):
         if o.kind == "pair" and o.also and o.param in CAMERA_PARAMS \
                 and getattr(args, o.dest, None) is not None:  # --bin NX NY: both parameters
             kw.update(zip((name for name, _ in o.also), getattr(args, o.dest)))
+    if getattr(args, "camera_file", None):  # its maps; the options (its parameters) on top
+        return Camera.from_file(args.camera_file, **kw)
     return Camera(**kw)
 
 

@@ -83,8 +83,16 @@ _IMAGE_CHUNKS = opt.Option(
 _IMAGE_PNG = opt.Option("png", "text", None, "also write a PNG preview to PATH", metavar="PATH",
                         group="output", run_only=True)
 
+# A camera of one's own: its parameters are the defaults, its maps the camera's.
+_CAMERA_FILE = opt.Option(
+    "camera_file", "text", None, "a camera file (TOML with FITS maps beside it, as `ccdsim "
+    "camera fit` writes): its parameters are the defaults (a config file and the flags still "
+    "win), its bias, dark and flat maps the camera's; not with --camera",
+    param="camera_file", group="camera", metavar="FILE.toml")
+
 IMAGE_OPTIONS = (
-    opt.named_camera_option("guide"), *opt.CAMERA, *opt.effect_options({}), *opt.EXPOSURE,
+    opt.named_camera_option("guide"), _CAMERA_FILE, *opt.CAMERA, *opt.effect_options({}),
+    *opt.EXPOSURE,
     opt.param_option("seed", group="exposure",
                      help="frame seed for noise and star positions, >= 0 (default: fresh, "
                           "recorded in the header as FRMSEED)"),
@@ -107,7 +115,7 @@ IMAGE = Command(
 _NIGHT_FRAMES = "frames"
 
 NIGHT_OPTIONS = (
-    opt.named_camera_option("night"), *opt.CAMERA, *opt.NIGHT_EFFECTS,
+    opt.named_camera_option("night"), _CAMERA_FILE, *opt.CAMERA, *opt.NIGHT_EFFECTS,
     *(opt.param_option(f"n_{kind}", group=_NIGHT_FRAMES)
       for kind in ("bias", "dark", "flat", "science")),
     opt.param_option("exposure_time", group=_NIGHT_FRAMES, help=PARAMS["exposure_time"].describe()

@@ -42,8 +42,9 @@ OWNED_KEYS = frozenset({p.fits for p in PARAMS.values() if p.fits and p.fits != 
     "DATE", "DATE-OBS", "MJD-OBS", "JD", "LST", "NIGHTSD", "FRMSEED", "CAMSEED", "CREATOR",
     "CCDSIMV", "SATURATE", "BIASOFF", "FRAMENUM", "IMAGETYP", "FILTER", "EXPTIME", "AIRMASS",
     "RA", "DEC", "OBJCTRA", "OBJCTDEC", "SITELAT", "SITELONG", "SITEELEV", "DITHERE", "DITHERN",
-    "DRIFTE", "DRIFTN", "FIELDROT", "FLATLEV", "NCOSMIC", "PERSTOT", "BUNIT", "DATASEC",
-    "BIASSEC", "TRIMSEC", "BIASSECR", "BATCHIDX", "BATCHPLN", "BATCHSD", "DETSIZE", "CCDSUM"}
+    "DRIFTE", "DRIFTN", "FIELDROT", "FLATLEV", "EMVAMUP", "NCOSMIC", "PERSTOT", "BUNIT",
+    "DATASEC", "BIASSEC", "TRIMSEC", "BIASSECR", "BATCHIDX", "BATCHPLN", "BATCHSD", "DETSIZE",
+    "CCDSUM", "CAMFILE"}
     | AMPLIFIER_KEYS)
 
 
@@ -84,6 +85,8 @@ def card_problem(key, value, comment="", override=False):
             return "must be printable ASCII"
     else:
         return "must be a string, a number (within 64 bits) or a boolean"
+    if key == "EMVAQE" and (isinstance(value, (bool, str)) or not 0 < value <= 1):
+        return "is a quantum efficiency (EMVAMUP is FLATLEV*GAIN/EMVAQE): a number in (0, 1]"
     if not (isinstance(comment, str) and comment.isascii() and comment.isprintable()):
         return "must have a comment of printable ASCII"
     if len(fits.Card(key, value, comment).image) > 80:

@@ -26,16 +26,18 @@ target's ``exposure`` scale with each frame's exposure time.
 """
 
 import copy
+import os
 
 import numpy as np
 
 from ..camera.camera import Camera
+from ..camera.camerafile import camera_file_parameters, camera_file_problem, complete_parameters
 from ..camera.named import CAMERAS, camera_parameters
 from ..core.geometry import amplifier_layout
 from ..core.labels import label_file_names
 from ..core.params import CAMERA_PARAMS, MAX_AMPLIFIERS, PARAMS, check, check_moffat
 from ..core.seeds import NightStream, child_rng
-from ..core.validate import ParameterError
+from ..core.validate import ParameterError, short_repr
 from ..io.amplifiers import LAYOUTS
 from ..io.toml import document_toml, read_toml
 from ..physics.cosmics import check_count
@@ -54,7 +56,7 @@ __all__ = ["build_plan", "load_plan", "plan_toml", "TOP_KEYS"]
 TOP_KEYS = ("name", "seed", "scale", "start", "overhead", "quantize", "layout", "star_sigma",
             "moffat",
             "imagetyp_style", "site", "filters", "cameras", "targets", "groups")
-CAMERA_KEYS = ("camera", "header", "pixel_scale", "rotation") + tuple(CAMERA_PARAMS)
+CAMERA_KEYS = ("camera", "camera_file", "header", "pixel_scale", "rotation") + tuple(CAMERA_PARAMS)
 TARGET_KEYS = ("object", "stars", "max_counts", "exposure", "sky") + SKY_TARGET_KEYS
 
 
@@ -81,27 +83,47 @@ def _scaled(params, scale, name):
     return params
 
 
-def _camera(name, doc, scale):
+def _camera(name, doc, scale, folder="."):
     where = Where(f"camera {name}")
     doc = where.table(doc, CAMERA_KEYS)
     base = where.choice("camera", doc.get("camera", "guide"), tuple(CAMERAS))
     try:
-        params = camera_parameters(base, doc.get("gain_mode"))
+        if "camera_file" in doc:  # a camera of one's own, beside the plan
+            path = _camera_file(name, doc, scale, folder)
+            params = complete_parameters(*camera_file_parameters(path))
+        else:
+            params = camera_parameters(base, doc.get("gain_mode"))
     except ParameterError as exc:
         raise ParameterError(f"camera {name}: {exc}", param=exc.param) from None
     if isinstance(doc.get("amplifiers"), list):  # [[cameras.NAME.amplifiers]] tables
         doc = {**doc, **_amplifier_tables(doc["amplifiers"], where)}
     for key, value in doc.items():
-        if key not in ("camera", "header", "pixel_scale", "rotation"):
+        if key not in ("camera", "camera_file", "header", "pixel_scale", "rotation"):
             params[key] = tuple(value) if isinstance(value, list) else value
     try:
-        camera = Camera(**_scaled(params, scale, name))
+        camera = Camera.from_file(path, **params) if "camera_file" in doc else \
+            Camera(**_scaled(params, scale, name))
     except ParameterError as exc:
         raise ParameterError(f"camera {name}: {exc}", param=exc.param) from None
     optics = {k: where.value(k, doc[k]) for k in ("pixel_scale", "rotation") if k in doc}
     if scale > 1 and "pixel_scale" in optics:
         optics["pixel_scale"] *= scale  # the same sky on fewer, larger pixels
     return camera, cards_of(doc.get("header", {}), where), optics
+
+
+def _camera_file(name, doc, scale, folder):
+    """The path of a camera's ``camera_file``: a plain file name in the plan's folder."""
+    given = doc["camera_file"]
+    problem = camera_file_problem(given)
+    if problem:
+        raise ParameterError(f"camera_file {short_repr(given)} {problem}", param="camera_file")
+    if "camera" in doc:
+        raise ParameterError("camera_file: give a camera file or a named camera (camera), "
+                             "not both", param="camera_file")
+    if scale > 1:
+        raise ParameterError("camera_file: a camera with maps cannot be scaled (scale must be "
+                             "1)", param="scale")
+    return os.path.join(folder, given)
 
 
 def _amplifier_tables(tables, where):
@@ -166,9 +188,12 @@ def build_plan(doc, *, seed=None, scale=None, cameras=None, source="plan", base=
     if not isinstance(cam_docs, dict):
         raise ParameterError("cameras must be a table of [cameras.NAME]", param="camera")
     for name, cdoc in cam_docs.items():
-        cams[name], cam_cards[name], optics[name] = _camera(name, cdoc, scale)
+        cams[name], cam_cards[name], optics[name] = _camera(name, cdoc, scale, base)
         if cameras and name in cameras:  # the Python API's camera, scaled as the plan's
             given = cameras[name]
+            if scale > 1 and getattr(given, "maps", None) is not None:
+                raise ParameterError("scale: a camera with maps cannot be scaled (scale must "
+                                     "be 1)", param="scale")
             cams[name] = given if scale <= 1 else Camera(**_scaled(given.parameters(), scale,
                                                                    name or "night"))
     names = tuple(cams)

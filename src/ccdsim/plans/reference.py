@@ -16,7 +16,7 @@ __all__ = ["PLAN_TABLES", "CAMERA_OWN", "plan_reference"]
 
 _TABLE = "a table: see below"
 #: A camera's keys besides the camera parameters (`ccdsim.plans.file.CAMERA_KEYS`).
-CAMERA_OWN = ("camera", "header", "pixel_scale", "rotation")
+CAMERA_OWN = ("camera", "camera_file", "header", "pixel_scale", "rotation")
 
 #: Keys that are no parameter of the table, or mean something else in a plan:
 #: ``{key: (unit, meaning)}``, in every table unless `_IN` says otherwise.
@@ -33,6 +33,9 @@ _OWN = {
     "cameras": ("", "tables `[cameras.NAME]`: see below"),
     "targets": ("", "tables `[targets.NAME]`: see below"),
     "groups": ("", "tables `[[groups]]`, in the order they are taken: see below"),
+    "camera_file": ("", "a camera file with maps (`ccdsim camera fit` writes one), a plain "
+                        "file name beside the plan: its parameters and maps instead of "
+                        "`camera`'s; the keys here change its parameters"),
     "header": ("", "a table of header cards: `KEY = value`, `KEY = [value, comment]`, or "
                    "`KEY = [value, comment, \"override\"]` for a key ccdsim writes itself"),
     "amplifiers": ("", "a number of amplifiers, or tables `[[cameras.NAME.amplifiers]]`, "
