@@ -237,7 +237,7 @@ def test_bad_plans_name_group_and_key(tmp_path, group, words):
 
 def test_dataset_cli_refusals(tmp_path):
     res = run("dataset", "nosuchplan", str(tmp_path / "o"))
-    assert res.returncode == 2 and "plan must be one of guide, night or a TOML file" in res.stderr
+    assert res.returncode == 2 and "plan must be one of guide, night, emva1288 or" in res.stderr
     res = run("dataset", "guide")
     assert res.returncode == 2 and "PLAN and OUTDIR are needed" in res.stderr
     res = run("dataset", "--show", "nope")

@@ -173,7 +173,8 @@ DATASET_OPTIONS = (
 )
 
 DATASET = Command(
-    name="dataset", help="the frames of an observing plan + truth (built-in: guide, night)",
+    name="dataset", help="the frames of an observing plan + truth (built-in: guide, night, "
+         "emva1288)",
     description="Write the frames of an observing plan (a built-in name or a TOML file) into "
                 "OUTDIR, with every camera's true bias, dark, glow and flat maps and a "
                 "manifest in OUTDIR/truth/.",

@@ -22,6 +22,8 @@ __all__ = ["BUILTIN_PLANS", "plan_text", "night_document"]
 BUILTIN_PLANS = {
     "guide": "stand-ins for the Astropy CCD guide's two example data sets, with the truth",
     "night": "what `ccdsim night` makes by default: one camera, one filter",
+    "emva1288": "the EMVA 1288 series of one camera: photon transfer, nonuniformity, dark "
+                "current",
 }
 
 

@@ -82,6 +82,11 @@ def frame_cards(plan, index):
     cards["FRAMENUM"] = (index, "index of this frame in the night")
     if spec.kind == "flat" and spec.sky:
         cards["FLATLEV"] = (spec.sky, PARAMS["flat_level"].fits_comment)
+    qe = next((v for k, v, _ in spec.cards if k == "EMVAQE"), None)
+    if qe:  # a stated quantum efficiency: the photons per pixel the light needed
+        light = spec.sky if spec.kind == "flat" and np.isscalar(spec.sky) else 0.0
+        cards["EMVAMUP"] = (float(light) * cam.gain / float(qe),
+                            "[photon] EMVA 1288 mu_p: FLATLEV*GAIN/EMVAQE")
 
     if has_sky(plan, spec):
         cards.update(sky_cards(plan, spec))
