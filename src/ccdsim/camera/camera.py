@@ -1,6 +1,6 @@
 """The camera: a fixed identity (shape, gain, noise, defects) that takes exposures."""
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 from astropy.table import Table
@@ -17,6 +17,7 @@ from ..readout.binning import check_binning
 from ..readout.exposure import Exposure, plan_exposure
 from ..readout.transfer import check_transfer, segmented
 from .maps import ReadoutMaps
+from .withmaps import MeasuredMaps
 
 __all__ = ["Camera", "Exposure"]
 
@@ -35,6 +36,9 @@ def _table_fields(cls):
             own[name] = object
             setattr(cls, name, p.default)
             added.append(f"    {name} : {p.kind}\n        {p.describe()}.\n")
+    own["maps"], cls.maps = object, field(default=None, repr=False)  # last, not a parameter
+    added.append("    maps : dict, optional\n        Measured maps instead of drawn ones "
+                 "(`ccdsim.camera.withmaps`; `from_file`).\n")
     if added:
         head, sep, tail = cls.__doc__.partition("\n    Examples\n")
         cls.__doc__ = head.rstrip() + "\n" + "".join(added) + sep + tail
@@ -43,7 +47,7 @@ def _table_fields(cls):
 
 @dataclass(frozen=True)
 @_table_fields
-class Camera(ReadoutMaps):
+class Camera(MeasuredMaps, ReadoutMaps):
     """A CCD camera whose defects are fixed by ``camera_seed``.
 
     ``Camera()`` is the guide's camera. Every frame of one camera shares its
@@ -221,7 +225,6 @@ class Camera(ReadoutMaps):
     hot_unstable_fraction: float = D.hot_unstable_fraction
     hot_unstable_ratio: float = D.hot_unstable_ratio
     # [end dark side]
-    #
     # [bias and overscan]
     bias_drift: float = D.bias_drift
     bias_jitter: float = D.bias_jitter
@@ -234,7 +237,6 @@ class Camera(ReadoutMaps):
     overscan_leak_length: float = D.overscan_leak_length
     overscan_dark: float = D.overscan_dark
     # [end bias and overscan]
-    #
     # [light side]
     dead_columns: int = D.dead_columns
     partial_columns: int = D.partial_columns
@@ -247,7 +249,6 @@ class Camera(ReadoutMaps):
     shutter_kind: str = D.shutter_kind
     shutter_blades: int = D.shutter_blades
     # [end light side]
-    #
     # [response]
     nonlinearity: float = D.nonlinearity
     nonlinearity_level: float = D.nonlinearity_level
@@ -256,9 +257,9 @@ class Camera(ReadoutMaps):
     # [end response]
 
     def __post_init__(self):
-        # Every field is checked against the parameter table (`ccdsim.core.params`).
-        for f in fields(Camera):  # a subclass's own fields check themselves
-            object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
+        for name in CAMERA_PARAMS:  # every parameter against the table (`ccdsim.core.params`)
+            object.__setattr__(self, name, check(name, getattr(self, name)))
+        self.attach_maps()  # measured maps, if any (`ccdsim.camera.withmaps`)
         for check_together in _CHECKS:  # parameters that depend on each other
             check_together(self)
         if self.bad_columns > self.shape[1]:
@@ -266,8 +267,8 @@ class Camera(ReadoutMaps):
                                  f"the camera's {self.bad_columns} bad columns", param="shape")
 
     def parameters(self):
-        """The camera's parameters as a dict (what ``Camera(**p)`` takes)."""
-        return asdict(self)
+        """The camera's parameters as a dict (what ``Camera(**p)`` takes; not its maps)."""
+        return {name: getattr(self, name) for name in CAMERA_PARAMS}
 
     @property
     def reads_by_segment(self):
@@ -392,9 +393,8 @@ class Camera(ReadoutMaps):
         if moffat is not None and trail is not None and np.any(trail):
             raise ParameterError("trail: trailed stars are Gaussian (no moffat)",
                                  param="moffat_fwhm")
-
         return plan_exposure(self, t, sky=sky, stars=stars, max_counts=max_counts,
                              star_sigma=star_sigma, moffat=moffat, quantize=quantize,
-                             imagetyp=imagetyp, cards=cards, charge=charge, clock=clock,
-                             filter=filter, bias_offset=float(bias_offset), trail=trail,
-                             rng=rng)
+                             imagetyp=imagetyp, cards=self.map_cards(cards), charge=charge,
+                             clock=clock, filter=filter, bias_offset=float(bias_offset),
+                             trail=trail, rng=rng)

@@ -47,113 +47,42 @@ shape, names that are labels and never paths, one-line
 writes what `read_camera_file` reads, each file whole (`ccdsim.io.files.atomic_path`).
 """
 
-import difflib
 import io
 import os
 import warnings
 
 import numpy as np
 
-from ..core.params import CAMERA_PARAMS, DEFAULTS, PARAMS, check, key_name
+from ..core.params import ADC_MAX, CAMERA_PARAMS, DEFAULTS, PARAMS
 from ..core.reading import read_capped
-from ..core.validate import ParameterError, cut, short_repr
-from ..io.files import OutputError, describe_os_error
-from ..io.toml import document_toml, read_toml
+from ..core.validate import ParameterError, cut
+from ..io.files import OutputError, atomic_path, describe_os_error
+from ..io.fits import write_hdulist
+from ..io.toml import document_toml
+from .filekeys import (
+    DARK_OFF,
+    MAP_KINDS,
+    REPLACED,
+    base_kind,
+    camera_file_parameters,
+    camera_file_problem,
+    check_parameters,
+    complete_parameters,
+    kind_problem,
+    map_name_problem,
+    read_document,
+)
 
-__all__ = ["MAP_KINDS", "MAP_UNITS", "REPLACED", "write_camera_file", "read_camera_file",
-           "camera_file_parameters", "map_name_problem", "check_map", "complete_parameters",
-           "camera_file_problem"]
+__all__ = ["MAP_KINDS", "MAP_UNITS", "REPLACED", "DARK_OFF", "write_camera_file",
+           "read_camera_file", "camera_file_parameters", "map_name_problem", "check_map",
+           "complete_parameters", "camera_file_problem"]
 
-#: The kinds of map a camera file holds; a filter's own flat is ``flat_<FILTER>``.
-MAP_KINDS = ("bias", "dark", "flat")
 #: Each kind's unit (FITS ``BUNIT``).
 MAP_UNITS = {"bias": "adu", "dark": "electron/(pix s)", "flat": ""}
-#: The camera parameters each map replaces, with their values when off.
-REPLACED = {
-    "bias": {"bad_columns": 0, "bias_gradient": 0.0, "bias_row_rms": 0.0,
-             "bias_column_rms": 0.0, "bias_pixel_rms": 0.0, "amplifier_bias_level": ()},
-    "dark": {},
-    "flat": {"vignetting": 0.0, "dust_spots": 0, "prnu": 0.0, "dead_columns": 0,
-             "partial_columns": 0, "low_patches": 0, "thinning": 0.0},
-}
-#: Defaults that are 0 in a camera with a dark map (they would add to it).
-DARK_OFF = {"dark_current": 0.0, "hot_pixel_fraction": 0.0, "hot_above_1": 0.0,
-            "hot_above_4": 0.0}
 # A flat whose mean is this far from 1 is renormalised with a warning (a fit's is 1).
 _FLAT_MEAN_TOLERANCE = 1e-3
 # FITS header blocks a map may carry beside its pixels.
 _HEADER_SLACK = 64 * 2880
-_TABLES = ("camera", "maps", "fit")
-_BY_KEY = {}
-for _name in CAMERA_PARAMS:
-    _BY_KEY[PARAMS[_name].key] = _BY_KEY[_name] = _name
-
-
-def _base_kind(kind):
-    return "flat" if kind.startswith("flat_") else kind
-
-
-def _kind_problem(kind):
-    """What is wrong with ``kind`` as a map's kind, or None."""
-    if not isinstance(kind, str):
-        return "is not a map kind"
-    if kind in MAP_KINDS:
-        return None
-    if kind.startswith("flat_") and len(kind) > 5:
-        try:
-            check("filter", kind[5:])
-        except ParameterError:
-            return "names no filter a frame can carry"
-        return None
-    return f"is not a map kind ({', '.join(MAP_KINDS)} or flat_<FILTER>)"
-
-
-def map_name_problem(name):
-    """What is wrong with ``name`` as a map's file name, or None.
-
-    A map is named by a label: a plain file name in the camera file's
-    folder, never a path (no ``/``, ``\\``, ``..``, drive or absolute name).
-
-    Parameters
-    ----------
-    name : object
-        The value of a ``[maps]`` entry.
-
-    Returns
-    -------
-    str or None
-        One clause for a message, or None.
-    """
-    if not isinstance(name, str) or not name:
-        return "must be a file name (text)"
-    if (len(name) > 255 or "/" in name or "\\" in name or ":" in name or name in (".", "..")
-            or ".." in name or os.path.isabs(name) or not name.isprintable()
-            or name.startswith(".")):
-        return "must be a plain file name in the camera file's folder (no path, '/', '\\', '..')"
-    if not name.lower().endswith((".fits", ".fit", ".fts")):
-        return "must end in .fits (or .fit, .fts)"
-    return None
-
-
-def camera_file_problem(name):
-    """What is wrong with ``name`` as a camera file named in a plan, or None.
-
-    Parameters
-    ----------
-    name : object
-        A plan's ``camera_file``: a plain file name in the plan's folder.
-
-    Returns
-    -------
-    str or None
-        One clause for a message, or None.
-    """
-    if not isinstance(name, str) or not name.lower().endswith(".toml"):
-        return "must be a file name ending in .toml"
-    problem = map_name_problem(name[:-5] + ".fits")
-    return problem and problem.replace("camera file's folder", "plan's folder")
-
-
 def check_map(kind, data, shape, where=""):
     """A map checked for ``kind`` and ``shape``: float32, read-only (a flat renormalised).
 
@@ -179,7 +108,7 @@ def check_map(kind, data, shape, where=""):
         One line naming the map and what it must be.
     """
     where = where or f"map {kind}"
-    problem = _kind_problem(kind)
+    problem = kind_problem(kind)
     if problem:
         raise ParameterError(f"{where}: {cut(kind, 40)} {problem}", param="camera_file")
     a = np.asarray(data)
@@ -194,10 +123,10 @@ def check_map(kind, data, shape, where=""):
         raise ParameterError(f"{where}: the {kind} map has {int(np.sum(~np.isfinite(a)))} "
                              f"pixels that are not finite (NaN or infinite); every pixel must "
                              f"be a number", param="camera_file")
-    base = _base_kind(kind)
+    base = base_kind(kind)
     lo, hi = float(a.min()), float(a.max())
-    if base == "bias" and not (lo >= 0 and hi <= 65535):
-        raise ParameterError(f"{where}: the bias map must be in [0, 65535] ADU (got "
+    if base == "bias" and not (lo >= 0 and hi <= ADC_MAX):
+        raise ParameterError(f"{where}: the bias map must be in [0, {ADC_MAX}] ADU (got "
                              f"{lo:g} to {hi:g})", param="camera_file")
     if base == "dark" and lo < 0:
         raise ParameterError(f"{where}: the dark map must be >= 0 e-/pixel/s everywhere (got "
@@ -216,69 +145,6 @@ def check_map(kind, data, shape, where=""):
             a = a / mean
     out = a.astype(np.float32)
     out.flags.writeable = False
-    return out
-
-
-def _check_params(raw, where):
-    """``{python name: checked value}`` of a ``[camera]`` table (any spelling)."""
-    if not isinstance(raw, dict):
-        raise ParameterError(f"{where}: [camera] must be a table of parameters",
-                             param="camera_file")
-    out, unknown = {}, []
-    for written, value in raw.items():
-        name = _BY_KEY.get(key_name(written))
-        if name is None:
-            unknown.append(written)
-            continue
-        if name in out:
-            raise ParameterError(f"{where}: [camera] sets {PARAMS[name].key} twice",
-                                 param="camera_file")
-        out[name] = value
-    if unknown:
-        close = difflib.get_close_matches(key_name(unknown[0]), list(_BY_KEY), n=1)
-        hint = f" (did you mean {PARAMS[_BY_KEY[close[0]]].key}?)" if close else ""
-        raise ParameterError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} in "
-                             f"[camera]: {', '.join(cut(k, 40) for k in unknown[:8])}{hint}",
-                             param="camera_file")
-    checked = {}
-    for name in CAMERA_PARAMS:  # in the table's order
-        if name in out:
-            value = out[name]
-            if isinstance(value, list):
-                value = tuple(value)
-            try:
-                checked[name] = check(name, value, spelled=PARAMS[name].key)
-            except ParameterError as exc:
-                raise ParameterError(f"{where}: [camera] {exc}", param="camera_file") from None
-    return checked
-
-
-def complete_parameters(params, kinds):
-    """Every camera parameter of a camera with maps of ``kinds``: the file's over the defaults.
-
-    The parameters a map replaces (`REPLACED`, and ``DARK_OFF`` for a dark
-    map) default to off; ``bias_level`` is the bias map's median, given as
-    ``bias_median``.
-
-    Parameters
-    ----------
-    params : dict
-        The file's parameters (Python names).
-    kinds : iterable of str
-        The kinds of its maps.
-
-    Returns
-    -------
-    dict
-        ``{name: value}`` of every camera parameter.
-    """
-    out = {name: getattr(DEFAULTS, name) for name in CAMERA_PARAMS}
-    bases = {_base_kind(k) for k in kinds}
-    for base in bases:
-        out.update(REPLACED[base])
-    if "dark" in bases:
-        out.update(DARK_OFF)
-    out.update(params)
     return out
 
 
@@ -310,65 +176,12 @@ def read_camera_file(path, *, fit=False):
         with NaN, or out of its kind's range.
     """
     path = os.fspath(path)
-    params, names, fit_table, where = _read_document(path)
+    params, names, fit_table, where = read_document(path)
     shape = params.get("shape", DEFAULTS.shape)
     folder = os.path.dirname(os.path.abspath(path))
     maps = {kind: _read_map(os.path.join(folder, name), kind, shape, f"{where}: [maps] {kind}")
             for kind, name in names.items()}
     return (params, maps, fit_table) if fit else (params, maps)
-
-
-def camera_file_parameters(path):
-    """A camera file's parameters and the kinds of its maps, without reading the maps.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The camera file.
-
-    Returns
-    -------
-    params : dict
-        ``{camera parameter (Python name): value}``, checked.
-    kinds : tuple of str
-        The kinds its ``[maps]`` names (each name checked, not read).
-
-    Raises
-    ------
-    ccdsim.ParameterError
-        As `read_camera_file`, the maps' contents aside.
-    """
-    params, names, _, _ = _read_document(os.fspath(path))
-    return params, tuple(names)
-
-
-def _read_document(path):
-    """The TOML's ``(params, {kind: file name}, fit, where)``, every key and name checked."""
-    doc = read_toml(path, what="camera file")
-    where = f"camera file {cut(path, 200)}"
-    unknown = [k for k in doc if k not in _TABLES]
-    if unknown:
-        raise ParameterError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
-                             f"{', '.join(cut(k, 40) for k in unknown[:8])}; a camera file "
-                             f"holds the tables [camera], [maps] and [fit]", param="camera_file")
-    params = _check_params(doc.get("camera", {}), where)
-    names = doc.get("maps", {})
-    if not isinstance(names, dict):
-        raise ParameterError(f"{where}: [maps] must be a table of kind = \"file name\"",
-                             param="camera_file")
-    for kind, name in names.items():
-        problem = _kind_problem(kind)
-        if problem:
-            raise ParameterError(f"{where}: [maps] {cut(kind, 40)} {problem}",
-                                 param="camera_file")
-        problem = map_name_problem(name)
-        if problem:
-            raise ParameterError(f"{where}: [maps] {kind} = {short_repr(name)} {problem}",
-                                 param="camera_file")
-    fit_table = doc.get("fit", {})
-    if not isinstance(fit_table, dict):
-        raise ParameterError(f"{where}: [fit] must be a table", param="camera_file")
-    return params, names, fit_table, where
 
 
 def _read_map(path, kind, shape, where):
@@ -436,8 +249,6 @@ def write_camera_file(path, params, maps, *, overwrite=False, comment="", fit=No
     """
     from astropy.io import fits
 
-    from ..io.fits import write_hdulist
-
     path = os.fspath(path)
     where = f"camera file {cut(path, 200)}"
     unknown = [n for n in params if n not in CAMERA_PARAMS]
@@ -446,7 +257,7 @@ def write_camera_file(path, params, maps, *, overwrite=False, comment="", fit=No
                              f"{', '.join(cut(n, 40) for n in unknown[:8])}",
                              param="camera_file")
     given = {n: v for n, v in params.items() if v is not None}
-    checked = _check_params(given, where)
+    checked = check_parameters(given, where)
     shape = checked.get("shape", DEFAULTS.shape)
     data = {kind: check_map(kind, m, shape, f"{where}: map {kind}") for kind, m in maps.items()}
     folder, stem = os.path.dirname(os.path.abspath(path)), _stem(path)
@@ -476,12 +287,10 @@ def write_camera_file(path, params, maps, *, overwrite=False, comment="", fit=No
         for (kind, a), target in zip(data.items(), targets):
             header = fits.Header()
             header["MAPKIND"] = (kind, "camera map kind (ccdsim camera file)")
-            header["BUNIT"] = (MAP_UNITS[_base_kind(kind)], "unit of the map")
+            header["BUNIT"] = (MAP_UNITS[base_kind(kind)], "unit of the map")
             write_hdulist(fits.HDUList([fits.PrimaryHDU(np.asarray(a), header)]), target,
                           overwrite=overwrite)
             written.append(target)
-        from ..io.files import atomic_path
-
         with atomic_path(path, overwrite) as tmp:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(text)

@@ -105,39 +105,6 @@ class FixedPattern:
         return dark.dark_map(self.shape, self.dark_current, self.hot_pixel_mask,
                                 self.hot_pixel_factor)
 
-    def map_charge(self, exposure_time):
-        """A measured dark map's charge over an exposure: None here (`ccdsim.camera.withmaps`).
-
-        Parameters
-        ----------
-        exposure_time : float
-            In seconds.
-
-        Returns
-        -------
-        None
-        """
-        return None
-
-    @classmethod
-    def from_file(cls, path, **changes):
-        """The camera of a camera file, with its maps (`ccdsim.camera.camerafile`).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The camera file (TOML, its FITS maps beside it).
-        **changes
-            Camera parameters (Python names) given on top of the file's.
-
-        Returns
-        -------
-        ccdsim.camera.withmaps.MapCamera
-        """
-        from .withmaps import camera_from_file
-
-        return camera_from_file(path, **changes)
-
     @property
     def has_flat(self):
         """True if the sensitivity is not uniform (vignetting, dust, PRNU, cosmetics, filter)."""

@@ -1,4 +1,4 @@
-"""A camera that carries measured maps: `MapCamera` (`ccdsim.Camera.from_file`).
+"""A camera that carries measured maps: `MeasuredMaps`, mixed into `ccdsim.Camera`.
 
 The maps of a camera file (`ccdsim.camera.camerafile`: bias in ADU, dark
 current in e-/pixel/s, flats of mean 1) take the place of the maps the
@@ -8,16 +8,12 @@ The maps are read-only float32 arrays that every frame and thread shares.
 """
 
 import os
-from dataclasses import dataclass, field, fields
-
 import numpy as np
 
 from ..core.arrays import cached_once
-from ..core.params import check
 from ..core.quality import DQ
 from ..core.validate import ParameterError, cut
 from ..physics import hotpixels
-from .camera import Camera
 from .camerafile import (
     REPLACED,
     check_map,
@@ -25,7 +21,7 @@ from .camerafile import (
     read_camera_file,
 )
 
-__all__ = ["CameraMaps", "MapCamera", "MapDarkCharge", "camera_from_file", "HOT_MAP_RATE"]
+__all__ = ["CameraMaps", "MeasuredMaps", "MapDarkCharge", "HOT_MAP_RATE"]
 
 #: A dark map's pixel is flagged hot (``DQ.HOT_PIXEL``) this far above the map's
 #: median, in e-/pixel/s (as ``hot_above_1`` counts a population's hot pixels).
@@ -108,63 +104,100 @@ class MapDarkCharge:
         return self.rate[rows] * self.time
 
 
-@dataclass(frozen=True)
-class MapCamera(Camera):
-    """A `ccdsim.Camera` whose bias, dark current and flats are measured maps.
+class MeasuredMaps:
+    """Measured maps in place of the drawn ones (mixed into `ccdsim.Camera`, its ``maps``).
 
-    Made by `ccdsim.Camera.from_file` (or `camera_from_file`) from a camera
-    file, or given the maps directly. The camera's ``bias_level`` is the bias
-    map's median (the overscan's level, with ``overscan_offset``); the
+    A camera with ``maps`` (`CameraMaps`, from `from_file` or given directly)
+    reads them instead of the maps its seed would draw; without (None) it is
+    the camera of its parameters alone. With a bias map ``bias_level`` is
+    the map's median (the overscan's level, with ``overscan_offset``); the
     parameters a map replaces (`ccdsim.camera.camerafile.REPLACED`: the bias
-    structure, the flat's parts) must be off. ``dark_current`` and hot
+    structure, the flat's parts) must be off; ``dark_current`` and hot
     pixels add to a dark map. Frames depend on their seeds only.
-
-    Parameters
-    ----------
-    maps : CameraMaps or dict
-        ``{kind: 2-D array of shape}``; see `ccdsim.camera.camerafile`.
-    **params
-        The camera's parameters, as `ccdsim.Camera` takes them.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from ccdsim.camera.withmaps import MapCamera
-    >>> cam = MapCamera(shape=(64, 64), bad_columns=0, hot_pixel_fraction=0,
-    ...                 maps={"bias": np.full((64, 64), 1000.0)})
-    >>> cam.bias_level
-    1000.0
     """
 
-    maps: object = field(default=None, repr=False)
+    @classmethod
+    def from_file(cls, path, **changes):
+        """The camera of a camera file, with its maps (`ccdsim.camera.camerafile`).
 
-    def __post_init__(self):
-        shape = check("shape", self.shape)  # first: the maps are checked against it
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The camera file (TOML, its FITS maps beside it).
+        **changes
+            Camera parameters (Python names) given on top of the file's.
+
+        Returns
+        -------
+        ccdsim.Camera
+
+        Raises
+        ------
+        ccdsim.ParameterError
+            What the file or the parameters get wrong, in one line.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> from ccdsim import Camera
+        >>> from ccdsim.camera.camerafile import write_camera_file
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = write_camera_file(os.path.join(folder, "cam.toml"), {"shape": (32, 32)},
+        ...                       {"bias": np.full((32, 32), 1000.0)})
+        >>> Camera.from_file(os.path.join(folder, "cam.toml"), bad_columns=0).bias_level
+        1000.0
+        """
+        params, maps = read_camera_file(path)
+        full = complete_parameters(params, maps)
+        full.update(changes)
+        full["shape"] = tuple(full["shape"])
+        return cls(maps=CameraMaps(maps, full["shape"], os.path.basename(os.fspath(path))),
+                   **full)
+
+    def attach_maps(self):
+        """Check the maps against the camera (called once, by the camera's checks)."""
         maps = self.maps
+        if maps is None:
+            return
         if not isinstance(maps, CameraMaps):
-            maps = CameraMaps(maps or {}, shape)
+            maps = CameraMaps(maps, self.shape)
             object.__setattr__(self, "maps", maps)
-        elif maps.shape != shape:
-            raise ParameterError(f"shape {shape} differs from the maps' {maps.shape}",
+        elif maps.shape != self.shape:
+            raise ParameterError(f"shape {self.shape} differs from the maps' {maps.shape}",
                                  param="shape")
         if "bias" in maps:
             object.__setattr__(self, "bias_level", float(np.median(maps["bias"])))
-        Camera.__post_init__(self)
         kinds = {"flat" if k.startswith("flat_") else k for k in maps.kinds}
         for kind in kinds:
             on = [n for n, off in REPLACED[kind].items() if getattr(self, n) != off
                   and not (off == () and not getattr(self, n))]
             if on:
+                them = "them" if len(on) > 1 else "it"
                 raise ParameterError(f"{', '.join(on)}: the camera's {kind} map replaces "
-                                     f"{'them' if len(on) > 1 else 'it'} (set "
-                                     f"{'them' if len(on) > 1 else 'it'} to 0, or leave the "
-                                     f"{kind} map out)", param=on[0])
+                                     f"{them} (set {them} to 0, or leave the {kind} map out)",
+                                     param=on[0])
 
-    def parameters(self):
-        """The camera's table parameters as a dict (what ``Camera(**p)`` takes; no maps)."""
-        return {f.name: getattr(self, f.name) for f in fields(Camera)}
+    def map_cards(self, cards):
+        """``cards`` with the camera file's name first (``CAMFILE``), if the camera has one.
+
+        Parameters
+        ----------
+        cards : dict or None
+            A frame's more header cards.
+
+        Returns
+        -------
+        dict or None
+        """
+        if self.maps is None or not self.maps.name:
+            return cards
+        return {"CAMFILE": (_card_text(self.maps.name), "camera file with maps"),
+                **(cards or {})}
 
     # Bias --------------------------------------------------------------------
+
+    def _map(self, kind):
+        return None if self.maps is None else self.maps.get(kind)
 
     @cached_once
     def _bias_delta(self):
@@ -173,7 +206,8 @@ class MapCamera(Camera):
     @property
     def bias_map(self):
         """True bias map of the data section, ADU (float32): the camera's bias map."""
-        return self.maps["bias"] if "bias" in self.maps else super().bias_map
+        own = self._map("bias")
+        return own if own is not None else super().bias_map
 
     def add_bias_structure(self, image, r0, r1):
         """Add the bias's structure to rows of the data section: the map less its median.
@@ -186,7 +220,7 @@ class MapCamera(Camera):
         r0, r1 : int
             First and one-past-last row.
         """
-        if "bias" in self.maps:
+        if self._map("bias") is not None:
             image += self._bias_delta[r0:r1]
         else:
             super().add_bias_structure(image, r0, r1)
@@ -197,8 +231,8 @@ class MapCamera(Camera):
     def dark_map(self):
         """True dark current, e-/pixel/s (float32): the dark map plus ``dark_current`` and
         hot pixels set on top."""
-        base = super().dark_map
-        return base if "dark" not in self.maps else base + self.maps["dark"]
+        base, own = super().dark_map, self._map("dark")
+        return base if own is None else base + own
 
     def map_charge(self, exposure_time):
         """The dark map's charge over an exposure (`MapDarkCharge`), or None.
@@ -212,15 +246,15 @@ class MapCamera(Camera):
         -------
         MapDarkCharge or None
         """
-        if "dark" not in self.maps or not exposure_time > 0:
-            return None
-        return MapDarkCharge(self.maps["dark"], exposure_time)
+        own = self._map("dark")
+        return None if own is None or not exposure_time > 0 else MapDarkCharge(own,
+                                                                                 exposure_time)
 
     @cached_once
     def _map_hot_indices(self):
-        if "dark" not in self.maps:
+        rate = self._map("dark")
+        if rate is None:
             return np.zeros(0, dtype=np.int64)
-        rate = self.maps["dark"]
         return np.flatnonzero(rate > np.median(rate) + HOT_MAP_RATE).astype(np.int64)
 
     def add_detector_dq(self, image, r0, r1):
@@ -236,6 +270,8 @@ class MapCamera(Camera):
             First and one-past-last row.
         """
         super().add_detector_dq(image, r0, r1)
+        if self._map("dark") is None:
+            return
         hot = hotpixels.hot_pixels_in_rows(self._map_hot_indices, self.shape[1], r0, r1)
         image[hot] |= DQ.HOT_PIXEL
 
@@ -244,12 +280,14 @@ class MapCamera(Camera):
     @property
     def has_flat(self):
         """True if the sensitivity is not uniform (a flat map, or the camera's flat)."""
-        return any(k.startswith("flat") for k in self.maps.kinds) or super().has_flat
+        return (self.maps is not None and any(k.startswith("flat") for k in self.maps.kinds)
+                or super().has_flat)
 
     @property
     def flat_map(self):
         """True sensitivity of the data section (float32, mean 1, read-only): the flat map."""
-        return self.maps["flat"] if "flat" in self.maps else super().flat_map
+        own = self._map("flat")
+        return own if own is not None else super().flat_map
 
     def flat_for(self, filter=None):
         """The sensitivity in ``filter``: its own flat map (``flat_<FILTER>``), else `flat_map`'s.
@@ -263,62 +301,11 @@ class MapCamera(Camera):
         -------
         ndarray of float32
         """
-        own = None if filter is None else self.maps.get(f"flat_{filter}")
+        own = None if filter is None else self._map(f"flat_{filter}")
         return own if own is not None else super().flat_for(filter)
-
-    # Frames ------------------------------------------------------------------
-
-    def prepare(self, exposure_time, *, cards=None, **kw):
-        """`ccdsim.Camera.prepare`, the header naming the camera file (``CAMFILE``).
-
-        Parameters
-        ----------
-        exposure_time : float
-            In seconds.
-        cards : dict, optional
-            More header cards.
-        **kw
-            As `ccdsim.Camera.prepare` takes them.
-
-        Returns
-        -------
-        Exposure
-        """
-        if self.maps.name:
-            cards = {"CAMFILE": (_card_text(self.maps.name), "camera file with maps"),
-                     **(cards or {})}
-        return super().prepare(exposure_time, cards=cards, **kw)
 
 
 def _card_text(name):
     """A file name as a FITS string value: printable ASCII, at most 60 characters."""
     text = "".join(c if c.isascii() and c.isprintable() and c != "'" else "?" for c in name)
     return cut(text, 60)
-
-
-def camera_from_file(path, **changes):
-    """The `MapCamera` of a camera file, with ``changes`` to its parameters on top.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The camera file (`ccdsim.camera.camerafile.read_camera_file` checks it).
-    **changes
-        Camera parameters (Python names) that replace the file's.
-
-    Returns
-    -------
-    MapCamera
-
-    Raises
-    ------
-    ccdsim.ParameterError
-        What the file or the parameters get wrong, in one line.
-    """
-    params, maps = read_camera_file(path)
-    full = complete_parameters(params, maps)
-    full.update(changes)
-    full["shape"] = tuple(full["shape"])
-    return MapCamera(maps=CameraMaps(maps, full["shape"], os.path.basename(os.fspath(path))),
-                     **full)
-

@@ -14,6 +14,7 @@ import sys
 from contextlib import contextmanager
 
 from .._version import __version__
+from ..camera.filekeys import camera_file_parameters, complete_parameters
 from ..camera.named import camera_parameters
 from ..core.params import PARAMS
 from ..core.validate import ParameterError
@@ -230,8 +231,6 @@ def _camera_file(args, argv, values, named):
 
 def _file_camera(path, cmd):
     """The option defaults of a camera file's camera, for the options ``cmd`` has."""
-    from ..camera.camerafile import camera_file_parameters, complete_parameters
-
     params = complete_parameters(*camera_file_parameters(path))
     dests = {o.dest for o in cmd.options}
     return {PARAMS[n].key: (list(v) if isinstance(v, tuple) else v) for n, v in params.items()

@@ -31,7 +31,7 @@ import os
 import numpy as np
 
 from ..camera.camera import Camera
-from ..camera.camerafile import camera_file_parameters, camera_file_problem, complete_parameters
+from ..camera.filekeys import camera_file_parameters, camera_file_problem, complete_parameters
 from ..camera.named import CAMERAS, camera_parameters
 from ..core.geometry import amplifier_layout
 from ..core.labels import label_file_names
