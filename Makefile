@@ -38,8 +38,8 @@ browser:
 test: setup browser
 	$(PY) -m pytest -q
 
-# ccdsim alone and ccdsim[explorer] alone, each in a fresh venv in a temporary
-# folder: an image and a night, then the explorer's import (a few minutes).
+# ccdsim alone, ccdsim[explorer] alone and ccdsim[twin] alone, each in a fresh venv in a
+# temporary folder: an image and a night, the explorer's import, a camera fit (a few minutes).
 check-installs:
 	.ci/check-installs
 

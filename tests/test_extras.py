@@ -27,6 +27,9 @@ CALL_NEEDS = {
     "ccdsim": "explorer",            # ccdsim.explore()
     "ccdsim.run.bigframe": "dask",       # --chunks
     "ccdsim.run.execute": "dask",        # --workers, --scheduler
+    "ccdsim.twin": "twin",               # ccdsim camera fit: ccdproc (and the SciPy it brings)
+    "ccdsim.twin.collect": "twin",
+    "ccdsim.twin.flat": "twin",
 }
 def _needs(module, table):
     """The extra ``table`` gives a module, or the package it is part of (``ccdsim.explorer.*``)."""

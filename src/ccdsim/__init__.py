@@ -37,6 +37,7 @@ _LAZY = {
     "run_frame": "plans.make",
     "write_night": "run.output",
     "DQ": "core.quality",
+    "fit_camera": "twin.fit",
 }
 
 __all__ = ["__version__", "explore", *_LAZY]

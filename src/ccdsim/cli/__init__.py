@@ -20,7 +20,7 @@ from ..core.params import PARAMS
 from ..core.validate import ParameterError
 from ..io.files import describe_os_error
 from ..io.toml import to_toml
-from . import configfile
+from . import camera, configfile
 from .options import add_options, with_camera_defaults
 from .specs import COMMANDS, FRAME_COMMANDS
 
@@ -135,6 +135,7 @@ def build_parser(cameras=None):
                                 "then --config FILE, then flags), in TOML that --config reads "
                                 "back. Usage: ccdsim config show [COMMAND] [OPTIONS]; every "
                                 "value is checked as the command would check it.")
+    camera.add_parser(sub, _Parser)
     return parser
 
 
@@ -287,6 +288,8 @@ def _run(parser, argv):
     # with one, so `config show` takes the rest of the line itself.
     if argv[:2] == ["config", "show"] and argv[2:3] not in (["-h"], ["--help"]):
         return _config_show(parser, argv[2:])
+    if argv[:1] == ["camera"]:
+        return camera.run(_parse_args(parser, argv))
     args, spelling = _parse(parser, argv)
     cmd = COMMANDS[args.command]
     try:

@@ -11,6 +11,8 @@ Module                     Extra          For
 ``panel``, ``bokeh``       ``explorer``   ``ccdsim explore``, `ccdsim.explore`
 ``scipy``                  ``explorer``   the noise budget (`ccdsim.analysis.budget`),
                                           which only the explorer uses
+``ccdproc``                ``twin``       ``ccdsim camera fit``, `ccdsim.fit_camera`
+                                          (it brings SciPy, which the fit uses too)
 =========================  =============  =====================================
 
 `require` imports one of them or raises `MissingExtra`, a `ParameterError`,
@@ -31,6 +33,7 @@ OPTIONAL = {
     "panel": ("Panel", "explorer"),
     "bokeh": ("Bokeh", "explorer"),
     "scipy": ("SciPy", "explorer"),
+    "ccdproc": ("ccdproc", "twin"),
 }
 
 

@@ -1,0 +1,170 @@
+"""Dark current, glow, the hot-pixel population and cosmic rays, from darks.
+
+Darks of each exposure time are combined (offsets and the master bias taken
+off, 5-sigma clipped mean) and turned into electrons with the gain. With
+darks at two exposure times or more, each pixel's electrons are fitted as
+``z + r t`` by least squares: ``r`` is its dark rate (dark current, glow,
+hot pixels; e-/pixel/s) and ``z`` its zero-second part (charge that does not
+grow with time: hot pixels' fixed charge; glow collected while the frame is
+read out is in the bias too, so it is in the master bias, not in ``z``).
+Each pixel's standard errors follow from its combined frames' scatter. With
+one exposure time, ``r = electrons / t`` and ``z`` is not fitted.
+
+Cosmic rays are what one dark has and the others of its exposure time do
+not: pixels more than 8 sigma above the pixel's median (sigma from the read
+noise and the median's Poisson noise; hot pixels left out), grown by one
+pixel and counted as connected groups (8-connectivity). Rate = events /
+(area x total exposure time), standard error sqrt(events) / (area x time).
+"""
+
+import numpy as np
+
+from .maps import box_mean
+from .ptc import Measured, interior
+from .stack import MAD_TO_STD, combine
+
+__all__ = ["fit_darks", "HOT_THRESHOLDS"]
+
+#: Dark rates (e-/s) above which a pixel counts as hot (the population's two fractions).
+HOT_THRESHOLDS = (1.0, 4.0)
+#: Cosmic-ray detection threshold, in sigmas of a pixel's noise.
+CR_SIGMA = 8.0
+
+
+class _CosmicCounter:
+    """Collects, per dark, the pixels a cosmic ray hit (see the module's text)."""
+
+    def __init__(self, n, shape, gain, read_noise_adu, exptime):
+        self.flags = np.zeros((n, *shape), dtype=bool)
+        self.gain, self.rn2, self.t = gain, read_noise_adu ** 2, exptime
+
+    def __call__(self, rows, stack, median):
+        sigma = np.sqrt(self.rn2 + np.maximum(median, 0) / self.gain)
+        hot = np.maximum(median, 0) * self.gain / max(self.t, 1e-9) > 0.5
+        self.flags[:, rows] = ((stack - median) > CR_SIGMA * sigma) & ~hot
+
+    def events(self):
+        """Connected groups of flagged pixels in each frame."""
+        import scipy.ndimage as ndi  # ccdproc, which the fit needs, brings SciPy
+
+        grow = np.ones((3, 3), dtype=bool)
+        return [int(ndi.label(ndi.binary_dilation(f, grow), structure=grow)[1])
+                for f in self.flags]
+
+
+def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_size_um=None):
+    """Dark rate and zero-second maps, dark current, hot pixels, glow and cosmic rays.
+
+    Parameters
+    ----------
+    groups : dict
+        ``{exposure time: [FrameInfo, ...]}`` of the darks.
+    layout : Layout
+        Where the data section is.
+    offsets : dict
+        ``{path: ADU}``: each frame's offset.
+    bias_map : numpy.ndarray
+        The master bias (ADU).
+    gain : float
+        e-/ADU.
+    read_noise_adu : float
+        One frame's read noise (ADU).
+    pixel_size_um : float, optional
+        Pixel pitch (um): the cosmic-ray rate needs it.
+
+    Returns
+    -------
+    dict
+        ``rate`` and ``rate_se`` (e-/pixel/s maps), ``zero`` and ``zero_se``
+        (e- maps, or None), ``dark_current``, ``hot_above_1``,
+        ``hot_above_4``, ``glow_edges`` ({edge: Measured excess rate}),
+        ``cosmic_ray_rate`` (all `Measured`, the last None without a pixel
+        size), ``cosmic_events``, ``exposures``.
+    """
+    times = sorted(groups)
+    ys, vs, counters, total_t = [], [], [], 0.0
+    for t in times:
+        frames = groups[t]
+        counter = _CosmicCounter(len(frames), layout.shape, gain, read_noise_adu, t) \
+            if len(frames) >= 3 and t > 0 else None
+        c = combine([f.path for f in frames], layout,
+                    offsets=[offsets.get(f.path, 0.0) for f in frames], subtract=bias_map,
+                    outliers=counter)
+        ys.append(c.mean.astype(np.float64) * gain)
+        var = c.var.astype(np.float64)
+        if len(frames) < 2:  # one frame: its noise from the model
+            var = np.full(var.shape, read_noise_adu ** 2) + np.maximum(c.mean, 0) / gain
+        vs.append(var * gain ** 2)
+        if counter is not None:
+            counters.append(counter)
+            total_t += t * len(frames)
+    t = np.array(times, dtype=float)
+    out = {"exposures": times, "zero": None, "zero_se": None}
+    if len(times) >= 2:
+        dt = t - t.mean()
+        w_s = dt / (dt ** 2).sum()
+        w_z = 1 / len(t) - t.mean() * w_s
+        rate = sum(w * y for w, y in zip(w_s, ys))
+        rate_var = sum(w ** 2 * v for w, v in zip(w_s, vs))
+        zero = sum(w * y for w, y in zip(w_z, ys))
+        out["zero"], out["zero_se"] = zero.astype(np.float32), \
+            np.sqrt(sum(w ** 2 * v for w, v in zip(w_z, vs))).astype(np.float32)
+        how = f"per pixel, least squares of e- against exposure time ({', '.join(map(str, times))} s)"
+    else:
+        rate, rate_var = ys[0] / t[0], vs[0] / t[0] ** 2
+        how = f"per pixel, e- / exposure time ({t[0]:g} s), no zero-second part"
+    out["rate"], out["rate_se"] = rate.astype(np.float32), np.sqrt(rate_var).astype(np.float32)
+    inner = rate[interior(rate.shape)]
+    med = float(np.median(inner))
+    spread = float(np.median(np.abs(inner - med))) * MAD_TO_STD
+    out["dark_current"] = Measured(med, 1.2533 * spread / np.sqrt(inner.size), "electron/s",
+                                   f"median of the rate map's interior ({how}); SE 1.2533 x "
+                                   f"robust std / sqrt(pixels)")
+    n = rate.size
+    for name, thr in zip(("hot_above_1", "hot_above_4"), HOT_THRESHOLDS):
+        f = float(np.count_nonzero(rate > thr)) / n
+        out[name] = Measured(f, float(np.sqrt(max(f * (1 - f), 1.0 / n) / n)), "",
+                             f"fraction of pixels of rate above {thr:g} e-/s; binomial SE")
+    out["glow_edges"] = _edges(rate, rate_var, med)
+    out["cosmic_events"] = None
+    out["cosmic_ray_rate"] = None
+    if counters and pixel_size_um:
+        events = sum(sum(c.events()) for c in counters)
+        area = n * (pixel_size_um * 1e-4) ** 2
+        out["cosmic_events"] = events
+        out["cosmic_ray_rate"] = Measured(
+            events / (area * total_t), max(np.sqrt(events), 1.0) / (area * total_t),
+            "1/(cm2 s)", f"{events} events in darks of {total_t:g} s in all over "
+            f"{area:.4g} cm2; SE sqrt(events)")
+    return out
+
+
+def _edges(rate, rate_var, level):
+    """Median rate of the outermost row or column of each edge above the interior's level."""
+    cuts = {"left": (slice(None), 0), "right": (slice(None), -1),
+            "bottom": (0, slice(None)), "top": (-1, slice(None))}
+    out = {}
+    for edge, cut in cuts.items():
+        r, v = rate[cut], rate_var[cut]
+        out[edge] = Measured(float(np.median(r)) - level,
+                             float(1.2533 * np.sqrt(v.mean() / r.size)), "electron/s",
+                             "median rate of the edge's outermost line above the interior's; "
+                             "SE 1.2533 x its pixels' SE / sqrt(pixels)")
+    return out
+
+
+def smooth_rate(rate, width=9):
+    """The rate map averaged over boxes (to draw and to compare glow).
+
+    Parameters
+    ----------
+    rate : numpy.ndarray
+        e-/pixel/s.
+    width : int, optional
+        Box side.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    return box_mean(rate, width)

@@ -1,0 +1,255 @@
+"""`fit_camera`: a camera measured from its raw calibration frames, in the order the physics needs.
+
+1. Offsets: drift, jitter and the overscan's level from the frames without
+   light (`ccdsim.twin.levels`), so every later step takes each frame's own
+   offset off first.
+2. The master bias and the read noise (bias pairs).
+3. The gain: photon transfer of flat pairs and bias pairs (`ccdsim.twin.ptc`).
+4. Darks: rate and zero-second maps, dark current, glow at the edges, hot
+   pixels, cosmic rays (`ccdsim.twin.dark`).
+5. Flats per filter, their cosmetics, PRNU (`ccdsim.twin.flat`), and the
+   nonlinearity from a series of flat pairs.
+
+Biases (two at least) and flats (two at one level at least, for the gain)
+are required: without them nothing in electrons can be fitted, and the fit
+stops with one line naming what is missing and what it prevents. Whatever
+else is missing is listed in `CameraFit.cannot`.
+"""
+
+import os
+
+import numpy as np
+
+from ..core.validate import ParameterError
+from .collect import MAX_FILE_BYTES, MAX_FILES, collect
+from .dark import fit_darks
+from .flat import fit_flat
+from .levels import fit_levels
+from .model import CameraFit
+from .ptc import Measured, fit_nonlinearity, fit_transfer, interior, pair_points
+from .stack import combine, frame_levels, layout_of
+
+__all__ = ["fit_camera", "flat_pairs"]
+
+#: Signal (ADU above the bias) where the nonlinearity is given (ccdsim's default level).
+NONLINEARITY_LEVEL = 55000.0
+
+
+def flat_pairs(flats):
+    """Pairs of flats for photon transfer: same filter and exposure time, in time order.
+
+    Flats that find no partner of the same exposure time (a twilight
+    series) pair with the next one of their filter, their levels scaled.
+
+    Parameters
+    ----------
+    flats : list of FrameInfo
+
+    Returns
+    -------
+    list of tuple
+    """
+    pairs, left = [], []
+    groups = {}
+    for f in flats:
+        groups.setdefault((f.filter, f.exptime), []).append(f)
+    for group in groups.values():
+        for i in range(0, len(group) - 1, 2):
+            pairs.append((group[i], group[i + 1]))
+        if len(group) % 2:
+            left.append(group[-1])
+    if not pairs:
+        by_filter = {}
+        for f in left:
+            by_filter.setdefault(f.filter, []).append(f)
+        for group in by_filter.values():
+            group.sort(key=lambda f: (f.time or 0.0, f.name))
+            pairs += [(group[i], group[i + 1]) for i in range(0, len(group) - 1, 2)]
+    return pairs
+
+
+def _with_offset_error(dark_current, groups, lv, gain):
+    """The dark current's SE with what the frames' offsets leave uncertain added.
+
+    A group of darks' mean offset is uncertain by the jitter over the root of
+    its number of frames, and the overscan's own dark current (which the
+    offsets take out) by its standard error: both move the fitted rate,
+    through the least-squares weights of the exposure times.
+    """
+    t = np.array(sorted(groups), dtype=float)
+    n = np.array([len(groups[k]) for k in sorted(groups)])
+    w = (t - t.mean()) / ((t - t.mean()) ** 2).sum() if len(t) >= 2 else 1 / t
+    jitter = lv["jitter"].value if lv["jitter"] is not None else 0.0
+    extra = (gain * jitter) ** 2 * float((w ** 2 / n).sum())
+    if lv["overscan_dark_adu"] is not None:
+        extra += (gain * lv["overscan_dark_adu"].se) ** 2
+    se = float(np.sqrt(dark_current.se ** 2 + extra))
+    return Measured(dark_current.value, se, dark_current.unit,
+                    dark_current.how + "; plus the offsets' uncertainty (jitter / sqrt(frames) "
+                    "per exposure time, the overscan dark's SE), propagated")
+
+
+def _required(coll):
+    """One line naming the missing frames and what they prevent, or None."""
+    n = coll.counts()
+    if n["bias"] < 2:
+        return (f"{n['bias']} bias frames: two or more are needed (the bias map, the read noise, "
+                f"and everything measured above the bias)")
+    if n["flat"] < 2:
+        return (f"{n['flat']} flat frames: two flats at one level (or a photon-transfer series) "
+                f"are needed for the gain, and nothing in electrons can be fitted without it")
+    return None
+
+
+def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter_key="FILTER",
+               date_key="DATE-OBS", imagetyp_words=None, pixel_size=None,
+               max_files=MAX_FILES, max_bytes=MAX_FILE_BYTES):
+    """Measure a camera from a folder (or list) of its raw calibration frames.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or sequence of them
+        A folder of FITS frames, or the files.
+    imagetyp_key, exptime_key, filter_key, date_key : str, optional
+        The header keywords the camera writes.
+    imagetyp_words : dict, optional
+        ``{IMAGETYP value: kind}`` for spellings ccdsim does not know
+        (kinds: bias, dark, flat, science).
+    pixel_size : float, optional
+        Pixel pitch (um), for the cosmic-ray rate (default: ``XPIXSZ`` or
+        ``PIXSIZE`` of the headers).
+    max_files, max_bytes : int, optional
+        Caps on the number of files and each file's size.
+
+    Returns
+    -------
+    CameraFit
+        What was measured, the parameters and maps of a camera file
+        (`CameraFit.write`), and what could not be fitted.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        Bad input, or missing biases or flats: one line.
+    """
+    coll = collect(source, imagetyp_key=imagetyp_key, exptime_key=exptime_key,
+                   filter_key=filter_key, date_key=date_key, imagetyp_words=imagetyp_words,
+                   max_files=max_files, max_bytes=max_bytes)
+    missing = _required(coll)
+    if missing:
+        raise ParameterError(missing, param="frames")
+    layout = layout_of(coll.header, coll.frames[0].shape)
+    integer = coll.header.get("BITPIX", 16) > 0
+    m, cannot = {}, []
+    biases, darks, flats = coll.of("bias"), coll.of("dark"), coll.of("flat")
+
+    # 1-2. Levels, master bias, read noise.
+    levels = {f.path: frame_levels(f.path, layout) for f in biases + darks}
+    first = fit_levels(coll.frames, levels, layout)
+    bias_pairs = [(biases[i], biases[i + 1]) for i in range(0, len(biases) - 1, 2)]
+    bpoints = pair_points(bias_pairs, layout, None, first["offsets"])
+    rn_adu = fit_transfer(bpoints, [], integer)["read_noise_adu"]
+    lv = fit_levels(coll.frames, levels, layout, rn_adu.value)
+    offsets = lv["offsets"]
+    master = combine([f.path for f in biases], layout,
+                     offsets=[offsets[f.path] for f in biases])
+    # The master bias is the bias at the biases' mean time: the camera's is at clock 0.
+    drift0 = lv["drift"].value * lv["t_ref"] if lv["drift"] is not None else 0.0
+    bias_map, bias_se = master.mean - np.float32(drift0), np.sqrt(master.var)
+    bias_level = float(np.median(bias_map))
+    jit = lv["jitter"].value / np.sqrt(len(biases)) if lv["jitter"] is not None else 0.0
+    drift_se = lv["drift"].se * lv["t_ref"] if lv["drift"] is not None else 0.0
+    m["bias_level"] = Measured(bias_level, float(np.sqrt(
+        (1.2533 * np.sqrt(master.var.mean()) / np.sqrt(bias_map.size)) ** 2 + jit ** 2
+        + drift_se ** 2)) if len(biases) > 1 else float("nan"), "adu",
+        f"median of the master bias ({len(biases)} frames, 5-sigma clipped mean) at the first "
+        f"frame's time; SE from its pixels, the biases' jitter / sqrt(frames) and the drift's")
+    for key, name in (("drift", "bias_drift"), ("jitter", "bias_jitter")):
+        if lv[key] is not None:
+            m[name] = lv[key]
+        else:
+            cannot.append(f"{name}: needs three bias or dark frames or more with DATE-OBS")
+    if lv["overscan_level"] is not None:
+        # Both at the biases' mean time.
+        m["overscan_offset"] = Measured(lv["overscan_level"] - bias_level - drift0,
+                                        float(np.hypot(lv["jitter"].se if lv["jitter"] else 0,
+                                                       m["bias_level"].se)),
+                                        "adu", "overscan level of the frames without light minus "
+                                        "the bias level")
+    else:
+        cannot.append("overscan_offset: the headers have no BIASSEC")
+
+    # 3. Gain.
+    fpoints = pair_points(flat_pairs(flats), layout, bias_map, offsets)
+    transfer = fit_transfer(bpoints, fpoints, integer)
+    if transfer["gain"] is None:
+        raise ParameterError("no two flats at one level (same filter and exposure time, or a "
+                             "twilight series): the gain cannot be fitted, and nothing in "
+                             "electrons without it", param="frames")
+    gain = transfer["gain"]
+    m["gain"] = gain
+    g = gain.value
+    m["read_noise"] = Measured(rn_adu.value * g, float(np.hypot(rn_adu.se * g,
+                                                                 rn_adu.value * gain.se)),
+                               "electron", rn_adu.how + "; x gain, both errors propagated")
+    if lv["overscan_dark_adu"] is not None:
+        od = lv["overscan_dark_adu"]
+        m["overscan_dark"] = Measured(max(od.value, 0.0) * g, od.se * g, "electron/s", od.how)
+
+    # 4. Darks.
+    maps = {"bias": bias_map, "bias_se": bias_se}
+    dark_groups = {}
+    for f in darks:
+        dark_groups.setdefault(f.exptime, []).append(f)
+    dark_groups = {t: fs for t, fs in dark_groups.items() if t > 0}
+    pixel = pixel_size or coll.header.get("XPIXSZ") or coll.header.get("PIXSIZE")
+    dark = None
+    if dark_groups:
+        dark = fit_darks(dark_groups, layout, offsets, bias_map, g, rn_adu.value,
+                         float(pixel) if pixel else None)
+        dark["dark_current"] = _with_offset_error(dark["dark_current"], dark_groups, lv, g)
+        for key in ("dark_current", "hot_above_1", "hot_above_4", "cosmic_ray_rate"):
+            if dark[key] is not None:
+                m[key] = dark[key]
+        for edge, v in dark["glow_edges"].items():
+            m[f"glow_{edge}"] = v
+        maps.update(dark=dark["rate"], dark_se=dark["rate_se"])
+        if dark["zero"] is not None:
+            maps.update(zero=dark["zero"], zero_se=dark["zero_se"])
+        else:
+            cannot.append("zero-second dark charge: needs darks at two exposure times")
+        if dark["cosmic_ray_rate"] is None:
+            cannot.append("cosmic_ray_rate: needs three darks of one exposure time and the "
+                          "pixel size (XPIXSZ or PIXSIZE, or --pixel-size)")
+    else:
+        cannot.append("dark current, glow, hot pixels, cosmic rays: need dark frames")
+
+    # 5. Flats per filter, nonlinearity.
+    filters = sorted({f.filter for f in flats})
+    flat_info = {}
+    for name in filters:
+        fl = coll.of("flat", filter=name)
+        flat_info[name] = fit_flat(fl, layout, offsets, bias_map, g,
+                                   dark["rate"] if dark else None)
+    main = max(filters, key=lambda n: len(coll.of("flat", filter=n)))
+    m["prnu"] = flat_info[main]["prnu"]
+    nl = None
+    jitter = lv["jitter"].value if lv["jitter"] is not None else 0.0
+    for name in filters:
+        pts = [p for p in fpoints if p.filter == name]
+        f = flat_info[name]["flat"][interior(layout.shape)].astype(np.float64)
+        nl = nl or fit_nonlinearity(pts, NONLINEARITY_LEVEL, jitter / np.sqrt(2),
+                                    float((f ** 2).mean() / f.mean() ** 2))
+    if nl is not None:
+        m["nonlinearity"] = nl
+    else:
+        cannot.append("nonlinearity: needs flat pairs at four exposure times or more of one "
+                      "lamp (--ptc-pairs)")
+    cannot += ["full_well and saturation: not fitted (needs flats beyond the full well)",
+               "overscan leakage, glow's sources and length as parameters (the dark map holds "
+               "the glow)", "science frames: not used"]
+    return CameraFit(measured=m, maps=maps, flats=flat_info, main_filter=main,
+                     layout=layout, collection=coll, transfer=transfer,
+                     pairs=bpoints + fpoints, cannot=cannot,
+                     source=os.fspath(source) if isinstance(source, (str, os.PathLike))
+                     else f"{len(coll.frames)} files")

@@ -1,0 +1,184 @@
+"""`CameraFit`: what a fit measured, as a camera file's parameters, maps and ``[fit]`` table."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..camera.camerafile import write_camera_file
+from ..core.params import check
+from ..core.validate import ParameterError
+from .maps import denoise
+
+__all__ = ["CameraFit"]
+
+#: The least sensitivity of a camera file's flat (dead columns: a camera file's flat is > 0).
+DEAD_FLAT = 1e-3
+#: Measured values that become camera-file parameters (the rest are kept in ``[fit]``).
+FILE_PARAMS = ("gain", "read_noise", "bias_drift", "bias_jitter", "overscan_offset",
+               "overscan_dark", "cosmic_ray_rate", "nonlinearity")
+
+
+@dataclass
+class CameraFit:
+    """A camera measured from its frames.
+
+    Parameters
+    ----------
+    measured : dict
+        ``{name: Measured}``: every value with its standard error and how.
+    maps : dict
+        Measured maps of the data section: ``bias`` (ADU), ``dark`` (e-/pixel/s),
+        ``zero`` (e-), each with ``<kind>_se``.
+    flats : dict
+        ``{filter: flat fit}`` (`ccdsim.twin.flat.fit_flat`).
+    main_filter : str
+        The filter with most flats (the camera file's ``flat``).
+    layout : Layout
+        The frames' sections.
+    collection : Collection
+        The frames used, and those skipped.
+    transfer : dict
+        The photon-transfer fit (`ccdsim.twin.ptc.fit_transfer`).
+    pairs : list of PairPoint
+        Its points.
+    cannot : list of str
+        What could not be fitted, and what it would need.
+    source : str
+        Where the frames came from.
+    """
+
+    measured: dict
+    maps: dict
+    flats: dict
+    main_filter: str
+    layout: object
+    collection: object
+    transfer: dict
+    pairs: list
+    cannot: list = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def shape(self):
+        """``(ny, nx)`` of the data section."""
+        return self.layout.shape
+
+    def params(self):
+        """The camera file's parameters: what was measured, within each parameter's range.
+
+        Returns
+        -------
+        dict
+            ``{Python name: value}``.
+        """
+        out = {"shape": tuple(int(n) for n in self.shape)}
+        for name in FILE_PARAMS:
+            if name in self.measured:
+                out[name] = float(self.measured[name].value)
+        for name in ("bias_jitter", "overscan_dark", "cosmic_ray_rate"):
+            if name in out:
+                out[name] = max(out[name], 0.0)
+        if "nonlinearity" in out:
+            out["nonlinearity"] = float(np.clip(out["nonlinearity"], -0.5, 0.5))
+            out["nonlinearity_level"] = 55000.0
+        lay = self.layout
+        beside = lay.overscan is not None and lay.data[1].stop is not None \
+            and lay.overscan_columns and lay.data[1].stop < lay.readout_shape[1]
+        out["overscan"] = int(lay.overscan_columns) if beside else 0
+        if "overscan_offset" in out and not out["overscan"]:
+            del out["overscan_offset"]
+        pixel = self.collection.header.get("XPIXSZ") or self.collection.header.get("PIXSIZE")
+        if pixel:
+            out["pixel_size"] = float(pixel)
+        for name, value in list(out.items()):
+            try:
+                check(name, value)
+            except ParameterError:
+                del out[name]  # out of the parameter's range: left at its default
+        return out
+
+    def file_maps(self):
+        """The camera file's maps, their measurement noise shrunk away (`ccdsim.twin.maps`).
+
+        Returns
+        -------
+        dict
+            ``bias``, ``dark`` (when darks were given), ``flat`` (the main
+            filter's) and ``flat_<FILTER>`` for the others.
+        """
+        out = {"bias": denoise(self.maps["bias"], self.maps["bias_se"])[0]}
+        if "dark" in self.maps:
+            out["dark"] = denoise(self.maps["dark"], self.maps["dark_se"], floor=0.0)[0]
+        for name, info in self.flats.items():
+            # A camera file's flat is > 0: a dead column keeps 0.1% of the light.
+            flat = denoise(info["flat"], info["flat_se"], floor=DEAD_FLAT)[0]
+            flat = flat / np.float32(flat.mean(dtype=np.float64))
+            key = "flat" if name == self.main_filter else f"flat_{name}"
+            try:
+                check("filter", name)
+            except ParameterError:
+                if key != "flat":
+                    continue  # a filter name no camera file can carry
+            out[key] = flat
+        return out
+
+    def fit_table(self):
+        """The ``[fit]`` table: each measured value, its standard error, unit and how.
+
+        Returns
+        -------
+        dict
+        """
+        n = self.collection.counts()
+        return {
+            "source": self.source,
+            "frames": {k: int(v) for k, v in n.items()},
+            "skipped": list(self.collection.skipped),
+            "cannot_fit": list(self.cannot),
+            "measured": {k: {"value": float(v.value), "se": float(v.se) if np.isfinite(v.se)
+                             else -1.0, "unit": v.unit, "how": v.how}
+                         for k, v in self.measured.items()},
+            "flat_cosmetics": {f: {"dead_columns": int(i["dead_columns"]),
+                                   "partial_columns": int(i["partial_columns"]),
+                                   "masked_fraction": float(i["mask"].mean())}
+                               for f, i in self.flats.items()},
+        }
+
+    def write(self, path, *, overwrite=False):
+        """Write the camera file (TOML, maps as FITS beside it, ``[fit]`` table).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The TOML file.
+        overwrite : bool, optional
+            Replace existing files.
+
+        Returns
+        -------
+        list of str
+            The files written.
+        """
+        return write_camera_file(path, self.params(), self.file_maps(), overwrite=overwrite,
+                                 comment="made by ccdsim camera fit", fit=self.fit_table())
+
+    def summary(self):
+        """What was found and what could not be fitted, as lines for the user.
+
+        Returns
+        -------
+        list of str
+        """
+        n = self.collection.counts()
+        lines = [f"frames: {n['bias']} bias, {n['dark']} dark, {n['flat']} flat, "
+                 f"{n['science']} science (not used); data section "
+                 f"{self.shape[0]}x{self.shape[1]}"]
+        lines += [f"skipped {s}" for s in self.collection.skipped]
+        width = max(map(len, self.measured))
+        lines += [f"{k:<{width}}  {v.text()}" for k, v in self.measured.items()]
+        for f, i in self.flats.items():
+            lines.append(f"flat {f or '(no filter)'}: {len(i['levels'])} frames, ccdmask "
+                         f"{i['mask'].mean():.3%} of pixels, {i['dead_columns']} dead and "
+                         f"{i['partial_columns']} partial columns")
+        lines += [f"cannot fit {c}" for c in self.cannot]
+        return lines

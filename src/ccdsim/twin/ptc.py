@@ -1,0 +1,266 @@
+"""Photon transfer: read noise from bias pairs, gain from flat pairs, nonlinearity from a series.
+
+A pair's difference holds no fixed pattern (bias structure, flat field, hot
+pixels): its variance is twice one frame's noise. For bias pairs that is the
+read noise, plus the ADC's rounding ``1/12`` ADU^2 for integer frames; for
+flat pairs at mean signal ``m`` (ADU above the bias) it is
+``m / g + rn^2 + 1/12`` (+ ``q m^2``, the first-order effect of nonlinearity
+and brighter-fatter, fitted with four levels or more). Each pair's variance
+has the standard error ``var sqrt(2 / (N - 1))`` of a Gaussian sample of N
+pixels; the fit is weighted least squares, and the gain's standard error
+comes from its covariance (scaled up by sqrt(chi^2 / dof) when the scatter
+exceeds it). Pixels are the data section's interior (5% margins: no glow at
+the edges), clipped at 5 robust sigmas (cosmic rays).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .stack import MAD_TO_STD, read_data
+
+__all__ = ["Measured", "interior", "pair_variance", "PairPoint", "fit_transfer",
+           "fit_nonlinearity"]
+
+#: Fraction of each side of the data section left out of pair statistics.
+MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measured value with its standard error.
+
+    Parameters
+    ----------
+    value : float
+        The value.
+    se : float
+        Its standard error (NaN when it cannot be given).
+    unit : str
+        Its unit.
+    how : str
+        How it was measured and how its error was derived.
+    """
+
+    value: float
+    se: float
+    unit: str
+    how: str
+
+    def text(self):
+        """``value +- se unit``, to the error's precision.
+
+        Returns
+        -------
+        str
+        """
+        if not np.isfinite(self.se) or self.se <= 0:
+            return f"{self.value:.6g} {self.unit}".strip()
+        digits = max(0, 2 - int(np.floor(np.log10(self.se))))
+        return f"{self.value:.{digits}f} +- {self.se:.{digits}f} {self.unit}".strip()
+
+
+def interior(shape):
+    """``(rows, columns)`` slices of the data section without its 5% margins.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+
+    Returns
+    -------
+    tuple of slice
+    """
+    return tuple(slice(int(n * MARGIN), n - int(n * MARGIN)) for n in shape)
+
+
+def pair_variance(a, b, ratio=1.0):
+    """One frame's noise variance from a pair: ``var(a - ratio b) / (1 + ratio^2)``.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        The two frames' pixels (ADU above the bias).
+    ratio : float, optional
+        ``mean(a) / mean(b)``: ``b`` scaled to ``a``'s level first (twilight
+        flats of different levels).
+
+    Returns
+    -------
+    var : float
+        ADU^2.
+    se : float
+        Its standard error (ADU^2).
+    """
+    d = (a - ratio * b).ravel().astype(np.float64)
+    med = np.median(d)
+    sig = np.median(np.abs(d - med)) * MAD_TO_STD
+    d = d[np.abs(d - med) <= 5 * sig]
+    # A 5-sigma clip of a Gaussian keeps all but 6e-7 of it and its variance.
+    var = d.var(ddof=1) / (1 + ratio ** 2)
+    return float(var), float(var * np.sqrt(2.0 / (d.size - 1)))
+
+
+@dataclass(frozen=True)
+class PairPoint:
+    """One point of the photon-transfer curve.
+
+    Parameters
+    ----------
+    mean, var, se : float
+        Mean signal above the bias (ADU), one frame's noise variance (ADU^2)
+        and its standard error.
+    exptime : float
+        The pair's exposure time (s; 0 for a bias pair).
+    filter : str
+        Its filter.
+    """
+
+    mean: float
+    var: float
+    se: float
+    exptime: float
+    filter: str
+
+
+def pair_points(pairs, layout, bias_map, offsets):
+    """Photon-transfer points of frame pairs.
+
+    Parameters
+    ----------
+    pairs : list of tuple
+        ``(FrameInfo, FrameInfo)``.
+    layout : Layout
+        The data section.
+    bias_map : numpy.ndarray or None
+        The master bias of the data section (ADU); None for bias pairs.
+    offsets : dict
+        ``{path: ADU}``: each frame's own offset (drift and jitter).
+
+    Returns
+    -------
+    list of PairPoint
+    """
+    ins = interior(layout.shape)
+    out = []
+    for fa, fb in pairs:
+        frames = []
+        for f in (fa, fb):
+            d = read_data(f.path)[layout.data][ins] - offsets.get(f.path, 0.0)
+            if bias_map is not None:
+                d -= bias_map[ins]
+            frames.append(d)
+        ma, mb = (float(np.mean(d)) for d in frames)
+        ratio = ma / mb if bias_map is not None and mb > 0 else 1.0
+        var, se = pair_variance(frames[0], frames[1], ratio)
+        out.append(PairPoint(0.5 * (ma + mb) if bias_map is not None else 0.0, var, se,
+                             fa.exptime, fa.filter))
+    return out
+
+
+def fit_transfer(bias_points, flat_points, integer=True):
+    """Gain and read noise from the photon-transfer points.
+
+    Parameters
+    ----------
+    bias_points, flat_points : list of PairPoint
+        Bias pairs (signal 0) and flat pairs.
+    integer : bool, optional
+        The frames hold integers: the ADC's rounding (1/12 ADU^2) is taken
+        off the read noise.
+
+    Returns
+    -------
+    dict
+        ``read_noise_adu`` (`Measured`), ``gain`` (`Measured`, e-/ADU, or
+        None without flat pairs), ``quadratic`` (the fitted ``q``, 1/ADU, or
+        None) and ``chi2`` (per degree of freedom, or None).
+    """
+    rounding = 1.0 / 12 if integer else 0.0
+    out = {"gain": None, "quadratic": None, "chi2": None, "read_noise_adu": None}
+    if bias_points:
+        v = np.array([p.var for p in bias_points])
+        s = np.array([p.se for p in bias_points])
+        w = 1 / s ** 2
+        var_b = float((w * v).sum() / w.sum())
+        se_b = float(np.sqrt(1 / w.sum()))
+        rn2 = max(var_b - rounding, 0.0)
+        out["read_noise_adu"] = Measured(
+            float(np.sqrt(rn2)), se_b / (2 * np.sqrt(max(rn2, 1e-12))), "adu",
+            f"{len(bias_points)} bias pairs: sqrt(var(b1 - b2) / 2 - 1/12); SE from "
+            f"var sqrt(2 / (N - 1)) per pair")
+    points = list(bias_points) + list(flat_points)
+    levels = len({round(p.mean, 0) for p in flat_points})
+    if not flat_points or len(points) < 2:
+        return out
+    m = np.array([p.mean for p in points])
+    v = np.array([p.var for p in points])
+    s = np.array([p.se for p in points])
+    cols = [np.ones_like(m), m] + ([m ** 2] if levels >= 4 else [])
+    A = np.stack(cols, axis=1) / s[:, None]
+    coef, *_ = np.linalg.lstsq(A, v / s, rcond=None)
+    cov = np.linalg.inv(A.T @ A)
+    dof = len(points) - len(cols)
+    chi2 = float(((A @ coef - v / s) ** 2).sum() / dof) if dof > 0 else None
+    if chi2 is not None and chi2 > 1:
+        cov = cov * chi2
+    slope, se_slope = coef[1], np.sqrt(cov[1, 1])
+    gain = 1 / slope
+    out["gain"] = Measured(
+        float(gain), float(se_slope / slope ** 2), "electron/adu",
+        f"photon transfer: {len(flat_points)} flat pairs at {levels} levels and "
+        f"{len(bias_points)} bias pairs, var = a + m / g" + (" + q m^2" if levels >= 4 else "")
+        + ", weighted least squares; SE from the covariance"
+        + (" x sqrt(chi2/dof)" if chi2 and chi2 > 1 else ""))
+    out["quadratic"] = float(coef[2]) if levels >= 4 else None
+    out["chi2"] = chi2
+    return out
+
+
+def fit_nonlinearity(flat_points, level, sigma=0.0, spread=1.0):
+    """Nonlinearity from flat pairs of a series (one lamp, exposure times rising).
+
+    The pairs' mean signals against exposure time, ``m = c + a t + b t^2``
+    (least squares, errors from the scatter about the fit); the response's
+    fractional deviation at ``level`` ADU above the bias is ``b level / a^2``
+    (ccdsim's ``nonlinearity`` at ``nonlinearity_level``), divided by
+    ``mean(f^2) / mean(f)^2`` of the flat ``f`` (each pixel deviates at its
+    own level, so a frame's mean deviates by that factor more).
+
+    Parameters
+    ----------
+    flat_points : list of PairPoint
+        One filter's flat pairs.
+    level : float
+        Signal (ADU above the bias) where the deviation is given.
+    sigma : float, optional
+        Each pair mean's known error (ADU: the bias jitter the flats' offsets
+        keep), a floor under the scatter about the fit.
+    spread : float, optional
+        ``mean(f^2) / mean(f)^2`` of the flat over the pixels used.
+
+    Returns
+    -------
+    Measured or None
+        None with fewer than four exposure times.
+    """
+    t = np.array([p.exptime for p in flat_points])
+    m = np.array([p.mean for p in flat_points])
+    if len(set(t)) < 4 or len(t) < 5:
+        return None
+    A = np.stack([np.ones_like(t), t, t ** 2], axis=1)
+    coef, *_ = np.linalg.lstsq(A, m, rcond=None)
+    resid = m - A @ coef
+    s2 = max(float((resid ** 2).sum() / (len(t) - 3)), sigma ** 2)
+    cov = np.linalg.inv(A.T @ A) * s2
+    a, b = coef[1], coef[2] / spread
+    cov[2] /= spread
+    cov[:, 2] /= spread
+    value = b * level / a ** 2
+    # d value / d a = -2 b level / a^3, d value / d b = level / a^2.
+    jac = np.array([0.0, -2 * b * level / a ** 3, level / a ** 2])
+    se = float(np.sqrt(jac @ cov @ jac))
+    return Measured(float(value), se, "", f"flat pairs at {len(set(t))} exposure times: "
+                    f"m = c + a t + b t^2, deviation at {level:g} ADU = b level / a^2; SE from "
+                    f"the fit's scatter (at least the flats' jitter)")

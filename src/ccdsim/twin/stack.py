@@ -1,0 +1,262 @@
+"""Frames read in bands of rows and combined, so memory holds one band of a group at a time.
+
+`Layout` says where the data and the overscan are (``DATASEC``/``TRIMSEC``
+and ``BIASSEC`` of the header, FITS sections, or the whole frame).
+`combine` streams a group of frames band by band: each pixel's values are
+clipped at 5 robust sigmas from their median (``mad_std``, as
+``ccdproc.combine(method="average", sigma_clip=True)`` does) and averaged, so
+a cosmic ray in one frame leaves no trace; each frame's overscan level is
+its overscan's median. Memory: the group's band (frames x rows x columns,
+float32), at most `BAND_BYTES`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.io import fits
+
+from ..core.validate import ParameterError
+
+__all__ = ["BAND_BYTES", "Layout", "Combined", "layout_of", "combine", "read_data",
+           "frame_levels"]
+
+#: Bytes of one band of a group of frames (float32), the fit's working memory per group.
+BAND_BYTES = 256 << 20
+#: Clipping threshold of the combine, in robust standard deviations.
+CLIP_SIGMA = 5.0
+#: 1 / Phi^-1(3/4): a normal sample's standard deviation from its median absolute deviation.
+MAD_TO_STD = 1.482602218505602
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a frame's data and overscan are.
+
+    Parameters
+    ----------
+    data : tuple of slice
+        ``(rows, columns)`` of the data section.
+    overscan : tuple of slice or None
+        ``(rows, columns)`` of the serial overscan used (its first third of
+        columns, where charge leaks from the data, left out), or None.
+    overscan_columns : int
+        Columns of the serial overscan in the header's section (0: none).
+    readout_shape : tuple of int
+        ``(ny, nx)`` read out.
+    """
+
+    data: tuple
+    overscan: tuple | None
+    overscan_columns: int
+    readout_shape: tuple
+
+    @property
+    def shape(self):
+        """``(ny, nx)`` of the data section."""
+        ys, xs = (s.indices(n) for s, n in zip(self.data, self.readout_shape))
+        return (len(range(*ys)), len(range(*xs)))
+
+
+def _section(text, shape, key):
+    """A FITS section (``[x1:x2,y1:y2]``, 1-based, ``*`` or ``:`` for all) as numpy slices."""
+    try:
+        body = str(text).strip()
+        if not (body.startswith("[") and body.endswith("]")):
+            raise ValueError
+        parts = body[1:-1].split(",")
+        if len(parts) != 2:
+            raise ValueError
+        out = []
+        for part, n in zip(reversed(parts), shape):
+            part = part.strip()
+            if part in ("*", ":", ""):
+                out.append(slice(0, n))
+                continue
+            lo, hi = (int(v) for v in part.split(":"))
+            if not 1 <= lo <= hi <= n:
+                raise ValueError
+            out.append(slice(lo - 1, hi))
+        return tuple(out)
+    except ValueError:
+        raise ParameterError(f"{key} = {text!r} is not a FITS section inside the "
+                             f"{shape[0]}x{shape[1]} frame", param="frames") from None
+
+
+def layout_of(header, shape):
+    """The data and overscan sections of frames with this header.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        A frame's header (``DATASEC`` or ``TRIMSEC``; ``BIASSEC``).
+    shape : tuple of int
+        ``(ny, nx)`` read out.
+
+    Returns
+    -------
+    Layout
+    """
+    key = "DATASEC" if "DATASEC" in header else "TRIMSEC" if "TRIMSEC" in header else None
+    data = _section(header[key], shape, key) if key else (slice(0, shape[0]), slice(0, shape[1]))
+    overscan, ncol = None, 0
+    if "BIASSEC" in header:
+        rows, cols = _section(header["BIASSEC"], shape, "BIASSEC")
+        ncol = cols.stop - cols.start
+        # Beside the data's last column: skip the first third, where charge leaks in.
+        skip = ncol // 3 if cols.start >= data[1].stop else 0
+        use = slice(cols.start + skip, cols.stop) if cols.start >= data[1].stop \
+            else slice(cols.start, cols.stop - ncol // 3)
+        overscan = (rows, use) if use.stop > use.start else None
+    return Layout(data, overscan, ncol, tuple(shape))
+
+
+def read_data(path, rows=None):
+    """A frame's rows as float32 ADU (the whole frame without ``rows``).
+
+    Parameters
+    ----------
+    path : str
+        The FITS file (uncompressed files are read by sections,
+        only the rows asked for).
+    rows : slice, optional
+        The rows.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    rows = rows or slice(None)
+    try:
+        with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
+            hdu = hdul[0]
+            if path.lower().endswith((".gz", ".bz2")):
+                return np.asarray(hdu.data[rows], dtype=np.float32)
+            return np.asarray(hdu.section[rows], dtype=np.float32)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ParameterError(f"{path.rsplit('/', 1)[-1]}: cannot read its pixels ({exc})",
+                             param="frames") from None
+
+
+def frame_levels(path, layout):
+    """A frame's overscan median and its data section's mean and median (ADU).
+
+    Parameters
+    ----------
+    path : str
+        The frame.
+    layout : Layout
+        Its sections.
+
+    Returns
+    -------
+    overscan : float
+        NaN without an overscan.
+    mean, median : float
+        Over the data section.
+    """
+    frame = read_data(path)
+    data = frame[layout.data]
+    overscan = float(np.median(frame[layout.overscan])) if layout.overscan else float("nan")
+    return overscan, float(data.mean(dtype=np.float64)), float(np.median(data))
+
+
+@dataclass
+class Combined:
+    """A group of frames combined.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray
+        The clipped mean of the data section, float32 ADU, each frame's
+        offset taken off first.
+    var : numpy.ndarray
+        Each pixel's variance of that mean (ADU^2): the clipped values'
+        sample variance over their number.
+    overscan : numpy.ndarray
+        Each frame's overscan median (ADU; NaN without an overscan).
+    frames_mean : numpy.ndarray
+        Each frame's mean over the data section after the offset (ADU).
+    """
+
+    mean: np.ndarray
+    var: np.ndarray
+    overscan: np.ndarray
+    frames_mean: np.ndarray
+
+
+def _clipped(stack):
+    """Per pixel: the mean and the mean's variance of values within CLIP_SIGMA of the median."""
+    med = np.median(stack, axis=0)
+    dev = np.abs(stack - med)
+    sig = np.median(dev, axis=0) * MAD_TO_STD
+    keep = dev <= CLIP_SIGMA * np.maximum(sig, 1e-3)
+    n = keep.sum(axis=0)
+    s = np.where(keep, stack, 0).sum(axis=0, dtype=np.float64)
+    mean = s / np.maximum(n, 1)
+    ss = np.where(keep, (stack - mean) ** 2, 0).sum(axis=0, dtype=np.float64)
+    var = ss / np.maximum(n - 1, 1) / np.maximum(n, 1)
+    return mean.astype(np.float32), var.astype(np.float32), keep
+
+
+def combine(paths, layout, offsets=None, subtract=None, scale=None, outliers=None):
+    """Combine frames band by band: clipped mean of the data section, overscan medians.
+
+    Parameters
+    ----------
+    paths : list of str
+        The frames (at least one).
+    layout : Layout
+        Where their data and overscan are.
+    offsets : array_like, optional
+        ADU taken off each frame first (default: none).
+    subtract : numpy.ndarray, optional
+        A data-section map taken off each frame after its offset (a master bias).
+    scale : array_like, optional
+        Each frame divided by this after the subtraction (flats to mean 1).
+    outliers : callable, optional
+        Called per band with ``(band rows, stack, median)`` (frames x rows x
+        columns, after offsets, subtraction and scale): to find what a frame has
+        that the others do not (cosmic rays).
+
+    Returns
+    -------
+    Combined
+    """
+    n = len(paths)
+    ny, nx = layout.readout_shape
+    dy, dx = layout.data
+    y0, y1, _ = dy.indices(ny)
+    shape = layout.shape
+    rows_per_band = max(1, min(y1 - y0, BAND_BYTES // max(1, 4 * n * nx)))
+    offsets = np.zeros(n) if offsets is None else np.asarray(offsets, dtype=float)
+    scale = np.ones(n) if scale is None else np.asarray(scale, dtype=float)
+    mean = np.empty(shape, np.float32)
+    var = np.empty(shape, np.float32)
+    os_sum, os_rows = np.zeros(n), 0
+    fsum = np.zeros(n)
+    for a in range(y0, y1, rows_per_band):
+        b = min(a + rows_per_band, y1)
+        band = np.stack([read_data(p, slice(a, b)) for p in paths])
+        if layout.overscan is not None:
+            oy, ox = layout.overscan
+            oy0, oy1, _ = oy.indices(ny)
+            lo, hi = max(a, oy0), min(b, oy1)
+            if hi > lo:
+                os_sum += np.median(band[:, lo - a:hi - a, ox].reshape(n, -1), axis=1) * (hi - lo)
+                os_rows += hi - lo
+        data = band[:, :, dx] - offsets[:, None, None].astype(np.float32)
+        del band
+        if subtract is not None:
+            data -= subtract[a - y0:b - y0]
+        data /= scale[:, None, None].astype(np.float32)
+        fsum += data.reshape(n, -1).sum(axis=1, dtype=np.float64)
+        if n >= 3:
+            m, v, keep = _clipped(data)
+        else:
+            m = data.mean(axis=0)
+            v = (data.var(axis=0, ddof=1) / n if n > 1 else np.full_like(m, np.nan))
+        mean[a - y0:b - y0], var[a - y0:b - y0] = m, v
+        if outliers is not None and n >= 3:
+            outliers(slice(a - y0, b - y0), data, np.median(data, axis=0))
+    overscan = os_sum / os_rows if os_rows else np.full(n, np.nan)
+    return Combined(mean, var, overscan, fsum / (shape[0] * shape[1]))
