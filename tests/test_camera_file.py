@@ -180,6 +180,18 @@ def test_night_with_a_camera_file_writes_its_maps_as_truth(camfile, tmp_path):
     assert fits.getheader(out / "bias-001.fits")["CAMFILE"] == "mycam.toml"
 
 
+def test_a_saved_plan_names_the_camera_file_and_makes_the_same_pixels(camfile, tmp_path):
+    saved = camfile.parent / "night.toml"  # beside the camera file
+    assert main(["night", str(tmp_path / "a"), "--camera-file", str(camfile), "--n-bias", "1",
+                 "--n-dark", "1", "--n-flat", "0", "--n-science", "0", "--seed", "2",
+                 "--save-plan", str(saved), "--quiet"]) == 0
+    assert 'camera_file = "mycam.toml"' in saved.read_text()
+    assert main(["dataset", str(saved), str(tmp_path / "b"), "--quiet"]) == 0
+    for name in ("bias-001.fits", "dark-001.fits"):
+        assert np.array_equal(fits.getdata(tmp_path / "a" / name),
+                              fits.getdata(tmp_path / "b" / name)), name
+
+
 def test_plan_file_names_a_camera_file_beside_it(camfile, tmp_path):
     from ccdsim.plans.file import load_plan
 

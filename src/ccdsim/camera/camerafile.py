@@ -56,7 +56,7 @@ import numpy as np
 from ..core.params import ADC_MAX, CAMERA_PARAMS, DEFAULTS, PARAMS
 from ..core.reading import read_capped
 from ..core.validate import ParameterError, cut
-from ..io.files import OutputError, atomic_path, describe_os_error
+from ..io.files import OutputError, atomic_path, check_output_folder, describe_os_error
 from ..io.fits import write_hdulist
 from ..io.toml import document_toml
 from .filekeys import (
@@ -268,8 +268,10 @@ def write_camera_file(path, params, maps, *, overwrite=False, comment="", fit=No
             raise ParameterError(f"{where}: the {kind} map's name {name!r} {problem} (rename "
                                  f"the camera file)", param="camera_file")
     targets = [os.path.join(os.path.dirname(path), n) for n in names.values()] + [path]
-    if not os.path.isdir(folder):
-        raise OutputError(f"{where}: folder {cut(folder, 200)} does not exist", param="output")
+    try:
+        check_output_folder(folder, name=where)
+    except FileNotFoundError as exc:
+        raise OutputError(str(exc), param="output") from None
     if not overwrite:
         for t in targets:
             if os.path.lexists(t):

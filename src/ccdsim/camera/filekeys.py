@@ -93,7 +93,7 @@ def map_name_problem(name):
     if (len(name) > 255 or "/" in name or "\\" in name or ":" in name or name in (".", "..")
             or ".." in name or os.path.isabs(name) or not name.isprintable()
             or name.startswith(".")):
-        return "must be a plain file name in the camera file's folder (no path, '/', '\\', '..')"
+        return "must be a plain file name beside the camera file (no path, '/', '\\', '..')"
     if not name.lower().endswith((".fits", ".fit", ".fts")):
         return "must end in .fits (or .fit, .fts)"
     return None
@@ -105,7 +105,7 @@ def camera_file_problem(name):
     Parameters
     ----------
     name : object
-        A plan's ``camera_file``: a plain file name in the plan's folder.
+        A plan's ``camera_file``: a plain file name beside the plan.
 
     Returns
     -------
@@ -115,7 +115,7 @@ def camera_file_problem(name):
     if not isinstance(name, str) or not name.lower().endswith(".toml"):
         return "must be a file name ending in .toml"
     problem = map_name_problem(name[:-5] + ".fits")
-    return problem and problem.replace("camera file's folder", "plan's folder")
+    return problem and problem.replace("the camera file", "the plan")
 
 
 def complete_parameters(params, kinds):

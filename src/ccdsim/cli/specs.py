@@ -88,7 +88,7 @@ _CAMERA_FILE = opt.Option(
     "camera_file", "text", None, "a camera file (TOML with FITS maps beside it, as `ccdsim "
     "camera fit` writes): its parameters are the defaults (a config file and the flags still "
     "win), its bias, dark and flat maps the camera's; not with --camera",
-    param="camera_file", group="camera", metavar="FILE.toml")
+    group="camera", metavar="FILE.toml")
 
 IMAGE_OPTIONS = (
     opt.named_camera_option("guide"), _CAMERA_FILE, *opt.CAMERA, *opt.effect_options({}),

@@ -300,6 +300,9 @@ def _document(doc, seed, scale, given):
         out["targets"][name] = renamed(tdoc, Where(f"target {name}"), "target")[0]
     for name, camera in given.items():
         cdoc = out.setdefault("cameras", {}).setdefault(name, {})
+        if getattr(camera, "maps", None) is not None and camera.maps.name:  # beside the plan
+            cdoc.pop("camera", None)
+            cdoc["camera_file"] = camera.maps.name
         base = camera_parameters(cdoc.get("camera", "guide"))
         for key, value in camera.parameters().items():
             if value != base[key] and value is not None:
