@@ -4,7 +4,10 @@
 and ``BIASSEC`` of the header, FITS sections, or the whole frame).
 `combine` streams a group of frames band by band: each pixel's values are
 clipped at 5 robust sigmas from their median (``mad_std``, as
-``ccdproc.combine(method="average", sigma_clip=True)`` does) and averaged, so
+``ccdproc.combine(method="average", sigma_clip=True)`` does, but never
+tighter than the band's median sigma: a few frames' MAD can be tiny by
+chance, and clipping good values would make the mean's error look smaller
+than it is) and averaged, so
 a cosmic ray in one frame leaves no trace; each frame's overscan level is
 its overscan's median. Memory: the group's band (frames x rows x columns,
 float32), at most `BAND_BYTES`.
@@ -189,7 +192,9 @@ def _clipped(stack):
     med = np.median(stack, axis=0)
     dev = np.abs(stack - med)
     sig = np.median(dev, axis=0) * MAD_TO_STD
-    keep = dev <= CLIP_SIGMA * np.maximum(sig, 1e-3)
+    # A few frames' MAD can be tiny by chance: never clip tighter than the band's typical noise.
+    sig = np.maximum(sig, max(float(np.median(sig)), 1e-3))
+    keep = dev <= CLIP_SIGMA * sig
     n = keep.sum(axis=0)
     s = np.where(keep, stack, 0).sum(axis=0, dtype=np.float64)
     mean = s / np.maximum(n, 1)
