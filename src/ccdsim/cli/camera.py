@@ -60,8 +60,9 @@ def add_parser(sub, parser_class):
     p.add_argument("--pixel-size", type=float, metavar="UM",
                    help="pixel pitch in um, for the cosmic-ray rate (default: XPIXSZ or PIXSIZE "
                         "of the headers)")
-    p.add_argument("--max-files", type=int, default=2000, metavar="N",
-                   help="refuse folders of more FITS files (default: 2000)")
+    p.add_argument("--max-files", type=int, default=None, metavar="N",
+                   help="refuse folders of more FITS files (default: 2000, "
+                        "ccdsim.twin.collect.MAX_FILES)")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
     p.add_argument("--quiet", action="store_true", help="print only the files written")
     return c
@@ -94,7 +95,7 @@ def _check_outputs(args):
     if args.pixel_size is not None and not 0 < args.pixel_size <= 1000:
         raise ParameterError(f"--pixel-size {args.pixel_size:g}: must be in (0, 1000] um",
                              param="pixel_size")
-    if not 1 <= args.max_files <= 100000:
+    if args.max_files is not None and not 1 <= args.max_files <= 100000:
         raise ParameterError(f"--max-files {args.max_files}: must be in [1, 100000]",
                              param="max_files")
 
@@ -117,7 +118,8 @@ def run(args):
     fit = twin.fit_camera(args.folder, imagetyp_key=args.imagetyp_key,
                           exptime_key=args.exptime_key, filter_key=args.filter_key,
                           date_key=args.date_key, imagetyp_words=words,
-                          pixel_size=args.pixel_size, max_files=args.max_files)
+                          pixel_size=args.pixel_size,
+                          **({"max_files": args.max_files} if args.max_files else {}))
     written = fit.write(args.output, overwrite=args.overwrite)
     report = twin.write_report(fit, args.output, args.report, overwrite=args.overwrite) \
         if args.report else None

@@ -60,7 +60,9 @@ def fit_levels(frames, levels, layout, read_noise_adu=None):
     span = t.max() - t.min()
     if span > 0 and len(use) >= 3:
         cols.append(t)
-    fit_dark = with_os and len(set(e)) > 1 and len(use) > len(cols) + 1
+    # The overscan's dark current needs darks at two exposure times: with one, a step
+    # between biases and darks (another level for darks) cannot be told from it.
+    fit_dark = with_os and len(set(e[e > 0])) > 1 and len(use) > len(cols) + 1
     if fit_dark:
         cols.append(e)
     A = np.stack(cols, axis=1)

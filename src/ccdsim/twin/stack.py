@@ -67,6 +67,8 @@ def _section(text, shape, key):
         if not (body.startswith("[") and body.endswith("]")):
             raise ValueError
         parts = body[1:-1].split(",")
+        if len(parts) == 1:  # columns only (the guide's thermo-electric BIASSEC='[4096:4109]')
+            parts = [parts[0], "*"]
         if len(parts) != 2:
             raise ValueError
         out = []
@@ -104,11 +106,13 @@ def layout_of(header, shape):
     overscan, ncol = None, 0
     if "BIASSEC" in header:
         rows, cols = _section(header["BIASSEC"], shape, "BIASSEC")
-        ncol = cols.stop - cols.start
-        # Beside the data's last column: skip the first third, where charge leaks in.
-        skip = ncol // 3 if cols.start >= data[1].stop else 0
-        use = slice(cols.start + skip, cols.stop) if cols.start >= data[1].stop \
-            else slice(cols.start, cols.stop - ncol // 3)
+        # Columns of the overscan that are not data (a header's sections may overlap).
+        right = cols.start >= (data[1].start + data[1].stop) / 2
+        lo, hi = (max(cols.start, data[1].stop), cols.stop) if right \
+            else (cols.start, min(cols.stop, data[1].start))
+        ncol = max(hi - lo, 0)
+        # Beside the data: skip the third of the columns next to it, where charge leaks in.
+        use = slice(lo + ncol // 3, hi) if right else slice(lo, hi - ncol // 3)
         overscan = (rows, use) if use.stop > use.start else None
     return Layout(data, overscan, ncol, tuple(shape))
 
