@@ -29,7 +29,7 @@ from .model import CameraFit
 from .ptc import Measured, fit_nonlinearity, fit_transfer, interior, pair_points
 from .stack import combine, frame_levels, layout_of
 
-__all__ = ["fit_camera", "flat_pairs"]
+__all__ = ["fit_camera", "flat_pairs", "past_saturation"]
 
 #: Signal (ADU above the bias) where the nonlinearity is given (ccdsim's default level).
 NONLINEARITY_LEVEL = 55000.0
@@ -66,6 +66,43 @@ def flat_pairs(flats):
             group.sort(key=lambda f: (f.time or 0.0, f.name))
             pairs += [(group[i], group[i + 1]) for i in range(0, len(group) - 1, 2)]
     return pairs
+
+
+def past_saturation(points, sigmas=5.0):
+    """Indices of the flat pairs at or past the photon-transfer curve's turnover (saturation).
+
+    Per filter, in order of level: once a pair's variance falls below the
+    highest variance of the lower levels by more than ``sigmas`` standard
+    errors (the pixels fill), that pair, every pair above it and the peak
+    itself (where the brightest pixels start to fill) are past saturation.
+    A series that does not turn over loses nothing.
+
+    Parameters
+    ----------
+    points : list of PairPoint
+        Flat pairs' points.
+    sigmas : float, optional
+        The fall, in the two variances' combined standard errors, taken as a turnover.
+
+    Returns
+    -------
+    set of int
+    """
+    out = set()
+    for name in {p.filter for p in points}:
+        order = sorted((i for i, p in enumerate(points) if p.filter == name),
+                       key=lambda i: points[i].mean)
+        peak = None
+        for k, i in enumerate(order):
+            p = points[i]
+            if peak is not None and (points[peak].var - p.var
+                                     > sigmas * np.hypot(points[peak].se, p.se)):
+                out |= {peak, *order[k:]}
+                out |= {j for j in order if points[j].mean >= points[peak].mean}
+                break
+            if peak is None or p.var > points[peak].var:
+                peak = i
+    return out
 
 
 def _with_offset_error(dark_current, groups, lv, gain):
@@ -180,13 +217,23 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
         cannot.append("overscan_offset: the headers have no BIASSEC")
 
     # 3. Gain.
-    fpoints = pair_points(flat_pairs(flats), layout, bias_map, offsets)
+    fpairs = flat_pairs(flats)
+    fpoints = pair_points(fpairs, layout, bias_map, offsets)
+    # Pairs past saturation (a photon-transfer series up to the full well) would bend the
+    # fit down; they are left out of the gain, the flats and the nonlinearity.
+    full = past_saturation(fpoints)
+    filled = {f.path for i in full for f in fpairs[i]}
+    fpoints = [p for i, p in enumerate(fpoints) if i not in full]
     transfer = fit_transfer(bpoints, fpoints, integer)
     if transfer["gain"] is None:
         raise ParameterError("no two flats at one level (same filter and exposure time, or a "
                              "twilight series): the gain cannot be fitted, and nothing in "
                              "electrons without it", param="frames")
     gain = transfer["gain"]
+    if full:
+        gain = Measured(gain.value, gain.se, gain.unit,
+                        gain.how + f"; {len(full)} flat pairs at or past the curve's turnover "
+                        f"(saturation) left out")
     m["gain"] = gain
     g = gain.value
     m["read_noise"] = Measured(rn_adu.value * g, float(np.hypot(rn_adu.se * g,
@@ -229,6 +276,7 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     flat_info = {}
     for name in filters:
         fl = coll.of("flat", filter=name)
+        fl = [f for f in fl if f.path not in filled] or fl
         flat_info[name] = fit_flat(fl, layout, offsets, bias_map, g,
                                    dark["rate"] if dark else None)
     main = max(filters, key=lambda n: len(coll.of("flat", filter=n)))
