@@ -27,6 +27,11 @@ carried into everything divided by it):
 - PRNU (%): the rms of the true flat over its mean (through CMOS column gains).
 - dark current (e-/s), from the mean and from the variance: the dark map's mean.
 - QE: the EMVAQE the plan states comes back (R / K).
+
+ccdsim's own camera fit (`ccdsim.fit_camera`, on the series' four folders as one
+list of files, biases included) gives the same figures in emva1288's definitions
+(`fit_figures`); each agrees with emva1288's within 4 combined standard errors,
+sqrt(SE_fit^2 + SE_emva^2), and with the truth within 4 of the fit's.
 """
 
 import json
@@ -252,7 +257,7 @@ def test_series_files_and_cards(series):
     name, res, tru, out = series
     photon = _frames(out, "photon-transfer")
     assert len(photon) == 4 * 26 and len(_frames(out, "nonuniformity")) == 32
-    assert len(_frames(out, "dark-current")) == 18
+    assert len(_frames(out, "dark-current")) == 18 and len(_frames(out, "bias")) == 16
     names = {os.path.basename(f) for f, _ in photon}
     assert {"emva-dark-L05-1.fits", "emva-dark-L05-2.fits", "emva-bright-L05-1.fits",
             "emva-bright-L05-2.fits"} <= names
@@ -321,6 +326,112 @@ def test_report(series):
         print(f"{name:16s} {key:20s} {res[key]:12.6g} {true:12.6g} {sd:10.3g} "
               f"{(res[key] - true) / sd if sd else float('nan'):6.2f}")
     print(f"{name:16s} u_e_sat {res['u_e_sat']:.0f} e- of full well {tru['full_well']:.0f}")
+
+
+# ---- ccdsim's own camera fit on the same series ----
+
+
+def _spatial(m, se2, n_frames):
+    """A map's spatial variance with its measurement noise taken off, and that variance's SE.
+
+    ``se2`` is each pixel's noise variance as the fit estimates it from ``n_frames`` frames;
+    the SE is that of an L-frame mean's spatial variance (`_spatial_error`) and of the
+    noise's mean estimated from the frames' scatter.
+    """
+    m, se2 = np.asarray(m, np.float64), np.asarray(se2, np.float64)
+    tau = float(se2.mean())
+    s2 = float(m.var(ddof=1)) - tau
+    sd = np.hypot(_spatial_error(s2, tau, m.size), tau * np.sqrt(2 / ((n_frames - 1) * m.size)))
+    return s2, float(sd)
+
+
+def fit_figures(fit, exposure=1.0):
+    """The camera fit's figures in emva1288's definitions: ``{name: (value, SE)}``.
+
+    - K (DN/e-): 1 / gain, SE se_g / g^2.
+    - temporal dark noise (e-): the fit's read noise, from bias pairs (0 s), is the
+      dark-series intercept's definition; at the photon series' 1 s the dark current's
+      shot noise is added: sqrt(rn^2 + I t).
+    - DSNU: the spatial variance of the master bias (DN^2; its noise, each pixel's
+      variance of the mean of the biases, taken off), and its root x gain (e-).
+      emva1288's dark frames at 1 s also hold the dark map's spread x 1 s, which the
+      bias map lacks (the test checks that the truth's is negligible).
+    - PRNU (%): the rms of the fit's master flat (mean 1; its noise taken off) over the
+      whole data section, as emva1288's (the lit frames' spatial variance less the
+      dark's, over their mean). The fit's own ``prnu`` is the rms about a 9 x 9 box mean
+      (the pixel-to-pixel part, sqrt(80/81) of a white pattern's rms), not used here.
+    - dark current (e-/s): the median of the fit's rate map; emva1288's is the mean
+      dark's slope / K (the same for a map without hot pixels).
+    """
+    m = fit.measured
+    g, sg = m["gain"].value, m["gain"].se
+    rn, srn = m["read_noise"].value, m["read_noise"].se
+    dc, sdc = m["dark_current"].value, m["dark_current"].se
+    n_bias = len(fit.collection.of("bias"))
+    s2b, sd_s2b = _spatial(fit.maps["bias"], fit.maps["bias_se"] ** 2, n_bias)
+    flat = fit.flats[fit.main_filter]
+    s2f, sd_s2f = _spatial(flat["flat"], flat["flat_se"] ** 2, len(flat["levels"]))
+    sigma_d = np.sqrt(rn**2 + dc * exposure)
+    out = {"K": (1 / g, sg / g**2),
+           "sigma_d_dark_series": (rn, srn),
+           "sigma_d": (sigma_d, np.hypot(rn * srn, sdc * exposure / 2) / sigma_d),
+           "s_2_y_dark": (s2b, sd_s2b),
+           "PRNU1288": (100 * np.sqrt(s2f), 100 * sd_s2f / (2 * np.sqrt(s2f))),
+           "u_I_mean": (dc, sdc), "u_I_var": (dc, sdc)}
+    if s2b > 0:
+        dsnu = np.sqrt(s2b) * g
+        out["DSNU1288"] = (dsnu, dsnu * np.hypot(sd_s2b / (2 * s2b), sg / g))
+    return {k: (float(v), float(e)) for k, (v, e) in out.items()}
+
+
+@pytest.fixture(scope="module")
+def fitted(series):
+    """`ccdsim.fit_camera` on the whole series (its four folders, as a list of files)."""
+    from ccdsim import fit_camera
+
+    name, res, tru, out = series
+    files = sorted(os.path.join(out, d, f) for d in ("photon-transfer", "nonuniformity",
+                                                     "dark-current", "bias")
+                   for f in os.listdir(os.path.join(out, d)))
+    return fit_camera(files)
+
+
+#: Figures compared: the fit's name -> emva1288's SE key.
+COMPARED = {"K": "sd_K", "sigma_d": "sd_sigma_d",
+            "sigma_d_dark_series": "sd_sigma_d_dark_series", "s_2_y_dark": "sd_s_2_y_dark",
+            "DSNU1288": "sd_DSNU1288", "PRNU1288": "sd_PRNU", "u_I_mean": "sd_u_I_mean",
+            "u_I_var": "sd_u_I_var"}
+
+
+def test_camera_fit_agrees_with_emva1288(series, fitted):
+    """Fit and emva1288 agree within 4 combined SE, sqrt(se_fit^2 + se_emva^2).
+
+    Both use the same flat pairs for the gain, so the two K's errors are correlated and
+    the combined SE over-states the difference's error (the test is the looser for it).
+    """
+    name, res, tru, out = series
+    fig = fit_figures(fitted)
+    # The dark map's spread x 1 s, in emva1288's dark frames but not in the bias map.
+    dark = fits.getdata(os.path.join(out, "truth", "dark.fits")).astype(np.float64)
+    assert np.var(dark) / tru["K"] ** -2 < 0.1 * fig["s_2_y_dark"][1]
+    assert fitted.measured["gain"].how.count("saturation") == 1  # the top pairs left out
+    if name == "night":  # no bias structure: DSNU in e- is the root of a variance near 0,
+        # noise that is not Gaussian (emva1288's may be NaN): only the variance is compared
+        fig.pop("DSNU1288", None)
+    else:
+        assert "DSNU1288" in fig
+    for key, sd_key in COMPARED.items():
+        if key not in fig:
+            continue
+        (v, se), e, se_e = fig[key], res[key], res[sd_key]
+        comb = np.hypot(se, se_e)
+        true = {"u_I_mean": tru["dark_current"], "u_I_var": tru["dark_current"]}.get(
+            key, tru.get(key))
+        print(f"{name:16s} {key:20s} fit {v:10.5g} +- {se:8.2g}  emva1288 {e:10.5g} +- "
+              f"{se_e:8.2g}  truth {true:10.5g}  (fit - emva) / SE {(v - e) / comb:6.2f}  "
+              f"fit - truth {(v - true) / se:6.2f} SE")
+        assert abs(v - e) < SIGMAS * comb, (key, v, se, e, se_e)
+        assert abs(v - true) < SIGMAS * se, (key, v, se, true)
 
 
 @pytest.mark.parametrize("card, words", [
