@@ -181,7 +181,9 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     biases, darks, flats = coll.of("bias"), coll.of("dark"), coll.of("flat")
 
     # 1-2. Levels, master bias, read noise.
-    levels = {f.path: frame_levels(f.path, layout) for f in biases + darks}
+    # The data medians stand in for the overscan's (`fit_levels`) only without one.
+    levels = {f.path: frame_levels(f.path, layout, median=layout.overscan is None)
+              for f in biases + darks}
     first = fit_levels(coll.frames, levels, layout)
     bias_pairs = [(biases[i], biases[i + 1]) for i in range(0, len(biases) - 1, 2)]
     bpoints = pair_points(bias_pairs, layout, None, first["offsets"])

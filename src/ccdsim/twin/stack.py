@@ -144,7 +144,7 @@ def read_data(path, rows=None):
                              param="frames") from None
 
 
-def frame_levels(path, layout):
+def frame_levels(path, layout, median=True):
     """A frame's overscan median and its data section's mean and median (ADU).
 
     Parameters
@@ -153,6 +153,9 @@ def frame_levels(path, layout):
         The frame.
     layout : Layout
         Its sections.
+    median : bool, optional
+        False: the data section's median is not computed (NaN), the
+        costliest of the three on a large frame.
 
     Returns
     -------
@@ -164,7 +167,8 @@ def frame_levels(path, layout):
     frame = read_data(path)
     data = frame[layout.data]
     overscan = float(np.median(frame[layout.overscan])) if layout.overscan else float("nan")
-    return overscan, float(data.mean(dtype=np.float64)), float(np.median(data))
+    return (overscan, float(data.mean(dtype=np.float64)),
+            float(np.median(data)) if median else float("nan"))
 
 
 @dataclass
@@ -191,20 +195,41 @@ class Combined:
     frames_mean: np.ndarray
 
 
+def _middle(ordered):
+    """The median along axis 0 of values sorted along it (as `numpy.median`, same bits)."""
+    n = len(ordered)
+    if n % 2:
+        return ordered[n // 2]
+    return (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
 def _clipped(stack):
-    """Per pixel: the mean and the mean's variance of values within CLIP_SIGMA of the median."""
-    med = np.median(stack, axis=0)
+    """Per pixel: the mean and the mean's variance of values within CLIP_SIGMA of the median.
+
+    The median and the median absolute deviation come from sorting each
+    pixel's few values (faster than `numpy.median` along the frames, the
+    same numbers); the sums run frame by frame, as `numpy.sum` along the
+    frames does, without a float64 copy of the whole stack.
+    """
+    med = _middle(np.sort(stack, axis=0))
     dev = np.abs(stack - med)
-    sig = np.median(dev, axis=0) * MAD_TO_STD
+    sig = _middle(np.sort(dev, axis=0)) * MAD_TO_STD
     # A few frames' MAD can be tiny by chance: never clip tighter than the band's typical noise.
     sig = np.maximum(sig, max(float(np.median(sig)), 1e-3))
     keep = dev <= CLIP_SIGMA * sig
+    del dev, sig
     n = keep.sum(axis=0)
-    s = np.where(keep, stack, 0).sum(axis=0, dtype=np.float64)
+    s = np.zeros(stack.shape[1:])
+    for frame, k in zip(stack, keep):
+        s += np.where(k, frame, 0)
     mean = s / np.maximum(n, 1)
-    ss = np.where(keep, (stack - mean) ** 2, 0).sum(axis=0, dtype=np.float64)
+    ss = np.zeros(stack.shape[1:])
+    for frame, k in zip(stack, keep):
+        d = frame - mean
+        d *= d
+        ss += np.where(k, d, 0)
     var = ss / np.maximum(n - 1, 1) / np.maximum(n, 1)
-    return mean.astype(np.float32), var.astype(np.float32), keep
+    return mean.astype(np.float32), var.astype(np.float32), med
 
 
 def combine(paths, layout, offsets=None, subtract=None, scale=None, outliers=None):
@@ -245,7 +270,9 @@ def combine(paths, layout, offsets=None, subtract=None, scale=None, outliers=Non
     fsum = np.zeros(n)
     for a in range(y0, y1, rows_per_band):
         b = min(a + rows_per_band, y1)
-        band = np.stack([read_data(p, slice(a, b)) for p in paths])
+        band = np.empty((n, b - a, nx), np.float32)
+        for i, p in enumerate(paths):
+            band[i] = read_data(p, slice(a, b))
         if layout.overscan is not None:
             oy, ox = layout.overscan
             oy0, oy1, _ = oy.indices(ny)
@@ -260,12 +287,12 @@ def combine(paths, layout, offsets=None, subtract=None, scale=None, outliers=Non
         data /= scale[:, None, None].astype(np.float32)
         fsum += data.reshape(n, -1).sum(axis=1, dtype=np.float64)
         if n >= 3:
-            m, v, keep = _clipped(data)
+            m, v, med = _clipped(data)
         else:
             m = data.mean(axis=0)
             v = (data.var(axis=0, ddof=1) / n if n > 1 else np.full_like(m, np.nan))
         mean[a - y0:b - y0], var[a - y0:b - y0] = m, v
         if outliers is not None and n >= 3:
-            outliers(slice(a - y0, b - y0), data, np.median(data, axis=0))
+            outliers(slice(a - y0, b - y0), data, med)
     overscan = os_sum / os_rows if os_rows else np.full(n, np.nan)
     return Combined(mean, var, overscan, fsum / (shape[0] * shape[1]))
