@@ -134,7 +134,8 @@ def segmented_read_out(exposure, threads=None):
             seg[outside] = rng.poisson(dark_e, size=int(outside.sum()))
         if moved is not None:  # 3: clocked out through the traps
             after = _STEP["charge transfer"](seg, cam, 1)
-            moved[amp.segment.slices] = read_order(after - seg, amp.reads_towards)
+            # after - seg in float64, rounded once into the frame's float32 (no temporary)
+            np.subtract(after, seg, out=read_order(moved[amp.segment.slices], amp.reads_towards))
             seg[...] = after
         if cam.overscan_leak > 0:  # each row's data pixel read last leaks into the overscan
             rows, last = data[0], data[1].stop - 1
