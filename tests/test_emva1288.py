@@ -366,6 +366,9 @@ def fit_figures(fit, exposure=1.0):
     m = fit.measured
     g, sg = m["gain"].value, m["gain"].se
     rn, srn = m["read_noise"].value, m["read_noise"].se
+    # EMVA 1288's temporal dark noise holds the row noise, which the fit measures apart.
+    row, srow = m["row_noise"].value, m["row_noise"].se
+    rn, srn = float(np.hypot(rn, row)), float(np.hypot(rn * srn, row * srow) / np.hypot(rn, row))
     dc, sdc = m["dark_current"].value, m["dark_current"].se
     n_bias = len(fit.collection.of("bias"))
     s2b, sd_s2b = _spatial(fit.maps["bias"], fit.maps["bias_se"] ** 2, n_bias)

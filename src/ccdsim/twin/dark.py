@@ -115,8 +115,10 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
         how = f"per pixel, e- / exposure time ({t[0]:g} s), no zero-second part"
     out["rate"], out["rate_se"] = rate.astype(np.float32), np.sqrt(rate_var).astype(np.float32)
     inner = rate[interior(rate.shape)]
-    med = float(np.median(inner))
-    spread = float(np.median(np.abs(inner - med))) * MAD_TO_STD
+    med = grouped_median(inner)
+    # At least the pixels' own error (a converter's steps can make the deviation 0).
+    spread = max(float(np.median(np.abs(inner - med))) * MAD_TO_STD,
+                 float(np.median(np.sqrt(rate_var[interior(rate.shape)]))))
     out["dark_current"] = Measured(med, 1.2533 * spread / np.sqrt(inner.size), "electron/s",
                                    f"median of the rate map's interior ({how}); SE 1.2533 x "
                                    f"robust std / sqrt(pixels)")
@@ -139,14 +141,40 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
     return out
 
 
+def grouped_median(values):
+    """The median, interpolated within its group of equal values (a converter's steps).
+
+    Values on a grid (a 12-bit converter's 16 ADU) put the plain median on a
+    grid point; as for grouped data, it is moved within the step ``w`` to the
+    nearest other value: ``v - w/2 + w (n/2 - below) / equal``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+
+    Returns
+    -------
+    float
+    """
+    x = np.asarray(values, dtype=np.float64).ravel()
+    v = float(np.median(x))
+    equal = int(np.count_nonzero(x == v))
+    if equal < 2:
+        return v
+    others = np.abs(x[x != v] - v)
+    w = float(others.min()) if others.size else 0.0
+    below = int(np.count_nonzero(x < v))
+    return v - w / 2 + w * (x.size / 2 - below) / equal
+
+
 def _edges(rate, rate_var, level):
-    """Median rate of the outermost row or column of each edge above the interior's level."""
+    """Median rate (`grouped_median`) of each edge's outermost line above the interior's level."""
     cuts = {"left": (slice(None), 0), "right": (slice(None), -1),
             "bottom": (0, slice(None)), "top": (-1, slice(None))}
     out = {}
     for edge, cut in cuts.items():
         r, v = rate[cut], rate_var[cut]
-        out[edge] = Measured(float(np.median(r)) - level,
+        out[edge] = Measured(grouped_median(r) - level,
                              float(1.2533 * np.sqrt(v.mean() / r.size)), "electron/s",
                              "median rate of the edge's outermost line above the interior's; "
                              "SE 1.2533 x its pixels' SE / sqrt(pixels)")

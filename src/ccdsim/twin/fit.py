@@ -22,12 +22,13 @@ import numpy as np
 
 from ..core.validate import ParameterError
 from .collect import MAX_FILE_BYTES, MAX_FILES, collect
-from .dark import fit_darks
+from .dark import fit_darks, grouped_median
 from .flat import fit_flat
+from .cmos import RTS_MIN_BIASES, bias_statistics, column_gain, converter
 from .levels import fit_levels
 from .model import CameraFit
 from .ptc import Measured, fit_nonlinearity, fit_transfer, interior, pair_points
-from .stack import combine, frame_levels, layout_of
+from .stack import combine, frame_levels, layout_of, read_data
 
 __all__ = ["fit_camera", "flat_pairs", "past_saturation"]
 
@@ -126,6 +127,23 @@ def _with_offset_error(dark_current, groups, lv, gain):
                     "per exposure time, the overscan dark's SE), propagated")
 
 
+def _cmos_in_electrons(m, cannot, stats, gain, n_bias):
+    """Row noise and the RTS census (`ccdsim.twin.cmos.bias_statistics`) in electrons."""
+    g, gse = gain.value, gain.se
+    r = stats["row_noise_adu"]
+    m["row_noise"] = Measured(r.value * g, float(np.hypot(r.se * g, r.value * gse)),
+                              "electron", r.how + "; x gain")
+    if stats["rts_fraction"] is None:
+        cannot.append(f"rts_fraction: the level-histogram census needs {RTS_MIN_BIASES} biases "
+                      f"or more ({n_bias} given)")
+        return
+    m["rts_fraction"] = stats["rts_fraction"]
+    if stats["rts_jump_adu"] is not None:
+        m["rts_amplitude"] = Measured(stats["rts_jump_adu"] * g, float("nan"), "electron",
+                                      "median of the largest jump of each pixel found (those "
+                                      "found jump farther than most)")
+
+
 def _required(coll):
     """One line naming the missing frames and what they prevent, or None."""
     n = coll.counts()
@@ -172,13 +190,23 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     coll = collect(source, imagetyp_key=imagetyp_key, exptime_key=exptime_key,
                    filter_key=filter_key, date_key=date_key, imagetyp_words=imagetyp_words,
                    max_files=max_files, max_bytes=max_bytes)
+    namps = int(coll.header.get("NAMPS", 1) or 1)
+    if namps > 1:
+        raise ParameterError(f"the frames were read through {namps} amplifiers (NAMPS): "
+                             f"per-amplifier values are not fitted; camera fit measures "
+                             f"cameras of one amplifier", param="frames")
     missing = _required(coll)
     if missing:
         raise ParameterError(missing, param="frames")
     layout = layout_of(coll.header, coll.frames[0].shape)
-    integer = coll.header.get("BITPIX", 16) > 0
     m, cannot = {}, []
     biases, darks, flats = coll.of("bias"), coll.of("dark"), coll.of("flat")
+    sensor, m["adc_bits"] = converter(coll.header, read_data(biases[0].path,
+                                                             slice(0, 64))[:, layout.data[1]])
+    if not sensor:
+        cannot.append("sensor: the headers have no SENSOR (ccd or cmos)")
+    # The converter's step (0 for frames of floats): its rounding is not read noise.
+    step = 2.0 ** (16 - m["adc_bits"].value) if coll.header.get("BITPIX", 16) > 0 else 0.0
 
     # 1-2. Levels, master bias, read noise.
     # The data medians stand in for the overscan's (`fit_levels`) only without one.
@@ -186,16 +214,17 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
               for f in biases + darks}
     first = fit_levels(coll.frames, levels, layout)
     bias_pairs = [(biases[i], biases[i + 1]) for i in range(0, len(biases) - 1, 2)]
-    bpoints = pair_points(bias_pairs, layout, None, first["offsets"])
-    rn_adu = fit_transfer(bpoints, [], integer)["read_noise_adu"]
-    lv = fit_levels(coll.frames, levels, layout, rn_adu.value)
+    bpoints = pair_points(bias_pairs, layout, None, first["offsets"], step)
+    rn_adu = fit_transfer(bpoints, [], step)["read_noise_adu"]
+    stats = bias_statistics(biases, layout, rn_adu.value, step)
+    lv = fit_levels(coll.frames, levels, layout, rn_adu.value, stats["row_noise_adu"].value)
     offsets = lv["offsets"]
     master = combine([f.path for f in biases], layout,
                      offsets=[offsets[f.path] for f in biases])
     # The master bias is the bias at the biases' mean time: the camera's is at clock 0.
     drift0 = lv["drift"].value * lv["t_ref"] if lv["drift"] is not None else 0.0
     bias_map, bias_se = master.mean - np.float32(drift0), np.sqrt(master.var)
-    bias_level = float(np.median(bias_map))
+    bias_level = grouped_median(bias_map)  # a mean of N integers steps by 1/N
     jit = lv["jitter"].value / np.sqrt(len(biases)) if lv["jitter"] is not None else 0.0
     drift_se = lv["drift"].se * lv["t_ref"] if lv["drift"] is not None else 0.0
     m["bias_level"] = Measured(bias_level, float(np.sqrt(
@@ -220,13 +249,13 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
 
     # 3. Gain.
     fpairs = flat_pairs(flats)
-    fpoints = pair_points(fpairs, layout, bias_map, offsets)
+    fpoints = pair_points(fpairs, layout, bias_map, offsets, step)
     # Pairs past saturation (a photon-transfer series up to the full well) would bend the
     # fit down; they are left out of the gain, the flats and the nonlinearity.
     full = past_saturation(fpoints)
     filled = {f.path for i in full for f in fpairs[i]}
     fpoints = [p for i, p in enumerate(fpoints) if i not in full]
-    transfer = fit_transfer(bpoints, fpoints, integer)
+    transfer = fit_transfer(bpoints, fpoints, step)
     if transfer["gain"] is None:
         raise ParameterError("no two flats at one level (same filter and exposure time, or a "
                              "twilight series): the gain cannot be fitted, and nothing in "
@@ -241,6 +270,7 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     m["read_noise"] = Measured(rn_adu.value * g, float(np.hypot(rn_adu.se * g,
                                                                  rn_adu.value * gain.se)),
                                "electron", rn_adu.how + "; x gain, both errors propagated")
+    _cmos_in_electrons(m, cannot, stats, gain, len(biases))
     if lv["overscan_dark_adu"] is not None:
         od = lv["overscan_dark_adu"]
         m["overscan_dark"] = Measured(max(od.value, 0.0) * g, od.se * g, "electron/s", od.how)
@@ -283,6 +313,7 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
                                    dark["rate"] if dark else None)
     main = max(filters, key=lambda n: len(coll.of("flat", filter=n)))
     m["prnu"] = flat_info[main]["prnu"]
+    m["column_gain_rms"] = column_gain(flat_info[main]["flat"], flat_info[main]["mask"])
     nl = None
     jitter = lv["jitter"].value if lv["jitter"] is not None else 0.0
     for name in filters:
@@ -298,7 +329,7 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     cannot += ["full_well and saturation: not fitted (needs flats beyond the full well)",
                "overscan leakage, glow's sources and length as parameters (the dark map holds "
                "the glow)", "science frames: not used"]
-    return CameraFit(measured=m, maps=maps, flats=flat_info, main_filter=main,
+    return CameraFit(measured=m, maps=maps, flats=flat_info, main_filter=main, sensor=sensor,
                      layout=layout, collection=coll, transfer=transfer,
                      pairs=bpoints + fpoints, cannot=cannot,
                      source=os.fspath(source) if isinstance(source, (str, os.PathLike))

@@ -20,7 +20,7 @@ from .ptc import Measured
 __all__ = ["fit_levels"]
 
 
-def fit_levels(frames, levels, layout, read_noise_adu=None):
+def fit_levels(frames, levels, layout, read_noise_adu=None, row_noise_adu=0.0):
     """Drift, jitter and overscan level from the frames without light, and each frame's offset.
 
     Parameters
@@ -33,8 +33,11 @@ def fit_levels(frames, levels, layout, read_noise_adu=None):
     layout : Layout
         Where the overscan is.
     read_noise_adu : float, optional
-        One frame's read noise: the overscan median's own noise is taken
-        out of the jitter.
+        One frame's read noise: the overscan's (or the data section's)
+        median's own noise is taken out of the jitter.
+    row_noise_adu : float, optional
+        Row noise (ADU): its share of that median's noise, ``r^2 / rows``,
+        is taken out too.
 
     Returns
     -------
@@ -83,14 +86,14 @@ def fit_levels(frames, levels, layout, read_noise_adu=None):
     if dof > 0:
         # The overscan median's own scatter: 1.2533 x read noise / sqrt(pixels).
         noise2 = 0.0
-        if read_noise_adu is not None and with_os:
-            oy, ox = layout.overscan
-            npix = len(range(*oy.indices(layout.readout_shape[0]))) * \
-                len(range(*ox.indices(layout.readout_shape[1])))
-            noise2 = (1.2533 * read_noise_adu) ** 2 / npix
+        if read_noise_adu is not None:
+            oy, ox = layout.overscan if with_os else layout.data
+            nrow = len(range(*oy.indices(layout.readout_shape[0])))
+            npix = nrow * len(range(*ox.indices(layout.readout_shape[1])))
+            noise2 = (1.2533 * read_noise_adu) ** 2 / npix + row_noise_adu ** 2 / nrow
         rms2 = float((resid ** 2).sum() / dof)
         jit = float(np.sqrt(max(rms2 - noise2, 0.0)))
-        out["jitter"] = Measured(jit, float(np.sqrt(rms2) / np.sqrt(2 * dof)), "adu",
+        out["jitter"] = Measured(jit, float(np.sqrt(max(rms2, noise2)) / np.sqrt(2 * dof)), "adu",
                                  f"rms of the {len(use)} {where}' residuals about the fit, their "
                                  f"own noise taken out; SE rms / sqrt(2 dof)")
     out["overscan_level"] = float(coef[0]) if with_os else None

@@ -16,6 +16,8 @@ DEAD_FLAT = 1e-3
 #: Measured values that become camera-file parameters (the rest are kept in ``[fit]``).
 FILE_PARAMS = ("gain", "read_noise", "bias_drift", "bias_jitter", "overscan_offset",
                "overscan_dark", "cosmic_ray_rate", "nonlinearity")
+#: Measured values a CMOS camera's file carries too (``SENSOR = 'cmos'``).
+CMOS_PARAMS = ("row_noise", "column_gain_rms", "rts_fraction", "rts_amplitude")
 
 
 @dataclass
@@ -45,6 +47,8 @@ class CameraFit:
         What could not be fitted, and what it would need.
     source : str
         Where the frames came from.
+    sensor : str
+        ``ccd`` or ``cmos`` from the headers' ``SENSOR`` ("" when they do not say).
     """
 
     measured: dict
@@ -57,6 +61,7 @@ class CameraFit:
     pairs: list
     cannot: list = field(default_factory=list)
     source: str = ""
+    sensor: str = ""
 
     @property
     def shape(self):
@@ -72,9 +77,14 @@ class CameraFit:
             ``{Python name: value}``.
         """
         out = {"shape": tuple(int(n) for n in self.shape)}
-        for name in FILE_PARAMS:
+        for name in FILE_PARAMS + (CMOS_PARAMS if self.sensor == "cmos" else ()):
             if name in self.measured:
-                out[name] = float(self.measured[name].value)
+                out[name] = max(float(self.measured[name].value), 0.0) \
+                    if name in CMOS_PARAMS else float(self.measured[name].value)
+        if self.sensor:
+            out["sensor"] = self.sensor
+        if "adc_bits" in self.measured:
+            out["adc_bits"] = int(self.measured["adc_bits"].value)
         for name in ("bias_jitter", "overscan_dark", "cosmic_ray_rate"):
             if name in out:
                 out[name] = max(out[name], 0.0)

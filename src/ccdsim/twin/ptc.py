@@ -1,10 +1,13 @@
 """Photon transfer: read noise from bias pairs, gain from flat pairs, nonlinearity from a series.
 
 A pair's difference holds no fixed pattern (bias structure, flat field, hot
-pixels): its variance is twice one frame's noise. For bias pairs that is the
-read noise, plus the ADC's rounding ``1/12`` ADU^2 for integer frames; for
+pixels): its variance is twice one frame's noise. Each row's mean is taken
+off the difference first (a CMOS camera's row noise moves whole rows; for a
+row of ``nx`` pixels that leaves ``var (1 - 1/nx)``, which is divided out).
+For bias pairs that is the read noise, plus the converter's rounding
+``step^2 / 12`` ADU^2 for integer frames (``step = 2**(16 - adc_bits)``); for
 flat pairs at mean signal ``m`` (ADU above the bias) it is
-``m / g + rn^2 + 1/12`` (+ ``q m^2``, the first-order effect of nonlinearity
+``m / g + rn^2 + step^2/12`` (+ ``q m^2``, the first-order effect of nonlinearity
 and brighter-fatter, fitted with four levels or more). Each pair's variance
 has the standard error ``var sqrt(2 / (N - 1))`` of a Gaussian sample of N
 pixels; the fit is weighted least squares, and the gain's standard error
@@ -19,7 +22,7 @@ import numpy as np
 
 from .stack import MAD_TO_STD, read_data
 
-__all__ = ["Measured", "interior", "pair_variance", "PairPoint", "fit_transfer",
+__all__ = ["Measured", "interior", "pair_variance", "glowing", "PairPoint", "fit_transfer",
            "fit_nonlinearity"]
 
 #: Fraction of each side of the data section left out of pair statistics.
@@ -75,16 +78,23 @@ def interior(shape):
     return tuple(slice(int(n * MARGIN), n - int(n * MARGIN)) for n in shape)
 
 
-def pair_variance(a, b, ratio=1.0):
+def pair_variance(a, b, ratio=1.0, step=1.0):
     """One frame's noise variance from a pair: ``var(a - ratio b) / (1 + ratio^2)``.
+
+    Each row's mean is taken off the difference (row noise), and the
+    variance divided by ``1 - 1/nx`` for it; the 5-sigma clip's sigma is at
+    least the converter's step (a median absolute deviation of values in
+    steps of 16 ADU can be 0).
 
     Parameters
     ----------
     a, b : numpy.ndarray
-        The two frames' pixels (ADU above the bias).
+        The two frames' pixels (ADU above the bias), 2-D.
     ratio : float, optional
         ``mean(a) / mean(b)``: ``b`` scaled to ``a``'s level first (twilight
         flats of different levels).
+    step : float, optional
+        The converter's step (ADU).
 
     Returns
     -------
@@ -93,12 +103,14 @@ def pair_variance(a, b, ratio=1.0):
     se : float
         Its standard error (ADU^2).
     """
-    d = (a - ratio * b).ravel().astype(np.float64)
+    d = np.atleast_2d(a - ratio * b).astype(np.float64)
+    nx = d.shape[1]
+    d = (d - d.mean(axis=1, keepdims=True)).ravel()
     med = np.median(d)
-    sig = np.median(np.abs(d - med)) * MAD_TO_STD
+    sig = max(np.median(np.abs(d - med)) * MAD_TO_STD, step)
     d = d[np.abs(d - med) <= 5 * sig]
     # A 5-sigma clip of a Gaussian keeps all but 6e-7 of it and its variance.
-    var = d.var(ddof=1) / (1 + ratio ** 2)
+    var = d.var(ddof=1) / (1 + ratio ** 2) / (1 - 1 / nx)
     return float(var), float(var * np.sqrt(2.0 / (d.size - 1)))
 
 
@@ -124,7 +136,34 @@ class PairPoint:
     filter: str
 
 
-def pair_points(pairs, layout, bias_map, offsets):
+def glowing(mean):
+    """Rows and columns of a bias pair's mean that glow: their shot noise is not read noise.
+
+    A row's (column's) median more than 5 robust standard deviations of
+    those medians, and 3 of the median's own noise, above their median.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray
+        The pair's mean frame (ADU).
+
+    Returns
+    -------
+    rows, columns : numpy.ndarray of bool
+        True where kept.
+    """
+    out = []
+    for axis in (1, 0):
+        prof = np.median(mean, axis=axis)
+        med = np.median(prof)
+        spread = np.median(np.abs(prof - med)) * MAD_TO_STD
+        own = np.median(np.abs(mean - np.median(mean))) * MAD_TO_STD * 1.2533 \
+            / np.sqrt(mean.shape[axis])
+        out.append(prof - med <= max(5 * spread, 3 * own))
+    return out[0], out[1]
+
+
+def pair_points(pairs, layout, bias_map, offsets, step=1.0):
     """Photon-transfer points of frame pairs.
 
     Parameters
@@ -137,6 +176,8 @@ def pair_points(pairs, layout, bias_map, offsets):
         The master bias of the data section (ADU); None for bias pairs.
     offsets : dict
         ``{path: ADU}``: each frame's own offset (drift and jitter).
+    step : float, optional
+        The converter's step (ADU).
 
     Returns
     -------
@@ -151,24 +192,27 @@ def pair_points(pairs, layout, bias_map, offsets):
             if bias_map is not None:
                 d -= bias_map[ins]
             frames.append(d)
+        if bias_map is None:  # glow at the edges of a bias: shot noise, not read noise
+            rows, cols = glowing(0.5 * (frames[0] + frames[1]))
+            frames = [d[rows][:, cols] for d in frames]
         ma, mb = (float(np.mean(d)) for d in frames)
         ratio = ma / mb if bias_map is not None and mb > 0 else 1.0
-        var, se = pair_variance(frames[0], frames[1], ratio)
+        var, se = pair_variance(frames[0], frames[1], ratio, step)
         out.append(PairPoint(0.5 * (ma + mb) if bias_map is not None else 0.0, var, se,
                              fa.exptime, fa.filter))
     return out
 
 
-def fit_transfer(bias_points, flat_points, integer=True):
+def fit_transfer(bias_points, flat_points, step=1.0):
     """Gain and read noise from the photon-transfer points.
 
     Parameters
     ----------
     bias_points, flat_points : list of PairPoint
         Bias pairs (signal 0) and flat pairs.
-    integer : bool, optional
-        The frames hold integers: the ADC's rounding (1/12 ADU^2) is taken
-        off the read noise.
+    step : float, optional
+        The converter's step (ADU; 0 for frames of floats): its rounding,
+        ``step^2 / 12`` ADU^2, is taken off the read noise.
 
     Returns
     -------
@@ -177,7 +221,7 @@ def fit_transfer(bias_points, flat_points, integer=True):
         None without flat pairs), ``quadratic`` (the fitted ``q``, 1/ADU, or
         None) and ``chi2`` (per degree of freedom, or None).
     """
-    rounding = 1.0 / 12 if integer else 0.0
+    rounding = step ** 2 / 12
     out = {"gain": None, "quadratic": None, "chi2": None, "read_noise_adu": None}
     if bias_points:
         v = np.array([p.var for p in bias_points])
@@ -188,7 +232,8 @@ def fit_transfer(bias_points, flat_points, integer=True):
         rn2 = max(var_b - rounding, 0.0)
         out["read_noise_adu"] = Measured(
             float(np.sqrt(rn2)), se_b / (2 * np.sqrt(max(rn2, 1e-12))), "adu",
-            f"{len(bias_points)} bias pairs: sqrt(var(b1 - b2) / 2 - 1/12); SE from "
+            f"{len(bias_points)} bias pairs: sqrt(var(b1 - b2) / 2 - step^2/12), step "
+            f"{step:g} ADU, rows' means taken off; SE from "
             f"var sqrt(2 / (N - 1)) per pair")
     points = list(bias_points) + list(flat_points)
     levels = len({round(p.mean, 0) for p in flat_points})

@@ -79,7 +79,8 @@ def compare(a, b):
     Returns
     -------
     list of tuple
-        ``(name, Measured, Measured, z)``; ``z`` NaN where an error is unknown.
+        ``(name, Measured, Measured, z)``; ``z`` NaN where an error is unknown
+        (0 where both are exact and equal).
     """
     out = []
     for name, va in a.measured.items():
@@ -87,6 +88,7 @@ def compare(a, b):
         if vb is None:
             continue
         se = np.hypot(va.se, vb.se)
-        z = (vb.value - va.value) / se if np.isfinite(se) and se > 0 else float("nan")
+        z = (vb.value - va.value) / se if np.isfinite(se) and se > 0 else \
+            0.0 if se == 0 and vb.value == va.value else float("nan")  # exact: the converter
         out.append((name, va, vb, float(z)))
     return out
