@@ -24,8 +24,6 @@
 from math import comb
 
 import numpy as np
-from scipy.ndimage import median_filter
-from scipy.stats import norm
 
 from .ptc import Measured, glowing, interior
 from .stack import BAND_BYTES, read_data
@@ -142,6 +140,7 @@ def bias_statistics(biases, layout, read_noise_adu, step):
                                      f"(N - 1)(ny - 1) = {dof} degrees of freedom"),
            "rts_fraction": None, "rts_jump_adu": None, "rts_false": None}
     if n >= RTS_MIN_BIASES and tested:
+        from scipy.stats import norm  # ccdproc, which the fit needs, brings SciPy
         p = 2 * norm.sf(RTS_SIGMAS)
         false = comb(n, 2) * p ** 2
         out["rts_false"] = false
@@ -174,6 +173,7 @@ def column_gain(flat, mask, size=15):
     """
     ys, xs = interior(flat.shape)
     f = np.asarray(flat, dtype=np.float64)
+    from scipy.ndimage import median_filter  # ccdproc, which the fit needs, brings SciPy
     smooth = median_filter(f, size=size, mode="nearest")
     ratio = np.where(mask | (smooth <= 0), np.nan, f / np.where(smooth > 0, smooth, 1.0))[ys, xs]
     nrow = np.sum(np.isfinite(ratio), axis=0)
