@@ -121,6 +121,8 @@ def test_every_fitted_value_within_4_standard_errors_of_the_truth(night):
     print(folder.name, {k: round(z, 1) for k, z in pulls.items()})
     open_ = OPEN[folder.name]
     assert all(abs(z) < 4 for k, z in pulls.items() if k not in open_), pulls
+    # The open ones must not get worse: within 4 SE of their last measured pull.
+    assert all(abs(pulls[k]) < abs(z) + 4 for k, z in open_.items() if k in pulls), pulls
     assert m["adc_bits"].value == params["adc_bits"]
     assert {"gain", "read_noise", "bias_level", "dark_current", "prnu", "row_noise",
             "column_gain_rms"} <= set(pulls)
