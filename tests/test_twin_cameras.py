@@ -49,8 +49,8 @@ CAMERAS = {
 #: Values not yet within 4 SE of their truth (open: the fit's medians on maps whose values
 #: step (means of integers, a converter's steps) or whose truth is one value; glow that
 #: the flat dims at the edge), with the pull last measured.
-OPEN = {"guide": {"bias_level": 6.3, "dark_current": 4.3},
-        "night": {"bias_level": 6.5, "overscan_offset": -4.5, "dark_current": 5.9},
+OPEN = {"guide": {"dark_current": 4.3},
+        "night": {"dark_current": 5.9},
         "cryogenic": {"glow_left": -24.3},
         "cmos-full-frame": {"dark_current": -5.5, "glow_top": -8.2},
         "cmos-12bit": {"bias_level": -4.5, "dark_current": -4.4, "glow_top": 6.5}}

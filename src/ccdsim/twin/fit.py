@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.validate import ParameterError
 from .collect import MAX_FILE_BYTES, MAX_FILES, collect
-from .dark import fit_darks, grouped_median
+from .dark import fit_darks, level_of
 from .flat import fit_flat
 from .cmos import RTS_MIN_BIASES, bias_statistics, column_gain, converter
 from .levels import fit_levels
@@ -224,13 +224,14 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     # The master bias is the bias at the biases' mean time: the camera's is at clock 0.
     drift0 = lv["drift"].value * lv["t_ref"] if lv["drift"] is not None else 0.0
     bias_map, bias_se = master.mean - np.float32(drift0), np.sqrt(master.var)
-    bias_level = grouped_median(bias_map)  # a mean of N integers steps by 1/N
+    bias_level = level_of(bias_map)  # without defect columns; its values step by 1/N
     jit = lv["jitter"].value / np.sqrt(len(biases)) if lv["jitter"] is not None else 0.0
     drift_se = lv["drift"].se * lv["t_ref"] if lv["drift"] is not None else 0.0
     m["bias_level"] = Measured(bias_level, float(np.sqrt(
         (1.2533 * np.sqrt(master.var.mean()) / np.sqrt(bias_map.size)) ** 2 + jit ** 2
         + drift_se ** 2)) if len(biases) > 1 else float("nan"), "adu",
-        f"median of the master bias ({len(biases)} frames, 5-sigma clipped mean) at the first "
+        f"median of the master bias ({len(biases)} frames, 5-sigma clipped mean; columns "
+        f"5 robust sigma off left out) at the first "
         f"frame's time; SE from its pixels, the biases' jitter / sqrt(frames) and the drift's")
     for key, name in (("drift", "bias_drift"), ("jitter", "bias_jitter")):
         if lv[key] is not None:
