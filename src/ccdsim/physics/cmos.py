@@ -36,7 +36,9 @@ from typing import NamedTuple
 import numpy as np
 from astropy.table import Table
 
+from ..core.seeds import Stream, child_rng
 from ..core.validate import ParameterError
+from .transfer.clocking import read_chain
 
 __all__ = ["SENSORS", "OFFSET_STEPS", "FrameOffsets", "check_sensor", "adc_step", "column_gains",
            "pixel_offsets", "rts_table", "frame_offsets", "add_frame_offsets",
@@ -87,11 +89,7 @@ def check_sensor(camera):
         raise ParameterError(f"sensor must be one of {', '.join(SENSORS)} "
                              f"(got {camera.sensor!r})", param="sensor")
     if camera.sensor == "cmos":
-        for name, on in (("amplifiers", camera.amplifiers > 1), ("prescan", camera.prescan > 0),
-                         ("crosstalk", any(camera.crosstalk)),
-                         ("cti_parallel_density", any(camera.cti_parallel_density)),
-                         ("cti_serial_density", any(camera.cti_serial_density)),
-                         ("brighter_fatter", camera.brighter_fatter > 0)):
+        for name, on, _ in read_chain(camera):
             if on:
                 raise ParameterError(f"{name} must be off with sensor cmos (each pixel is read "
                                      "through its column: no output amplifiers, no charge "
@@ -207,15 +205,16 @@ def rts_table(shape, fraction, amplitude, three_level, dwell_time, rng):
     return t
 
 
-def frame_offsets(camera, rows_rng, rts_rng):
+def frame_offsets(camera, seed_seq):
     """One frame's row offsets and RTS levels, in ADU (None without either).
 
     Parameters
     ----------
     camera : ccdsim.Camera
         Its ``row_noise`` (e-), RTS table and gain.
-    rows_rng, rts_rng : numpy.random.Generator
-        The frame's ``Stream.ROW_NOISE`` and ``Stream.RTS`` streams.
+    seed_seq : numpy.random.SeedSequence
+        The frame's seed: the rows draw from its ``Stream.ROW_NOISE``, the RTS
+        levels from its ``Stream.RTS`` (made only when the camera has them).
 
     Returns
     -------
@@ -225,12 +224,13 @@ def frame_offsets(camera, rows_rng, rts_rng):
         return None
     rows = None
     if camera.row_noise > 0:
+        rows_rng = child_rng(seed_seq, Stream.ROW_NOISE)
         rows = (rows_rng.standard_normal(camera.shape[0]) * (camera.row_noise / camera.gain))
         rows = rows.astype(np.float32)
     table = camera.rts_pixels
     index = (np.asarray(table["y"], np.int64) * camera.shape[1] + np.asarray(table["x"]))
     cum = np.cumsum(np.asarray(table["occupancy"]), axis=1) if len(table) else np.zeros((0, 3))
-    u = rts_rng.random(len(table))
+    u = child_rng(seed_seq, Stream.RTS).random(len(table))
     level = (u[:, None] >= cum[:, :-1]).sum(axis=1) if len(table) else np.zeros(0)
     adu = (level * np.asarray(table["amplitude"]) / camera.gain).astype(np.float32)
     return FrameOffsets(rows, index, adu)

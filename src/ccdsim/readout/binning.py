@@ -47,7 +47,7 @@ from ..core.validate import ParameterError, short_repr
 from ..physics.bias import overscan_charge
 from ..physics.response import BIN_MODES
 from ..physics.steps import STEPS
-from ..physics.transfer.clocking import has_cti
+from ..physics.transfer.clocking import read_chain
 from ..sky.astrometry import bin_wcs
 from .segments import detector_electrons
 from .steps import digitize
@@ -104,12 +104,10 @@ def check_binning(camera):
     if camera.bin_mode != "sum" and not cmos:
         raise ParameterError("bin_mode must be sum with sensor ccd (a CCD sums the charge; "
                              "average is a CMOS camera's)", param="bin_mode")
-    unmodelled = [("amplifiers", camera.amplifiers > 1, "1"), ("prescan", camera.prescan > 0, "0"),
-                  ("cti_parallel_density", has_cti(camera), "empty"),
-                  ("crosstalk", any(camera.crosstalk), "empty")]
+    # A CMOS camera's brighter-fatter is refused as a CMOS camera's (`check_sensor`).
+    unmodelled = [c for c in read_chain(camera) if not (cmos and c[0] == "brighter_fatter")]
     if not cmos:  # the CCD's binned read-out has none of these
-        unmodelled += [("brighter_fatter", camera.brighter_fatter > 0, "0"),
-                       ("row_noise", camera.row_noise > 0, "0"),
+        unmodelled += [("row_noise", camera.row_noise > 0, "0"),
                        ("rts_fraction", camera.rts_fraction > 0, "0"),
                        ("column_gain_rms", camera.column_gain_rms > 0, "0"),
                        ("adc_bits", camera.adc_bits != 16, "16")]

@@ -135,9 +135,7 @@ def plan_exposure(camera, exposure_time, *, sky, stars, max_counts, star_sigma, 
     return Exposure(camera=cam, exposure_time=t, sky=sky, truth=truth, stars_e=stars_e,
                     star_img=star_img, cosmics=cosmics, seed_seq=seed_seq,
                     quantize=quantize, settings=settings, charge=charge, bias_offset=offset,
-                    filter=filter, rolling=rolling, offsets=frame_offsets(
-                        cam, child_rng(seed_seq, Stream.ROW_NOISE),
-                        child_rng(seed_seq, Stream.RTS)))
+                    filter=filter, rolling=rolling, offsets=frame_offsets(cam, seed_seq))
 
 
 def trail_stars(x, y, flux, sigma, trail):

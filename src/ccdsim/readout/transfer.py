@@ -7,7 +7,7 @@ and ``cti_parallel_release``, one entry per species; the same for serial);
 
 from ..core.validate import ParameterError
 from ..physics.transfer.brighterfatter import check_strength
-from ..physics.transfer.clocking import TRAP_PARAMS, has_cti
+from ..physics.transfer.clocking import TRAP_PARAMS, read_chain
 
 __all__ = ["MAX_TRAP_SPECIES", "check_transfer", "segmented"]
 
@@ -59,5 +59,4 @@ def segmented(camera):
     -------
     bool
     """
-    return (camera.amplifiers > 1 or camera.prescan > 0 or any(camera.crosstalk)
-            or has_cti(camera) or camera.brighter_fatter > 0)
+    return any(on for _, on, _ in read_chain(camera))

@@ -11,7 +11,7 @@ is the traps (``truth/cti.fits``) and each frame's map of the charge moved
 
 from .cti import TrapSpecies, WellFill, add_cti, trap_table
 
-__all__ = ["TRAP_PARAMS", "camera_traps", "has_cti", "clock_out", "truth_files"]
+__all__ = ["TRAP_PARAMS", "camera_traps", "has_cti", "read_chain", "clock_out", "truth_files"]
 
 #: Each direction's trap parameters: ``(density, release time)``, one entry per species.
 TRAP_PARAMS = {"parallel": ("cti_parallel_density", "cti_parallel_release"),
@@ -52,6 +52,30 @@ def has_cti(camera):
     """
     traps = camera_traps(camera)
     return bool(traps["parallel"] or traps["serial"])
+
+
+def read_chain(camera):
+    """The read-out chain's parameters, each with whether it is on and its value when off.
+
+    A camera with any of them on is read amplifier by amplifier
+    (`ccdsim.readout.segments`); a CMOS sensor and a binned read-out have none.
+
+    Parameters
+    ----------
+    camera : ccdsim.Camera
+
+    Returns
+    -------
+    tuple of (str, bool, str)
+        ``(parameter, on, off)``: amplifiers, prescan, crosstalk, each
+        direction's traps, brighter-fatter.
+    """
+    traps = camera_traps(camera)
+    return (("amplifiers", camera.amplifiers > 1, "1"), ("prescan", camera.prescan > 0, "0"),
+            ("crosstalk", any(camera.crosstalk), "empty"),
+            ("cti_parallel_density", bool(traps["parallel"]), "empty"),
+            ("cti_serial_density", bool(traps["serial"]), "empty"),
+            ("brighter_fatter", camera.brighter_fatter > 0, "0"))
 
 
 def clock_out(segment, camera, threads=None):
