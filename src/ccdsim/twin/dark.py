@@ -23,7 +23,7 @@ from .maps import box_mean
 from .ptc import Measured, interior
 from .stack import MAD_TO_STD, combine
 
-__all__ = ["level_of", "fit_darks", "HOT_THRESHOLDS"]
+__all__ = ["level_of", "dark_level", "grouped_median", "fit_darks", "HOT_THRESHOLDS"]
 
 #: Dark rates (e-/s) above which a pixel counts as hot (the population's two fractions).
 HOT_THRESHOLDS = (1.0, 4.0)
@@ -52,7 +52,8 @@ class _CosmicCounter:
                 for f in self.flags]
 
 
-def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_size_um=None):
+def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_size_um=None,
+              row_noise_adu=0.0):
     """Dark rate and zero-second maps, dark current, hot pixels, glow and cosmic rays.
 
     Parameters
@@ -71,6 +72,9 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
         One frame's read noise (ADU).
     pixel_size_um : float, optional
         Pixel pitch (um): the cosmic-ray rate needs it.
+    row_noise_adu : float, optional
+        One frame's row noise (ADU): each row of the rate map is offset by
+        the combined frames' rows, which the medians' errors take in.
 
     Returns
     -------
@@ -99,7 +103,9 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
             counters.append(counter)
             total_t += t * len(frames)
     t = np.array(times, dtype=float)
+    n_t = np.array([len(groups[k]) for k in times], dtype=float)
     out = {"exposures": times, "zero": None, "zero_se": None}
+    w_s = 1 / t
     if len(times) >= 2:
         dt = t - t.mean()
         w_s = dt / (dt ** 2).sum()
@@ -114,20 +120,15 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
         rate, rate_var = ys[0] / t[0], vs[0] / t[0] ** 2
         how = f"per pixel, e- / exposure time ({t[0]:g} s), no zero-second part"
     out["rate"], out["rate_se"] = rate.astype(np.float32), np.sqrt(rate_var).astype(np.float32)
-    inner = rate[interior(rate.shape)]
-    med = grouped_median(inner)
-    # At least the pixels' own error (a converter's steps can make the deviation 0).
-    spread = max(float(np.median(np.abs(inner - med))) * MAD_TO_STD,
-                 float(np.median(np.sqrt(rate_var[interior(rate.shape)]))))
-    out["dark_current"] = Measured(med, 1.2533 * spread / np.sqrt(inner.size), "electron/s",
-                                   f"median of the rate map's interior ({how}); SE 1.2533 x "
-                                   f"robust std / sqrt(pixels)")
+    # One row's offset in the rate map: each combined frame's row noise, through the weights.
+    row_var = float((w_s ** 2 * (gain * row_noise_adu) ** 2 / n_t).sum())
+    out["dark_current"] = dark_level(rate, rate_var, row_var, how)
     n = rate.size
     for name, thr in zip(("hot_above_1", "hot_above_4"), HOT_THRESHOLDS):
         f = float(np.count_nonzero(rate > thr)) / n
         out[name] = Measured(f, float(np.sqrt(max(f * (1 - f), 1.0 / n) / n)), "",
                              f"fraction of pixels of rate above {thr:g} e-/s; binomial SE")
-    out["glow_edges"] = _edges(rate, rate_var, med)
+    out["glow_edges"] = _edges(rate, rate_var, out["dark_current"], row_var)
     out["cosmic_events"] = None
     out["cosmic_ray_rate"] = None
     if counters and pixel_size_um:
@@ -139,6 +140,65 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
             "1/(cm2 s)", f"{events} events in darks of {total_t:g} s in all over "
             f"{area:.4g} cm2; SE sqrt(events)")
     return out
+
+
+def dark_level(rate, rate_var, row_var=0.0, how="", sigmas=3.0, rounds=8):
+    """The dark current: `grouped_median` of the rate map's interior without its glowing lines.
+
+    Glow reaches in from the edges with a tail tens of pixels long and lifts
+    a median of the whole interior by many of its standard errors (and
+    every edge's excess measured from it down). Rows and columns whose
+    median (`grouped_median`) lies more than ``sigmas`` of its own noise off
+    the level are left out and the level taken again, until no line
+    changes. The cut takes lines out on both sides: noise takes out as many
+    high lines as low, which leaves the level where it was. A line's noise:
+    1.2533 x one pixel's (the kept pixels' robust std, at least their median
+    SE) / sqrt(its pixels), with the row noise's (all of it for a row, over
+    the rows for a column).
+
+    Parameters
+    ----------
+    rate, rate_var : numpy.ndarray
+        The rate map (e-/pixel/s) and its pixels' variance.
+    row_var : float, optional
+        Variance of one row's offset in the rate map ((e-/pixel/s)^2).
+    how : str, optional
+        How the rate map was made (for the description).
+    sigmas : float, optional
+        The cut, in a line's own noise.
+    rounds : int, optional
+        At most this many rounds.
+
+    Returns
+    -------
+    Measured
+        e-/s; SE 1.2533 x one pixel's noise / sqrt(pixels kept), the mean
+        of the kept rows' offsets added.
+    """
+    box = interior(rate.shape)
+    r = np.asarray(rate[box], dtype=np.float64)
+    v = np.asarray(rate_var[box], dtype=np.float64)
+    rows, cols = np.ones(r.shape[0], bool), np.ones(r.shape[1], bool)
+    for _ in range(rounds):
+        kept = r[np.ix_(rows, cols)]
+        level = grouped_median(kept)
+        # At least the pixels' own error (a converter's steps can make the deviation 0).
+        sig = max(float(np.median(np.abs(kept - level))) * MAD_TO_STD,
+                  float(np.median(np.sqrt(v[np.ix_(rows, cols)]))))
+        own_r = np.sqrt((1.2533 * sig) ** 2 / cols.sum() + row_var)
+        own_c = np.sqrt(((1.2533 * sig) ** 2 + row_var) / rows.sum())
+        new_rows = np.abs([grouped_median(x) - level for x in r[:, cols]]) <= sigmas * own_r
+        new_cols = np.abs([grouped_median(x) - level for x in r[rows].T]) <= sigmas * own_c
+        if (new_rows == rows).all() and (new_cols == cols).all() or not (
+                new_rows.any() and new_cols.any()):
+            break
+        rows, cols = new_rows, new_cols
+    se = float(np.sqrt((1.2533 * sig) ** 2 / kept.size + row_var / rows.sum()))
+    return Measured(level, se, "electron/s",
+                    f"median of the rate map's interior ({how}), {r.shape[0] - rows.sum()} rows "
+                    f"and {r.shape[1] - cols.sum()} columns {sigmas:g} of their noise off (glow) "
+                    f"left out; SE 1.2533 x robust std / sqrt(pixels), the row noise's share "
+                    f"added")
 
 
 def level_of(image, sigmas=5.0):
@@ -173,9 +233,18 @@ def level_of(image, sigmas=5.0):
 def grouped_median(values):
     """The median, interpolated within its group of equal values (a converter's steps).
 
-    Values on a grid (a 12-bit converter's 16 ADU) put the plain median on a
-    grid point; as for grouped data, it is moved within the step ``w`` to the
-    nearest other value: ``v - w/2 + w (n/2 - below) / equal``.
+    Values on a grid of step ``w`` (a 12-bit converter's 16 ADU, or means
+    of integers: a combined frame's 1/N ADU, times the gain, over the
+    exposure) put the plain median on a grid point, off the centre by up
+    to ``w/2``: several standard errors of a median of many pixels. As for
+    grouped data, it is moved within the step to
+    ``v - w/2 + w (n/2 - below) / equal``. Arithmetic in float32 splits
+    one grid value into several a few units of the last place apart, and
+    pixels of fewer frames (an outlier clipped) lie off the grid: values
+    within ``max(1e-4 spread, 1e-6 |v|)`` of the median count as equal to
+    it (``spread``: 1.4826 MAD), and ``w`` is the distance to the nearest
+    other group holding at least a twentieth as many (the grid's next
+    point, not a stray value between).
 
     Parameters
     ----------
@@ -187,26 +256,44 @@ def grouped_median(values):
     """
     x = np.asarray(values, dtype=np.float64).ravel()
     v = float(np.median(x))
-    equal = int(np.count_nonzero(x == v))
+    spread = 1.4826 * float(np.median(np.abs(x - v)))
+    tol = max(1e-4 * spread, 1e-6 * abs(v))
+    d = x - v
+    equal = int(np.count_nonzero(np.abs(d) <= tol))
     if equal < 2:
         return v
-    others = np.abs(x[x != v] - v)
-    w = float(others.min()) if others.size else 0.0
-    below = int(np.count_nonzero(x < v))
+    below = int(np.count_nonzero(d < -tol))
+    others = np.abs(d[np.abs(d) > tol])
+    if not others.size:
+        return v
+    w = float(others.min())
+    if tol > 0:  # the nearest group of a twentieth of the median's, in bins of tol
+        keys, counts = np.unique(np.round(others / tol), return_counts=True)
+        big = keys[counts >= max(2, equal / 20)]
+        w = float(big.min() * tol) if big.size else w
     return v - w / 2 + w * (x.size / 2 - below) / equal
 
 
-def _edges(rate, rate_var, level):
-    """Median rate (`grouped_median`) of each edge's outermost line above the interior's level."""
+def _edges(rate, rate_var, level, row_var):
+    """Median rate (`grouped_median`) of each edge's outermost line above the interior's level.
+
+    Its SE: the line's pixels' (1.2533 x their SE / sqrt(pixels)), its rows'
+    offsets (all of one row's for a top or bottom line, the mean of the rows'
+    for a left or right one) and the level's, in quadrature.
+    """
     cuts = {"left": (slice(None), 0), "right": (slice(None), -1),
             "bottom": (0, slice(None)), "top": (-1, slice(None))}
+    ny = rate.shape[0]
     out = {}
     for edge, cut in cuts.items():
         r, v = rate[cut], rate_var[cut]
-        out[edge] = Measured(grouped_median(r) - level,
-                             float(1.2533 * np.sqrt(v.mean() / r.size)), "electron/s",
+        rows = row_var / ny if edge in ("left", "right") else row_var
+        out[edge] = Measured(grouped_median(r) - level.value,
+                             float(np.sqrt(1.2533 ** 2 * v.mean() / r.size + rows
+                                           + level.se ** 2)), "electron/s",
                              "median rate of the edge's outermost line above the interior's; "
-                             "SE 1.2533 x its pixels' SE / sqrt(pixels)")
+                             "SE 1.2533 x its pixels' SE / sqrt(pixels), the row noise's share "
+                             "and the level's SE")
     return out
 
 

@@ -107,24 +107,34 @@ def past_saturation(points, sigmas=5.0):
 
 
 def _with_offset_error(dark_current, groups, lv, gain):
-    """The dark current's SE with what the frames' offsets leave uncertain added.
+    """The dark current's SE with what the frames' offsets and the gain leave uncertain added.
 
     A group of darks' mean offset is uncertain by the jitter over the root of
     its number of frames, and the overscan's own dark current (which the
     offsets take out) by its standard error: both move the fitted rate,
-    through the least-squares weights of the exposure times.
+    through the least-squares weights of the exposure times. The rate is
+    ADU times the fitted gain: the gain's relative error is the rate's too
+    (about 1% from a few flat pairs, far above the pixels' share).
     """
     t = np.array(sorted(groups), dtype=float)
     n = np.array([len(groups[k]) for k in sorted(groups)])
     w = (t - t.mean()) / ((t - t.mean()) ** 2).sum() if len(t) >= 2 else 1 / t
+    g = gain.value
     jitter = lv["jitter"].value if lv["jitter"] is not None else 0.0
-    extra = (gain * jitter) ** 2 * float((w ** 2 / n).sum())
+    extra = (g * jitter) ** 2 * float((w ** 2 / n).sum())
     if lv["overscan_dark_adu"] is not None:
-        extra += (gain * lv["overscan_dark_adu"].se) ** 2
+        extra += (g * lv["overscan_dark_adu"].se) ** 2
     se = float(np.sqrt(dark_current.se ** 2 + extra))
-    return Measured(dark_current.value, se, dark_current.unit,
-                    dark_current.how + "; plus the offsets' uncertainty (jitter / sqrt(frames) "
-                    "per exposure time, the overscan dark's SE), propagated")
+    return _with_gain_error(Measured(
+        dark_current.value, se, dark_current.unit,
+        dark_current.how + "; plus the offsets' uncertainty (jitter / sqrt(frames) per exposure "
+        "time, the overscan dark's SE), propagated"), gain)
+
+
+def _with_gain_error(value, gain):
+    """A value in electrons (ADU x the fitted gain) with the gain's relative error added."""
+    se = float(np.hypot(value.se, value.value * gain.se / gain.value))
+    return Measured(value.value, se, value.unit, value.how + "; the gain's relative error added")
 
 
 def _cmos_in_electrons(m, cannot, stats, gain, n_bias):
@@ -227,12 +237,15 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     bias_level = level_of(bias_map)  # without defect columns; its values step by 1/N
     jit = lv["jitter"].value / np.sqrt(len(biases)) if lv["jitter"] is not None else 0.0
     drift_se = lv["drift"].se * lv["t_ref"] if lv["drift"] is not None else 0.0
+    # The master's rows are offset by the biases' row noise averaged (the jitter has it out):
+    # the median moves by their mean, row noise / sqrt(frames x rows).
+    rows = stats["row_noise_adu"].value ** 2 / (len(biases) * bias_map.shape[0])
     m["bias_level"] = Measured(bias_level, float(np.sqrt(
         (1.2533 * np.sqrt(master.var.mean()) / np.sqrt(bias_map.size)) ** 2 + jit ** 2
-        + drift_se ** 2)) if len(biases) > 1 else float("nan"), "adu",
+        + drift_se ** 2 + rows)) if len(biases) > 1 else float("nan"), "adu",
         f"median of the master bias ({len(biases)} frames, 5-sigma clipped mean; columns "
-        f"5 robust sigma off left out) at the first "
-        f"frame's time; SE from its pixels, the biases' jitter / sqrt(frames) and the drift's")
+        f"5 robust sigma off left out) at the first frame's time; SE from its pixels, the "
+        f"biases' jitter / sqrt(frames), their row noise / sqrt(frames x rows) and the drift's")
     for key, name in (("drift", "bias_drift"), ("jitter", "bias_jitter")):
         if lv[key] is not None:
             m[name] = lv[key]
@@ -286,13 +299,13 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     dark = None
     if dark_groups:
         dark = fit_darks(dark_groups, layout, offsets, bias_map, g, rn_adu.value,
-                         float(pixel) if pixel else None)
-        dark["dark_current"] = _with_offset_error(dark["dark_current"], dark_groups, lv, g)
+                         float(pixel) if pixel else None, stats["row_noise_adu"].value)
+        dark["dark_current"] = _with_offset_error(dark["dark_current"], dark_groups, lv, gain)
         for key in ("dark_current", "hot_above_1", "hot_above_4", "cosmic_ray_rate"):
             if dark[key] is not None:
                 m[key] = dark[key]
         for edge, v in dark["glow_edges"].items():
-            m[f"glow_{edge}"] = v
+            m[f"glow_{edge}"] = _with_gain_error(v, gain)
         maps.update(dark=dark["rate"], dark_se=dark["rate_se"])
         if dark["zero"] is not None:
             maps.update(zero=dark["zero"], zero_se=dark["zero_se"])
