@@ -23,7 +23,7 @@ from ccdsim.cli import main
 from ccdsim.twin.collect import frame_kind
 from ccdsim.twin.maps import box_mean, correlation
 from ccdsim.twin.ptc import interior
-from ccdsim.twin.twins import compare, simulate_like
+from ccdsim.twin.report.twins import compare, simulate_like
 
 TRUE = {"gain": 2.2, "read_noise": 7.0, "bias": 1500.0, "dark_current": 0.2,
         "hot_above_1": 0.003, "hot_above_4": 0.0008, "prnu": 0.02, "bias_drift": 30.0,

@@ -24,8 +24,7 @@ The dark current and the glow are ADU times the fitted gain: their SE holds
 the gain's relative error, and they are compared once more at the true gain
 with the SE the pixels, rows and offsets alone give (`PER_GAIN`), also
 within 4.
-Cameras with several amplifiers are refused (per-amplifier values are not
-fitted): one line.
+Cameras with several amplifiers: `tests/test_twin_amplifiers.py`.
 """
 
 import json
@@ -180,13 +179,3 @@ def test_maps_correlate_with_the_truth_as_their_noise_predicts(night):
         print(folder.name, name, round(got, 5), round(float(np.sqrt(vt / (vt + vn))), 5),
               round(r, 2))
         assert 0.7 <= r <= 1.4, (name, got, np.sqrt(vt / (vt + vn)), r)
-
-
-def test_cameras_with_several_amplifiers_are_refused_in_one_line(tmp_path, capsys):
-    out = tmp_path / "quad"
-    assert main(["night", str(out), "--camera", "quad-amp", "--scale", "32", "--n-bias", "2",
-                 "--n-dark", "0", "--n-flat", "2", "--n-science", "0", "--filters", "R",
-                 "--seed", "1", "--quiet"]) == 0
-    assert main(["camera", "fit", str(out), "-o", str(tmp_path / "c.toml")]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "per-amplifier values are not fitted" in err, err

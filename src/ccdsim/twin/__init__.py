@@ -9,9 +9,10 @@ nonlinearity. `CameraFit.write` writes a camera file
 (`ccdsim.camera.camerafile`) that `ccdsim.Camera.from_file` simulates.
 
 Modules: collect (which frame is which), stack (bands of frames combined),
-levels (offsets), ptc (photon transfer), dark, flat, maps (noise shrunk from
-maps), model (`CameraFit`), fit (`fit_camera`), twins (frames simulated like
-the input) and report (HTML).
+levels (offsets), ptc (photon transfer), amps (each amplifier's gain, read
+noise and bias level), dark, flat, cmos, maps (noise shrunk from maps), model
+(`CameraFit`), fit (`fit_camera`); the report package checks a fit (twins:
+frames simulated like the input; page: the HTML report).
 """
 
 from ..core.lazy import lazy_exports
@@ -19,5 +20,5 @@ from ..core.lazy import lazy_exports
 __all__ = ["fit_camera", "CameraFit", "simulate_like", "write_report"]
 
 __getattr__, __dir__ = lazy_exports(__name__, {"fit_camera": ".fit", "CameraFit": ".model",
-                                               "simulate_like": ".twins",
-                                               "write_report": ".report"})
+                                               "simulate_like": ".report.twins",
+                                               "write_report": ".report.page"})

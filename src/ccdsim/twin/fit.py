@@ -22,88 +22,27 @@ import numpy as np
 
 from ..core.validate import ParameterError
 from .collect import MAX_FILE_BYTES, MAX_FILES, collect
+from .amps import amplifier_layouts, fit_amplifier
 from .dark import fit_darks, level_of
 from .flat import fit_flat
 from .cmos import RTS_MIN_BIASES, bias_statistics, column_gain, converter
 from .levels import fit_levels
 from .model import CameraFit
-from .ptc import Measured, fit_nonlinearity, fit_transfer, interior, pair_points
+from .ptc import (
+    Measured,
+    fit_nonlinearity,
+    fit_transfer,
+    flat_pairs,
+    interior,
+    pair_points,
+    past_saturation,
+)
 from .stack import combine, frame_levels, layout_of, read_data
 
-__all__ = ["fit_camera", "flat_pairs", "past_saturation"]
+__all__ = ["fit_camera"]
 
 #: Signal (ADU above the bias) where the nonlinearity is given (ccdsim's default level).
 NONLINEARITY_LEVEL = 55000.0
-
-
-def flat_pairs(flats):
-    """Pairs of flats for photon transfer: same filter and exposure time, in time order.
-
-    Flats that find no partner of the same exposure time (a twilight
-    series) pair with the next one of their filter, their levels scaled.
-
-    Parameters
-    ----------
-    flats : list of FrameInfo
-
-    Returns
-    -------
-    list of tuple
-    """
-    pairs, left = [], []
-    groups = {}
-    for f in flats:
-        groups.setdefault((f.filter, f.exptime), []).append(f)
-    for group in groups.values():
-        for i in range(0, len(group) - 1, 2):
-            pairs.append((group[i], group[i + 1]))
-        if len(group) % 2:
-            left.append(group[-1])
-    if not pairs:
-        by_filter = {}
-        for f in left:
-            by_filter.setdefault(f.filter, []).append(f)
-        for group in by_filter.values():
-            group.sort(key=lambda f: (f.time or 0.0, f.name))
-            pairs += [(group[i], group[i + 1]) for i in range(0, len(group) - 1, 2)]
-    return pairs
-
-
-def past_saturation(points, sigmas=5.0):
-    """Indices of the flat pairs at or past the photon-transfer curve's turnover (saturation).
-
-    Per filter, in order of level: once a pair's variance falls below the
-    highest variance of the lower levels by more than ``sigmas`` standard
-    errors (the pixels fill), that pair, every pair above it and the peak
-    itself (where the brightest pixels start to fill) are past saturation.
-    A series that does not turn over loses nothing.
-
-    Parameters
-    ----------
-    points : list of PairPoint
-        Flat pairs' points.
-    sigmas : float, optional
-        The fall, in the two variances' combined standard errors, taken as a turnover.
-
-    Returns
-    -------
-    set of int
-    """
-    out = set()
-    for name in {p.filter for p in points}:
-        order = sorted((i for i, p in enumerate(points) if p.filter == name),
-                       key=lambda i: points[i].mean)
-        peak = None
-        for k, i in enumerate(order):
-            p = points[i]
-            if peak is not None and (points[peak].var - p.var
-                                     > sigmas * np.hypot(points[peak].se, p.se)):
-                out |= {peak, *order[k:]}
-                out |= {j for j in order if points[j].mean >= points[peak].mean}
-                break
-            if peak is None or p.var > points[peak].var:
-                peak = i
-    return out
 
 
 def _with_offset_error(dark_current, groups, lv, gain):
@@ -154,6 +93,44 @@ def _cmos_in_electrons(m, cannot, stats, gain, n_bias):
                                       "found jump farther than most)")
 
 
+def _fit_amplifiers(coll, amps, step, m, cannot, sensor, source):
+    """A camera of several amplifiers: each one's gain, read noise and bias level (`amps`).
+
+    The camera file gets them as ``amplifier_gain``, ``amplifier_read_noise``
+    and ``amplifier_bias_level`` (their means as ``gain``, ``read_noise``,
+    ``bias_level``) and the amplifiers' geometry from their sections; the
+    maps and every other value are not fitted (listed in ``cannot``).
+    """
+    biases, fpairs = coll.of("bias"), flat_pairs(coll.of("flat"))
+    per = {name: fit_amplifier(coll.frames, biases, fpairs, lay, step)
+           for name, lay in amps.items()}
+    if any(p["gain"] is None for p in per.values()):
+        raise ParameterError("no two flats at one level (same filter and exposure time, or a "
+                             "twilight series): no amplifier's gain can be fitted",
+                             param="frames")
+    for name, p in per.items():
+        for key in ("gain", "read_noise", "bias_level"):
+            m[f"{key}_{name}"] = p[key]
+    h, a = coll.header, amps["A"]
+    rows = 2 if len(amps) > 2 else 1  # 1, 2 side by side, or an even number in 2 rows
+    params = {"shape": (a.shape[0] * rows, a.shape[1] * (len(amps) // rows)),
+              "amplifiers": len(amps), "overscan": a.overscan_columns}
+    for key, card, axis in (("prescan", "PRESECA", 1), ("overscan_rows", "BIASSRA", 0)):
+        if card in h:
+            params[key] = len(range(*layout_of({"DATASEC": h[card]}, a.readout_shape)
+                                    .data[axis].indices(a.readout_shape[axis])))
+    for key in ("gain", "read_noise", "bias_level"):
+        values = [float(p[key].value) for p in per.values()]
+        params[f"amplifier_{key}"], params[key] = tuple(values), float(np.mean(values))
+    cannot += [f"with {len(amps)} amplifiers, only each one's gain, read noise and bias level "
+               f"are fitted: not the maps (bias, dark, flat), drift, jitter, dark current, glow, "
+               f"hot pixels, cosmic rays, PRNU, nonlinearity, crosstalk, CTI"]
+    return CameraFit(measured=m, maps={}, flats={}, main_filter="", sensor=sensor, layout=a,
+                     collection=coll, transfer={}, pairs=[], cannot=cannot, file_params=params,
+                     source=os.fspath(source) if isinstance(source, (str, os.PathLike))
+                     else f"{len(coll.frames)} files")
+
+
 def _required(coll):
     """One line naming the missing frames and what they prevent, or None."""
     n = coll.counts()
@@ -201,14 +178,11 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
                    filter_key=filter_key, date_key=date_key, imagetyp_words=imagetyp_words,
                    max_files=max_files, max_bytes=max_bytes)
     namps = int(coll.header.get("NAMPS", 1) or 1)
-    if namps > 1:
-        raise ParameterError(f"the frames were read through {namps} amplifiers (NAMPS): "
-                             f"per-amplifier values are not fitted; camera fit measures "
-                             f"cameras of one amplifier", param="frames")
     missing = _required(coll)
     if missing:
         raise ParameterError(missing, param="frames")
-    layout = layout_of(coll.header, coll.frames[0].shape)
+    amps = amplifier_layouts(coll.header, coll.frames[0].shape, namps) if namps > 1 else None
+    layout = amps["A"] if amps else layout_of(coll.header, coll.frames[0].shape)
     m, cannot = {}, []
     biases, darks, flats = coll.of("bias"), coll.of("dark"), coll.of("flat")
     sensor, m["adc_bits"] = converter(coll.header, read_data(biases[0].path,
@@ -217,6 +191,8 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
         cannot.append("sensor: the headers have no SENSOR (ccd or cmos)")
     # The converter's step (0 for frames of floats): its rounding is not read noise.
     step = 2.0 ** (16 - m["adc_bits"].value) if coll.header.get("BITPIX", 16) > 0 else 0.0
+    if amps:
+        return _fit_amplifiers(coll, amps, step, m, cannot, sensor, source)
 
     # 1-2. Levels, master bias, read noise.
     # The data medians stand in for the overscan's (`fit_levels`) only without one.

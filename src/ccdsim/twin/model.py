@@ -49,6 +49,9 @@ class CameraFit:
         Where the frames came from.
     sensor : str
         ``ccd`` or ``cmos`` from the headers' ``SENSOR`` ("" when they do not say).
+    file_params : dict
+        Camera-file parameters measured beside `measured` (several amplifiers:
+        each one's values and their geometry), which take precedence.
     """
 
     measured: dict
@@ -62,6 +65,7 @@ class CameraFit:
     cannot: list = field(default_factory=list)
     source: str = ""
     sensor: str = ""
+    file_params: dict = field(default_factory=dict)
 
     @property
     def shape(self):
@@ -100,6 +104,7 @@ class CameraFit:
         pixel = self.collection.header.get("XPIXSZ") or self.collection.header.get("PIXSIZE")
         if pixel:
             out["pixel_size"] = float(pixel)
+        out.update(self.file_params)
         for name, value in list(out.items()):
             try:
                 check(name, value)
@@ -116,7 +121,9 @@ class CameraFit:
             ``bias``, ``dark`` (when darks were given), ``flat`` (the main
             filter's) and ``flat_<FILTER>`` for the others.
         """
-        out = {"bias": denoise(self.maps["bias"], self.maps["bias_se"])[0]}
+        out = {}
+        if "bias" in self.maps:  # none fitted from several amplifiers
+            out["bias"] = denoise(self.maps["bias"], self.maps["bias_se"])[0]
         if "dark" in self.maps:
             out["dark"] = denoise(self.maps["dark"], self.maps["dark_se"], floor=0.0)[0]
         for name, info in self.flats.items():

@@ -23,7 +23,7 @@ import numpy as np
 from .stack import MAD_TO_STD, read_data
 
 __all__ = ["Measured", "interior", "pair_variance", "glowing", "PairPoint", "fit_transfer",
-           "fit_nonlinearity"]
+           "fit_nonlinearity", "flat_pairs", "past_saturation"]
 
 #: Fraction of each side of the data section left out of pair statistics.
 MARGIN = 0.05
@@ -200,6 +200,76 @@ def pair_points(pairs, layout, bias_map, offsets, step=1.0):
         var, se = pair_variance(frames[0], frames[1], ratio, step)
         out.append(PairPoint(0.5 * (ma + mb) if bias_map is not None else 0.0, var, se,
                              fa.exptime, fa.filter))
+    return out
+
+
+def flat_pairs(flats):
+    """Pairs of flats for photon transfer: same filter and exposure time, in time order.
+
+    Flats that find no partner of the same exposure time (a twilight
+    series) pair with the next one of their filter, their levels scaled.
+
+    Parameters
+    ----------
+    flats : list of FrameInfo
+
+    Returns
+    -------
+    list of tuple
+    """
+    pairs, left = [], []
+    groups = {}
+    for f in flats:
+        groups.setdefault((f.filter, f.exptime), []).append(f)
+    for group in groups.values():
+        for i in range(0, len(group) - 1, 2):
+            pairs.append((group[i], group[i + 1]))
+        if len(group) % 2:
+            left.append(group[-1])
+    if not pairs:
+        by_filter = {}
+        for f in left:
+            by_filter.setdefault(f.filter, []).append(f)
+        for group in by_filter.values():
+            group.sort(key=lambda f: (f.time or 0.0, f.name))
+            pairs += [(group[i], group[i + 1]) for i in range(0, len(group) - 1, 2)]
+    return pairs
+
+
+def past_saturation(points, sigmas=5.0):
+    """Indices of the flat pairs at or past the photon-transfer curve's turnover (saturation).
+
+    Per filter, in order of level: once a pair's variance falls below the
+    highest variance of the lower levels by more than ``sigmas`` standard
+    errors (the pixels fill), that pair, every pair above it and the peak
+    itself (where the brightest pixels start to fill) are past saturation.
+    A series that does not turn over loses nothing.
+
+    Parameters
+    ----------
+    points : list of PairPoint
+        Flat pairs' points.
+    sigmas : float, optional
+        The fall, in the two variances' combined standard errors, taken as a turnover.
+
+    Returns
+    -------
+    set of int
+    """
+    out = set()
+    for name in {p.filter for p in points}:
+        order = sorted((i for i, p in enumerate(points) if p.filter == name),
+                       key=lambda i: points[i].mean)
+        peak = None
+        for k, i in enumerate(order):
+            p = points[i]
+            if peak is not None and (points[peak].var - p.var
+                                     > sigmas * np.hypot(points[peak].se, p.se)):
+                out |= {peak, *order[k:]}
+                out |= {j for j in order if points[j].mean >= points[peak].mean}
+                break
+            if peak is None or p.var > points[peak].var:
+                peak = i
     return out
 
 

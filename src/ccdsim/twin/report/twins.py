@@ -13,7 +13,7 @@ import os
 import numpy as np
 from astropy.time import Time, TimeDelta
 
-from ..camera.camera import Camera
+from ...camera.camera import Camera
 
 __all__ = ["simulate_like", "compare"]
 

@@ -1,6 +1,6 @@
 """The fit's report: the input frames beside frames simulated from the fit, as one HTML file.
 
-Twins of the input frames are made from the camera file (`ccdsim.twin.twins`)
+Twins of the input frames are made from the camera file (`ccdsim.twin.report.twins`)
 in a temporary folder and fitted the same way. The report shows, each with
 its agreement in standard errors: every fitted value of both fits; the
 photon-transfer curves; the dark-rate histograms and hot-pixel fractions;
@@ -19,8 +19,8 @@ import tempfile
 import numpy as np
 from matplotlib.figure import Figure  # no pyplot: the caller's backend is left alone
 
-from ..io.files import atomic_path
-from .fit import fit_camera
+from ...io.files import atomic_path
+from ..fit import fit_camera
 from .twins import compare, simulate_like
 
 __all__ = ["write_report", "fit_twins", "report_figure", "profile_rms"]
