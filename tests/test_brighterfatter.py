@@ -177,6 +177,13 @@ def test_threads_never_change_the_pixels():
     one = brighter_fatter(counts, STRENGTH, threads=1)
     for threads in (2, 3, 7):
         np.testing.assert_array_equal(brighter_fatter(counts, STRENGTH, threads=threads), one)
+    out = np.full(counts.shape, np.nan)  # whatever it held before (a camera's scratch array)
+    assert brighter_fatter(counts, STRENGTH, out=out) is out
+    np.testing.assert_array_equal(out, one)
+    f = counts.astype(float)
+    for bad in (np.empty(counts.shape, np.float32), f):  # not float64; the input itself
+        with pytest.raises(ValueError, match="out must be"):
+            brighter_fatter(f, STRENGTH, out=bad)
 
 
 def test_galsim_silicon_sensor_agrees():

@@ -24,6 +24,13 @@ CAMERAS = {
                        dust_spots=4, prnu=0.02, overscan=8),
     "two-stage": dict(shape=(300, 200), hot_pixel_fraction=1e-3, prnu=0.02, dust_spots=2,
                       full_well=3e4, cosmic_ray_rate=2.0, overscan=8),
+    # Read amplifier by amplifier, with the camera's scratch arrays lent to each frame.
+    "read-out-chain": dict(shape=(120, 96), amplifiers=4, prescan=2, overscan=8, overscan_rows=4,
+                           crosstalk=tuple(0.0 if v == s else 1e-3 / (1 + abs(v - s))
+                                           for v in range(4) for s in range(4)),
+                           brighter_fatter=2e-6,
+                           cti_parallel_density=(0.2,), cti_parallel_release=(4.0,),
+                           cti_serial_density=(0.1,), cti_serial_release=(2.0,)),
 }
 EXPOSURE = dict(sky=20, stars=6, max_counts=4e4, threads=2)
 
@@ -65,6 +72,8 @@ def test_threads_sharing_a_camera_make_one_threads_frames(name):
             for s, f in frames.items():
                 np.testing.assert_array_equal(f.data, ref[s].data)
                 np.testing.assert_array_equal(f.dq, ref[s].dq)
+                for got_hdu, want in zip(f.to_hdulist()[1:], ref[s].to_hdulist()[1:]):
+                    np.testing.assert_array_equal(got_hdu.data, want.data)  # CTI's moved charge
                 assert f.header["FRMSEED"] == ref[s].header["FRMSEED"]
 
 

@@ -25,16 +25,24 @@ __all__ = ["compiled", "in_parts", "add_gaussian_stars", "electrons_to_adu", "ke
 _TOP = float(ADC_MAX)
 
 
-def compiled(func):
-    """``numba.njit(nogil=True)``, cached on disk if numba finds a writable cache folder."""
+def compiled(func=None, *, error_model="python", inline="never"):
+    """``numba.njit(nogil=True)``, cached on disk if numba finds a writable cache folder.
+
+    Used bare (``@compiled``) or with numba's options (``@compiled(inline="always")``):
+    ``error_model="numpy"`` gives inf or nan where Python's model would raise,
+    ``inline="always"`` compiles the function into its callers.
+    """
+    if func is None:
+        return lambda f: compiled(f, error_model=error_model, inline=inline)
+    options = dict(nogil=True, error_model=error_model, inline=inline)
     try:
-        return numba.njit(cache=True, nogil=True)(func)
+        return numba.njit(cache=True, **options)(func)
     except RuntimeError as e:
         # numba looks for the cache folder when it decorates, and raises
         # "cannot cache function ...: no locator available" if none is writable.
         if "no locator available" not in str(e):
             raise
-        return numba.njit(nogil=True)(func)
+        return numba.njit(**options)(func)
 
 
 def in_parts(work, size, threads=None, *, least=1, align=1, per_thread=1):

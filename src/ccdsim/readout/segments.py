@@ -20,17 +20,19 @@ Every other camera keeps the one-amplifier read-out (`ccdsim.readout.pipeline`)
 and its pixels, bit for bit.
 """
 
+from contextlib import ExitStack
 from typing import NamedTuple
 
 import numpy as np
 
+from ..core.arrays import lent
 from ..core.quality import DQ
 from ..core.seeds import Stream, child_rng
 from ..physics.bias import leak_profile
 from ..physics.steps import STEPS, expected_electrons, poisson_draw
 from ..physics.transfer.clocking import has_cti
 from ..physics.transfer.crosstalk import crosstalk_matrix
-from .steps import digitize, for_each_block, pixel_blocks
+from .steps import digitize, for_each_block, pixel_blocks, read_noise_deviates
 
 __all__ = ["Segmented", "segmented_read_out", "detector_electrons", "read_order"]
 
@@ -56,7 +58,7 @@ class Segmented(NamedTuple):
     moved: np.ndarray | None
 
 
-def detector_electrons(exposure, dq, threads=None):
+def detector_electrons(exposure, dq, threads=None, buffers=None):
     """Steps 1 to 3 on the whole detector: drawn electrons after the charge that moves.
 
     Parameters
@@ -67,27 +69,30 @@ def detector_electrons(exposure, dq, threads=None):
         The detector's bits: cosmic-ray and full-well bits are or-ed in.
     threads : int, optional
         Worker threads; never changes the electrons.
+    buffers : tuple of two ndarray of float64, ``(ny, nx)``, optional
+        Where the drawn electrons and those after brighter-fatter go (their
+        contents do not matter); default: new arrays.
 
     Returns
     -------
     ndarray of float64, ``(ny, nx)``
+        One of ``buffers`` when given.
     """
     cam = exposure.camera
     ny, nx = cam.shape
     sources = exposure.sources
-    electrons = np.zeros((ny, nx))
+    electrons, moved = buffers if buffers is not None else (np.empty((ny, nx)), None)
 
     def draw(block):  # 1 and 2, each block from its own stream
         expected = expected_electrons(sources, block.r0, block.r1)
         drawn = poisson_draw(expected, block.shape, block.rng)
-        if drawn.size:
-            electrons[block.r0:block.r1] = drawn
+        electrons[block.r0:block.r1] = drawn if drawn.size else 0
 
     for_each_block(draw, pixel_blocks(exposure.seed_seq, cam.shape), threads)
     if exposure.cosmics is not None and len(exposure.cosmics):  # 3
         dq[_STEP["cosmic rays"](electrons, exposure.cosmics)] |= DQ.COSMIC_RAY
     if cam.brighter_fatter > 0:
-        electrons = _STEP["brighter-fatter"](electrons, cam, threads)
+        electrons = _STEP["brighter-fatter"](electrons, cam, threads, out=moved)
     if cam.full_well is not None:
         dq[_STEP["full well"](electrons, cam.full_well)] |= DQ.FULL_WELL
     return electrons
@@ -107,17 +112,28 @@ def segmented_read_out(exposure, threads=None):
     -------
     Segmented
     """
+    with ExitStack() as arrays:
+        def scratch(name, shape, dtype=np.float64):  # lent by the camera for this frame
+            return arrays.enter_context(lent(exposure.camera, name, shape, dtype))
+        return _read_out(exposure, threads, scratch)
+
+
+def _read_out(exposure, threads, scratch):
+    """`segmented_read_out`, its temporary arrays from ``scratch(name, shape, dtype)``
+    (`ccdsim.core.arrays.lent`)."""
     cam = exposure.camera
     geometry, values = cam.geometry, cam.amplifier_values
     amps = geometry.amplifiers
     ny, nx = cam.shape
-    detector_dq = np.zeros((ny, nx), dtype=np.uint8)
+    detector_dq = scratch("detector dq", (ny, nx), np.uint8)
+    detector_dq[...] = 0
     cam.add_detector_dq(detector_dq, 0, ny)
-    electrons = detector_electrons(exposure, detector_dq, threads)
+    electrons = detector_electrons(exposure, detector_dq, threads,
+                                   (scratch("drawn", (ny, nx)), scratch("pushed", (ny, nx))))
+    segments = scratch("segments", (len(amps), *amps[0].segment.shape))
 
     # Every amplifier's segment in read-out order, one array (they are all one shape),
     # made amplifier by amplifier on the threads: nothing below crosses amplifiers.
-    segments = np.zeros((len(amps), *amps[0].segment.shape))
     dq = np.zeros(geometry.shape, dtype=np.uint8)
     moved = np.zeros(geometry.shape, dtype=np.float32) if has_cti(cam) else None
     dark_e = cam.overscan_dark * exposure.exposure_time
@@ -126,17 +142,21 @@ def segmented_read_out(exposure, threads=None):
         amp, seg = amps[k], segments[k]
         data = _data_in_read_order(amp)
         seg[data] = read_order(electrons[amp.detector.slices], amp.reads_towards)
+        for outside in _outside(seg.shape, data):  # no charge of their own but the dark below
+            seg[outside] = 0.0
         dq[amp.data.slices] = detector_dq[amp.detector.slices]
         if dark_e > 0:  # the overscan's own dark: every pixel outside the data
             outside = np.ones(seg.shape, dtype=bool)
             outside[data] = False
             rng = child_rng(exposure.seed_seq, Stream.SEGMENT_OVERSCAN, k)
             seg[outside] = rng.poisson(dark_e, size=int(outside.sum()))
-        if moved is not None:  # 3: clocked out through the traps
-            after = _STEP["charge transfer"](seg, cam, 1)
-            # after - seg in float64, rounded once into the frame's float32 (no temporary)
-            np.subtract(after, seg, out=read_order(moved[amp.segment.slices], amp.reads_towards))
-            seg[...] = after
+        if moved is not None:  # 3: clocked out through the traps, in place
+            with lent(cam, "before", seg.shape) as before:
+                np.copyto(before, seg)
+                _STEP["charge transfer"](seg, cam, 1, out=seg)
+                # after - before in float64, rounded once into the frame's float32
+                np.subtract(seg, before,
+                            out=read_order(moved[amp.segment.slices], amp.reads_towards))
         if cam.overscan_leak > 0:  # each row's data pixel read last leaks into the overscan
             rows, last = data[0], data[1].stop - 1
             n = amp.serial_overscan.shape[1]
@@ -150,20 +170,26 @@ def segmented_read_out(exposure, threads=None):
                            threads=threads, out=segments)  # in place: no second stack
 
     out = np.empty(geometry.shape, dtype=np.uint16 if exposure.quantize else np.float32)
-    structure = np.zeros((ny, nx), dtype=np.float32)  # the detector's bias structure
+    structure = scratch("structure", (ny, nx), np.float32)  # the detector's bias structure
+    structure[...] = 0.0
     cam.add_bias_structure(structure, 0, ny)
 
     def output(k):  # 4 to 7, amplifier k with its own stream
-        amp = amps[k]
-        bias = _segment_bias(cam, amp, values.bias_level[k] + exposure.bias_offset, structure)
-        adu = np.empty(segments[k].shape, dtype=out.dtype)
-        sat = np.zeros(segments[k].shape, dtype=np.uint8)
-        digitize(segments[k], child_rng(exposure.seed_seq, Stream.SEGMENT_NOISE, k),
-                 read_noise=values.read_noise[k], gain=values.gain[k],
-                 bias=np.ascontiguousarray(read_order(bias, amp.reads_towards)),
-                 quantize=exposure.quantize, out=adu, dq=sat)
-        out[amp.segment.slices] = read_order(adu, amp.reads_towards)
-        dq[amp.segment.slices] |= read_order(sat, amp.reads_towards)
+        amp, shape = amps[k], segments[k].shape
+        # This thread's arrays, in read-out order, kept by the camera (`lent`).
+        with lent(cam, "bias", shape, np.float32) as bias, \
+                lent(cam, "adu", shape, out.dtype) as adu, \
+                lent(cam, "saturated", shape, np.uint8) as sat, \
+                lent(cam, "noise", shape, np.float32) as noise:
+            _segment_bias(cam, amp, values.bias_level[k] + exposure.bias_offset, structure,
+                          read_order(bias, amp.reads_towards))
+            sat[...] = 0
+            rng = child_rng(exposure.seed_seq, Stream.SEGMENT_NOISE, k)
+            digitize(segments[k], rng, read_noise=values.read_noise[k], gain=values.gain[k],
+                     bias=bias, quantize=exposure.quantize, out=adu, dq=sat,
+                     noise=read_noise_deviates(rng, shape, values.read_noise[k], out=noise))
+            out[amp.segment.slices] = read_order(adu, amp.reads_towards)
+            dq[amp.segment.slices] |= read_order(sat, amp.reads_towards)
 
     for_each_block(output, range(len(amps)), threads)
     return Segmented(out, dq, moved)
@@ -191,6 +217,14 @@ def read_order(segment, towards):
     return segment[rows, columns]
 
 
+def _outside(shape, data):
+    """The parts of a segment of ``shape`` outside its ``data`` (slices), as index tuples:
+    the rows before and after it, and the columns either side within its rows."""
+    rows, columns = data
+    return ((slice(0, rows.start),), (slice(rows.stop, shape[0]),),
+            (rows, slice(0, columns.start)), (rows, slice(columns.stop, shape[1])))
+
+
 def _data_in_read_order(amp):
     """``(rows, columns)`` slices of an amplifier's data in its segment, in read-out order."""
     seg, data = amp.segment, amp.data
@@ -202,12 +236,11 @@ def _data_in_read_order(amp):
     return slice(*rows), slice(*columns)
 
 
-def _segment_bias(camera, amp, level, structure):
-    """One amplifier's bias as the frame holds it, ADU: its level, the detector's structure
-    in its data, the overscan offset everywhere else."""
+def _segment_bias(camera, amp, level, structure, bias):
+    """One amplifier's bias as the frame holds it into ``bias``, ADU: its level, the
+    detector's structure in its data, the overscan offset everywhere else."""
     seg = amp.segment
-    bias = np.full(seg.shape, np.float32(level + camera.overscan_offset), dtype=np.float32)
+    bias[...] = np.float32(level + camera.overscan_offset)
     rows, columns = slice(amp.data.y0 - seg.y0, amp.data.y1 - seg.y0), \
         slice(amp.data.x0 - seg.x0, amp.data.x1 - seg.x0)
     bias[rows, columns] = np.float32(level) + structure[amp.detector.slices]
-    return bias

@@ -91,7 +91,7 @@ def exposure_bias(exposure, block, electrons):
 # The steps --------------------------------------------------------------------
 
 
-def read_noise_deviates(rng, shape, read_noise):
+def read_noise_deviates(rng, shape, read_noise, out=None):
     """The standard-normal deviates of a block's read noise, as `digitize` draws them.
 
     Parameters
@@ -102,13 +102,17 @@ def read_noise_deviates(rng, shape, read_noise):
         ``(rows, NX)``: every pixel read out.
     read_noise : float or ndarray
         In e-, or each amplifier's; 0 (all 0): none (nothing drawn).
+    out : ndarray of float32, optional
+        Where they go (C-ordered, ``shape``): the same numbers.
 
     Returns
     -------
     ndarray of float32
         ``shape``, or an empty array without read noise.
     """
-    return rng.standard_normal(shape, dtype=np.float32) if np.max(read_noise) > 0 else _NO_NOISE
+    if np.max(read_noise) <= 0:
+        return _NO_NOISE
+    return rng.standard_normal(shape if out is None else None, dtype=np.float32, out=out)
 
 
 def digitize(electrons, rng, *, read_noise, gain, bias, quantize, out, dq=None,

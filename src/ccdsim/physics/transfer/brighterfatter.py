@@ -163,7 +163,7 @@ def max_strength(radius=DEFAULT_RADIUS, full_well=DEFAULT_FULL_WELL):
 
 
 def brighter_fatter(electrons, strength, *, radius=DEFAULT_RADIUS, full_well=DEFAULT_FULL_WELL,
-                    threads=None):
+                    threads=None, out=None):
     """Redistribute the drawn electrons as the brighter-fatter effect does (flux kept).
 
     Its place: right after the frame's Poisson draw, on the whole detector,
@@ -188,6 +188,8 @@ def brighter_fatter(electrons, strength, *, radius=DEFAULT_RADIUS, full_well=DEF
         growing. Sets `max_strength`.
     threads : int, optional
         Worker threads (default: all CPUs); never changes the result.
+    out : ndarray of float64, shape (ny, nx), optional
+        Where the result goes (C-ordered, not ``electrons``); default: a new array.
 
     Returns
     -------
@@ -211,8 +213,15 @@ def brighter_fatter(electrons, strength, *, radius=DEFAULT_RADIUS, full_well=DEF
     """
     q = np.ascontiguousarray(electrons)
     strength = float(strength)
+    if out is None:
+        out = np.empty(q.shape, dtype=np.float64)
+    elif out.shape != q.shape or out.dtype != np.float64 or not out.flags.c_contiguous or \
+            np.may_share_memory(out, q):
+        raise ValueError("out must be a C-ordered float64 array of the electrons' shape, "
+                         "apart from them")
     if strength == 0.0:
-        return q.astype(np.float64, copy=True)
+        out[...] = q
+        return out
     limit = max_strength(radius, full_well)
     if not 0.0 <= strength <= limit:
         raise ValueError(f"brighter_fatter must be from 0 to {limit:.3g} per e- with radius "
@@ -223,7 +232,6 @@ def brighter_fatter(electrons, strength, *, radius=DEFAULT_RADIUS, full_well=DEF
     if q.dtype != np.int64:
         q = q.astype(np.float64, copy=False)
     k = _potential(radius)
-    out = np.empty(q.shape, dtype=np.float64)
     alpha, cap = 0.5 * strength, float(full_well)
     in_parts(lambda r0, r1: bf_rows(q, k, alpha, cap, r0, r1, out), q.shape[0], threads,
              least=4 * BLOCK)
@@ -274,7 +282,7 @@ def flat_covariances(mean_electrons, strength, *, radius=DEFAULT_RADIUS, max_lag
     return out
 
 
-def bf_electrons(electrons, camera, threads=None):
+def bf_electrons(electrons, camera, threads=None, out=None):
     """Step 3's brighter-fatter of a camera: `brighter_fatter` with its strength and full well.
 
     Parameters
@@ -285,13 +293,15 @@ def bf_electrons(electrons, camera, threads=None):
         Its ``brighter_fatter`` (1/e-) and ``full_well`` (e-; None: `DEFAULT_FULL_WELL`).
     threads : int, optional
         Worker threads; never changes the result.
+    out : ndarray of float64, optional
+        Where the result goes (`brighter_fatter`).
 
     Returns
     -------
     ndarray of float64
     """
     return brighter_fatter(electrons, camera.brighter_fatter, full_well=_full_well(camera),
-                           threads=threads)
+                           threads=threads, out=out)
 
 
 def check_strength(camera):

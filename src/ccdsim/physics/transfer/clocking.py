@@ -78,7 +78,7 @@ def read_chain(camera):
             ("brighter_fatter", camera.brighter_fatter > 0, "0"))
 
 
-def clock_out(segment, camera, threads=None):
+def clock_out(segment, camera, threads=None, out=None):
     """Step 3's charge transfer of one amplifier's segment: parallel, then serial CTI.
 
     Parameters
@@ -90,13 +90,16 @@ def clock_out(segment, camera, threads=None):
         Its traps (`camera_traps`).
     threads : int, optional
         Worker threads; never changes the result.
+    out : ndarray of float64, optional
+        Where the result goes (`ccdsim.physics.transfer.cti.add_cti`); ``segment``
+        itself clocks it in place.
 
     Returns
     -------
     ndarray of float64
         The segment as it reaches the output (e-).
     """
-    return add_cti(segment, **camera_traps(camera), threads=threads)
+    return add_cti(segment, **camera_traps(camera), threads=threads, out=out)
 
 
 def truth_files(camera):

@@ -22,23 +22,31 @@ read-out can hold more charge than went in (as in ArCTIc).
 ``E`` passes of ``(rows + offset) / E`` transfers each; ArCTIc's express
 (``midpoint=False``) multiplies a pass's effect on the packets as they were
 before it: trails come out long (the overscan never recaptures its gains).
-With ``midpoint`` a pass first predicts the packets halfway through it, then
-runs on those (second order, two sweeps). Unlike ArCTIc's express, no packet
-loses more than it holds, and row 0's one transfer through empty traps is
-not multiplied by an offset. The worst total charge of a trail against
-``express=0`` (2048 rows with 48 of empty overscan; release times 0.74, 7.7,
-37 transfers, densities 0.17 : 0.45 : 0.38; full well 84700 e-, power 0.478;
-stars on 0, 20, 200 e- of sky, hot pixels, cosmic rays, flats of 30, 300,
-10^4 e-: the EPER of the faintest flat is the hardest):
+With ``midpoint`` each row of a pass first meets the traps as they are with
+a guess of its packet halfway through the pass's transfers (its own charge
+plus half of them times the previous row's gain per transfer), changing
+nothing: what they would take predicts the midpoint packet, and that packet
+is the one the traps meet (second order, in one sweep; a sweep that first
+predicted the whole pass costs half as much again and came about twice as
+close). Unlike ArCTIc's express, no packet loses more than it holds, and row
+0's one transfer through empty traps is not multiplied by an offset. The
+worst column's trail (charge gained) and loss against ``express=0``
+(``python benchmarks/cti_accuracy.py``: 2048 and 576 rows with 48 of empty
+overscan; release times 0.74, 7.7, 37 transfers, densities 0.17 : 0.45 :
+0.38; full well 84700 e-, power 0.478; stars on 0, 20, 200 e- of sky, hot
+pixels, cosmic rays, flats of 30, 300, 10^4 e-):
 
-    traps/px   express=1   express=3   default (express=1, midpoint)   576 rows
-    0.3        3.8%        1.2%        0.15%                           0.17%
-    1          7.1%        2.4%        0.15%                           0.26%
-    3          13%         4.5%        0.33%                           0.32%
+    rows   traps/px   default (express=1, midpoint)   express=1   express=3
+    2048   0.3        0.28% / 0.03%                   3.8%        1.2%
+    2048   1          0.50% / 0.07%                   7.1%        2.4%
+    2048   3          0.85% / 0.70%                   13%         4.7%
+    576    0.3        0.21% / 0.03%                   1.8%        0.6%
+    576    1          0.38% / 0.06%                   3.3%        1.1%
+    576    3          0.64% / 0.11%                   5.8%        2.0%
 
-Each row's watermarks wait for the previous row's, so 16 columns run side
-by side, in SIMD (`ccdsim.physics.transfer.traps`): ~15 ns a pixel and sweep
-on a core (one column at a time: ~40), the default ~30 ns.
+Each row's watermarks wait for the previous row's, so 32 columns run side
+by side, in SIMD (`ccdsim.physics.transfer.watermarks`): each way, ~17 ns a
+pixel on a core without the midpoint, the default ~22 ns.
 """
 
 from typing import NamedTuple
@@ -90,7 +98,7 @@ class WellFill(NamedTuple):
 
 def add_cti(segment, *, parallel=None, serial=None, well, serial_well=None,
             express=DEFAULT_EXPRESS, midpoint=True, parallel_offset=0, serial_offset=0,
-            threads=None):
+            threads=None, out=None):
     """Trap and release charge as one amplifier's segment is read out.
 
     Parameters
@@ -115,16 +123,27 @@ def add_cti(segment, *, parallel=None, serial=None, well, serial_well=None,
         output), whose transfers every pixel also undergoes.
     threads : int, optional
         Worker threads (None: all CPUs); never changes the result.
+    out : ndarray of float64, optional
+        Where the result goes: C-ordered, the segment's shape; ``segment``
+        itself is clocked in place (no copy: a 4k sensor's segments are
+        hundreds of MB of fresh memory). Default: a new array.
 
     Returns
     -------
     ndarray of float64
-        A new array: the electrons as read out.
+        The electrons as read out (``out`` if given).
 
     Inputs are not checked here (the camera's parameters are). A negative
     pixel (read noise) fills no trap.
     """
-    out = np.array(segment, dtype=np.float64, order="C", copy=True)
+    if out is None:
+        out = np.array(segment, dtype=np.float64, order="C", copy=True)
+    else:
+        if out.dtype != np.float64 or not out.flags.c_contiguous or out.shape != np.shape(
+                segment):
+            raise ValueError("out must be a C-ordered float64 array of the segment's shape")
+        if out is not segment:
+            np.copyto(out, segment)
     if parallel:
         _clock(out, parallel, well, express, midpoint, parallel_offset, threads)
     if serial:
