@@ -9,10 +9,12 @@ nonlinearity. `CameraFit.write` writes a camera file
 (`ccdsim.camera.camerafile`) that `ccdsim.Camera.from_file` simulates.
 
 Modules: collect (which frame is which), stack (bands of frames combined),
-levels (offsets), ptc (photon transfer), amps (each amplifier's gain, read
-noise and bias level), dark, flat, cmos, maps (noise shrunk from maps), model
-(`CameraFit`), fit (`fit_camera`); the report package checks a fit (twins:
-frames simulated like the input; page: the HTML report).
+levels (offsets), ptc (photon transfer), amps (several amplifiers: each one's
+gain, read noise and bias level, the frames assembled into the detector),
+detector (darks, flats, nonlinearity of one data section), dark, flat, cmos,
+maps (noise shrunk from maps), model (`CameraFit`), fit (`fit_camera`); the
+report package checks a fit (twins: frames simulated like the input; page:
+the HTML report).
 """
 
 from ..core.lazy import lazy_exports

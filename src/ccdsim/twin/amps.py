@@ -1,26 +1,54 @@
-"""Each amplifier's gain, read noise and bias level, from frames read through several.
+"""A camera read through several amplifiers: each one's own values, then the detector's.
 
-A frame read through ``NAMPS`` amplifiers and written as one image names
-each one's sections with its letter (``DATASECA``, ``BIASSECA``, ...: the
-assembled layout of `ccdsim.io.amplifiers`). Each amplifier is fitted on
-its own, as one camera of its data section and serial overscan
-(`ccdsim.twin.stack.layout_of` of its two cards): its frames' offsets from
-its overscan's medians (`ccdsim.twin.levels.fit_levels`), its read noise
-from bias pairs and its gain from flat pairs by photon transfer
-(`ccdsim.twin.ptc`), its bias level as the median of its master bias
-(`ccdsim.twin.dark.level_of`), each with its standard error. The header's
-``GAINA``, ``RDNOISEA`` (what a camera says of itself) are not read.
+A frame read through ``NAMPS`` amplifiers is one image naming each one's
+sections with its letter (``DATASECA``, ``BIASSECA``, ``DETSECA``, ...:
+`ccdsim.io.amplifiers`, ``--layout assembled``).
+
+1. Each amplifier is fitted as a camera of its data section and overscan:
+   offsets, read noise and gain by photon transfer, bias level, each with
+   its SE (the header's ``GAINA``, ``RDNOISEA`` are not read).
+2. One offset per frame (drift, jitter: the same ADU on every output) from
+   the amplifiers' overscan medians averaged.
+3. Each frame is assembled into the detector (`AssembledFrame`): every
+   amplifier's data less the frame's offset and its bias level, times its
+   gain over the common gain (the gains' mean), at its ``DETSEC``. The
+   single detector's fit runs on these (`ccdsim.twin.detector`), maps in
+   the detector's layout; the flat's smooth parts are taken within each
+   amplifier, as a step between two amplifiers' flats is their gains'
+   errors (the frames fix gain x flat, which the camera file keeps).
+
+The detector's bias map is measured, not written: a camera file's bias map
+replaces ``amplifier_bias_level`` (the overscans would lose their levels).
 """
+
+import re
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..core.validate import ParameterError
+from .cmos import bias_statistics
 from .dark import level_of
+from .detector import NOT_FITTED, cmos_in_electrons, fit_detector, level_values
 from .levels import fit_levels
-from .ptc import Measured, fit_transfer, pair_points, past_saturation
-from .stack import combine, frame_levels, layout_of
+from .model import CameraFit
+from .ptc import Measured, fit_transfer, flat_pairs, pair_points, past_saturation
+from .stack import Layout, combine, frame_levels, layout_of, read_data
 
-__all__ = ["amplifier_layouts", "fit_amplifier"]
+__all__ = ["amplifier_layouts", "placements", "Placement", "AssembledFrame", "fit_amplifier",
+           "fit_amplifiers"]
+
+#: What frames read through several amplifiers do not give, one line each.
+PER_AMPLIFIER_OPEN = (
+    "crosstalk: not fitted (needs frames with a bright source on one amplifier; flats light "
+    "them all alike)",
+    "CTI (cti_parallel_*, cti_serial_*): not fitted (needs each amplifier's deferred charge "
+    "in its overscans, EPER, from flats at several levels)",
+    "brighter_fatter: not fitted (needs the flat pairs' pixel covariances); it smooths the "
+    "flats' pixel pattern, so the PRNU is the flats' at their level (lower than without it)",
+    "bias map: measured, not written (a camera file's bias map replaces "
+    "amplifier_bias_level: the overscans would all read the map's median)")
+_SECTION = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]")
 
 
 def amplifier_layouts(header, shape, namps):
@@ -60,7 +88,136 @@ def amplifier_layouts(header, shape, namps):
     return out
 
 
-def fit_amplifier(frames, biases, fpairs, layout, step):
+@dataclass(frozen=True, eq=False)
+class Placement:
+    """Where one amplifier's data sit on the detector, and how they are made electrons.
+
+    Parameters
+    ----------
+    data : tuple of slice
+        ``(rows, columns)`` of its data in the frame as read out.
+    rows, columns : tuple of int
+        ``(first, one past last)`` on the detector.
+    flip : tuple of bool
+        Rows, columns reversed on the detector (``DETSEC`` ``[x2:x1, ...]``).
+    level : float
+        ADU taken off (its bias level) after the frame's offset.
+    scale : float
+        Its gain over the common gain: ADU at the common gain per ADU.
+    """
+
+    data: tuple
+    rows: tuple
+    columns: tuple
+    flip: tuple
+    level: float = 0.0
+    scale: float = 1.0
+
+    @property
+    def region(self):
+        """``(rows, columns)`` slices of the detector."""
+        return slice(*self.rows), slice(*self.columns)
+
+    def orient(self, a):
+        """An array of its data (rows of them) as the detector holds it."""
+        return a[::-1 if self.flip[0] else 1, ::-1 if self.flip[1] else 1]
+
+
+def placements(header, layouts):
+    """Each amplifier's `Placement` (level 0, scale 1) and the detector's shape.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        A frame's header (``DETSECA``, ...; without them the data sections
+        tile the detector in the order the frame holds them).
+    layouts : dict
+        ``{letter: Layout}`` (`amplifier_layouts`).
+
+    Returns
+    -------
+    places : dict
+        ``{letter: Placement}``.
+    shape : tuple of int
+        ``(ny, nx)`` of the detector.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        A ``DETSEC`` not of its data's size, or the sections not tiling the detector.
+    """
+    out = {}
+    if all(f"DETSEC{k}" in header for k in layouts):
+        for k, lay in layouts.items():
+            m = _SECTION.fullmatch(str(header[f"DETSEC{k}"]).strip())
+            if m is None or "0" in (m[1], m[2], m[3], m[4]):
+                raise ParameterError(f"DETSEC{k} = {header[f'DETSEC{k}']!r} is not a FITS section",
+                                     param="frames")
+            x1, x2, y1, y2 = (int(v) for v in m.groups())
+            rows, cols = (min(y1, y2) - 1, max(y1, y2)), (min(x1, x2) - 1, max(x1, x2))
+            if (rows[1] - rows[0], cols[1] - cols[0]) != lay.shape:
+                raise ParameterError(f"DETSEC{k} = {header[f'DETSEC{k}']!r} is not the size of "
+                                     f"DATASEC{k} ({lay.shape[0]}x{lay.shape[1]})",
+                                     param="frames")
+            out[k] = Placement(lay.data, rows, cols, (y1 > y2, x1 > x2))
+    else:  # the data sections' order in the frame is theirs on the detector
+        h, w = next(iter(layouts.values())).shape
+        ys = sorted({lay.data[0].start for lay in layouts.values()})
+        xs = sorted({lay.data[1].start for lay in layouts.values()})
+        for k, lay in layouts.items():
+            i, j = ys.index(lay.data[0].start), xs.index(lay.data[1].start)
+            out[k] = Placement(lay.data, (i * h, (i + 1) * h), (j * w, (j + 1) * w),
+                               (False, False))
+    shape = (max(p.rows[1] for p in out.values()), max(p.columns[1] for p in out.values()))
+    cover = np.zeros(shape, dtype=np.int16)
+    for p in out.values():
+        cover[p.region] += 1
+    if not (cover == 1).all():
+        raise ParameterError("the amplifiers' DETSEC do not tile the detector (gaps or overlaps)",
+                             param="frames")
+    return out, shape
+
+
+@dataclass(frozen=True)
+class AssembledFrame:
+    """A frame's amplifiers assembled into the detector at the common gain (the module's 3).
+
+    Parameters
+    ----------
+    path : str
+        The frame as read out.
+    offset : float
+        Its offset (ADU, the same on every amplifier: drift and jitter).
+    places, shape : tuple
+        The amplifiers' `Placement`; ``(ny, nx)`` of the detector.
+    """
+
+    path: str
+    offset: float
+    places: tuple
+    shape: tuple
+
+    def read(self, rows=None):
+        """Rows (a slice; all without) of the detector: float32 ADU at the common gain."""
+        r0, r1, _ = (rows or slice(None)).indices(self.shape[0])
+        out = np.empty((r1 - r0, self.shape[1]), np.float32)
+        read = {}  # amplifiers side by side share the frame's rows: read once
+        for p in self.places:
+            lo, hi = max(r0, p.rows[0]), min(r1, p.rows[1])
+            if hi <= lo:
+                continue
+            d0 = p.data[0].start
+            a = (d0 + p.rows[1] - hi, d0 + p.rows[1] - lo) if p.flip[0] else \
+                (d0 + lo - p.rows[0], d0 + hi - p.rows[0])
+            if a not in read:
+                read[a] = read_data(self.path, slice(*a))
+            part = p.orient(read[a][:, p.data[1]])
+            out[lo - r0:hi - r0, slice(*p.columns)] = \
+                (part - np.float32(self.offset + p.level)) * np.float32(p.scale)
+        return out
+
+
+def fit_amplifier(frames, biases, fpairs, layout, step, levels):
     """One amplifier's gain, read noise and bias level, from its sections of the frames.
 
     Parameters
@@ -75,15 +232,18 @@ def fit_amplifier(frames, biases, fpairs, layout, step):
         The amplifier's data section and overscan.
     step : float
         The converter's step (ADU).
+    levels : dict
+        ``{path: levels}`` of its sections of the biases and darks
+        (`ccdsim.twin.stack.frame_levels`).
 
     Returns
     -------
     dict
         ``gain`` (e-/ADU), ``read_noise`` (e-), ``bias_level`` (ADU), each a
-        `Measured` (``gain`` None without flat pairs).
+        `Measured` (``gain`` None without flat pairs); ``read_noise_adu``,
+        ``bias_map`` (its master bias at the first frame's time, ADU) and
+        ``bias_var`` (its pixels' variance).
     """
-    levels = {f.path: frame_levels(f.path, layout, median=layout.overscan is None)
-              for f in biases}
     first = fit_levels(frames, levels, layout)
     bpairs = [(biases[i], biases[i + 1]) for i in range(0, len(biases) - 1, 2)]
     bpoints = pair_points(bpairs, layout, None, first["offsets"], step)
@@ -100,7 +260,8 @@ def fit_amplifier(frames, biases, fpairs, layout, step):
                                           / bias_map.size + jit ** 2 + drift_se ** 2)),
         "adu", f"median of the amplifier's master bias ({len(biases)} frames, offsets from its "
         f"overscan taken off) at the first frame's time; SE from its pixels, the jitter / "
-        f"sqrt(frames) and the drift's"), "gain": None}
+        f"sqrt(frames) and the drift's"), "gain": None, "read_noise_adu": rn_adu.value,
+        "bias_map": bias_map, "bias_var": master.var}
     fpoints = pair_points(fpairs, layout, bias_map, offsets, step)
     full = past_saturation(fpoints)
     transfer = fit_transfer(bpoints, [p for i, p in enumerate(fpoints) if i not in full], step)
@@ -113,3 +274,127 @@ def fit_amplifier(frames, biases, fpairs, layout, step):
                                  "electron", rn_adu.how + "; x the amplifier's gain, both errors "
                                  "propagated")
     return out
+
+
+def _mean(values, unit, how):
+    """The mean of `Measured` values, its SE from theirs."""
+    se = float(np.sqrt(sum(v.se ** 2 for v in values))) / len(values)
+    return Measured(float(np.mean([v.value for v in values])), se, unit, how)
+
+
+def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None):
+    """A camera of several amplifiers: each one's values, then the detector's (the module's).
+
+    Parameters
+    ----------
+    coll : Collection
+        The frames.
+    amps : dict
+        ``{letter: Layout}`` (`amplifier_layouts`).
+    step : float
+        The converter's step (ADU).
+    m, cannot : dict, list
+        Measured so far, not fittable so far: added to.
+    sensor, source : str
+        ``SENSOR`` of the headers; where the frames came from.
+    pixel_size : float, optional
+        Pixel pitch (um), for the cosmic-ray rate.
+
+    Returns
+    -------
+    CameraFit
+        ``gain_A``, ``read_noise_A``, ``bias_level_A``, ..., their means, and
+        the single detector's values and maps.
+    """
+    biases, darks, flats = coll.of("bias"), coll.of("dark"), coll.of("flat")
+    levels = {k: {} for k in amps}
+    for f in biases + darks:  # each frame read once for all its amplifiers
+        frame = read_data(f.path)
+        for k, lay in amps.items():
+            levels[k][f.path] = frame_levels(f.path, lay, lay.overscan is None, frame)
+    per = {k: fit_amplifier(coll.frames, biases, flat_pairs(flats), v, step, levels[k])
+           for k, v in amps.items()}
+    if any(p["gain"] is None for p in per.values()):
+        raise ParameterError("no two flats at one level (same filter and exposure time, or a "
+                             "twilight series): no amplifier's gain can be fitted",
+                             param="frames")
+    m.update({f"{key}_{k}": p[key] for k, p in per.items()
+              for key in ("gain", "read_noise", "bias_level")})
+    n = len(amps)
+    m["gain"] = gain = _mean([p["gain"] for p in per.values()], "electron/adu",
+                             f"mean of the {n} amplifiers' gains: the common gain their data "
+                             f"are assembled at; SE from theirs")
+    m["read_noise"] = _mean([p["read_noise"] for p in per.values()], "electron",
+                            f"mean of the {n} amplifiers' read noise; SE from theirs")
+    m["bias_level"] = _mean([p["bias_level"] for p in per.values()], "adu",
+                            f"mean of the {n} amplifiers' bias levels; SE from theirs")
+
+    # 2. One offset per frame, from the amplifiers' overscan medians averaged.
+    a = next(iter(amps.values()))
+    mean_levels = {path: tuple(np.mean([levels[k][path] for k in amps], axis=0))
+                   for path in levels[next(iter(amps))]}
+    rn = np.array([p["read_noise_adu"] for p in per.values()])
+    rn_mean = float(np.sqrt((rn ** 2).mean() / n))  # the noise of the overscans' mean median
+    offsets = fit_levels(coll.frames, mean_levels, a, rn_mean)["offsets"]
+
+    # 3. The frames assembled at the common gain; the single detector's fit on them.
+    places, shape = placements(coll.header, amps)
+    scale = {k: p["gain"].value / gain.value for k, p in per.items()}
+    places = {k: replace(places[k], level=p["bias_level"].value, scale=scale[k])
+              for k, p in per.items()}
+    parts = tuple(places.values())
+
+    def assembled(frames):
+        return [replace(f, path=AssembledFrame(f.path, offsets.get(f.path, 0.0), parts,
+                                               shape)) for f in frames]
+
+    det = Layout((slice(0, shape[0]), slice(0, shape[1])), None, 0, shape)
+    ab, ad, af = assembled(biases), assembled(darks), assembled(flats)
+    s2 = np.array([v ** 2 for v in scale.values()])  # noise at the common gain: mean squares
+    rn_c, step_c = float(np.sqrt((rn ** 2 * s2).mean())), step * float(np.sqrt(s2.mean()))
+    bias = combine([f.path for f in ab], det).mean  # at the biases' mean time, as the frames
+    stats = bias_statistics(ab, det, rn_c, step_c)
+    row = stats["row_noise_adu"].value
+    lv = fit_levels(coll.frames, mean_levels, a, rn_mean, row / np.sqrt(n))  # its offsets too
+    drift0 = lv["drift"].value * lv["t_ref"] if lv["drift"] is not None else 0.0
+    level_values(m, cannot, lv, drift0)
+    cmos_in_electrons(m, cannot, stats, gain, len(biases))
+    if lv["overscan_dark_adu"] is not None:  # ADU of each amplifier: e- / its gain
+        od = lv["overscan_dark_adu"]
+        e_per_adu = gain.value / float(np.mean([1 / v for v in scale.values()]))
+        m["overscan_dark"] = Measured(max(od.value, 0.0) * e_per_adu, od.se * e_per_adu,
+                                      "electron/s", od.how + "; the amplifiers' mean")
+    fpairs = flat_pairs(af)
+    fpoints = pair_points(fpairs, det, bias, {}, step_c)
+    full = past_saturation(fpoints)
+    filled = {f.path for i in full for f in fpairs[i]}
+    fpoints = [p for i, p in enumerate(fpoints) if i not in full]
+    bpoints = pair_points([(ab[i], ab[i + 1]) for i in range(0, len(ab) - 1, 2)], det, None,
+                          {}, step_c)
+    # Each edge's glow is ADU x the gains of the amplifiers along it: their error is its.
+    along = {"left": lambda p: p.columns[0] == 0, "right": lambda p: p.columns[1] == shape[1],
+             "bottom": lambda p: p.rows[0] == 0, "top": lambda p: p.rows[1] == shape[0]}
+    edges = {e: _mean([per[k]["gain"] for k, p in places.items() if on(p)], "electron/adu", "")
+             for e, on in along.items()}
+    dark_maps, flat_info, main = fit_detector(
+        ad, af, det, {}, bias, gain, lv, (rn_c, row), fpoints, m, cannot, filled, pixel_size,
+        [p.region for p in parts], edges)
+
+    # The file's bias: the detector's structure in ADU around the levels' mean.
+    bias_map, bias_se = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+    for k, p in places.items():
+        bias_map[p.region] = p.orient(per[k]["bias_map"])
+        bias_se[p.region] = p.orient(np.sqrt(per[k]["bias_var"]))
+    params = {"shape": shape, "amplifiers": n, "overscan": a.overscan_columns}
+    for key, card, axis in (("prescan", "PRESECA", 1), ("overscan_rows", "BIASSRA", 0)):
+        if card in coll.header:
+            params[key] = len(range(*layout_of({"DATASEC": coll.header[card]}, a.readout_shape)
+                                    .data[axis].indices(a.readout_shape[axis])))
+    for key in ("gain", "read_noise", "bias_level"):
+        params[f"amplifier_{key}"] = tuple(float(p[key].value) for p in per.values())
+        params[key] = float(m[key].value)
+    cannot += list(PER_AMPLIFIER_OPEN) + list(NOT_FITTED)
+    return CameraFit(measured=m, maps={"bias": bias_map, "bias_se": bias_se, **dark_maps},
+                     flats=flat_info, main_filter=main, sensor=sensor, layout=det,
+                     collection=coll, transfer=fit_transfer(bpoints, fpoints, step_c),
+                     pairs=bpoints + fpoints, cannot=cannot, file_params=params, source=source)

@@ -25,6 +25,7 @@ from math import comb
 
 import numpy as np
 
+from .maps import in_regions
 from .ptc import Measured, glowing, interior
 from .stack import BAND_BYTES, read_data
 
@@ -155,7 +156,7 @@ def bias_statistics(biases, layout, read_noise_adu, step):
     return out
 
 
-def column_gain(flat, mask, size=15):
+def column_gain(flat, mask, size=15, regions=None):
     """Column-to-column gain rms from a master flat (mean 1).
 
     Parameters
@@ -166,6 +167,8 @@ def column_gain(flat, mask, size=15):
         Its bad pixels (left out).
     size : int, optional
         The running median's box (pixels), the smooth flat.
+    regions : list of tuple of slice, optional
+        Parts read by different amplifiers: the running median within each.
 
     Returns
     -------
@@ -174,7 +177,7 @@ def column_gain(flat, mask, size=15):
     ys, xs = interior(flat.shape)
     f = np.asarray(flat, dtype=np.float64)
     from scipy.ndimage import median_filter  # ccdproc, which the fit needs, brings SciPy
-    smooth = median_filter(f, size=size, mode="nearest")
+    smooth = in_regions(lambda a: median_filter(a, size=size, mode="nearest"), f, regions)
     ratio = np.where(mask | (smooth <= 0), np.nan, f / np.where(smooth > 0, smooth, 1.0))[ys, xs]
     nrow = np.sum(np.isfinite(ratio), axis=0)
     ok = nrow > 1  # a dead column (masked) has none

@@ -23,7 +23,8 @@ from .maps import box_mean
 from .ptc import Measured, interior
 from .stack import MAD_TO_STD, combine
 
-__all__ = ["level_of", "dark_level", "grouped_median", "fit_darks", "HOT_THRESHOLDS"]
+__all__ = ["level_of", "dark_level", "glow_edges", "grouped_median", "fit_darks",
+           "HOT_THRESHOLDS"]
 
 #: Dark rates (e-/s) above which a pixel counts as hot (the population's two fractions).
 HOT_THRESHOLDS = (1.0, 4.0)
@@ -128,7 +129,7 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
         f = float(np.count_nonzero(rate > thr)) / n
         out[name] = Measured(f, float(np.sqrt(max(f * (1 - f), 1.0 / n) / n)), "",
                              f"fraction of pixels of rate above {thr:g} e-/s; binomial SE")
-    out["glow_edges"] = _edges(rate, rate_var, out["dark_current"], row_var)
+    out["glow_edges"] = glow_edges(rate, rate_var, out["dark_current"], row_var)
     out["cosmic_events"] = None
     out["cosmic_ray_rate"] = None
     if counters and pixel_size_um:
@@ -274,12 +275,26 @@ def grouped_median(values):
     return v - w / 2 + w * (x.size / 2 - below) / equal
 
 
-def _edges(rate, rate_var, level, row_var):
+def glow_edges(rate, rate_var, level, row_var=0.0):
     """Median rate (`grouped_median`) of each edge's outermost line above the interior's level.
 
     Its SE: the line's pixels' (1.2533 x their SE / sqrt(pixels)), its rows'
     offsets (all of one row's for a top or bottom line, the mean of the rows'
     for a left or right one) and the level's, in quadrature.
+
+    Parameters
+    ----------
+    rate, rate_var : numpy.ndarray
+        The rate map (e-/pixel/s) and its pixels' variance.
+    level : Measured
+        The interior's level (`dark_level`).
+    row_var : float, optional
+        Variance of one row's offset in the rate map.
+
+    Returns
+    -------
+    dict
+        ``{edge: Measured}`` for left, right, bottom, top.
     """
     cuts = {"left": (slice(None), 0), "right": (slice(None), -1),
             "bottom": (0, slice(None)), "top": (-1, slice(None))}

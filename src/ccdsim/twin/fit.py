@@ -22,113 +22,22 @@ import numpy as np
 
 from ..core.validate import ParameterError
 from .collect import MAX_FILE_BYTES, MAX_FILES, collect
-from .amps import amplifier_layouts, fit_amplifier
-from .dark import fit_darks, level_of
-from .flat import fit_flat
-from .cmos import RTS_MIN_BIASES, bias_statistics, column_gain, converter
+from .amps import amplifier_layouts, fit_amplifiers
+from .cmos import bias_statistics, converter
+from .dark import level_of
+from .detector import NOT_FITTED, cmos_in_electrons, fit_detector, level_values
 from .levels import fit_levels
 from .model import CameraFit
-from .ptc import (
-    Measured,
-    fit_nonlinearity,
-    fit_transfer,
-    flat_pairs,
-    interior,
-    pair_points,
-    past_saturation,
-)
+from .ptc import Measured, fit_transfer, flat_pairs, pair_points, past_saturation
 from .stack import combine, frame_levels, layout_of, read_data
 
 __all__ = ["fit_camera"]
 
-#: Signal (ADU above the bias) where the nonlinearity is given (ccdsim's default level).
-NONLINEARITY_LEVEL = 55000.0
 
-
-def _with_offset_error(dark_current, groups, lv, gain):
-    """The dark current's SE with what the frames' offsets and the gain leave uncertain added.
-
-    A group of darks' mean offset is uncertain by the jitter over the root of
-    its number of frames, and the overscan's own dark current (which the
-    offsets take out) by its standard error: both move the fitted rate,
-    through the least-squares weights of the exposure times. The rate is
-    ADU times the fitted gain: the gain's relative error is the rate's too
-    (about 1% from a few flat pairs, far above the pixels' share).
-    """
-    t = np.array(sorted(groups), dtype=float)
-    n = np.array([len(groups[k]) for k in sorted(groups)])
-    w = (t - t.mean()) / ((t - t.mean()) ** 2).sum() if len(t) >= 2 else 1 / t
-    g = gain.value
-    jitter = lv["jitter"].value if lv["jitter"] is not None else 0.0
-    extra = (g * jitter) ** 2 * float((w ** 2 / n).sum())
-    if lv["overscan_dark_adu"] is not None:
-        extra += (g * lv["overscan_dark_adu"].se) ** 2
-    se = float(np.sqrt(dark_current.se ** 2 + extra))
-    return _with_gain_error(Measured(
-        dark_current.value, se, dark_current.unit,
-        dark_current.how + "; plus the offsets' uncertainty (jitter / sqrt(frames) per exposure "
-        "time, the overscan dark's SE), propagated"), gain)
-
-
-def _with_gain_error(value, gain):
-    """A value in electrons (ADU x the fitted gain) with the gain's relative error added."""
-    se = float(np.hypot(value.se, value.value * gain.se / gain.value))
-    return Measured(value.value, se, value.unit, value.how + "; the gain's relative error added")
-
-
-def _cmos_in_electrons(m, cannot, stats, gain, n_bias):
-    """Row noise and the RTS census (`ccdsim.twin.cmos.bias_statistics`) in electrons."""
-    g, gse = gain.value, gain.se
-    r = stats["row_noise_adu"]
-    m["row_noise"] = Measured(r.value * g, float(np.hypot(r.se * g, r.value * gse)),
-                              "electron", r.how + "; x gain")
-    if stats["rts_fraction"] is None:
-        cannot.append(f"rts_fraction: the level-histogram census needs {RTS_MIN_BIASES} biases "
-                      f"or more ({n_bias} given)")
-        return
-    m["rts_fraction"] = stats["rts_fraction"]
-    if stats["rts_jump_adu"] is not None:
-        m["rts_amplitude"] = Measured(stats["rts_jump_adu"] * g, float("nan"), "electron",
-                                      "median of the largest jump of each pixel found (those "
-                                      "found jump farther than most)")
-
-
-def _fit_amplifiers(coll, amps, step, m, cannot, sensor, source):
-    """A camera of several amplifiers: each one's gain, read noise and bias level (`amps`).
-
-    The camera file gets them as ``amplifier_gain``, ``amplifier_read_noise``
-    and ``amplifier_bias_level`` (their means as ``gain``, ``read_noise``,
-    ``bias_level``) and the amplifiers' geometry from their sections; the
-    maps and every other value are not fitted (listed in ``cannot``).
-    """
-    biases, fpairs = coll.of("bias"), flat_pairs(coll.of("flat"))
-    per = {name: fit_amplifier(coll.frames, biases, fpairs, lay, step)
-           for name, lay in amps.items()}
-    if any(p["gain"] is None for p in per.values()):
-        raise ParameterError("no two flats at one level (same filter and exposure time, or a "
-                             "twilight series): no amplifier's gain can be fitted",
-                             param="frames")
-    for name, p in per.items():
-        for key in ("gain", "read_noise", "bias_level"):
-            m[f"{key}_{name}"] = p[key]
-    h, a = coll.header, amps["A"]
-    rows = 2 if len(amps) > 2 else 1  # 1, 2 side by side, or an even number in 2 rows
-    params = {"shape": (a.shape[0] * rows, a.shape[1] * (len(amps) // rows)),
-              "amplifiers": len(amps), "overscan": a.overscan_columns}
-    for key, card, axis in (("prescan", "PRESECA", 1), ("overscan_rows", "BIASSRA", 0)):
-        if card in h:
-            params[key] = len(range(*layout_of({"DATASEC": h[card]}, a.readout_shape)
-                                    .data[axis].indices(a.readout_shape[axis])))
-    for key in ("gain", "read_noise", "bias_level"):
-        values = [float(p[key].value) for p in per.values()]
-        params[f"amplifier_{key}"], params[key] = tuple(values), float(np.mean(values))
-    cannot += [f"with {len(amps)} amplifiers, only each one's gain, read noise and bias level "
-               f"are fitted: not the maps (bias, dark, flat), drift, jitter, dark current, glow, "
-               f"hot pixels, cosmic rays, PRNU, nonlinearity, crosstalk, CTI"]
-    return CameraFit(measured=m, maps={}, flats={}, main_filter="", sensor=sensor, layout=a,
-                     collection=coll, transfer={}, pairs=[], cannot=cannot, file_params=params,
-                     source=os.fspath(source) if isinstance(source, (str, os.PathLike))
-                     else f"{len(coll.frames)} files")
+def _source(source, coll):
+    """Where the frames came from, for the ``[fit]`` table."""
+    return os.fspath(source) if isinstance(source, (str, os.PathLike)) \
+        else f"{len(coll.frames)} files"
 
 
 def _required(coll):
@@ -191,8 +100,10 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
         cannot.append("sensor: the headers have no SENSOR (ccd or cmos)")
     # The converter's step (0 for frames of floats): its rounding is not read noise.
     step = 2.0 ** (16 - m["adc_bits"].value) if coll.header.get("BITPIX", 16) > 0 else 0.0
+    pixel = pixel_size or coll.header.get("XPIXSZ") or coll.header.get("PIXSIZE")
+    pixel = float(pixel) if pixel else None
     if amps:
-        return _fit_amplifiers(coll, amps, step, m, cannot, sensor, source)
+        return fit_amplifiers(coll, amps, step, m, cannot, sensor, _source(source, coll), pixel)
 
     # 1-2. Levels, master bias, read noise.
     # The data medians stand in for the overscan's (`fit_levels`) only without one.
@@ -222,20 +133,7 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
         f"median of the master bias ({len(biases)} frames, 5-sigma clipped mean; columns "
         f"5 robust sigma off left out) at the first frame's time; SE from its pixels, the "
         f"biases' jitter / sqrt(frames), their row noise / sqrt(frames x rows) and the drift's")
-    for key, name in (("drift", "bias_drift"), ("jitter", "bias_jitter")):
-        if lv[key] is not None:
-            m[name] = lv[key]
-        else:
-            cannot.append(f"{name}: needs three bias or dark frames or more with DATE-OBS")
-    if lv["overscan_level"] is not None:
-        # Both at the biases' mean time.
-        m["overscan_offset"] = Measured(lv["overscan_level"] - bias_level - drift0,
-                                        float(np.hypot(lv["jitter"].se if lv["jitter"] else 0,
-                                                       m["bias_level"].se)),
-                                        "adu", "overscan level of the frames without light minus "
-                                        "the bias level")
-    else:
-        cannot.append("overscan_offset: the headers have no BIASSEC")
+    level_values(m, cannot, lv, drift0)
 
     # 3. Gain.
     fpairs = flat_pairs(flats)
@@ -260,67 +158,17 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     m["read_noise"] = Measured(rn_adu.value * g, float(np.hypot(rn_adu.se * g,
                                                                  rn_adu.value * gain.se)),
                                "electron", rn_adu.how + "; x gain, both errors propagated")
-    _cmos_in_electrons(m, cannot, stats, gain, len(biases))
+    cmos_in_electrons(m, cannot, stats, gain, len(biases))
     if lv["overscan_dark_adu"] is not None:
         od = lv["overscan_dark_adu"]
         m["overscan_dark"] = Measured(max(od.value, 0.0) * g, od.se * g, "electron/s", od.how)
 
-    # 4. Darks.
-    maps = {"bias": bias_map, "bias_se": bias_se}
-    dark_groups = {}
-    for f in darks:
-        dark_groups.setdefault(f.exptime, []).append(f)
-    dark_groups = {t: fs for t, fs in dark_groups.items() if t > 0}
-    pixel = pixel_size or coll.header.get("XPIXSZ") or coll.header.get("PIXSIZE")
-    dark = None
-    if dark_groups:
-        dark = fit_darks(dark_groups, layout, offsets, bias_map, g, rn_adu.value,
-                         float(pixel) if pixel else None, stats["row_noise_adu"].value)
-        dark["dark_current"] = _with_offset_error(dark["dark_current"], dark_groups, lv, gain)
-        for key in ("dark_current", "hot_above_1", "hot_above_4", "cosmic_ray_rate"):
-            if dark[key] is not None:
-                m[key] = dark[key]
-        for edge, v in dark["glow_edges"].items():
-            m[f"glow_{edge}"] = _with_gain_error(v, gain)
-        maps.update(dark=dark["rate"], dark_se=dark["rate_se"])
-        if dark["zero"] is not None:
-            maps.update(zero=dark["zero"], zero_se=dark["zero_se"])
-        else:
-            cannot.append("zero-second dark charge: needs darks at two exposure times")
-        if dark["cosmic_ray_rate"] is None:
-            cannot.append("cosmic_ray_rate: needs three darks of one exposure time and the "
-                          "pixel size (XPIXSZ or PIXSIZE, or --pixel-size)")
-    else:
-        cannot.append("dark current, glow, hot pixels, cosmic rays: need dark frames")
-
-    # 5. Flats per filter, nonlinearity.
-    filters = sorted({f.filter for f in flats})
-    flat_info = {}
-    for name in filters:
-        fl = coll.of("flat", filter=name)
-        fl = [f for f in fl if f.path not in filled] or fl
-        flat_info[name] = fit_flat(fl, layout, offsets, bias_map, g,
-                                   dark["rate"] if dark else None)
-    main = max(filters, key=lambda n: len(coll.of("flat", filter=n)))
-    m["prnu"] = flat_info[main]["prnu"]
-    m["column_gain_rms"] = column_gain(flat_info[main]["flat"], flat_info[main]["mask"])
-    nl = None
-    jitter = lv["jitter"].value if lv["jitter"] is not None else 0.0
-    for name in filters:
-        pts = [p for p in fpoints if p.filter == name]
-        f = flat_info[name]["flat"][interior(layout.shape)].astype(np.float64)
-        nl = nl or fit_nonlinearity(pts, NONLINEARITY_LEVEL, jitter / np.sqrt(2),
-                                    float((f ** 2).mean() / f.mean() ** 2))
-    if nl is not None:
-        m["nonlinearity"] = nl
-    else:
-        cannot.append("nonlinearity: needs flat pairs at four exposure times or more of one "
-                      "lamp (--ptc-pairs)")
-    cannot += ["full_well and saturation: not fitted (needs flats beyond the full well)",
-               "overscan leakage, glow's sources and length as parameters (the dark map holds "
-               "the glow)", "science frames: not used"]
+    # 4-5. Darks, flats per filter, nonlinearity.
+    dark_maps, flat_info, main = fit_detector(
+        darks, flats, layout, offsets, bias_map, gain, lv,
+        (rn_adu.value, stats["row_noise_adu"].value), fpoints, m, cannot, filled, pixel)
+    maps = {"bias": bias_map, "bias_se": bias_se, **dark_maps}
+    cannot += list(NOT_FITTED)
     return CameraFit(measured=m, maps=maps, flats=flat_info, main_filter=main, sensor=sensor,
                      layout=layout, collection=coll, transfer=transfer,
-                     pairs=bpoints + fpoints, cannot=cannot,
-                     source=os.fspath(source) if isinstance(source, (str, os.PathLike))
-                     else f"{len(coll.frames)} files")
+                     pairs=bpoints + fpoints, cannot=cannot, source=_source(source, coll))

@@ -22,14 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..core.extras import require
-from .maps import box_mean
+from .maps import box_mean, in_regions
 from .ptc import Measured, interior
 from .stack import THREADS, combine, frame_levels
 
 __all__ = ["fit_flat", "cosmetics"]
 
 
-def fit_flat(frames, layout, offsets, bias_map, gain, dark_rate=None):
+def fit_flat(frames, layout, offsets, bias_map, gain, dark_rate=None, regions=None):
     """The master flat of one filter (mean 1) and its standard errors.
 
     Parameters
@@ -46,6 +46,10 @@ def fit_flat(frames, layout, offsets, bias_map, gain, dark_rate=None):
         e-/ADU (for the dark charge).
     dark_rate : numpy.ndarray, optional
         e-/pixel/s: taken off at the flats' mean exposure time.
+    regions : list of tuple of slice, optional
+        Parts read by different amplifiers: the cosmetics and the smooth
+        flat the PRNU is taken about are found within each (a step between
+        two amplifiers' levels, their gains' errors, is neither).
 
     Returns
     -------
@@ -70,9 +74,9 @@ def fit_flat(frames, layout, offsets, bias_map, gain, dark_rate=None):
         se = np.sqrt(c.var) / np.float32(norm)
     else:  # one flat: Poisson and read noise of its level
         se = np.sqrt(np.maximum(flat, 0) / (levels[0] * gain) + 1e-12).astype(np.float32)
-    mask = cosmetics(flat)
+    mask = in_regions(cosmetics, flat, regions)
     dead, partial = _columns(flat, mask)
-    smooth = box_mean(np.where(mask, 1.0, flat), 9)
+    smooth = in_regions(lambda a: box_mean(a, 9), np.where(mask, 1.0, flat), regions)
     ins = np.zeros(flat.shape, dtype=bool)
     ins[interior(flat.shape)] = True
     good = ins & ~mask

@@ -16,7 +16,7 @@ patterns survive as structure when they exceed the noise.
 
 import numpy as np
 
-__all__ = ["box_mean", "denoise", "correlation"]
+__all__ = ["box_mean", "in_regions", "denoise", "correlation"]
 
 #: Pixels more than this many standard errors from the smooth map are kept as measured.
 KEEP_SIGMA = 5.0
@@ -49,6 +49,31 @@ def box_mean(a, width):
     out *= width * width
     out /= rows[:, None]
     out /= cols[None, :]
+    return out
+
+
+def in_regions(func, image, regions=None):
+    """``func`` of each region of an image on its own (of the whole image without regions).
+
+    Parameters
+    ----------
+    func : callable
+        A map of a 2-D array to one of its shape (a running mean, a mask).
+    image : numpy.ndarray
+        2-D.
+    regions : list of tuple of slice, optional
+        Parts that tile the image (the amplifiers' data on the detector).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    if not regions:
+        return func(image)
+    parts = [func(image[reg]) for reg in regions]
+    out = np.empty(image.shape, dtype=parts[0].dtype)
+    for reg, part in zip(regions, parts):
+        out[reg] = part
     return out
 
 

@@ -98,7 +98,8 @@ class CameraFit:
         lay = self.layout
         beside = lay.overscan is not None and lay.data[1].stop is not None \
             and lay.overscan_columns and lay.data[1].stop < lay.readout_shape[1]
-        out["overscan"] = int(lay.overscan_columns) if beside else 0
+        out["overscan"] = int(self.file_params.get("overscan", lay.overscan_columns
+                                                   if beside else 0))
         if "overscan_offset" in out and not out["overscan"]:
             del out["overscan_offset"]
         pixel = self.collection.header.get("XPIXSZ") or self.collection.header.get("PIXSIZE")
@@ -122,7 +123,8 @@ class CameraFit:
             filter's) and ``flat_<FILTER>`` for the others.
         """
         out = {}
-        if "bias" in self.maps:  # none fitted from several amplifiers
+        # Several amplifiers' levels are their list: a bias map would replace it.
+        if "bias" in self.maps and "amplifier_bias_level" not in self.file_params:
             out["bias"] = denoise(self.maps["bias"], self.maps["bias_se"])[0]
         if "dark" in self.maps:
             out["dark"] = denoise(self.maps["dark"], self.maps["dark_se"], floor=0.0)[0]

@@ -128,9 +128,11 @@ def read_data(path, rows=None):
 
     Parameters
     ----------
-    path : str
+    path : str or object
         The FITS file (uncompressed files are read by sections,
-        only the rows asked for).
+        only the rows asked for), or a frame made from files that reads
+        its own rows (``path.read(rows)``: several amplifiers assembled,
+        `ccdsim.twin.amps.AssembledFrame`).
     rows : slice, optional
         The rows.
 
@@ -138,6 +140,8 @@ def read_data(path, rows=None):
     -------
     numpy.ndarray
     """
+    if not isinstance(path, str):
+        return path.read(rows)
     rows = rows or slice(None)
     try:
         with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
@@ -150,7 +154,7 @@ def read_data(path, rows=None):
                              param="frames") from None
 
 
-def frame_levels(path, layout, median=True):
+def frame_levels(path, layout, median=True, frame=None):
     """A frame's overscan median and its data section's mean and median (ADU).
 
     Parameters
@@ -162,6 +166,8 @@ def frame_levels(path, layout, median=True):
     median : bool, optional
         False: the data section's median is not computed (NaN), the
         costliest of the three on a large frame.
+    frame : numpy.ndarray, optional
+        Its pixels, already read (several amplifiers' sections of one frame).
 
     Returns
     -------
@@ -170,7 +176,7 @@ def frame_levels(path, layout, median=True):
     mean, median : float
         Over the data section.
     """
-    frame = read_data(path)
+    frame = read_data(path) if frame is None else frame
     data = frame[layout.data]
     overscan = float(np.median(frame[layout.overscan])) if layout.overscan else float("nan")
     return (overscan, float(data.mean(dtype=np.float64)),
