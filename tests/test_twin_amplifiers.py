@@ -12,9 +12,11 @@ the frames assembled at the common gain, are held as
 `tests/test_twin_cameras.py` holds a single amplifier's (its ``_truth``;
 within 4 SE), with ``gain``, ``read_noise`` and ``bias_level`` the
 amplifiers' means (the camera's own values are not used by its read-out).
-Brighter-fatter is off: it is not fitted, and it smooths the flats' pixel
-pattern (the PRNU reads 6% low at these flats' level, 11 of its SE). The
-sixteen-amp night has no hot pixels: its CTI (not fitted) trails their
+Brighter-fatter is on, as the cameras have it (2.4e-6 and 2.5e-6 per e-):
+its strength, fitted from the flat pairs' covariances, must lie within 4 SE
+of the camera's (SE 14% and 4% of it here), and the PRNU, taken back
+through its smoothing (without: 6% low, 10 and 31 of its SE), within 4 of
+the truth. The sixteen-amp night has no hot pixels: its CTI (not fitted) trails their
 charge into the pixels after them, which the dark map holds (at the true
 gains the dark current read 9 SE high, the map's correlation 0.05).
 
@@ -48,7 +50,7 @@ NOISE = (4.0, 4.5, 5.0, 3.5)
 LEVELS = (1500.0, 1450.0, 1550.0, 1520.0)
 COMMON = ["--n-bias", "10", "--n-dark", "5", "--dark-exposures", "10,300", "--n-flat", "5",
           "--ptc-pairs", "6", "--n-science", "0", "--filters", "R", "--dark-current", "0.1",
-          "--prnu", "0.02", "--glow-rate", "5", "--brighter-fatter", "0", "--seed", "4",
+          "--prnu", "0.02", "--glow-rate", "5", "--seed", "4",
           "--quiet"]
 NIGHTS = {
     "quad-amp": ["--scale", "32", "--hot-above-1", "0.01", "--hot-above-4", "0.002",
@@ -88,13 +90,15 @@ def test_the_detectors_values_within_4_standard_errors_of_the_truth(night):
     params, truth = _truth(folder, fitted)
     for key in ("gain", "read_noise", "bias_level"):
         truth[key] = float(np.mean([a[key] for a in amps]))
+    truth["brighter_fatter"] = params["brighter_fatter"]
+    assert truth["brighter_fatter"] > 0  # the camera's own, on
     m = fitted.measured
     pulls = {k: (m[k].value - v) / m[k].se for k, v in truth.items() if k in m and m[k].se > 0}
     print(folder.name, {k: round(z, 1) for k, z in pulls.items()})
     assert all(abs(z) < 4 for z in pulls.values()), pulls
     assert {"gain", "read_noise", "bias_level", "bias_jitter", "overscan_offset", "dark_current",
             "hot_above_1", "cosmic_ray_rate", "nonlinearity", "prnu", "row_noise",
-            "column_gain_rms", *EDGES} <= set(pulls)
+            "column_gain_rms", "brighter_fatter", *EDGES} <= set(pulls)
     assert m["adc_bits"].value == params["adc_bits"]
 
     # At the true gains: the rate map scaled amplifier by amplifier, the fit's estimators on it.
@@ -141,9 +145,12 @@ def test_the_camera_file_makes_frames_of_the_detector(night, tmp_path, capsys):
     out = tmp_path / "cam.toml"
     assert main(["camera", "fit", str(folder), "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    for open_item in ("crosstalk", "CTI", "brighter_fatter", "bias map"):
+    for open_item in ("crosstalk", "CTI", "bias map"):
         assert f"cannot fit {open_item}" in text, open_item
+    assert "cannot fit brighter_fatter" not in text
     cam = Camera.from_file(out)
+    # Far above its SE (7 and 24 of them here), so the file carries it.
+    assert cam.brighter_fatter == pytest.approx(fitted.measured["brighter_fatter"].value)
     assert cam.amplifiers == len(amps) and tuple(cam.shape) == fitted.shape
     assert set(cam.maps.kinds) == {"dark", "flat"}
     for key in ("gain", "read_noise", "bias_level"):

@@ -29,13 +29,13 @@ import numpy as np
 from ..core.validate import ParameterError
 from .cmos import bias_statistics
 from .dark import level_of
-from .detector import NOT_FITTED, cmos_in_electrons, fit_detector, level_values
+from .detector import NOT_FITTED, fit_brighter_fatter, fit_detector, refit_gain
 from .levels import fit_levels
-from .model import CameraFit
+from .model import CameraFit, cmos_in_electrons, level_values
 from .ptc import Measured, fit_transfer, flat_pairs, pair_points, past_saturation
 from .stack import Layout, combine, frame_levels, layout_of, read_data
 
-__all__ = ["amplifier_layouts", "placements", "Placement", "AssembledFrame", "fit_amplifier",
+__all__ = ["placements", "Placement", "AssembledFrame", "fit_amplifier",
            "fit_amplifiers"]
 
 #: What frames read through several amplifiers do not give, one line each.
@@ -44,48 +44,9 @@ PER_AMPLIFIER_OPEN = (
     "them all alike)",
     "CTI (cti_parallel_*, cti_serial_*): not fitted (needs each amplifier's deferred charge "
     "in its overscans, EPER, from flats at several levels)",
-    "brighter_fatter: not fitted (needs the flat pairs' pixel covariances); it smooths the "
-    "flats' pixel pattern, so the PRNU is the flats' at their level (lower than without it)",
     "bias map: measured, not written (a camera file's bias map replaces "
     "amplifier_bias_level: the overscans would all read the map's median)")
 _SECTION = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]")
-
-
-def amplifier_layouts(header, shape, namps):
-    """Each amplifier's `Layout`: its data section and serial overscan.
-
-    Parameters
-    ----------
-    header : astropy.io.fits.Header
-        A frame's header (``DATASECA``, ``BIASSECA``, ... for ``A``, ``B``, ...).
-    shape : tuple of int
-        ``(ny, nx)`` read out.
-    namps : int
-        Amplifiers (``NAMPS``).
-
-    Returns
-    -------
-    dict
-        ``{letter: Layout}`` in the amplifiers' order.
-
-    Raises
-    ------
-    ccdsim.ParameterError
-        A section missing (frames written one HDU per amplifier): one line.
-    """
-    out = {}
-    for k in range(namps):
-        name = chr(ord("A") + k)
-        if f"DATASEC{name}" not in header:
-            raise ParameterError(
-                f"the frames were read through {namps} amplifiers (NAMPS) but have no "
-                f"DATASEC{name}: camera fit reads one image per frame with each amplifier's "
-                f"sections (DATASECA, BIASSECA, ...: ccdsim's --layout assembled)", param="frames")
-        cards = {"DATASEC": header[f"DATASEC{name}"]}
-        if f"BIASSEC{name}" in header:
-            cards["BIASSEC"] = header[f"BIASSEC{name}"]
-        out[name] = layout_of(cards, shape)
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -241,8 +202,9 @@ def fit_amplifier(frames, biases, fpairs, layout, step, levels):
     dict
         ``gain`` (e-/ADU), ``read_noise`` (e-), ``bias_level`` (ADU), each a
         `Measured` (``gain`` None without flat pairs); ``read_noise_adu``,
-        ``bias_map`` (its master bias at the first frame's time, ADU) and
-        ``bias_var`` (its pixels' variance).
+        ``bias_map`` (its master bias at the first frame's time, ADU),
+        ``bias_var`` (its pixels' variance) and ``points`` (its bias pairs'
+        and unsaturated flat pairs' `PairPoint`, for `refit_gain`).
     """
     first = fit_levels(frames, levels, layout)
     bpairs = [(biases[i], biases[i + 1]) for i in range(0, len(biases) - 1, 2)]
@@ -261,19 +223,19 @@ def fit_amplifier(frames, biases, fpairs, layout, step, levels):
         "adu", f"median of the amplifier's master bias ({len(biases)} frames, offsets from its "
         f"overscan taken off) at the first frame's time; SE from its pixels, the jitter / "
         f"sqrt(frames) and the drift's"), "gain": None, "read_noise_adu": rn_adu.value,
-        "bias_map": bias_map, "bias_var": master.var}
+        "bias_map": bias_map, "bias_var": master.var, "rn_adu": rn_adu}
     fpoints = pair_points(fpairs, layout, bias_map, offsets, step)
     full = past_saturation(fpoints)
-    transfer = fit_transfer(bpoints, [p for i, p in enumerate(fpoints) if i not in full], step)
-    gain = transfer["gain"]
-    if gain is None:
-        return out
-    out["gain"] = gain
-    out["read_noise"] = Measured(rn_adu.value * gain.value,
-                                 float(np.hypot(rn_adu.se * gain.value, rn_adu.value * gain.se)),
-                                 "electron", rn_adu.how + "; x the amplifier's gain, both errors "
-                                 "propagated")
-    return out
+    out["points"] = bpoints, [p for i, p in enumerate(fpoints) if i not in full]
+    return _at_gain(out, fit_transfer(*out["points"], step)["gain"])
+
+
+def _at_gain(amp, gain):
+    """An amplifier's `fit_amplifier` values at its gain (read noise x gain, both errors)."""
+    rn = amp["rn_adu"]
+    return {**amp, "gain": gain} if gain is None else {**amp, "gain": gain, "read_noise": Measured(
+        rn.value * gain.value, float(np.hypot(rn.se * gain.value, rn.value * gain.se)),
+        "electron", rn.how + "; x the amplifier's gain, both errors propagated")}
 
 
 def _mean(values, unit, how):
@@ -318,16 +280,8 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
         raise ParameterError("no two flats at one level (same filter and exposure time, or a "
                              "twilight series): no amplifier's gain can be fitted",
                              param="frames")
-    m.update({f"{key}_{k}": p[key] for k, p in per.items()
-              for key in ("gain", "read_noise", "bias_level")})
     n = len(amps)
-    m["gain"] = gain = _mean([p["gain"] for p in per.values()], "electron/adu",
-                             f"mean of the {n} amplifiers' gains: the common gain their data "
-                             f"are assembled at; SE from theirs")
-    m["read_noise"] = _mean([p["read_noise"] for p in per.values()], "electron",
-                            f"mean of the {n} amplifiers' read noise; SE from theirs")
-    m["bias_level"] = _mean([p["bias_level"] for p in per.values()], "adu",
-                            f"mean of the {n} amplifiers' bias levels; SE from theirs")
+    gain = _mean([p["gain"] for p in per.values()], "electron/adu", "")
 
     # 2. One offset per frame, from the amplifiers' overscan medians averaged.
     a = next(iter(amps.values()))
@@ -357,13 +311,6 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     row = stats["row_noise_adu"].value
     lv = fit_levels(coll.frames, mean_levels, a, rn_mean, row / np.sqrt(n))  # its offsets too
     drift0 = lv["drift"].value * lv["t_ref"] if lv["drift"] is not None else 0.0
-    level_values(m, cannot, lv, drift0)
-    cmos_in_electrons(m, cannot, stats, gain, len(biases))
-    if lv["overscan_dark_adu"] is not None:  # ADU of each amplifier: e- / its gain
-        od = lv["overscan_dark_adu"]
-        e_per_adu = gain.value / float(np.mean([1 / v for v in scale.values()]))
-        m["overscan_dark"] = Measured(max(od.value, 0.0) * e_per_adu, od.se * e_per_adu,
-                                      "electron/s", od.how + "; the amplifiers' mean")
     fpairs = flat_pairs(af)
     fpoints = pair_points(fpairs, det, bias, {}, step_c)
     full = past_saturation(fpoints)
@@ -371,6 +318,29 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     fpoints = [p for i, p in enumerate(fpoints) if i not in full]
     bpoints = pair_points([(ab[i], ab[i + 1]) for i in range(0, len(ab) - 1, 2)], det, None,
                           {}, step_c)
+    # Brighter-fatter on the detector; each amplifier's gain refitted without its variance
+    # deficit (by ~0.1% alike: the assembly's ratios stand).
+    strength = fit_brighter_fatter(fpoints, bpoints, gain)
+    per = {k: _at_gain(p, refit_gain(*p["points"], step, strength, p["gain"])["gain"])
+           for k, p in per.items()}
+    m.update({f"{key}_{k}": p[key] for k, p in per.items()
+              for key in ("gain", "read_noise", "bias_level")})
+    m["gain"] = gain = _mean([p["gain"] for p in per.values()], "electron/adu",
+                             f"mean of the {n} amplifiers' gains: the common gain their data "
+                             f"are assembled at; SE from theirs")
+    m["read_noise"] = _mean([p["read_noise"] for p in per.values()], "electron",
+                            f"mean of the {n} amplifiers' read noise; SE from theirs")
+    m["bias_level"] = _mean([p["bias_level"] for p in per.values()], "adu",
+                            f"mean of the {n} amplifiers' bias levels; SE from theirs")
+    if strength is not None:
+        m["brighter_fatter"] = strength
+    level_values(m, cannot, lv, drift0)
+    cmos_in_electrons(m, cannot, stats, gain, len(biases))
+    if lv["overscan_dark_adu"] is not None:  # ADU of each amplifier: e- / its gain
+        od = lv["overscan_dark_adu"]
+        e_per_adu = gain.value / float(np.mean([1 / v for v in scale.values()]))
+        m["overscan_dark"] = Measured(max(od.value, 0.0) * e_per_adu, od.se * e_per_adu,
+                                      "electron/s", od.how + "; the amplifiers' mean")
     # Each edge's glow is ADU x the gains of the amplifiers along it: their error is its.
     along = {"left": lambda p: p.columns[0] == 0, "right": lambda p: p.columns[1] == shape[1],
              "bottom": lambda p: p.rows[0] == 0, "top": lambda p: p.rows[1] == shape[0]}
@@ -378,7 +348,7 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
              for e, on in along.items()}
     dark_maps, flat_info, main = fit_detector(
         ad, af, det, {}, bias, gain, lv, (rn_c, row), fpoints, m, cannot, filled, pixel_size,
-        [p.region for p in parts], edges)
+        [p.region for p in parts], edges, strength)
 
     # The file's bias: the detector's structure in ADU around the levels' mean.
     bias_map, bias_se = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
@@ -396,5 +366,5 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     cannot += list(PER_AMPLIFIER_OPEN) + list(NOT_FITTED)
     return CameraFit(measured=m, maps={"bias": bias_map, "bias_se": bias_se, **dark_maps},
                      flats=flat_info, main_filter=main, sensor=sensor, layout=det,
-                     collection=coll, transfer=fit_transfer(bpoints, fpoints, step_c),
+                     collection=coll, transfer=refit_gain(bpoints, fpoints, step_c, strength, gain),
                      pairs=bpoints + fpoints, cannot=cannot, file_params=params, source=source)

@@ -1,4 +1,4 @@
-"""Steps 4 and 5 of the fit, once the bias and the gain are known: darks, flats, nonlinearity.
+"""Steps 3 to 5 of the fit, once the bias is known: brighter-fatter, darks, flats, nonlinearity.
 
 `fit_detector` measures, on frames of one data section (a single
 amplifier's, or several amplifiers' assembled into the detector:
@@ -8,17 +8,26 @@ flat of each filter, its cosmetics and PRNU (`ccdsim.twin.flat`), the
 column gain and the nonlinearity from a series of flat pairs. Values in
 electrons are ADU times the gain: their standard errors hold the gain's
 relative error, and the dark current's the frames' offsets' too.
+
+Brighter-fatter (`fit_brighter_fatter`, before the darks) is measured from
+the flat pairs' covariances; the gain is then refitted with its variance
+deficit added back (`refit_gain`), and the PRNU taken back through its
+smoothing (`prnu_without_bf`).
 """
+
+from dataclasses import replace
 
 import numpy as np
 
-from .cmos import RTS_MIN_BIASES, column_gain
+from .cmos import column_gain
 from .dark import fit_darks
 from .flat import fit_flat
-from .ptc import Measured, fit_nonlinearity, interior
+from ..physics.transfer.brighterfatter import bf_kernel, brighter_fatter, flat_covariances
+from .model import BF_SIGNIFICANCE, with_gain_error, with_offset_error
+from .ptc import LAGS, Measured, fit_transfer, interior
 
-__all__ = ["NONLINEARITY_LEVEL", "NOT_FITTED", "fit_detector", "with_gain_error",
-           "cmos_in_electrons", "level_values"]
+__all__ = ["NONLINEARITY_LEVEL", "NOT_FITTED", "fit_detector", "fit_nonlinearity",
+           "fit_brighter_fatter", "refit_gain", "prnu_without_bf", "flat_without_bf"]
 
 #: Signal (ADU above the bias) where the nonlinearity is given (ccdsim's default level).
 NONLINEARITY_LEVEL = 55000.0
@@ -28,110 +37,9 @@ NOT_FITTED = ("full_well and saturation: not fitted (needs flats beyond the full
               "the glow)", "science frames: not used")
 
 
-def with_gain_error(value, gain):
-    """A value in electrons (ADU x the fitted gain) with the gain's relative error added.
-
-    Parameters
-    ----------
-    value, gain : Measured
-
-    Returns
-    -------
-    Measured
-    """
-    se = float(np.hypot(value.se, value.value * gain.se / gain.value))
-    return Measured(value.value, se, value.unit, value.how + "; the gain's relative error added")
-
-
-def cmos_in_electrons(m, cannot, stats, gain, n_bias):
-    """Row noise and the RTS census (`ccdsim.twin.cmos.bias_statistics`) in electrons.
-
-    Parameters
-    ----------
-    m : dict
-        ``{name: Measured}``: ``row_noise``, ``rts_fraction``, ``rts_amplitude`` added.
-    cannot : list of str
-        The RTS census's absence is added to it.
-    stats : dict
-        `ccdsim.twin.cmos.bias_statistics` (ADU).
-    gain : Measured
-        e-/ADU.
-    n_bias : int
-        Biases given.
-    """
-    g, gse = gain.value, gain.se
-    r = stats["row_noise_adu"]
-    m["row_noise"] = Measured(r.value * g, float(np.hypot(r.se * g, r.value * gse)),
-                              "electron", r.how + "; x gain")
-    if stats["rts_fraction"] is None:
-        cannot.append(f"rts_fraction: the level-histogram census needs {RTS_MIN_BIASES} biases "
-                      f"or more ({n_bias} given)")
-        return
-    m["rts_fraction"] = stats["rts_fraction"]
-    if stats["rts_jump_adu"] is not None:
-        m["rts_amplitude"] = Measured(stats["rts_jump_adu"] * g, float("nan"), "electron",
-                                      "median of the largest jump of each pixel found (those "
-                                      "found jump farther than most)")
-
-
-def level_values(m, cannot, lv, drift0):
-    """``bias_drift``, ``bias_jitter`` and ``overscan_offset`` from the frames' levels.
-
-    Parameters
-    ----------
-    m : dict
-        ``{name: Measured}`` with ``bias_level`` (ADU, at the first frame's
-        time): the values are added to it.
-    cannot : list of str
-        What the frames do not give is added to it.
-    lv : dict
-        `ccdsim.twin.levels.fit_levels`.
-    drift0 : float
-        The drift from the first frame's time to the biases' mean time (ADU).
-    """
-    for key, name in (("drift", "bias_drift"), ("jitter", "bias_jitter")):
-        if lv[key] is not None:
-            m[name] = lv[key]
-        else:
-            cannot.append(f"{name}: needs three bias or dark frames or more with DATE-OBS")
-    if lv["overscan_level"] is not None:
-        # Both at the biases' mean time.
-        m["overscan_offset"] = Measured(lv["overscan_level"] - m["bias_level"].value - drift0,
-                                        float(np.hypot(lv["jitter"].se if lv["jitter"] else 0,
-                                                       m["bias_level"].se)),
-                                        "adu", "overscan level of the frames without light minus "
-                                        "the bias level")
-    else:
-        cannot.append("overscan_offset: the headers have no BIASSEC")
-
-
-def _with_offset_error(dark_current, groups, lv, gain):
-    """The dark current's SE with what the frames' offsets and the gain leave uncertain added.
-
-    A group of darks' mean offset is uncertain by the jitter over the root of
-    its number of frames, and the overscan's own dark current (which the
-    offsets take out) by its standard error: both move the fitted rate,
-    through the least-squares weights of the exposure times. The rate is
-    ADU times the fitted gain: the gain's relative error is the rate's too
-    (about 1% from a few flat pairs, far above the pixels' share).
-    """
-    t = np.array(sorted(groups), dtype=float)
-    n = np.array([len(groups[k]) for k in sorted(groups)])
-    w = (t - t.mean()) / ((t - t.mean()) ** 2).sum() if len(t) >= 2 else 1 / t
-    g = gain.value
-    jitter = lv["jitter"].value if lv["jitter"] is not None else 0.0
-    extra = (g * jitter) ** 2 * float((w ** 2 / n).sum())
-    if lv["overscan_dark_adu"] is not None:
-        extra += (g * lv["overscan_dark_adu"].se) ** 2
-    se = float(np.sqrt(dark_current.se ** 2 + extra))
-    return with_gain_error(Measured(
-        dark_current.value, se, dark_current.unit,
-        dark_current.how + "; plus the offsets' uncertainty (jitter / sqrt(frames) per exposure "
-        "time, the overscan dark's SE), propagated"), gain)
-
-
 def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, m, cannot,
-                 filled=frozenset(), pixel_size=None, regions=None, edge_gains=None):
+                 filled=frozenset(), pixel_size=None, regions=None, edge_gains=None,
+                 strength=None):
     """Darks, flats and nonlinearity of one data section (steps 4 and 5 of the fit).
 
     Parameters
@@ -167,6 +75,10 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
     edge_gains : dict, optional
         ``{edge: Measured}``: the gain of the amplifiers along each edge, whose
         relative error is its glow's (default: ``gain``).
+    strength : Measured, optional
+        Brighter-fatter's (`fit_brighter_fatter`): the PRNU is taken back
+        through its smoothing (`prnu_without_bf`), and the flats too when the
+        camera file carries it (`flat_without_bf`).
 
     Returns
     -------
@@ -187,7 +99,7 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
     dark = None
     if dark_groups:
         dark = fit_darks(dark_groups, layout, offsets, bias, g, rn_adu, pixel_size, row_adu)
-        dark["dark_current"] = _with_offset_error(dark["dark_current"], dark_groups, lv, gain)
+        dark["dark_current"] = with_offset_error(dark["dark_current"], dark_groups, lv, gain)
         for key in ("dark_current", "hot_above_1", "hot_above_4", "cosmic_ray_rate"):
             if dark[key] is not None:
                 m[key] = dark[key]
@@ -212,6 +124,12 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
                  for name, fl in sorted(by_filter.items())}
     main = max(sorted(by_filter), key=lambda n: len(by_filter[n]))
     m["prnu"] = flat_info[main]["prnu"]
+    if strength is not None:
+        m["prnu"] = prnu_without_bf(m["prnu"], strength,
+                                    float(np.mean(flat_info[main]["levels"])) * g)
+        if strength.value > BF_SIGNIFICANCE * strength.se:  # the camera file has it
+            for info in flat_info.values():
+                info.update(flat_without_bf(info, strength.value, g))
     m["column_gain_rms"] = column_gain(flat_info[main]["flat"], flat_info[main]["mask"],
                                        regions=regions)
     nl = None
@@ -227,3 +145,249 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
         cannot.append("nonlinearity: needs flat pairs at four exposure times or more of one "
                       "lamp (--ptc-pairs)")
     return maps, flat_info, main
+
+
+def fit_nonlinearity(flat_points, level, sigma=0.0, spread=1.0):
+    """Nonlinearity from flat pairs of a series (one lamp, exposure times rising).
+
+    The pairs' mean signals against exposure time, ``m = c + a t + b t^2``
+    (least squares, errors from the scatter about the fit); the response's
+    fractional deviation at ``level`` ADU above the bias is ``b level / a^2``
+    (ccdsim's ``nonlinearity`` at ``nonlinearity_level``), divided by
+    ``mean(f^2) / mean(f)^2`` of the flat ``f`` (each pixel deviates at its
+    own level, so a frame's mean deviates by that factor more).
+
+    Parameters
+    ----------
+    flat_points : list of PairPoint
+        One filter's flat pairs.
+    level : float
+        Signal (ADU above the bias) where the deviation is given.
+    sigma : float, optional
+        Each pair mean's known error (ADU: the bias jitter the flats' offsets
+        keep), a floor under the scatter about the fit.
+    spread : float, optional
+        ``mean(f^2) / mean(f)^2`` of the flat over the pixels used.
+
+    Returns
+    -------
+    Measured or None
+        None with fewer than four exposure times.
+    """
+    t = np.array([p.exptime for p in flat_points])
+    m = np.array([p.mean for p in flat_points])
+    if len(set(t)) < 4 or len(t) < 5:
+        return None
+    A = np.stack([np.ones_like(t), t, t ** 2], axis=1)
+    coef, *_ = np.linalg.lstsq(A, m, rcond=None)
+    resid = m - A @ coef
+    s2 = max(float((resid ** 2).sum() / (len(t) - 3)), sigma ** 2)
+    cov = np.linalg.inv(A.T @ A) * s2
+    a, b = coef[1], coef[2] / spread
+    cov[2] /= spread
+    cov[:, 2] /= spread
+    value = b * level / a ** 2
+    # d value / d a = -2 b level / a^3, d value / d b = level / a^2.
+    jac = np.array([0.0, -2 * b * level / a ** 3, level / a ** 2])
+    se = float(np.sqrt(jac @ cov @ jac))
+    return Measured(float(value), se, "", f"flat pairs at {len(set(t))} exposure times: "
+                    f"m = c + a t + b t^2, deviation at {level:g} ADU = b level / a^2; SE from "
+                    f"the fit's scatter (at least the flats' jitter)")
+
+
+def _bf_terms():
+    """``C_l / mu = t k_l + t^2 q_l`` at lag 0 and each of `LAGS`, ``t = mu b`` (exact: the
+    linearised map's covariances are quadratic in ``t``, `flat_covariances`)."""
+    one, two = flat_covariances(1.0, 1.0), flat_covariances(2.0, 1.0)
+    one[0, 0] -= 1.0
+    two[0, 0] -= 1.0
+    idx = [(0, 0)] + [(abs(i), abs(j)) for i, j in LAGS]
+    q = np.array([(two[i, j] - 2 * one[i, j]) / 2 for i, j in idx])
+    return np.array([one[i, j] for i, j in idx]) - q, q
+
+
+def fit_brighter_fatter(flat_points, bias_points, gain):
+    """Brighter-fatter's strength ``b = -a_00`` (1/e-) from the flat pairs' covariances.
+
+    Each pair's covariances at `LAGS` (`ccdsim.twin.ptc.pair_covariances`,
+    one frame's) less the bias pairs' (weighted mean: row noise, correlated
+    read noise), over its mean in electrons (``C / mu = cov g / m``, ADU), are
+    fitted with ccdsim's own model, ``t k_l + t^2 q_l`` with ``t = g m b``
+    (`flat_covariances`, exact for the linearised map), by weighted least
+    squares (Gauss-Newton). To first order ``b = cov / (k m^2)``: the gain
+    enters only through the second-order term (~10% at ``t = 0.2``), so its
+    error is left out. The variance is not used (it holds the gain, read
+    noise and the converter's rounding). SE from the fit's covariance,
+    scaled up by sqrt(chi^2 / dof) when the scatter exceeds the covariances'
+    own standard errors.
+
+    Parameters
+    ----------
+    flat_points, bias_points : list of PairPoint
+        Flat pairs below saturation, bias pairs (with their covariances).
+    gain : Measured
+        e-/ADU.
+
+    Returns
+    -------
+    Measured or None
+        None without flat pairs.
+    """
+    pts = [p for p in flat_points if p.cov and p.mean > 0]
+    if not pts:
+        return None
+    k, q = (np.tile(v[1:], len(pts)) for v in _bf_terms())
+    read, read_var = np.zeros(len(LAGS)), np.zeros(len(LAGS))
+    if any(p.cov for p in bias_points):
+        w = 1 / np.array([p.cov_se for p in bias_points if p.cov]) ** 2
+        read = (w * np.array([p.cov for p in bias_points if p.cov])).sum(0) / w.sum(0)
+        read_var = 1 / w.sum(0)
+    g = gain.value
+    mu = np.concatenate([np.full(len(LAGS), g * p.mean) for p in pts])
+    y = np.concatenate([(np.array(p.cov) - read) * g / p.mean for p in pts])
+    e = np.concatenate([np.sqrt(np.array(p.cov_se) ** 2 + read_var) * g / p.mean for p in pts])
+    b = float((y * mu * k / e ** 2).sum() / ((mu * k / e) ** 2).sum())
+    for _ in range(20):
+        t = mu * b
+        jac, resid = mu * (k + 2 * t * q), y - t * (k + t * q)
+        step = float((jac * resid / e ** 2).sum() / ((jac / e) ** 2).sum())
+        b += step
+        if abs(step) <= 1e-9 * abs(b):
+            break
+    t = mu * b
+    jac, resid = mu * (k + 2 * t * q), y - t * (k + t * q)
+    dof = y.size - 1
+    chi2 = float(((resid / e) ** 2).sum() / dof) if dof > 0 else 1.0
+    se = float(np.sqrt(max(chi2, 1.0) / ((jac / e) ** 2).sum()))
+    return Measured(b, se, "1/electron", (
+        f"{len(pts)} flat pairs' covariances at {len(LAGS)} lags up to 2 px, less the bias "
+        f"pairs', over their mean (e-) against ccdsim's flat_covariances, weighted least "
+        f"squares; SE from the covariances' scatter" + (f" x sqrt(chi2/dof = {chi2:.2f})"
+                                                       if chi2 > 1 else "")))
+
+
+def refit_gain(bias_points, flat_points, step, strength, gain):
+    """The photon-transfer fit with brighter-fatter's variance deficit added back.
+
+    Each flat pair's variance gains ``m / g (1 - P_00(t))``, ``t = g m b``
+    (``P_00`` the model's variance over the mean, `flat_covariances`): the
+    fit's ``q m^2`` then holds the nonlinearity alone, and no higher power of
+    ``m`` is left to bend the slope. The gain's SE gets the change of half
+    the gains at ``b`` +- its SE added in quadrature (with ``q`` fitted, only
+    the deficit's second order moves it).
+
+    Parameters
+    ----------
+    bias_points, flat_points : list of PairPoint
+        As `ccdsim.twin.ptc.fit_transfer`.
+    step : float
+        The converter's step (ADU).
+    strength : Measured or None
+        `fit_brighter_fatter`'s (None: the plain fit).
+    gain : Measured
+        The gain without the correction (e-/ADU): the deficit's ``g``.
+
+    Returns
+    -------
+    dict
+        `ccdsim.twin.ptc.fit_transfer`'s.
+    """
+    if strength is None:
+        return fit_transfer(bias_points, flat_points, step)
+    k00, q00 = (v[0] for v in _bf_terms())
+
+    def fit(b):
+        t = [gain.value * p.mean * b for p in flat_points]
+        pts = [replace(p, var=p.var - p.mean / gain.value * (x * (k00 + x * q00)))
+               for p, x in zip(flat_points, t)]
+        return fit_transfer(bias_points, pts, step)
+
+    out = fit(strength.value)
+    g = out["gain"]
+    spread = abs(fit(strength.value + strength.se)["gain"].value
+                 - fit(strength.value - strength.se)["gain"].value) / 2
+    out["gain"] = Measured(g.value, float(np.hypot(g.se, spread)), g.unit, g.how + (
+        f"; brighter-fatter's variance deficit (b = {strength.value:.3g} /e-) added back, "
+        f"b's SE propagated"))
+    return out
+
+
+def prnu_without_bf(prnu, strength, mean_electrons, width=9):
+    """The PRNU before brighter-fatter smoothed the flats' pixel pattern.
+
+    Linearised, the flats' pattern ``p`` comes out as ``G p``, ``G = 1 + mu a / 2``
+    (``a`` = `bf_kernel`, ``mu`` the flats' mean level: the master is their
+    mean, ``G`` linear in ``mu``). The fit's PRNU is the rms about a
+    ``width`` box mean, that of ``H G p`` with ``H = 1 - box``: for a white
+    pattern (ccdsim's: each pixel's own draw) its variance is
+    ``sum (H G)^2 / sum H^2`` of the truth's. The measured value is divided
+    by its root; the SE has ``b``'s SE propagated.
+
+    Parameters
+    ----------
+    prnu, strength : Measured
+        `ccdsim.twin.flat.fit_flat`'s PRNU; `fit_brighter_fatter`'s strength.
+    mean_electrons : float
+        The flats' mean level (e-).
+    width : int, optional
+        The box (`ccdsim.twin.flat.fit_flat`'s).
+
+    Returns
+    -------
+    Measured
+    """
+    h = np.full((width, width), -1.0 / width ** 2)
+    h[width // 2, width // 2] += 1.0
+
+    def ratio(b):
+        g = 0.5 * mean_electrons * bf_kernel(b)
+        g[g.shape[0] // 2, g.shape[1] // 2] += 1.0
+        hg = np.zeros((width + g.shape[0] - 1,) * 2)
+        for (i, j), v in np.ndenumerate(g):
+            hg[i:i + width, j:j + width] += v * h
+        return float((hg ** 2).sum() / (h ** 2).sum())
+
+    b, sb = strength.value, strength.se
+    r = ratio(b)
+    value = prnu.value / np.sqrt(r)
+    se = float(np.hypot(prnu.se / np.sqrt(r), value * abs(ratio(b + sb) - ratio(b - sb)) / (4 * r)))
+    return Measured(float(value), se, prnu.unit, prnu.how + (
+        f"; divided by {np.sqrt(r):.4f}, brighter-fatter's smoothing at the flats' "
+        f"{mean_electrons:.0f} e- (white PRNU), b's SE propagated"))
+
+
+def flat_without_bf(info, strength, gain, steps=6):
+    """A master flat as it was before brighter-fatter moved its charge (a twin's camera adds it).
+
+    At the flats' mean level ``mu`` (e-; the master is their mean, the effect
+    linear in ``mu``) the flat ``f`` comes out as ``F(f) = BF(mu f) / mu``
+    (`ccdsim.physics.transfer.brighterfatter.brighter_fatter`): its pattern
+    smoothed, the edges within ~5 px brighter (no charge beyond pushes
+    back). ``F`` is within ``mu b`` (~0.1) of the identity, so ``f <- f +
+    (observed - F(f))`` converges by that factor a step. The standard errors
+    grow by ``1 / sqrt(P_00)``: each frame's noise, ``P_00`` of Poisson's
+    after the effect, is Poisson's again.
+
+    Parameters
+    ----------
+    info : dict
+        `ccdsim.twin.flat.fit_flat`'s (``flat``, ``flat_se``, ``levels`` in ADU).
+    strength, gain : float
+        ``brighter_fatter`` (1/e-, > 0); e-/ADU.
+    steps : int, optional
+        Iterations (6: ~1e-6 of the effect left at ``mu b`` = 0.1).
+
+    Returns
+    -------
+    dict
+        ``flat`` and ``flat_se`` (float32).
+    """
+    mu = float(np.mean(info["levels"])) * gain
+    seen = info["flat"].astype(np.float64)
+    flat = seen.copy()
+    for _ in range(steps):
+        flat += seen - brighter_fatter(np.maximum(mu * flat, 0.0), strength) / mu
+    k00, q00 = (v[0] for v in _bf_terms())
+    p00 = 1.0 + mu * strength * (k00 + mu * strength * q00)
+    return {"flat": flat.astype(np.float32),
+            "flat_se": (info["flat_se"] / np.float32(np.sqrt(p00))).astype(np.float32)}

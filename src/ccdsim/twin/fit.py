@@ -4,11 +4,14 @@
    light (`ccdsim.twin.levels`), so every later step takes each frame's own
    offset off first.
 2. The master bias and the read noise (bias pairs).
-3. The gain: photon transfer of flat pairs and bias pairs (`ccdsim.twin.ptc`).
+3. The gain: photon transfer of flat pairs and bias pairs (`ccdsim.twin.ptc`);
+   brighter-fatter from the flat pairs' covariances, the gain refitted
+   without its variance deficit (`ccdsim.twin.detector`).
 4. Darks: rate and zero-second maps, dark current, glow at the edges, hot
    pixels, cosmic rays (`ccdsim.twin.dark`).
-5. Flats per filter, their cosmetics, PRNU (`ccdsim.twin.flat`), and the
-   nonlinearity from a series of flat pairs.
+5. Flats per filter, their cosmetics, PRNU (`ccdsim.twin.flat`; taken back
+   through brighter-fatter's smoothing), and the nonlinearity from a series
+   of flat pairs.
 
 Biases (two at least) and flats (two at one level at least, for the gain)
 are required: without them nothing in electrons can be fitted, and the fit
@@ -22,16 +25,53 @@ import numpy as np
 
 from ..core.validate import ParameterError
 from .collect import MAX_FILE_BYTES, MAX_FILES, collect
-from .amps import amplifier_layouts, fit_amplifiers
+from .amps import fit_amplifiers
 from .cmos import bias_statistics, converter
 from .dark import level_of
-from .detector import NOT_FITTED, cmos_in_electrons, fit_detector, level_values
+from .detector import NOT_FITTED, fit_brighter_fatter, fit_detector, refit_gain
 from .levels import fit_levels
-from .model import CameraFit
+from .model import CameraFit, cmos_in_electrons, level_values
 from .ptc import Measured, fit_transfer, flat_pairs, pair_points, past_saturation
 from .stack import combine, frame_levels, layout_of, read_data
 
-__all__ = ["fit_camera"]
+__all__ = ["fit_camera", "amplifier_layouts"]
+
+
+def amplifier_layouts(header, shape, namps):
+    """Each amplifier's `Layout`: its data section and serial overscan.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        A frame's header (``DATASECA``, ``BIASSECA``, ... for ``A``, ``B``, ...).
+    shape : tuple of int
+        ``(ny, nx)`` read out.
+    namps : int
+        Amplifiers (``NAMPS``).
+
+    Returns
+    -------
+    dict
+        ``{letter: Layout}`` in the amplifiers' order.
+
+    Raises
+    ------
+    ccdsim.ParameterError
+        A section missing (frames written one HDU per amplifier): one line.
+    """
+    out = {}
+    for k in range(namps):
+        name = chr(ord("A") + k)
+        if f"DATASEC{name}" not in header:
+            raise ParameterError(
+                f"the frames were read through {namps} amplifiers (NAMPS) but have no "
+                f"DATASEC{name}: camera fit reads one image per frame with each amplifier's "
+                f"sections (DATASECA, BIASSECA, ...: ccdsim's --layout assembled)", param="frames")
+        cards = {"DATASEC": header[f"DATASEC{name}"]}
+        if f"BIASSEC{name}" in header:
+            cards["BIASSEC"] = header[f"BIASSEC{name}"]
+        out[name] = layout_of(cards, shape)
+    return out
 
 
 def _source(source, coll):
@@ -148,12 +188,17 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
         raise ParameterError("no two flats at one level (same filter and exposure time, or a "
                              "twilight series): the gain cannot be fitted, and nothing in "
                              "electrons without it", param="frames")
+    # Brighter-fatter from the pairs' covariances; the gain then without its variance deficit.
+    strength = fit_brighter_fatter(fpoints, bpoints, transfer["gain"])
+    transfer = refit_gain(bpoints, fpoints, step, strength, transfer["gain"])
     gain = transfer["gain"]
     if full:
         gain = Measured(gain.value, gain.se, gain.unit,
                         gain.how + f"; {len(full)} flat pairs at or past the curve's turnover "
                         f"(saturation) left out")
     m["gain"] = gain
+    if strength is not None:
+        m["brighter_fatter"] = strength
     g = gain.value
     m["read_noise"] = Measured(rn_adu.value * g, float(np.hypot(rn_adu.se * g,
                                                                  rn_adu.value * gain.se)),
@@ -166,7 +211,8 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     # 4-5. Darks, flats per filter, nonlinearity.
     dark_maps, flat_info, main = fit_detector(
         darks, flats, layout, offsets, bias_map, gain, lv,
-        (rn_adu.value, stats["row_noise_adu"].value), fpoints, m, cannot, filled, pixel)
+        (rn_adu.value, stats["row_noise_adu"].value), fpoints, m, cannot, filled, pixel,
+        strength=strength)
     maps = {"bias": bias_map, "bias_se": bias_se, **dark_maps}
     cannot += list(NOT_FITTED)
     return CameraFit(measured=m, maps=maps, flats=flat_info, main_filter=main, sensor=sensor,

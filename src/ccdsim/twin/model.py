@@ -1,4 +1,9 @@
-"""`CameraFit`: what a fit measured, as a camera file's parameters, maps and ``[fit]`` table."""
+"""`CameraFit`: what a fit measured, as a camera file's parameters, maps and ``[fit]`` table.
+
+Beside it, the helpers that put values into its measured table: values in
+electrons with the gain's (and the offsets') error, row noise and the RTS
+census, the frames' levels.
+"""
 
 from dataclasses import dataclass, field
 
@@ -7,9 +12,12 @@ import numpy as np
 from ..camera.camerafile import write_camera_file
 from ..core.params import check
 from ..core.validate import ParameterError
+from .cmos import RTS_MIN_BIASES
 from .maps import denoise
+from .ptc import Measured
 
-__all__ = ["CameraFit"]
+__all__ = ["CameraFit", "with_gain_error", "with_offset_error", "cmos_in_electrons",
+           "level_values"]
 
 #: The least sensitivity of a camera file's flat (dead columns: a camera file's flat is > 0).
 DEAD_FLAT = 1e-3
@@ -18,6 +26,126 @@ FILE_PARAMS = ("gain", "read_noise", "bias_drift", "bias_jitter", "overscan_offs
                "overscan_dark", "cosmic_ray_rate", "nonlinearity")
 #: Measured values a CMOS camera's file carries too (``SENSOR = 'cmos'``).
 CMOS_PARAMS = ("row_noise", "column_gain_rms", "rts_fraction", "rts_amplitude")
+#: Brighter-fatter goes into the file when this many of its SE above 0: a camera without
+#: it gets one by chance once in 740 fits (a one-sided 3-sigma Gaussian tail).
+BF_SIGNIFICANCE = 3.0
+
+
+def with_gain_error(value, gain):
+    """A value in electrons (ADU x the fitted gain) with the gain's relative error added.
+
+    Parameters
+    ----------
+    value, gain : Measured
+
+    Returns
+    -------
+    Measured
+    """
+    se = float(np.hypot(value.se, value.value * gain.se / gain.value))
+    return Measured(value.value, se, value.unit, value.how + "; the gain's relative error added")
+
+
+def with_offset_error(dark_current, groups, lv, gain):
+    """The dark current's SE with what the frames' offsets and the gain leave uncertain added.
+
+    A group of darks' mean offset is uncertain by the jitter over the root of
+    its number of frames, and the overscan's own dark current (which the
+    offsets take out) by its standard error: both move the fitted rate,
+    through the least-squares weights of the exposure times. The rate is
+    ADU times the fitted gain: the gain's relative error is the rate's too
+    (about 1% from a few flat pairs, far above the pixels' share).
+
+    Parameters
+    ----------
+    dark_current : Measured
+        e-/pixel/s, SE from the pixels.
+    groups : dict
+        ``{exposure time: darks}``.
+    lv : dict
+        The frames' levels (`ccdsim.twin.levels.fit_levels`).
+    gain : Measured
+        e-/ADU.
+
+    Returns
+    -------
+    Measured
+    """
+    t = np.array(sorted(groups), dtype=float)
+    n = np.array([len(groups[k]) for k in sorted(groups)])
+    w = (t - t.mean()) / ((t - t.mean()) ** 2).sum() if len(t) >= 2 else 1 / t
+    g = gain.value
+    jitter = lv["jitter"].value if lv["jitter"] is not None else 0.0
+    extra = (g * jitter) ** 2 * float((w ** 2 / n).sum())
+    if lv["overscan_dark_adu"] is not None:
+        extra += (g * lv["overscan_dark_adu"].se) ** 2
+    se = float(np.sqrt(dark_current.se ** 2 + extra))
+    return with_gain_error(Measured(
+        dark_current.value, se, dark_current.unit,
+        dark_current.how + "; plus the offsets' uncertainty (jitter / sqrt(frames) per exposure "
+        "time, the overscan dark's SE), propagated"), gain)
+
+
+def cmos_in_electrons(m, cannot, stats, gain, n_bias):
+    """Row noise and the RTS census (`ccdsim.twin.cmos.bias_statistics`) in electrons.
+
+    Parameters
+    ----------
+    m : dict
+        ``{name: Measured}``: ``row_noise``, ``rts_fraction``, ``rts_amplitude`` added.
+    cannot : list of str
+        The RTS census's absence is added to it.
+    stats : dict
+        `ccdsim.twin.cmos.bias_statistics` (ADU).
+    gain : Measured
+        e-/ADU.
+    n_bias : int
+        Biases given.
+    """
+    g, gse = gain.value, gain.se
+    r = stats["row_noise_adu"]
+    m["row_noise"] = Measured(r.value * g, float(np.hypot(r.se * g, r.value * gse)),
+                              "electron", r.how + "; x gain")
+    if stats["rts_fraction"] is None:
+        cannot.append(f"rts_fraction: the level-histogram census needs {RTS_MIN_BIASES} biases "
+                      f"or more ({n_bias} given)")
+        return
+    m["rts_fraction"] = stats["rts_fraction"]
+    if stats["rts_jump_adu"] is not None:
+        m["rts_amplitude"] = Measured(stats["rts_jump_adu"] * g, float("nan"), "electron",
+                                      "median of the largest jump of each pixel found (those "
+                                      "found jump farther than most)")
+
+
+def level_values(m, cannot, lv, drift0):
+    """``bias_drift``, ``bias_jitter`` and ``overscan_offset`` from the frames' levels.
+
+    Parameters
+    ----------
+    m : dict
+        ``{name: Measured}`` with ``bias_level`` (ADU, at the first frame's
+        time): the values are added to it.
+    cannot : list of str
+        What the frames do not give is added to it.
+    lv : dict
+        `ccdsim.twin.levels.fit_levels`.
+    drift0 : float
+        The drift from the first frame's time to the biases' mean time (ADU).
+    """
+    for key, name in (("drift", "bias_drift"), ("jitter", "bias_jitter")):
+        if lv[key] is not None:
+            m[name] = lv[key]
+        else:
+            cannot.append(f"{name}: needs three bias or dark frames or more with DATE-OBS")
+    if lv["overscan_level"] is not None:
+        # Both at the biases' mean time.
+        m["overscan_offset"] = Measured(lv["overscan_level"] - m["bias_level"].value - drift0,
+                                        float(np.hypot(lv["jitter"].se if lv["jitter"] else 0,
+                                                       m["bias_level"].se)),
+                                        "adu", "overscan level of the frames without light minus "
+                                        "the bias level")
+    else:
+        cannot.append("overscan_offset: the headers have no BIASSEC")
 
 
 @dataclass
@@ -92,6 +220,9 @@ class CameraFit:
         for name in ("bias_jitter", "overscan_dark", "cosmic_ray_rate"):
             if name in out:
                 out[name] = max(out[name], 0.0)
+        bf = self.measured.get("brighter_fatter")
+        if bf is not None and bf.value > BF_SIGNIFICANCE * bf.se:
+            out["brighter_fatter"] = float(bf.value)
         if "nonlinearity" in out:
             out["nonlinearity"] = float(np.clip(out["nonlinearity"], -0.5, 0.5))
             out["nonlinearity_level"] = 55000.0

@@ -1,4 +1,4 @@
-"""Photon transfer: read noise from bias pairs, gain from flat pairs, nonlinearity from a series.
+"""Photon transfer: read noise from bias pairs, gain and brighter-fatter from flat pairs.
 
 A pair's difference holds no fixed pattern (bias structure, flat field, hot
 pixels): its variance is twice one frame's noise. Each row's mean is taken
@@ -14,6 +14,11 @@ pixels; the fit is weighted least squares, and the gain's standard error
 comes from its covariance (scaled up by sqrt(chi^2 / dof) when the scatter
 exceeds it). Pixels are the data section's interior (5% margins: no glow at
 the edges), clipped at 5 robust sigmas (cosmic rays).
+
+The same differences' covariances between pixels up to 2 apart
+(`pair_covariances`; the whole mean taken off, not the rows': a row's mean
+would take ``var / nx`` off its lags) measure brighter-fatter
+(`ccdsim.twin.detector.fit_brighter_fatter`).
 """
 
 from dataclasses import dataclass
@@ -23,10 +28,14 @@ import numpy as np
 from .stack import MAD_TO_STD, read_data
 
 __all__ = ["Measured", "interior", "pair_variance", "glowing", "PairPoint", "fit_transfer",
-           "fit_nonlinearity", "flat_pairs", "past_saturation"]
+           "flat_pairs", "past_saturation", "LAGS", "pair_covariances"]
 
 #: Fraction of each side of the data section left out of pair statistics.
 MARGIN = 0.05
+#: Lags (rows, columns) whose covariances measure brighter-fatter: up to 2 px, each
+#: pair of pixels once (``(1, -1)`` and ``(1, 1)`` are two estimates of one value).
+LAGS = ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0), (1, 2), (1, -2), (2, 1), (2, -1),
+        (2, 2), (2, -2))
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,9 @@ class PairPoint:
         The pair's exposure time (s; 0 for a bias pair).
     filter : str
         Its filter.
+    cov, cov_se : tuple of float
+        One frame's covariances at `LAGS` and their standard errors (ADU^2;
+        `pair_covariances`).
     """
 
     mean: float
@@ -134,6 +146,8 @@ class PairPoint:
     se: float
     exptime: float
     filter: str
+    cov: tuple = ()
+    cov_se: tuple = ()
 
 
 def glowing(mean):
@@ -198,9 +212,59 @@ def pair_points(pairs, layout, bias_map, offsets, step=1.0):
         ma, mb = (float(np.mean(d)) for d in frames)
         ratio = ma / mb if bias_map is not None and mb > 0 else 1.0
         var, se = pair_variance(frames[0], frames[1], ratio, step)
+        cov, cov_se = pair_covariances(frames[0], frames[1], ratio, step)
         out.append(PairPoint(0.5 * (ma + mb) if bias_map is not None else 0.0, var, se,
-                             fa.exptime, fa.filter))
+                             fa.exptime, fa.filter, cov, cov_se))
     return out
+
+
+def pair_covariances(a, b, ratio=1.0, step=1.0):
+    """One frame's covariances at `LAGS` from a pair: those of ``a - ratio b`` over ``1 + ratio^2``.
+
+    Pixels 5 robust sigmas off (at least the converter's step) and those
+    within 2 px of them are left out (a cosmic ray's tail below the cut
+    still couples its neighbours); the kept pixels' mean is taken off.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        The two frames' pixels (ADU), 2-D.
+    ratio, step : float, optional
+        As `pair_variance`.
+
+    Returns
+    -------
+    cov, se : tuple of float
+        ADU^2, per lag; ``se`` from the products' own scatter over their
+        number (neighbouring products share a pixel: their correlation,
+        ~ the pixels' (a few %), is left out).
+    """
+    d = np.atleast_2d(a - ratio * b).astype(np.float64)
+    med = np.median(d)
+    sig = max(np.median(np.abs(d - med)) * MAD_TO_STD, step)
+    bad = np.abs(d - med) > 5 * sig
+    for axis in (0, 1):
+        grown = bad.copy()
+        for s in (1, 2):
+            lo, hi = [slice(None)] * 2, [slice(None)] * 2
+            lo[axis], hi[axis] = slice(None, -s), slice(s, None)
+            grown[tuple(hi)] |= bad[tuple(lo)]
+            grown[tuple(lo)] |= bad[tuple(hi)]
+        bad = grown
+    keep = (~bad).astype(np.float64)
+    d = (d - d[~bad].mean()) * keep
+    ny, nx = d.shape
+    cov, se = [], []
+    for i, j in LAGS:
+        sa = slice(0, ny - i), slice(max(0, -j), nx - max(0, j))
+        sb = slice(i, ny), slice(max(0, j), nx + min(0, j))
+        p = d[sa] * d[sb]
+        n = float((keep[sa] * keep[sb]).sum())
+        c = float(p.sum()) / n
+        cov.append(c / (1 + ratio ** 2))
+        se.append(float(np.sqrt(max(float((p * p).sum()) / n - c * c, 0.0) / n))
+                  / (1 + ratio ** 2))
+    return tuple(cov), tuple(se)
 
 
 def flat_pairs(flats):
@@ -331,51 +395,3 @@ def fit_transfer(bias_points, flat_points, step=1.0):
     out["quadratic"] = float(coef[2]) if levels >= 4 else None
     out["chi2"] = chi2
     return out
-
-
-def fit_nonlinearity(flat_points, level, sigma=0.0, spread=1.0):
-    """Nonlinearity from flat pairs of a series (one lamp, exposure times rising).
-
-    The pairs' mean signals against exposure time, ``m = c + a t + b t^2``
-    (least squares, errors from the scatter about the fit); the response's
-    fractional deviation at ``level`` ADU above the bias is ``b level / a^2``
-    (ccdsim's ``nonlinearity`` at ``nonlinearity_level``), divided by
-    ``mean(f^2) / mean(f)^2`` of the flat ``f`` (each pixel deviates at its
-    own level, so a frame's mean deviates by that factor more).
-
-    Parameters
-    ----------
-    flat_points : list of PairPoint
-        One filter's flat pairs.
-    level : float
-        Signal (ADU above the bias) where the deviation is given.
-    sigma : float, optional
-        Each pair mean's known error (ADU: the bias jitter the flats' offsets
-        keep), a floor under the scatter about the fit.
-    spread : float, optional
-        ``mean(f^2) / mean(f)^2`` of the flat over the pixels used.
-
-    Returns
-    -------
-    Measured or None
-        None with fewer than four exposure times.
-    """
-    t = np.array([p.exptime for p in flat_points])
-    m = np.array([p.mean for p in flat_points])
-    if len(set(t)) < 4 or len(t) < 5:
-        return None
-    A = np.stack([np.ones_like(t), t, t ** 2], axis=1)
-    coef, *_ = np.linalg.lstsq(A, m, rcond=None)
-    resid = m - A @ coef
-    s2 = max(float((resid ** 2).sum() / (len(t) - 3)), sigma ** 2)
-    cov = np.linalg.inv(A.T @ A) * s2
-    a, b = coef[1], coef[2] / spread
-    cov[2] /= spread
-    cov[:, 2] /= spread
-    value = b * level / a ** 2
-    # d value / d a = -2 b level / a^3, d value / d b = level / a^2.
-    jac = np.array([0.0, -2 * b * level / a ** 3, level / a ** 2])
-    se = float(np.sqrt(jac @ cov @ jac))
-    return Measured(float(value), se, "", f"flat pairs at {len(set(t))} exposure times: "
-                    f"m = c + a t + b t^2, deviation at {level:g} ADU = b level / a^2; SE from "
-                    f"the fit's scatter (at least the flats' jitter)")
