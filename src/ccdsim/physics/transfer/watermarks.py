@@ -65,7 +65,8 @@ def rows(i0, i1, col, vol, midpoint, ps, st, traps, well, gained):
     nl = LANES
     vv, rr = vol[0], vol[1]
     # The packet's volume grows with the release (or the midpoint's change) as
-    # (1 + t)**power to t**3 (|t| <= 0.01: off by < 1e-9), no pow in the chain.
+    # (1 + t)**power to t**3 (|t| <= 0.01: off by < 1e-9), no pow in the chain;
+    # written out in each loop that needs it (a call would keep the loop from SIMD).
     c1, c2 = power * (power - 1.0) / 2.0, power * (power - 1.0) * (power - 2.0) / 6.0
     rl, av, vl, cp, ht, pk = (np.empty(LANES), np.empty(LANES), np.empty(LANES),
                               np.empty(LANES), np.empty(LANES), np.empty(LANES))
