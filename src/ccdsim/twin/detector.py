@@ -130,6 +130,8 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
         if strength.value > BF_SIGNIFICANCE * strength.se:  # the camera file has it
             for info in flat_info.values():
                 info.update(flat_without_bf(info, strength.value, g))
+            cannot.append("dark map: brighter-fatter's spreading of hot pixels' charge into "
+                          "their neighbours is not taken out (the flats' is)")
     m["column_gain_rms"] = column_gain(flat_info[main]["flat"], flat_info[main]["mask"],
                                        regions=regions)
     nl = None
