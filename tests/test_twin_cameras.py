@@ -17,9 +17,17 @@ cryogenic's top and bottom rows, a quarter of them in the left edge's glow,
 by 2 SE at this size and by more on larger frames); the realised fractions
 of pixels above 1 and 4 e-/s (glow included), the rms of the true flat about
 its running mean (PRNU) and of its column means about its running median
-(column gain, each column's gain taken in), the number of RTS pixels the
-level histogram is expected to find (each true pixel's chance of showing
-another level 5.5 sigma off in 2 frames or more).
+(column gain, each column's gain taken in). RTS pixels (CMOS cameras with 20
+biases or more): the census is run again on the biases; the true RTS pixels
+it finds must number what their levels, occupancies and steps give (each
+one's chance of being found, simulated with the true read noise, converter
+and row noise, `ccdsim.twin.cmos.rts_simulated`: the count is a sum of
+independent Bernoulli trials, mean sum(p), variance sum(p (1 - p)) plus the
+simulation's own) within 4 of its standard deviations; the normal pixels it
+finds must be no more than a Poisson count of mean `rts_false` reaches with a
+chance of 6e-5; ``rts_fraction`` and ``rts_amplitude``, where fitted, are
+among the pulls (the camera's parameters: their SE holds the count's Poisson
+error, the RTS pixels' number drawn included).
 The dark current and the glow are ADU times the fitted gain: their SE holds
 the gain's relative error, and they are compared once more at the true gain
 with the SE the pixels, rows and offsets alone give (`PER_GAIN`), also
@@ -32,10 +40,11 @@ import json
 import numpy as np
 import pytest
 from astropy.io import fits
+from scipy.stats import poisson
 
 from ccdsim import fit_camera
 from ccdsim.cli import main
-from ccdsim.twin.cmos import RTS_SIGMAS, column_gain
+from ccdsim.twin.cmos import RTS_MIN_BIASES, bias_statistics, column_gain, rts_simulated
 from ccdsim.twin.maps import box_mean, correlation
 from ccdsim.twin.ptc import interior
 
@@ -70,18 +79,20 @@ def night(request, tmp_path_factory):
     return out, fit_camera(out)
 
 
-def _rts_expected(table, gain, sigma, n):
-    """How many true RTS pixels the level histogram should find, and its binomial variance."""
-    from scipy.stats import binom, norm
-    p = []
-    for row in table:
-        occ, a = np.asarray(row["occupancy"]), row["amplitude"] / gain
-        m = int(np.argmax(occ))
-        q = sum(occ[k] * norm.cdf((abs(k - m) * a - RTS_SIGMAS * sigma) / sigma)
-                for k in range(row["levels"]) if k != m)
-        p.append(binom.sf(1, n, q))
-    p = np.array(p)
-    return p.sum(), (p * (1 - p)).sum()
+#: Simulated reads of each true RTS pixel (the census's chance of finding it to about 0.02).
+RTS_READS = 400
+
+
+def _rts_expected(table, params, mask, n):
+    """How many true RTS pixels (of those tested) the census should find, and its variance."""
+    inside = mask[table["y"], table["x"]]
+    occ = np.repeat(np.asarray(table["occupancy"])[inside], RTS_READS, axis=0)
+    amp = np.repeat(np.asarray(table["amplitude"])[inside] / params["gain"], RTS_READS)
+    step = 2.0 ** (16 - params["adc_bits"])
+    hit, _ = rts_simulated(occ, amp, n, params["read_noise"] / params["gain"], step,
+                           params["row_noise"] / params["gain"], 11)
+    p = hit.reshape(-1, RTS_READS).mean(axis=1)
+    return p.sum(), (p * (1 - p)).sum() * (1 + 1 / RTS_READS)
 
 
 def _map(t, name, like=None):
@@ -121,6 +132,7 @@ def _truth(folder, fitted):
     if (t / "column-gain.fits").exists():  # the flat's column structure: 1 / column gain
         g = np.asarray(fits.getdata(t / "column-gain.fits")["gain"], float)
         flat = flat * g.mean() / g
+    truth.update(rts_fraction=params["rts_fraction"], rts_amplitude=params["rts_amplitude"])
     mask = fitted.flats["R"]["mask"]
     good = np.zeros(flat.shape, bool)
     good[interior(flat.shape)] = True
@@ -147,16 +159,27 @@ def test_every_fitted_value_within_4_standard_errors_of_the_truth(night):
     assert m["adc_bits"].value == params["adc_bits"]
     assert {"gain", "read_noise", "bias_level", "dark_current", "prnu", "row_noise",
             "column_gain_rms"} <= set(pulls)
-    if "rts_fraction" in m:
-        table = fits.getdata(folder / "truth" / "rts.fits")
-        sigma = np.sqrt((params["read_noise"] / params["gain"]) ** 2
-                        + 2.0 ** (2 * (16 - params["adc_bits"])) / 12)
-        n = fitted.collection.counts()["bias"]
-        mean, var = _rts_expected(table, params["gain"], sigma, n)
-        found = m["rts_fraction"].value * np.prod(fitted.shape)
-        # Open: the census finds fewer than the level histogram on the truth expects (3 of 15
-        # expected on cmos-12bit); it must not find more (no false positives).
-        assert found < mean + 4 * np.sqrt(var) + 1, (found, mean, var)
+    n = fitted.collection.counts()["bias"]
+    if params.get("sensor") == "cmos" and n >= RTS_MIN_BIASES:
+        _rts_census_matches_the_truth(folder, fitted, params, n)
+
+
+def _rts_census_matches_the_truth(folder, fitted, params, n):
+    m = fitted.measured
+    stats = bias_statistics(fitted.collection.of("bias"), fitted.layout,
+                            m["read_noise"].value / m["gain"].value,
+                            2.0 ** (16 - m["adc_bits"].value))
+    table = fits.getdata(folder / "truth" / "rts.fits") if params["rts_fraction"] > 0 else None
+    true = set() if table is None else set(zip(table["y"].tolist(), table["x"].tolist()))
+    found = set(zip(*(a.tolist() for a in stats["rts_pixels"])))
+    mean, var = (0.0, 0.0) if table is None else _rts_expected(table, params, stats["rts_mask"], n)
+    false = len(found - true)
+    print(folder.name, "RTS found", len(found & true), "expected", round(mean, 1), "+-",
+          round(float(np.sqrt(var)), 1), "false", false, "expected", stats["rts_false"])
+    assert abs(len(found & true) - mean) <= 4 * np.sqrt(var) + 1e-9, (found, mean, var)
+    assert false <= poisson.ppf(1 - 6e-5, stats["rts_false"]), (false, stats["rts_false"])
+    assert ("rts_fraction" in m) == (stats["rts_fraction"] is not None)
+    assert any(c.startswith(("rts_fraction", "rts_three_level")) for c in fitted.cannot)
 
 
 def test_maps_correlate_with_the_truth_as_their_noise_predicts(night):

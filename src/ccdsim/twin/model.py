@@ -12,7 +12,7 @@ import numpy as np
 from ..camera.camerafile import write_camera_file
 from ..core.params import check
 from ..core.validate import ParameterError
-from .cmos import RTS_MIN_BIASES
+from .cmos import rts_in_electrons
 from .maps import denoise
 from .ptc import Measured
 
@@ -106,15 +106,7 @@ def cmos_in_electrons(m, cannot, stats, gain, n_bias):
     r = stats["row_noise_adu"]
     m["row_noise"] = Measured(r.value * g, float(np.hypot(r.se * g, r.value * gse)),
                               "electron", r.how + "; x gain")
-    if stats["rts_fraction"] is None:
-        cannot.append(f"rts_fraction: the level-histogram census needs {RTS_MIN_BIASES} biases "
-                      f"or more ({n_bias} given)")
-        return
-    m["rts_fraction"] = stats["rts_fraction"]
-    if stats["rts_jump_adu"] is not None:
-        m["rts_amplitude"] = Measured(stats["rts_jump_adu"] * g, float("nan"), "electron",
-                                      "median of the largest jump of each pixel found (those "
-                                      "found jump farther than most)")
+    rts_in_electrons(m, cannot, stats, gain)
 
 
 def level_values(m, cannot, lv, drift0):
