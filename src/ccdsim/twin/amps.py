@@ -335,7 +335,7 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     if strength is not None:
         m["brighter_fatter"] = strength
     level_values(m, cannot, lv, drift0)
-    cmos_in_electrons(m, cannot, stats, gain, len(biases))
+    cmos_in_electrons(m, cannot, stats, gain)
     if lv["overscan_dark_adu"] is not None:  # ADU of each amplifier: e- / its gain
         od = lv["overscan_dark_adu"]
         e_per_adu = gain.value / float(np.mean([1 / v for v in scale.values()]))

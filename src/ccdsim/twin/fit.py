@@ -203,7 +203,7 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
     m["read_noise"] = Measured(rn_adu.value * g, float(np.hypot(rn_adu.se * g,
                                                                  rn_adu.value * gain.se)),
                                "electron", rn_adu.how + "; x gain, both errors propagated")
-    cmos_in_electrons(m, cannot, stats, gain, len(biases))
+    cmos_in_electrons(m, cannot, stats, gain)
     if lv["overscan_dark_adu"] is not None:
         od = lv["overscan_dark_adu"]
         m["overscan_dark"] = Measured(max(od.value, 0.0) * g, od.se * g, "electron/s", od.how)

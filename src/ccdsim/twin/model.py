@@ -86,7 +86,7 @@ def with_offset_error(dark_current, groups, lv, gain):
         "time, the overscan dark's SE), propagated"), gain)
 
 
-def cmos_in_electrons(m, cannot, stats, gain, n_bias):
+def cmos_in_electrons(m, cannot, stats, gain):
     """Row noise and the RTS census (`ccdsim.twin.cmos.bias_statistics`) in electrons.
 
     Parameters
@@ -99,8 +99,6 @@ def cmos_in_electrons(m, cannot, stats, gain, n_bias):
         `ccdsim.twin.cmos.bias_statistics` (ADU).
     gain : Measured
         e-/ADU.
-    n_bias : int
-        Biases given.
     """
     g, gse = gain.value, gain.se
     r = stats["row_noise_adu"]
