@@ -54,7 +54,8 @@ from scipy.stats import poisson
 
 from ccdsim import fit_camera
 from ccdsim.cli import main
-from ccdsim.twin.cmos import RTS_MIN_BIASES, bias_statistics, column_gain, rts_simulated
+from ccdsim.twin.cmos import RTS_MIN_BIASES, bias_statistics, rts_simulated
+from ccdsim.twin.flat import column_gain
 from ccdsim.twin.maps import box_mean, correlation
 from ccdsim.twin.ptc import interior
 

@@ -1,4 +1,4 @@
-"""A CMOS camera's own effects: converter, row noise, column gain, random-telegraph pixels.
+"""A CMOS camera's own effects: converter, row noise, random-telegraph pixels.
 
 * ``sensor`` and ``adc_bits`` come from the headers (``SENSOR``,
   ``ADCBITS``); without ``ADCBITS``, from the values' step (a 12-bit
@@ -7,9 +7,7 @@
   and glowing rows and columns (`ccdsim.twin.ptc.glowing`) left out) less the biases'
   mean row means and the frame's own mean; their variance, over ``(N - 1)(ny - 1)``
   degrees of freedom, is ``row_noise^2 + sigma^2 / nx`` (``sigma^2 = rn^2 + step^2/12``).
-* Column gain: the master flat over its 15 x 15 running median, each
-  column's mean less 1; their variance less the pixels' own (their variance
-  about the column means over the rows averaged) is ``column_gain_rms^2``.
+* Column gain: `ccdsim.twin.flat.column_gain`.
 * RTS pixels (`rts_census`): each frame's pixels less their row's mean; a
   pixel 2 frames or more `RTS_SIGMAS` sigma off its own level jumps; normal
   pixels counted so: `rts_false`. Glowing rows and columns are not tested
@@ -22,13 +20,12 @@ import numpy as np
 
 from ..core.params import param
 from ..physics.cmos import rts_table
-from .maps import in_regions
 from .ptc import Measured, glowing, interior
 from .stack import BAND_BYTES, read_data
 
 __all__ = ["RTS_MIN_BIASES", "RTS_MIN_FOUND", "RTS_SIGMAS", "RTS_WINDOW", "RTS_DRAWS",
            "converter", "bias_statistics", "rts_census", "rts_simulated", "rts_false", "rts_fit",
-           "rts_in_electrons", "column_gain"]
+           "rts_in_electrons"]
 
 #: Biases needed for the RTS census (a pixel's own level from fewer moves with its jumps).
 RTS_MIN_BIASES = 20
@@ -360,41 +357,3 @@ def rts_in_electrons(m, cannot, stats, gain):
         m["rts_fraction"] = stats["rts_fraction"]
         m["rts_amplitude"] = Measured(a.value * g, float(np.hypot(a.se * g, a.value * gain.se)),
                                       "electron", a.how + "; x gain, both errors propagated")
-
-
-def column_gain(flat, mask, size=15, regions=None):
-    """Column-to-column gain rms from a master flat (mean 1).
-
-    Parameters
-    ----------
-    flat : numpy.ndarray
-        The master flat.
-    mask : numpy.ndarray of bool
-        Its bad pixels (left out).
-    size : int, optional
-        The running median's box (pixels), the smooth flat.
-    regions : list of tuple of slice, optional
-        Parts read by different amplifiers: the running median within each.
-
-    Returns
-    -------
-    Measured
-    """
-    ys, xs = interior(flat.shape)
-    f = np.asarray(flat, dtype=np.float64)
-    from scipy.ndimage import median_filter  # ccdproc, which the fit needs, brings SciPy
-    smooth = in_regions(lambda a: median_filter(a, size=size, mode="nearest"), f, regions)
-    ratio = np.where(mask | (smooth <= 0), np.nan, f / np.where(smooth > 0, smooth, 1.0))[ys, xs]
-    nrow = np.sum(np.isfinite(ratio), axis=0)
-    ok = nrow > 1  # a dead column (masked) has none
-    nrow, ratio = nrow[ok], ratio[:, ok]
-    cm = np.nanmean(ratio, axis=0)
-    pixel = np.nanvar(ratio - cm, axis=0, ddof=1)
-    noise = float(np.mean(pixel / nrow))
-    v = float(np.var(cm, ddof=1))
-    se2 = v * np.sqrt(2.0 / (cm.size - 1))
-    c = float(np.sqrt(max(v - noise, 0.0)))
-    return Measured(c, float(se2 / (2 * c)) if c > np.sqrt(se2) else float(np.sqrt(se2)), "",
-                    f"the master flat over its {size} x {size} running median: variance of "
-                    f"{cm.size} column means less their pixels' own; SE from its "
-                    f"{cm.size - 1} degrees of freedom")

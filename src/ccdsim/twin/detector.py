@@ -19,9 +19,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .cmos import column_gain
 from .dark import fit_darks
-from .flat import fit_flat
+from .flat import column_gain, fit_flat
 from ..physics.transfer.brighterfatter import bf_kernel, brighter_fatter, flat_covariances
 from .model import BF_SIGNIFICANCE, with_gain_error, with_offset_error
 from .ptc import LAGS, Measured, fit_transfer, interior

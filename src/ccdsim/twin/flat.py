@@ -14,7 +14,10 @@ only in pixels within the sigma's own scatter of the threshold). A column masked
 0.1 is dead, one masked from some row to the top over at least 5% of the
 rows is partial. The pixel response non-uniformity is the rms of the
 master flat about its 9 x 9 box mean (cosmetics left out), less its noise in
-quadrature.
+quadrature. Column gain (`column_gain`, a CMOS sensor's column amplifiers):
+the master flat over its running median, each column's mean less 1; their
+variance less the pixels' own (their variance about the column means over
+the rows averaged) is ``column_gain_rms^2``.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +29,7 @@ from .maps import box_mean, in_regions
 from .ptc import Measured, interior
 from .stack import THREADS, combine, frame_levels
 
-__all__ = ["fit_flat", "cosmetics"]
+__all__ = ["fit_flat", "cosmetics", "column_gain"]
 
 
 def fit_flat(frames, layout, offsets, bias_map, gain, dark_rate=None, regions=None):
@@ -178,3 +181,45 @@ def _columns(flat, mask):
         if col[first:].mean() > 0.9 and col[:first].mean() < 0.1 if first else False:
             partial += 1
     return dead, partial
+
+
+def column_gain(flat, mask, size=15, regions=None):
+    """Column-to-column gain rms from a master flat (mean 1).
+
+    Parameters
+    ----------
+    flat : numpy.ndarray
+        The master flat.
+    mask : numpy.ndarray of bool
+        Its bad pixels (left out).
+    size : int, optional
+        The running medians' length (pixels): along the columns, then along the
+        rows, the smooth flat (5 times faster than a 2-D box's median, which
+        took 40 s on a 4k flat).
+    regions : list of tuple of slice, optional
+        Parts read by different amplifiers: the running medians within each.
+
+    Returns
+    -------
+    Measured
+    """
+    ys, xs = interior(flat.shape)
+    f = np.asarray(flat, dtype=np.float64)
+    from scipy.ndimage import median_filter  # ccdproc, which the fit needs, brings SciPy
+    smooth = in_regions(lambda a: median_filter(median_filter(a, size=(size, 1), mode="nearest"),
+                                                size=(1, size), mode="nearest"), f, regions)
+    ratio = np.where(mask | (smooth <= 0), np.nan, f / np.where(smooth > 0, smooth, 1.0))[ys, xs]
+    nrow = np.sum(np.isfinite(ratio), axis=0)
+    ok = nrow > 1  # a dead column (masked) has none
+    nrow, ratio = nrow[ok], ratio[:, ok]
+    cm = np.nanmean(ratio, axis=0)
+    pixel = np.nanvar(ratio - cm, axis=0, ddof=1)
+    noise = float(np.mean(pixel / nrow))
+    v = float(np.var(cm, ddof=1))
+    se2 = v * np.sqrt(2.0 / (cm.size - 1))
+    c = float(np.sqrt(max(v - noise, 0.0)))
+    return Measured(c, float(se2 / (2 * c)) if c > np.sqrt(se2) else float(np.sqrt(se2)), "",
+                    f"the master flat over its running median ({size} rows, {size} columns): "
+                    f"variance of "
+                    f"{cm.size} column means less their pixels' own; SE from its "
+                    f"{cm.size - 1} degrees of freedom")
