@@ -21,7 +21,7 @@ import numpy as np
 from ..core.params import param
 from ..physics.cmos import rts_table
 from .ptc import Measured, glowing, interior
-from .stack import BAND_BYTES, read_data
+from .stack import BAND_BYTES, median_of_frames, read_data
 
 __all__ = ["RTS_MIN_BIASES", "RTS_MIN_FOUND", "RTS_SIGMAS", "RTS_WINDOW", "RTS_DRAWS",
            "converter", "bias_statistics", "rts_census", "rts_simulated", "rts_false", "rts_fit",
@@ -108,7 +108,7 @@ def bias_statistics(biases, layout, read_noise_adu, step, rng=0):
         hi = min(ny, lo + band)
         stack = np.stack([read_data(f.path, slice(y0 + lo, y0 + hi))[:, x0:x0 + nx]
                           for f in biases]).astype(np.float64)
-        med = np.median(stack, axis=0)
+        med = median_of_frames(stack)
         d = stack - med
         lit_rows, lit_cols = glowing(med)  # glow's shot noise is not row noise
         use_cols = cols[lit_cols[cols]]

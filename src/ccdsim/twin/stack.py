@@ -24,7 +24,7 @@ from astropy.io import fits
 from ..core.validate import ParameterError
 
 __all__ = ["BAND_BYTES", "Layout", "Combined", "layout_of", "combine", "read_data",
-           "frame_levels"]
+           "frame_levels", "median_of_frames"]
 
 #: Bytes of one band of a group of frames (float32), the fit's working memory per group.
 BAND_BYTES = 256 << 20
@@ -207,8 +207,13 @@ class Combined:
     frames_mean: np.ndarray
 
 
-def _middle(ordered):
-    """The median along axis 0 of values sorted along it (as `numpy.median`, same bits)."""
+def median_of_frames(stack):
+    """The median along axis 0 (the frames), as `numpy.median`, the same bits.
+
+    A sort along the frames: numpy's median there partitions each pixel's few
+    values one call at a time, 7 times slower.
+    """
+    ordered = np.sort(stack, axis=0)
     n = len(ordered)
     if n % 2:
         return ordered[n // 2]
@@ -242,8 +247,8 @@ def _clipped(stack, threads=None):
 
     def centre(rows):
         part = stack[:, rows]
-        med[rows] = m = _middle(np.sort(part, axis=0))
-        sig[rows] = _middle(np.sort(np.abs(part - m), axis=0)) * MAD_TO_STD
+        med[rows] = m = median_of_frames(part)
+        sig[rows] = median_of_frames(np.abs(part - m)) * MAD_TO_STD
 
     _in_threads(centre, shape[0], threads)
     # A few frames' MAD can be tiny by chance: never clip tighter than the band's typical noise.
