@@ -36,6 +36,7 @@ MARGIN = 0.05
 #: pair of pixels once (``(1, -1)`` and ``(1, 1)`` are two estimates of one value).
 LAGS = ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0), (1, 2), (1, -2), (2, 1), (2, -1),
         (2, 2), (2, -2))
+_COV_ROWS = 64  # rows of a band of `pair_covariances`
 
 
 @dataclass(frozen=True)
@@ -235,9 +236,8 @@ def pair_covariances(a, b, ratio=1.0, step=1.0):
     Returns
     -------
     cov, se : tuple of float
-        ADU^2, per lag; ``se`` from the products' own scatter over their
-        number (neighbouring products share a pixel: their correlation,
-        ~ the pixels' (a few %), is left out).
+        ADU^2, per lag; ``se`` from the products' own scatter over their number
+        (neighbouring products share a pixel: their correlation, a few %, left out).
     """
     d = np.atleast_2d(a - ratio * b).astype(np.float64)
     med = np.median(d)
@@ -254,17 +254,20 @@ def pair_covariances(a, b, ratio=1.0, step=1.0):
     keep = (~bad).astype(np.float64)
     d = (d - d[~bad].mean()) * keep
     ny, nx = d.shape
-    cov, se = [], []
-    for i, j in LAGS:
-        sa = slice(0, ny - i), slice(max(0, -j), nx - max(0, j))
-        sb = slice(i, ny), slice(max(0, j), nx + min(0, j))
-        p = d[sa] * d[sb]
-        n = float((keep[sa] * keep[sb]).sum())
-        c = float(p.sum()) / n
-        cov.append(c / (1 + ratio ** 2))
-        se.append(float(np.sqrt(max(float((p * p).sum()) / n - c * c, 0.0) / n))
-                  / (1 + ratio ** 2))
-    return tuple(cov), tuple(se)
+    sums = np.zeros((len(LAGS), 3))  # pairs kept, sum and sum of squares of the products
+    # In bands of rows that stay in cache (a 4k pair's 12 lags over whole arrays: 1.1 s).
+    for r0 in range(0, ny, _COV_ROWS):
+        r1 = min(r0 + _COV_ROWS, ny)
+        for k, (i, j) in enumerate(LAGS):
+            if r0 >= ny - i:
+                continue
+            sa = slice(r0, min(r1, ny - i)), slice(max(0, -j), nx - max(0, j))
+            sb = slice(r0 + i, min(r1, ny - i) + i), slice(max(0, j), nx + min(0, j))
+            p = d[sa] * d[sb]
+            sums[k] += ((keep[sa] * keep[sb]).sum(), p.sum(), (p * p).sum())
+    n, c = sums[:, 0], sums[:, 1] / sums[:, 0]
+    se = np.sqrt(np.maximum(sums[:, 2] / n - c * c, 0.0) / n)
+    return tuple(map(float, c / (1 + ratio ** 2))), tuple(map(float, se / (1 + ratio ** 2)))
 
 
 def flat_pairs(flats):

@@ -24,7 +24,7 @@ from astropy.io import fits
 from ..core.validate import ParameterError
 
 __all__ = ["BAND_BYTES", "Layout", "Combined", "layout_of", "combine", "read_data",
-           "frame_levels", "median_of_frames"]
+           "frame_levels", "median_of_frames", "in_threads"]
 
 #: Bytes of one band of a group of frames (float32), the fit's working memory per group.
 BAND_BYTES = 256 << 20
@@ -220,7 +220,7 @@ def median_of_frames(stack):
     return (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
-def _in_threads(func, ny, threads):
+def in_threads(func, ny, threads):
     """``func(rows)`` over `threads` chunks of ``range(ny)`` at once (it writes its own rows)."""
     step = -(-ny // max(1, min(threads, ny)))
     chunks = [slice(a, min(a + step, ny)) for a in range(0, ny, step)]
@@ -250,7 +250,7 @@ def _clipped(stack, threads=None):
         med[rows] = m = median_of_frames(part)
         sig[rows] = median_of_frames(np.abs(part - m)) * MAD_TO_STD
 
-    _in_threads(centre, shape[0], threads)
+    in_threads(centre, shape[0], threads)
     # A few frames' MAD can be tiny by chance: never clip tighter than the band's typical noise.
     floor = max(float(np.median(sig)), 1e-3)
     mean, var = np.empty(shape, np.float32), np.empty(shape, np.float32)
@@ -271,7 +271,7 @@ def _clipped(stack, threads=None):
         mean[rows] = m
         var[rows] = ss / np.maximum(n - 1, 1) / np.maximum(n, 1)
 
-    _in_threads(average, shape[0], threads)
+    in_threads(average, shape[0], threads)
     return mean, var, med
 
 
