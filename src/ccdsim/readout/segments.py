@@ -81,7 +81,7 @@ def detector_electrons(exposure, dq, threads=None, buffers=None):
     cam = exposure.camera
     ny, nx = cam.shape
     sources = exposure.sources
-    electrons, moved = buffers if buffers is not None else (np.empty((ny, nx)), None)
+    electrons, pushed = buffers if buffers is not None else (np.empty((ny, nx)), None)
 
     def draw(block):  # 1 and 2, each block from its own stream
         expected = expected_electrons(sources, block.r0, block.r1)
@@ -92,7 +92,7 @@ def detector_electrons(exposure, dq, threads=None, buffers=None):
     if exposure.cosmics is not None and len(exposure.cosmics):  # 3
         dq[_STEP["cosmic rays"](electrons, exposure.cosmics)] |= DQ.COSMIC_RAY
     if cam.brighter_fatter > 0:
-        electrons = _STEP["brighter-fatter"](electrons, cam, threads, out=moved)
+        electrons = _STEP["brighter-fatter"](electrons, cam, threads, out=pushed)
     if cam.full_well is not None:
         dq[_STEP["full well"](electrons, cam.full_well)] |= DQ.FULL_WELL
     return electrons

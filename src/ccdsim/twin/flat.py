@@ -23,6 +23,7 @@ the rows averaged) is ``column_gain_rms^2``.
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.extras import require
 from .maps import box_mean, in_regions
@@ -124,8 +125,6 @@ def _running_median(image, size, threads=None):
     """``scipy.ndimage.median_filter(image, size)`` (odd sizes, its ``reflect`` edges), the
     same numbers five times faster: each pixel's box copied and partitioned, 64 rows at a
     time, chunks of rows in threads."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
     (hy, hx), ny = (n // 2 for n in size), image.shape[0]
     if min(image.shape) <= max(size):  # tiny images: scipy's own reflections
         from scipy import ndimage  # ccdproc brings SciPy
