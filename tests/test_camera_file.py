@@ -287,3 +287,36 @@ def test_both_a_named_camera_and_a_camera_file_refused(camfile, tmp_path, capsys
     assert main(["image", str(tmp_path / "o.fits"), "--camera", "guide", "--camera-file",
                  str(camfile), "--quiet"]) == 2
     assert "not both" in _error_line(capsys.readouterr().err)
+
+
+def test_a_bias_map_with_each_amplifiers_level(tmp_path):
+    """Several amplifiers: each one's overscan reads its own level, its data the map.
+
+    The map holds each amplifier's level (1000, 1100, 900, 1050 ADU) plus a
+    pattern. Over 20 biases at 2.5 ADU of read noise: an amplifier's overscan
+    mean (8 x 32 pixels a frame) lies within 4 x 2.5 / sqrt(20 x 256) = 0.14
+    ADU of its level, and every pixel of the biases' mean within 4 x 2.5 /
+    sqrt(20) = 2.2 ADU of the map (a 4 SE cut: a pixel fails with a chance of
+    6e-5, 5 x 10^3 of them here: 0.3 expected outside, so the fraction, not
+    every pixel, is held to 0.2%).
+    """
+    levels = (1000.0, 1100.0, 900.0, 1050.0)
+    params = dict(PARAMS, amplifiers=4, overscan=8, amplifier_bias_level=levels)
+    bias = np.empty(SHAPE)
+    y, x = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
+    probe = Camera(**params)  # its amplifiers' parts of the detector
+    for amp, level in zip(probe.geometry.amplifiers, levels):
+        bias[amp.detector.slices] = level
+    bias += 8 * np.sin(x / 6.0) + 0.1 * y
+    path = tmp_path / "amps.toml"
+    write_camera_file(path, params, {"bias": bias})
+    cam = Camera.from_file(path)
+    assert cam.amplifier_bias_level == levels
+    assert np.array_equal(cam.bias_map, bias.astype(np.float32))
+    mean = np.mean([cam.expose(0.0, rng=k).data for k in range(20)], axis=0, dtype=np.float64)
+    data = np.empty(SHAPE)
+    for amp, level in zip(cam.geometry.amplifiers, levels):
+        over = mean[amp.serial_overscan.slices]
+        assert abs(over.mean() - level) < 4 * 2.5 / np.sqrt(20 * over.size), amp.name
+        data[amp.detector.slices] = mean[amp.data.slices]
+    assert (np.abs(data - bias) > 4 * 2.5 / np.sqrt(20)).mean() < 0.002

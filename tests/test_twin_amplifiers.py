@@ -147,17 +147,28 @@ def test_the_camera_file_makes_frames_of_the_detector(night, tmp_path, capsys):
     out = tmp_path / "cam.toml"
     assert main(["camera", "fit", str(folder), "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    for open_item in ("crosstalk", "CTI", "bias map"):
+    for open_item in ("crosstalk", "CTI"):
         assert f"cannot fit {open_item}" in text, open_item
+    assert "cannot fit bias map" not in text
     assert "cannot fit brighter_fatter" not in text
     cam = Camera.from_file(out)
     # Far above its SE (7 and 24 of them here), so the file carries it.
     assert cam.brighter_fatter == pytest.approx(fitted.measured["brighter_fatter"].value)
     assert cam.amplifiers == len(amps) and tuple(cam.shape) == fitted.shape
-    assert set(cam.maps.kinds) == {"dark", "flat"}
+    assert set(cam.maps.kinds) == {"bias", "dark", "flat"}
     for key in ("gain", "read_noise", "bias_level"):
         assert np.allclose(getattr(cam, f"amplifier_{key}"),
                            [fitted.measured[f"{key}_{a['name']}"].value for a in amps])
+    # Each amplifier's part of the bias map is its master bias about the level its overscan
+    # reads (`amplifier_bias_level`, that master's level) with the noise shrunk: the mean
+    # change within 4 of the noise's mean over the part (its pixels' SE / sqrt(pixels)).
+    for a, amp in zip(amps, cam.geometry.amplifiers):
+        cut = amp.detector.slices
+        change = cam.bias_map[cut] - fitted.maps["bias"][cut]
+        se = float(np.sqrt((fitted.maps["bias_se"][cut].astype(float) ** 2).mean()
+                           / change.size))
+        print(a["name"], change.mean(), se)
+        assert abs(change.mean()) < 4 * se, (a["name"], change.mean(), se)
     frame = cam.prepare(10.0, stars=0, rng=1).frame()
     assert frame.data.shape == tuple(json.loads((folder / "truth" / "manifest.json")
                                                 .read_text())["cameras"]["night"]["readout_shape"])

@@ -27,6 +27,8 @@ full resolution for a binned camera):
   plus read noise and each frame's own offsets (``bias_drift``,
   ``bias_jitter``, row noise, RTS); overscan columns and rows read the map's
   median plus ``overscan_offset``. The camera's ``bias_level`` is that median.
+  With several amplifiers and ``amplifier_bias_level``, each one's overscan
+  reads its own level and its part of the map keeps the structure about it.
 - ``dark``, e-/pixel/s (>= 0): replaces the dark current and hot pixels. It
   collects over the exposure time as dark charge, in the one Poisson draw of
   step 1 with all other charge. A fitted file has ``dark_current``,

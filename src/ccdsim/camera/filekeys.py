@@ -22,7 +22,7 @@ MAP_KINDS = ("bias", "dark", "flat")
 #: The camera parameters each map replaces, with their values when off.
 REPLACED = {
     "bias": {"bad_columns": 0, "bias_gradient": 0.0, "bias_row_rms": 0.0,
-             "bias_column_rms": 0.0, "bias_pixel_rms": 0.0, "amplifier_bias_level": ()},
+             "bias_column_rms": 0.0, "bias_pixel_rms": 0.0},
     "dark": {},
     "flat": {"vignetting": 0.0, "dust_spots": 0, "prnu": 0.0, "dead_columns": 0,
              "partial_columns": 0, "low_patches": 0, "thinning": 0.0},

@@ -104,16 +104,27 @@ class MapDarkCharge:
         return self.rate[rows] * self.time
 
 
+def _less_levels(bias, amplifiers, levels):
+    """A bias map less the level each overscan reads: one level for all (the map's median),
+    or each amplifier's on its part of the detector (``amplifier_bias_level``)."""
+    if len(levels) == 1:
+        return bias - np.float32(levels[0])
+    out = np.array(bias, dtype=np.float32)
+    for amp, level in zip(amplifiers, levels):
+        out[amp.detector.slices] -= np.float32(level)
+    return out
+
+
 class MeasuredMaps:
     """Measured maps in place of the drawn ones (mixed into `ccdsim.Camera`, its ``maps``).
 
     A camera with ``maps`` (`CameraMaps`, from `from_file` or given directly)
     reads them instead of the maps its seed would draw; without (None) it is
     the camera of its parameters alone. With a bias map ``bias_level`` is
-    the map's median (the overscan's level, with ``overscan_offset``); the
-    parameters a map replaces (`ccdsim.camera.camerafile.REPLACED`: the bias
-    structure, the flat's parts) must be off; ``dark_current`` and hot
-    pixels add to a dark map. Frames depend on their seeds only.
+    the map's median, the overscans' level (`_less_levels`); the parameters
+    a map replaces (`ccdsim.camera.camerafile.REPLACED`: the bias structure,
+    the flat's parts) must be off; ``dark_current`` and hot pixels add to a
+    dark map. Frames depend on their seeds only.
     """
 
     @classmethod
@@ -201,7 +212,8 @@ class MeasuredMaps:
 
     @cached_once
     def _bias_delta(self):
-        return self.maps["bias"] - np.float32(self.bias_level)
+        levels = self.amplifier_bias_level or (self.bias_level,)
+        return _less_levels(self.maps["bias"], self.geometry.amplifiers, levels)
 
     @property
     def bias_map(self):
@@ -210,7 +222,7 @@ class MeasuredMaps:
         return own if own is not None else super().bias_map
 
     def add_bias_structure(self, image, r0, r1):
-        """Add the bias's structure to rows of the data section: the map less its median.
+        """Add the bias's structure to rows of the data section: the map less its levels.
 
         Parameters
         ----------

@@ -17,8 +17,8 @@ sections with its letter (``DATASECA``, ``BIASSECA``, ``DETSECA``, ...:
    amplifier, as a step between two amplifiers' flats is their gains'
    errors (the frames fix gain x flat, which the camera file keeps).
 
-The detector's bias map is measured, not written: a camera file's bias map
-replaces ``amplifier_bias_level`` (the overscans would lose their levels).
+The camera file's bias map is each amplifier's master bias on the detector,
+each part about its level in ``amplifier_bias_level`` (what its overscan reads).
 """
 
 import re
@@ -43,9 +43,7 @@ PER_AMPLIFIER_OPEN = (
     "crosstalk: not fitted (needs frames with a bright source on one amplifier; flats light "
     "them all alike)",
     "CTI (cti_parallel_*, cti_serial_*): not fitted (needs each amplifier's deferred charge "
-    "in its overscans, EPER, from flats at several levels)",
-    "bias map: measured, not written (a camera file's bias map replaces "
-    "amplifier_bias_level: the overscans would all read the map's median)")
+    "in its overscans, EPER, from flats at several levels)")
 _SECTION = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]")
 
 
@@ -367,4 +365,5 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     return CameraFit(measured=m, maps={"bias": bias_map, "bias_se": bias_se, **dark_maps},
                      flats=flat_info, main_filter=main, sensor=sensor, layout=det,
                      collection=coll, transfer=refit_gain(bpoints, fpoints, step_c, strength, gain),
-                     pairs=bpoints + fpoints, cannot=cannot, file_params=params, source=source)
+                     pairs=bpoints + fpoints, cannot=cannot, file_params=params, source=source,
+                     regions=tuple(p.region for p in parts))

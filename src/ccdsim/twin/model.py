@@ -170,6 +170,9 @@ class CameraFit:
     file_params : dict
         Camera-file parameters measured beside `measured` (several amplifiers:
         each one's values and their geometry), which take precedence.
+    regions : tuple of tuple of slice
+        The amplifiers' parts of the detector (none for one amplifier): the
+        bias map's noise is shrunk within each, about its own level.
     """
 
     measured: dict
@@ -184,6 +187,7 @@ class CameraFit:
     source: str = ""
     sensor: str = ""
     file_params: dict = field(default_factory=dict)
+    regions: tuple = ()
 
     @property
     def shape(self):
@@ -244,9 +248,12 @@ class CameraFit:
             filter's) and ``flat_<FILTER>`` for the others.
         """
         out = {}
-        # Several amplifiers' levels are their list: a bias map would replace it.
-        if "bias" in self.maps and "amplifier_bias_level" not in self.file_params:
-            out["bias"] = denoise(self.maps["bias"], self.maps["bias_se"])[0]
+        if "bias" in self.maps:
+            raw, se = self.maps["bias"], self.maps["bias_se"]
+            out["bias"] = np.empty(raw.shape, np.float32)
+            # Each amplifier's part about its own level: a step between two is no noise.
+            for reg in self.regions or ((slice(None), slice(None)),):
+                out["bias"][reg] = denoise(raw[reg], se[reg])[0]
         if "dark" in self.maps:
             out["dark"] = denoise(self.maps["dark"], self.maps["dark_se"], floor=0.0)[0]
         for name, info in self.flats.items():
