@@ -1,6 +1,7 @@
 """The read-out chain of a camera with several amplifiers, measured from its frames.
 
 Modules: crosstalk (each amplifier's share of the others' signal, from
-bright sources in the frames) and eper (charge-transfer inefficiency, from
-the deferred charge flats leave in each amplifier's overscans).
+bright sources in the frames), eper (charge-transfer inefficiency, from
+the deferred charge flats leave in each amplifier's overscans) and trapfit
+(the trap species fitted to those trails with ccdsim's own CTI).
 """
