@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.extras import require
-from .maps import box_mean, in_regions
+from .maps import box_mean, in_regions, running_median
 from .ptc import Measured, interior
 from .stack import THREADS, combine, frame_levels
 
@@ -204,9 +204,8 @@ def column_gain(flat, mask, size=15, regions=None):
     """
     ys, xs = interior(flat.shape)
     f = np.asarray(flat, dtype=np.float64)
-    from scipy.ndimage import median_filter  # ccdproc, which the fit needs, brings SciPy
-    smooth = in_regions(lambda a: median_filter(median_filter(a, size=(size, 1), mode="nearest"),
-                                                size=(1, size), mode="nearest"), f, regions)
+    smooth = in_regions(lambda a: running_median(running_median(a, size, 0), size, 1), f,
+                        regions)
     ratio = np.where(mask | (smooth <= 0), np.nan, f / np.where(smooth > 0, smooth, 1.0))[ys, xs]
     nrow = np.sum(np.isfinite(ratio), axis=0)
     ok = nrow > 1  # a dead column (masked) has none
