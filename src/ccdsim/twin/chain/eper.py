@@ -266,7 +266,7 @@ def measure_trails(flat_paths, bias_paths, strips, offsets=None):
     return out
 
 
-def fit_cti(flat_paths, bias_paths, header, gains, *, offsets=None, threads=None):
+def fit_cti(flat_paths, bias_paths, header, gains, *, offsets=None, threads=1):
     """Trap species each way, fitted to the flats' EPER trails (the module's).
 
     Parameters
@@ -282,7 +282,7 @@ def fit_cti(flat_paths, bias_paths, header, gains, *, offsets=None, threads=None
         ``{path: ADU}`` taken off each frame (drift, jitter), measured
         elsewhere than in its own overscan (which holds the trail); default none.
     threads : int, optional
-        Worker threads of the CTI model.
+        Worker threads of the CTI model (`ccdsim.twin.chain.trapfit.fit_traps`).
 
     Returns
     -------

@@ -270,7 +270,7 @@ def _with_species(problem, theta, way, tau):
     return new, start, float(r @ r)
 
 
-def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, threads=None):
+def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, threads=1):
     """Fit trap species each way, adding them while the information criterion falls.
 
     Parameters
@@ -285,7 +285,8 @@ def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, threads=None):
     max_species : int, optional
         Most species each way.
     threads : int, optional
-        Worker threads of `add_cti`.
+        Worker threads of `add_cti` (one: a strip of a lane per level is done
+        before more threads start).
 
     Returns
     -------
@@ -306,7 +307,7 @@ def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, threads=None):
             starts = [t for t in _STARTS if t <= _TAU_OVERSCANS * m
                       and all(abs(np.log(t / h)) > 0.4 for h in have)]
             tried = sorted((_with_species(problem, theta, way, t) for t in starts),
-                           key=lambda c: c[2])[:2]
+                           key=lambda c: c[2])[:1]
             for new, start, _ in tried:
                 if fit_power and not new.fit_power:
                     new = _Problem(trails, new.counts, well, True, threads)
