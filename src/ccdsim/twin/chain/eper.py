@@ -17,9 +17,11 @@ all amplifiers at once (a camera has one set of species each way). Only
 parameters' defaults (``cti_well_depth`` 1e5 e-, ``cti_well_notch`` 0: a
 camera file written with them predicts the same trails whatever the true
 depth); the power is fitted when the flats' levels span a factor
-`POWER_SPAN`. Model error: the flat's spread about its mean fills the traps
-a little higher than a uniform flat (0.3% of the trail at 1.3% spread:
-PRNU and shot noise), below the errors here. Not modelled: an electronic
+`POWER_SPAN`. Model error: a flat's spread about its mean (PRNU, shot
+noise) fills the traps a little higher than the uniform flat modelled (0.3%
+of the trail at 1.3% spread): below the SEs of small frames, but a quad-amp
+night at scale 4 (512 transfers) fits densities 0.4% to 0.6% high, 4 to 5
+of their SEs; full frames will see it more. Not modelled: an electronic
 leak of the last data pixel into the overscan (``overscan_leak``) and dark
 charge in the overscan (its offset should be in ``offsets``).
 """
@@ -266,7 +268,8 @@ def measure_trails(flat_paths, bias_paths, strips, offsets=None):
     return out
 
 
-def fit_cti(flat_paths, bias_paths, header, gains, *, offsets=None, threads=1):
+def fit_cti(flat_paths, bias_paths, header, gains, *, offsets=None, free_offsets=True,
+            threads=1):
     """Trap species each way, fitted to the flats' EPER trails (the module's).
 
     Parameters
@@ -281,6 +284,10 @@ def fit_cti(flat_paths, bias_paths, header, gains, *, offsets=None, threads=1):
     offsets : dict, optional
         ``{path: ADU}`` taken off each frame (drift, jitter), measured
         elsewhere than in its own overscan (which holds the trail); default none.
+    free_offsets : bool, optional
+        Fit a constant per level and amplifier as well: a flat's jitter is in
+        no offset measured outside its overscan. It costs slow species their
+        trail's flat part (SEs ~15% larger on the quad-amp night of the tests).
     threads : int, optional
         Worker threads of the CTI model (`ccdsim.twin.chain.trapfit.fit_traps`).
 
@@ -302,17 +309,21 @@ def fit_cti(flat_paths, bias_paths, header, gains, *, offsets=None, threads=1):
                           "hold the deferred charge (EPER)")
         return CtiFit(params, {}, cannot, [], None, well)
     trails = measure_trails(flat_paths, bias_paths, strips, offsets)
+    if not trails:
+        cannot.append("CTI (cti_*): no flat with light at its overscans' edge (each one's "
+                      "lines below zero, saturated or all unlike): needs flats below saturation")
+        return CtiFit(params, {}, cannot, [], None, well)
     levels = np.concatenate([t.level for t in trails]) if trails else np.zeros(0)
     span = float(levels.max() / levels.min()) if len(levels) and levels.min() > 0 else 1.0
     fit_power = span >= POWER_SPAN
-    fit = fit_traps(trails, well, fit_power, threads=threads)
+    fit = fit_traps(trails, well, fit_power, free_offsets=free_offsets, threads=threads)
     well = well._replace(power=fit.power)
     params["cti_well_power"] = fit.power
     measured, nflat = {}, len(flat_paths)
     how = (f"EPER: trails of {nflat} flats in each amplifier's overscans less {len(bias_paths)} "
            f"biases', forward-modelled with ccdsim's CTI (all {len(gains)} amplifiers, one set "
            f"of species); SE from the fit's covariance scaled by chi^2/dof "
-           f"({fit.chi2:.0f}/{fit.n - len(fit.names)})")
+           f"({fit.chi2:.0f}/{fit.dof})" + ("; a free offset per level" if free_offsets else ""))
     for name, v, e in zip(fit.names, fit.values, fit.se):
         if name == "power":
             measured["cti_well_power"] = Measured(float(v), float(e), "", how + "; well depth "

@@ -11,7 +11,9 @@ all amplifiers are fitted at once.
 
 Least squares on the residuals whitened by their covariance: each trail
 point's own noise and, shared by every level of one amplifier at one
-position, the noise of the biases' mean it is measured against. Species are
+position, the noise of the biases' mean it is measured against; with free
+offsets, each level's constant (a frame's jitter) projected out of them
+(its whitened direction, so it is fitted as least squares would). Species are
 added one at a time, to the way whose best new species lowers the Bayesian
 information criterion most (``chi^2 + k ln N``), at most `MAX_SPECIES` each
 way; a new species starts from the release time of a grid whose one-step
@@ -104,8 +106,9 @@ class TrapFit:
         Their values and standard errors (release times in transfers).
     cov : ndarray
         Their covariance (release times as natural logs).
-    chi2, n : float, int
-        Whitened residuals' sum of squares and their number.
+    chi2, n, dof : float, int, int
+        Whitened residuals' sum of squares, their number, and that less the
+        parameters and free offsets.
     steps : tuple of str
         The species selection, one line each.
     """
@@ -118,6 +121,7 @@ class TrapFit:
     cov: np.ndarray
     chi2: float
     n: int
+    dof: int
     steps: tuple
 
 
@@ -159,20 +163,31 @@ def predict(trails, species, well, threads=None):
     return out
 
 
+class _Data:
+    """The trails by way, whitened once; with ``free_offsets`` the projections that take
+    out a constant per group (the whitened residual's part along each group's offset)."""
+
+    def __init__(self, trails, free_offsets, threads):
+        self.trails = {w: [t for t in trails if t.way == w] for w in WAYS}
+        self.white = {w: [t.whitener() for t in self.trails[w]] for w in WAYS}
+        self.free_offsets, self.threads = free_offsets, threads
+        self.basis = {w: [np.linalg.qr(wh.transpose(1, 0, 2).reshape(-1, wh.shape[1]))[0]
+                          if free_offsets else None for wh in self.white[w]] for w in WAYS}
+        self.offsets = sum(len(t.level) for t in trails) if free_offsets else 0
+
+
 class _Problem:
     """Whitened residuals of one choice of species counts, and their Jacobian by way."""
 
-    def __init__(self, trails, counts, well, fit_power, threads):
-        self.trails = {w: [t for t in trails if t.way == w] for w in WAYS}
-        self.white = {w: [t.whitener() for t in self.trails[w]] for w in WAYS}
-        self.counts, self.well, self.fit_power, self.threads = dict(counts), well, fit_power, \
-            threads
+    def __init__(self, data, counts, well, fit_power):
+        self.data, self.trails, self.threads = data, data.trails, data.threads
+        self.counts, self.well, self.fit_power = dict(counts), well, fit_power
         self.names = (["power"] if fit_power else []) + [
             f"{w}_{kind}_{i + 1}" for w in WAYS for kind in ("density", "release")
             for i in range(counts[w])]
 
     def unpack(self, theta):
-        """``(power, {way: [TrapSpecies]})`` of a parameter vector (densities, then log release)."""
+        """``(power, {way: [TrapSpecies]})`` of a parameter vector (densities, log releases)."""
         theta = np.asarray(theta, float)
         power = float(theta[0]) if self.fit_power else self.well.power
         k, out = int(self.fit_power), {}
@@ -192,11 +207,14 @@ class _Problem:
         power, species = self.unpack(theta)
         well = self.well._replace(power=power)
         pred = predict(self.trails[way], species[way], well, self.threads)
-        return np.concatenate([np.einsum("jab,bj->aj", w, t.trail - p).ravel()
-                               for t, w, p in zip(self.trails[way], self.white[way], pred)]
-                              or [np.zeros(0)])
+        out = []
+        for t, w, q, p in zip(self.trails[way], self.data.white[way], self.data.basis[way], pred):
+            r = np.einsum("jab,bj->aj", w, t.trail - p).ravel()
+            out.append(r if q is None else r - q @ (q.T @ r))
+        return np.concatenate(out or [np.zeros(0)])
 
     def residuals(self, theta):
+        """Both ways' whitened residuals."""
         return np.concatenate([self.residual(theta, w) for w in WAYS])
 
     def jacobian(self, theta, bounds):
@@ -215,6 +233,8 @@ class _Problem:
         return jac
 
     def bounds(self):
+        """``(lower, upper)`` of the parameters: power in [0.05, 1], densities >= 0,
+        release times within [_TAU_LOW, _TAU_OVERSCANS x the overscan]."""
         lo, hi = ([0.05], [1.0]) if self.fit_power else ([], [])
         for w in WAYS:
             m = max((t.trail.shape[1] for t in self.trails[w]), default=1)
@@ -242,8 +262,7 @@ def _with_species(problem, theta, way, tau):
     """``theta`` with a species of release ``tau`` added to ``way``, its density from a one-step
     linear fit to the residual; returns ``(new problem, theta, chi2 after that step)``."""
     counts = {**problem.counts, way: problem.counts[way] + 1}
-    new = _Problem([t for w in WAYS for t in problem.trails[w]], counts, problem.well,
-                   problem.fit_power, problem.threads)
+    new = _Problem(problem.data, counts, problem.well, problem.fit_power)
     power, species = problem.unpack(theta)
     fill = np.concatenate([(np.clip(t.level - new.well.notch, 0, None)
                             / (new.well.full_well - new.well.notch)) ** power
@@ -270,7 +289,7 @@ def _with_species(problem, theta, way, tau):
     return new, start, float(r @ r)
 
 
-def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, threads=1):
+def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, free_offsets=False, threads=1):
     """Fit trap species each way, adding them while the information criterion falls.
 
     Parameters
@@ -284,6 +303,9 @@ def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, threads=1):
         Fit the power (levels must span enough to tell it from the density).
     max_species : int, optional
         Most species each way.
+    free_offsets : bool, optional
+        Fit a constant to each group's trail (an offset the frames' own were
+        not measured with: jitter); it takes the flat part of slow trails.
     threads : int, optional
         Worker threads of `add_cti` (one: a strip of a lane per level is done
         before more threads start).
@@ -292,7 +314,8 @@ def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, threads=1):
     -------
     TrapFit
     """
-    problem = _Problem(trails, {w: 0 for w in WAYS}, well, False, threads)
+    data = _Data(trails, free_offsets, threads)
+    problem = _Problem(data, {w: 0 for w in WAYS}, well, False)
     theta, chi2 = _solve(problem, np.zeros(0))
     n = len(problem.residuals(theta))
     bic = chi2
@@ -310,7 +333,7 @@ def fit_traps(trails, well, fit_power, max_species=MAX_SPECIES, threads=1):
                            key=lambda c: c[2])[:1]
             for new, start, _ in tried:
                 if fit_power and not new.fit_power:
-                    new = _Problem(trails, new.counts, well, True, threads)
+                    new = _Problem(data, new.counts, well, True)
                     start = np.concatenate([[well.power], start])
                 got, c2 = _solve(new, start)
                 score = c2 + len(got) * np.log(n)
@@ -331,9 +354,10 @@ def _result(problem, theta, chi2, n, steps):
     """The `TrapFit` of a solved problem: species by release time, errors from the Jacobian."""
     power, species = problem.unpack(theta)
     k = len(theta)
+    dof = n - k - problem.data.offsets
     if k:
         jac = problem.jacobian(theta, problem.bounds())
-        cov = np.linalg.pinv(jac.T @ jac) * (chi2 / max(n - k, 1))
+        cov = np.linalg.pinv(jac.T @ jac) * (chi2 / max(dof, 1))
     else:
         cov = np.zeros((0, 0))
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -353,4 +377,4 @@ def _result(problem, theta, chi2, n, steps):
             values[i] = np.exp(values[i])
             se[i] *= values[i]
     ordered = {w: sorted(species[w], key=lambda s: s.release_time) for w in WAYS}
-    return TrapFit(ordered, power, tuple(names), values, se, cov, chi2, n, tuple(steps))
+    return TrapFit(ordered, power, tuple(names), values, se, cov, chi2, n, dof, tuple(steps))
