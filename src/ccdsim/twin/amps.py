@@ -16,6 +16,8 @@ sections with its letter (``DATASECA``, ``BIASSECA``, ``DETSECA``, ...:
    the detector's layout; the flat's smooth parts are taken within each
    amplifier, as a step between two amplifiers' flats is their gains'
    errors (the frames fix gain x flat, which the camera file keeps).
+4. CTI from the flats' deferred charge in every amplifier's overscans
+   (`ccdsim.twin.chain.eper`), one set of trap species each way.
 
 The camera file's bias map is each amplifier's master bias on the detector,
 each part about its level in ``amplifier_bias_level`` (what its overscan reads).
@@ -27,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..core.validate import ParameterError
+from .chain.eper import fit_cti
 from .cmos import bias_statistics
 from .dark import level_of
 from .detector import NOT_FITTED, fit_brighter_fatter, fit_detector, refit_gain
@@ -42,8 +45,7 @@ __all__ = ["placements", "Placement", "AssembledFrame", "fit_amplifier",
 PER_AMPLIFIER_OPEN = (
     "crosstalk: not fitted (needs frames with a bright source on one amplifier; flats light "
     "them all alike)",
-    "CTI (cti_parallel_*, cti_serial_*): not fitted (needs each amplifier's deferred charge "
-    "in its overscans, EPER, from flats at several levels)")
+)
 _SECTION = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]")
 
 
@@ -361,7 +363,14 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     for key in ("gain", "read_noise", "bias_level"):
         params[f"amplifier_{key}"] = tuple(float(p[key].value) for p in per.values())
         params[key] = float(m[key].value)
-    cannot += list(PER_AMPLIFIER_OPEN) + list(NOT_FITTED)
+    # CTI from the flats' trails in the overscans; the flats' offsets are their drift only
+    # (their own overscans hold the trails).
+    cti = fit_cti([f.path for f in flats], [f.path for f in biases], coll.header,
+                  {k: p["gain"].value for k, p in per.items()}, offsets=offsets)
+    m.update(cti.measured)
+    if cti.measured:
+        params.update(cti.params)
+    cannot += cti.cannot + list(PER_AMPLIFIER_OPEN) + list(NOT_FITTED)
     return CameraFit(measured=m, maps={"bias": bias_map, "bias_se": bias_se, **dark_maps},
                      flats=flat_info, main_filter=main, sensor=sensor, layout=det,
                      collection=coll, transfer=refit_gain(bpoints, fpoints, step_c, strength, gain),
