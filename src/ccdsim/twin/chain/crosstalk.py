@@ -192,9 +192,9 @@ def _outliers(resid, before, clean, box, clip, grow):
     fill = np.where(before, np.median(resid[clean & ~before]), resid)
     resid = resid - _box_median(fill, box)
     sigma = _robust_sigma(resid[clean & ~before])
-    # Single pixels (cosmic rays, cores), and the 3 x 3 means (noise sigma / 3) for the
-    # faint wings: a star across two amplifiers' border is read by both at the same
-    # positions, and its wings left in the victim would pass for crosstalk.
+    # Single pixels (cosmic rays, cores), and the 3 x 3 means (noise sigma / 3) for faint
+    # wings: a star across two amplifiers' border is read by both at the same positions,
+    # so its wings left in the victim would pass for crosstalk.
     out = (np.abs(resid) > clip * sigma) | \
         (np.abs(uniform_filter(resid, 3, mode="nearest")) > clip * sigma / 3)
     if grow > 0:
@@ -205,7 +205,7 @@ def _outliers(resid, before, clean, box, clip, grow):
     return out, float(np.std(rest)) if rest.size > 1 else 0.0
 
 
-def _normal(x, y, boxes, nbox, box):
+def _normal(x, y, boxes, box):
     """Normal equations of ``y = plane_box(i, j) + C x``, each box's plane eliminated.
 
     ``x`` (k, m): the sources' e- at the victim's ``m`` pixels kept; ``y``
@@ -214,20 +214,19 @@ def _normal(x, y, boxes, nbox, box):
     Returns ``(A, b, yy, dof)``: ``X X^T``, ``X y``, ``y y`` of the values
     less their box's plane (least squares), and pixels less the planes' ranks.
     """
-    which, inside = np.divmod(boxes, box * box)
+    which, inside = np.divmod(boxes, box * box)  # sorted: each box's pixels together
+    starts = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(which)]))
     z = np.stack([np.ones(len(y)), *(np.stack(np.divmod(inside, box)) - (box - 1) / 2.0)])
-    zz = np.stack([np.bincount(which, z[p] * z[q], nbox) for p in range(3) for q in range(3)],
-                  axis=-1).reshape(nbox, 3, 3)
-    inverse = np.linalg.pinv(zz)  # boxes of too few pixels or one line: their rank
-
-    def project(u):  # u less its box's plane
-        zu = np.stack([np.bincount(which, z[p] * u, nbox) for p in range(3)], axis=-1)
-        coef = np.einsum("bpq,bq->bp", inverse, zu)
-        return u - np.einsum("pm,mp->m", z, coef[which])
-
-    xd = np.stack([project(r) for r in x])
-    yd = project(y)
-    rank = int(np.linalg.matrix_rank(zz[np.bincount(which, minlength=nbox) > 0]).sum())
+    zz = np.add.reduceat(z[:, None] * z[None], starts, axis=2).transpose(2, 0, 1)
+    inverse = np.linalg.pinv(zz)  # a box of too few pixels, or of one line: its rank
+    u = np.vstack([x, y[None]])
+    zu = np.stack([np.add.reduceat(u * z[p], starts, axis=1) for p in range(3)], axis=1)
+    coef = np.einsum("spq,kqs->kps", inverse, zu)
+    for p in range(3):  # u less its box's plane
+        u -= z[p] * coef[:, p, seg]
+    xd, yd = u[:-1], u[-1]
+    rank = int(np.einsum("spq,sqp->s", inverse, zz).round().sum())
     return xd @ xd.T, xd @ yd, float(yd @ yd), len(y) - rank
 
 
@@ -268,6 +267,7 @@ def _frame_sums(x, saturated, lit, sums, box, clip, grow, iterations):
     nbox = int(boxes.max()) // (box * box) + 1
     use = np.bincount(boxes // (box * box), lit.ravel(), nbox) > 0
     pick = np.flatnonzero(use[boxes // (box * box)] & ~saturated.ravel())
+    pick = pick[np.argsort(boxes[pick], kind="stable")]  # box by box (see _normal)
     if not len(pick):
         return
     flat = x.reshape(n, -1)
@@ -281,7 +281,7 @@ def _frame_sums(x, saturated, lit, sums, box, clip, grow, iterations):
             keep = ~star.ravel()[pick]
             if not noise > 0 or keep.sum() < 3:  # nothing left of this victim here
                 break
-            a, b, yy, d = _normal(xs[:, keep], yv[keep], boxes[pick][keep], nbox, box)
+            a, b, yy, d = _normal(xs[:, keep], yv[keep], boxes[pick][keep], box)
             c = _solve(a, b)
         else:
             w = 1.0 / noise ** 2
@@ -314,7 +314,8 @@ def fit_crosstalk(paths, header, gains, levels, offsets=None, *, full_well=None,
     saturation : float, optional
         ADU: overrides ``SATURATE``.
     box : int, optional
-        Side of the boxes (pixels) whose background is fitted on its own.
+        Side of the boxes (pixels), each with a background plane of its own
+        (a few times a star's width).
     clip : float, optional
         Victim pixels this many sigma from the prediction are masked.
     grow : int, optional
