@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from ccdsim import fit_camera
+from ccdsim import Camera, fit_camera
 from ccdsim.cli import main
 from ccdsim.core.geometry import ReadoutGeometry
 from ccdsim.io.amplifiers import amplifier_cards
@@ -121,18 +121,28 @@ def test_saturated_source_pixels_are_left_out(tmp_path):
     assert np.abs(kept).max() < 4 and taken @ taken > 100, (kept, taken)
 
 
-def test_within_4_standard_errors_at_the_camera_fits_gains(crossed):
+def test_the_camera_fit_measures_it_and_writes_it(crossed, tmp_path):
+    """`fit_camera` fits it at its own gains and levels, within 4 SE, and the camera file
+    carries the matrix."""
     folder, amps, truth = crossed
-    m = fit_camera(folder).measured
-    gains = {a["name"]: m[f"gain_{a['name']}"] for a in amps}
-    levels = {a["name"]: m[f"bias_level_{a['name']}"] for a in amps}
-    fit = _fit(folder, amps, gains, levels, full_well=350000.0)
-    z = _pulls(fit, truth)
+    fitted = fit_camera(folder)
+    m = fitted.measured
+    names = [a["name"] for a in amps]
+    z = np.array([(m[f"crosstalk_{v}_{s}"].value - truth[i, j]) / m[f"crosstalk_{v}_{s}"].se
+                  for i, v in enumerate(names) for j, s in enumerate(names) if i != j])
     print("pulls at the fitted gains", np.round(z, 2))
     assert np.abs(z).max() < 4, z
     at_true = _fit(folder, amps)
     off = ~np.eye(4, dtype=bool)
-    assert (fit.se[off] > at_true.se[off]).all()  # the gains' SE is added
+    se = np.array([[m[f"crosstalk_{v}_{s}"].se if v != s else 0.0 for s in names]
+                   for v in names])
+    assert (se[off] > at_true.se[off]).all()  # the gains' SE is added
+    fitted.write(tmp_path / "cam.toml")
+    cam = Camera.from_file(tmp_path / "cam.toml")
+    assert np.allclose(np.reshape(cam.crosstalk, (4, 4)),
+                       [[m[f"crosstalk_{v}_{s}"].value if v != s else 0.0 for s in names]
+                        for v in names])
+    assert "crosstalk" in "\n".join(fitted.summary()[:1])
 
 
 def test_no_crosstalk_fits_zero(tmp_path):

@@ -17,7 +17,8 @@ sections with its letter (``DATASECA``, ``BIASSECA``, ``DETSECA``, ...:
    amplifier, as a step between two amplifiers' flats is their gains'
    errors (the frames fix gain x flat, which the camera file keeps).
 4. CTI from the flats' deferred charge in every amplifier's overscans
-   (`ccdsim.twin.chain.eper`), one set of trap species each way.
+   (`ccdsim.twin.chain.eper`), one set of trap species each way; crosstalk
+   from the science frames' stars (`ccdsim.twin.chain.crosstalk`).
 
 The camera file's bias map is each amplifier's master bias on the detector,
 each part about its level in ``amplifier_bias_level`` (what its overscan reads).
@@ -29,6 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..core.validate import ParameterError
+from .chain.crosstalk import fit_crosstalk
 from .chain.eper import fit_cti
 from .cmos import bias_statistics
 from .dark import level_of
@@ -42,10 +44,6 @@ __all__ = ["placements", "Placement", "AssembledFrame", "fit_amplifier",
            "fit_amplifiers"]
 
 #: What frames read through several amplifiers do not give, one line each.
-PER_AMPLIFIER_OPEN = (
-    "crosstalk: not fitted (needs frames with a bright source on one amplifier; flats light "
-    "them all alike)",
-)
 _SECTION = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]")
 
 
@@ -370,7 +368,15 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     m.update(cti.measured)
     if cti.measured:
         params.update(cti.params)
-    cannot += cti.cannot + list(PER_AMPLIFIER_OPEN) + list(NOT_FITTED)
+    # Crosstalk from the science frames' stars (flats light every amplifier alike).
+    xt = fit_crosstalk([f.path for f in coll.of("science")], coll.header,
+                       {k: m[f"gain_{k}"] for k in amps}, {k: m[f"bias_level_{k}"] for k in amps},
+                       offsets)
+    m.update(xt.measured)
+    if xt.matrix is not None and np.isfinite(xt.matrix).all():
+        params["crosstalk"] = tuple(float(c) for c in xt.matrix.ravel())
+    cannot += cti.cannot + ([f"crosstalk: {xt.cannot}"] if xt.cannot else [])
+    cannot += [c for c in NOT_FITTED if not c.startswith("science")]  # science: crosstalk
     return CameraFit(measured=m, maps={"bias": bias_map, "bias_se": bias_se, **dark_maps},
                      flats=flat_info, main_filter=main, sensor=sensor, layout=det,
                      collection=coll, transfer=refit_gain(bpoints, fpoints, step_c, strength, gain),

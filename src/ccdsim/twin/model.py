@@ -317,8 +317,10 @@ class CameraFit:
         list of str
         """
         n = self.collection.counts()
+        used = "crosstalk" if any(k.startswith("crosstalk_") for k in self.measured) \
+            else "not used"
         lines = [f"frames: {n['bias']} bias, {n['dark']} dark, {n['flat']} flat, "
-                 f"{n['science']} science (not used); data section "
+                 f"{n['science']} science ({used}); data section "
                  f"{self.shape[0]}x{self.shape[1]}"]
         lines += [f"skipped {s}" for s in self.collection.skipped]
         width = max(map(len, self.measured))
