@@ -24,11 +24,11 @@ The camera file's bias map is each amplifier's master bias on the detector,
 each part about its level in ``amplifier_bias_level`` (what its overscan reads).
 """
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..core.geometry import fits_ranges
 from ..core.validate import ParameterError
 from .chain.crosstalk import fit_crosstalk
 from .chain.eper import fit_cti
@@ -44,7 +44,6 @@ __all__ = ["placements", "Placement", "AssembledFrame", "fit_amplifier",
            "fit_amplifiers"]
 
 #: What frames read through several amplifiers do not give, one line each.
-_SECTION = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]")
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,17 +107,16 @@ def placements(header, layouts):
     out = {}
     if all(f"DETSEC{k}" in header for k in layouts):
         for k, lay in layouts.items():
-            m = _SECTION.fullmatch(str(header[f"DETSEC{k}"]).strip())
-            if m is None or "0" in (m[1], m[2], m[3], m[4]):
+            try:
+                rows, cols, *flip = fits_ranges(header[f"DETSEC{k}"])
+            except ValueError:
                 raise ParameterError(f"DETSEC{k} = {header[f'DETSEC{k}']!r} is not a FITS section",
-                                     param="frames")
-            x1, x2, y1, y2 = (int(v) for v in m.groups())
-            rows, cols = (min(y1, y2) - 1, max(y1, y2)), (min(x1, x2) - 1, max(x1, x2))
+                                     param="frames") from None
             if (rows[1] - rows[0], cols[1] - cols[0]) != lay.shape:
                 raise ParameterError(f"DETSEC{k} = {header[f'DETSEC{k}']!r} is not the size of "
                                      f"DATASEC{k} ({lay.shape[0]}x{lay.shape[1]})",
                                      param="frames")
-            out[k] = Placement(lay.data, rows, cols, (y1 > y2, x1 > x2))
+            out[k] = Placement(lay.data, rows, cols, tuple(flip))
     else:  # the data sections' order in the frame is theirs on the detector
         h, w = next(iter(layouts.values())).shape
         ys = sorted({lay.data[0].start for lay in layouts.values()})

@@ -42,11 +42,11 @@ dozen stars of 10^4..10^5 e-); a dark frame's cosmic rays are sources too,
 but few.
 """
 
-import re
 from typing import NamedTuple
 
 import numpy as np
 
+from ...core.geometry import fits_ranges
 from ...core.params import ADC_MAX
 from ...core.validate import ParameterError
 from ..ptc import Measured
@@ -54,7 +54,6 @@ from ..stack import MAD_TO_STD, read_data
 
 __all__ = ["CrosstalkFit", "fit_crosstalk", "read_windows"]
 
-_SECTION = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]")
 # Saturated: this close to the converter's top (a fraction of it; a converter of fewer
 # bits, its codes shifted up, tops out a step below).
 _TOP_MARGIN = 2e-3
@@ -96,12 +95,12 @@ def _value(v):
 
 
 def _section(text):
-    """``((y0, y1), (x0, x1), flipped_y, flipped_x)`` of a FITS section, 0-based half-open."""
-    m = _SECTION.fullmatch(str(text).strip())
-    if m is None or "0" in m.groups():
+    """``((y0, y1), (x0, x1), flipped_y, flipped_x)`` of a FITS section, 0-based half-open;
+    None when it is not one (`ccdsim.core.geometry.fits_ranges`)."""
+    try:
+        return fits_ranges(text)
+    except ValueError:
         return None
-    x1, x2, y1, y2 = (int(v) for v in m.groups())
-    return (min(y1, y2) - 1, max(y1, y2)), (min(x1, x2) - 1, max(x1, x2)), y2 < y1, x2 < x1
 
 
 def _towards(header, k, data, parts):

@@ -1,100 +1,20 @@
-"""The read-out geometry: where each section of a frame is, amplifier by amplifier.
+"""The amplifiers of a frame as read out: each one's sections, and where it sits.
 
-A frame as read out holds more than the light-sensitive pixels: each
-amplifier's serial register is clocked past the end of every row (the
-serial overscan, FITS ``BIASSEC``), its rows are clocked on past the last
-data row (the parallel overscan, ``BIASSECR`` here), and it may read some
-empty pixels before the data (the prescan). `ReadoutGeometry` says where all
-of these are, once; every other module (the read-out, the bias, the FITS
-headers, overscan subtraction, the truth) asks it.
-
-Positions are 0-based rows ``y`` and columns ``x`` of the frame as written
-(row 0 is the bottom row in FITS); a `Section` gives them as numpy slices
-and as FITS 1-based, inclusive, x-first section strings (``'[x1:x2,y1:y2]'``).
+`ReadoutGeometry` says where every amplifier's data, overscans and prescan
+are (`Amplifier`), once; every other module (the read-out, the bias, the
+FITS headers, overscan subtraction, the truth) asks it.
 """
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Section", "Amplifier", "ReadoutGeometry", "CORNERS", "amplifier_layout"]
+from .sections import Section
+
+__all__ = ["Amplifier", "ReadoutGeometry", "CORNERS", "amplifier_layout"]
 
 #: The corners an amplifier may read towards, as the glow's sources name them.
 CORNERS = ("lower-left", "lower-right", "upper-left", "upper-right")
-
-_FITS_SECTION = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]")
-
-
-@dataclass(frozen=True)
-class Section:
-    """A rectangle of the read-out frame: rows ``y0:y1``, columns ``x0:x1`` (0-based, half-open).
-
-    Parameters
-    ----------
-    y0, y1 : int
-        First and one-past-last row, in pixels.
-    x0, x1 : int
-        First and one-past-last column, in pixels.
-    """
-
-    y0: int
-    y1: int
-    x0: int
-    x1: int
-
-    @property
-    def rows(self):
-        """Its rows, a `slice`."""
-        return slice(self.y0, self.y1)
-
-    @property
-    def columns(self):
-        """Its columns, a `slice`."""
-        return slice(self.x0, self.x1)
-
-    @property
-    def slices(self):
-        """``(rows, columns)``: ``frame[section.slices]`` is the section."""
-        return self.rows, self.columns
-
-    @property
-    def shape(self):
-        """``(rows, columns)`` in pixels."""
-        return self.y1 - self.y0, self.x1 - self.x0
-
-    @property
-    def size(self):
-        """Pixels in it (0: an empty section)."""
-        return (self.y1 - self.y0) * (self.x1 - self.x0)
-
-    @property
-    def fits(self):
-        """The FITS section string, ``'[x0+1:x1,y0+1:y1]'`` (1-based, inclusive, x first)."""
-        if not self.size:
-            raise ValueError(f"{self} is empty: FITS has no section for it")
-        return f"[{self.x0 + 1}:{self.x1},{self.y0 + 1}:{self.y1}]"
-
-    @classmethod
-    def from_fits(cls, text):
-        """The section a FITS section string names (``'[x1:x2,y1:y2]'``, 1-based, inclusive).
-
-        Parameters
-        ----------
-        text : str
-            E.g. ``'[2049:2080,1:4096]'``; flipped ranges (``x2 < x1``) are refused.
-
-        Returns
-        -------
-        Section
-        """
-        m = _FITS_SECTION.fullmatch(text.strip())
-        if m is None:
-            raise ValueError(f"not a FITS section [x1:x2,y1:y2]: {text!r}")
-        x1, x2, y1, y2 = map(int, m.groups())
-        if not (1 <= x1 <= x2 and 1 <= y1 <= y2):
-            raise ValueError(f"FITS section {text!r} is flipped or starts below 1")
-        return cls(y1 - 1, y2, x1 - 1, x2)
 
 
 @dataclass(frozen=True)
