@@ -2,6 +2,7 @@
 
 Modules: crosstalk (each amplifier's share of the others' signal, from
 bright sources in the frames), eper (charge-transfer inefficiency, from
-the deferred charge flats leave in each amplifier's overscans) and trapfit
-(the trap species fitted to those trails with ccdsim's own CTI).
+the deferred charge flats leave in each amplifier's overscans), trails
+(those trails, and ccdsim's own CTI's prediction of them) and trapfit (the
+trap species fitted to them).
 """

@@ -6,10 +6,13 @@ overscan rows (parallel CTI). Each amplifier's trail, one way, is each
 overscan position's mean over the lines (the data rows for the serial
 overscan, the data columns for the parallel one) less the biases' mean at
 the same pixels; its level, the mean of the last `EDGE` data pixels of the
-same lines. Lines whose edge is more than `LINE_SPREAD` from the frame's
-median (bad columns, a cosmic ray at the edge, saturation) are left out,
-and each position's values are clipped at `CLIP` robust sigmas. Flats of
-one amplifier within `LEVEL_STEP` of each other are averaged.
+same lines; its spread, the edge pixels' along the transfers (half the
+variance of neighbours' differences along each line, so that a flat's smooth
+parts and offset cancel, less the read noise's: shot noise and PRNU). Lines
+whose edge is more than `LINE_SPREAD` from the frame's median (bad columns, a
+cosmic ray at the edge, saturation) are left out, and each position's values
+(and the differences) are clipped at `CLIP` robust sigmas. Flats of one
+amplifier within `LEVEL_STEP` of each other are averaged.
 
 The trails are fitted by `ccdsim.twin.chain.trapfit` with ccdsim's own CTI,
 all amplifiers at once (a camera has one set of species each way). Only
@@ -17,11 +20,14 @@ all amplifiers at once (a camera has one set of species each way). Only
 parameters' defaults (``cti_well_depth`` 1e5 e-, ``cti_well_notch`` 0: a
 camera file written with them predicts the same trails whatever the true
 depth); the power is fitted when the flats' levels span a factor
-`POWER_SPAN`. Model error: a flat's spread about its mean (PRNU, shot
-noise) fills the traps a little higher than the uniform flat modelled (0.3%
-of the trail at 1.3% spread): below the SEs of small frames, but a quad-amp
-night at scale 4 (512 transfers) fits densities 0.4% to 0.6% high, 4 to 5
-of their SEs; full frames will see it more. Not modelled: an electronic
+`POWER_SPAN`. A flat's spread about its mean fills the traps a little
+higher than a uniform flat of its mean (0.4% to 0.5% more trail), so the
+model's flats carry the measured spread (`ccdsim.twin.chain.trails`): on
+quad-amp nights at scale 4 (512 transfers) the densities' pulls, +2.1 and
++1.5 on average with uniform flats (10 seeds), are -0.5 and +0.1; at scale
+2 (1024 transfers), +9.1 and +5.5 (3 seeds) are +1.6 and +1.1 (6 seeds, SEs
+0.05% and 0.04%): a remainder of ~0.08% of the density at that size, of
+another cause, which full frames will see more. Not modelled: an electronic
 leak of the last data pixel into the overscan (``overscan_leak``) and dark
 charge in the overscan (its offset should be in ``offsets``).
 """
@@ -34,7 +40,8 @@ from ...core.params import ADC_MAX, PARAMS
 from ...physics.transfer.cti import WellFill
 from ..stack import layout_of, read_data
 from ..ptc import Measured
-from .trapfit import WAYS, Trails, fit_traps
+from .trails import Trails
+from .trapfit import WAYS, fit_traps
 
 __all__ = ["EDGE", "Strip", "CtiFit", "strips_of", "measure_trails", "fit_cti"]
 
@@ -66,7 +73,7 @@ class Strip:
     transposed : bool
         Positions run along the rows (parallel): the lines are the columns.
     transfers, first : int
-        As `ccdsim.twin.chain.trapfit.Trails`.
+        As `ccdsim.twin.chain.trails.Trails`.
     gain : float
         e-/ADU.
     """
@@ -188,22 +195,31 @@ def _read_strips(path, strips, offset):
     return [s.lines(o.astype(np.float64) - offset) for s, o in zip(strips, out)]
 
 
+def _clipped(x):
+    """Mean and variance of ``x`` over its first axis, clipped at `CLIP` robust sigmas."""
+    centre = np.median(x, axis=0)
+    sig = np.maximum(np.median(np.abs(x - centre), axis=0) * _MAD, 1e-6)
+    keep = np.abs(x - centre) <= CLIP * sig
+    n = keep.sum(axis=0)
+    mean = np.where(keep, x, 0).sum(axis=0) / n
+    return mean, np.where(keep, (x - mean) ** 2, 0).sum(axis=0) / np.maximum(n - 1, 1)
+
+
 def _frame_trail(d, raw):
-    """One frame's ``(edge level, trail, per-line variance, lines)`` in ADU, or None."""
+    """One frame's ``(edge level, trail, per-line variance, lines, edge variance)`` in ADU,
+    or None; the edge variance is half that of neighbouring edge pixels' differences along
+    each line (the flat's spread along the transfers, with the read noise)."""
     edge = d[:, :EDGE].mean(axis=1)
     med = float(np.median(edge))
     good = (np.abs(edge - med) <= LINE_SPREAD * abs(med)) & (raw[:, :EDGE].max(axis=1)
                                                               < ADC_MAX)
     if med <= 0 or good.sum() < 3:
         return None
-    x = d[good, EDGE:]
-    centre = np.median(x, axis=0)
-    sig = np.maximum(np.median(np.abs(x - centre), axis=0) * _MAD, 1e-6)
-    keep = np.abs(x - centre) <= CLIP * sig
-    n = keep.sum(axis=0)
-    mean = np.where(keep, x, 0).sum(axis=0) / n
-    var = np.where(keep, (x - mean) ** 2, 0).sum(axis=0) / np.maximum(n - 1, 1)
-    return float(edge[good].mean()), mean, var, int(good.sum())
+    # Differences along the line: the flat's smooth parts (vignetting, flat field)
+    # and a frame's offset cancel.
+    spread = 0.5 * float(_clipped(np.diff(d[good, :EDGE], axis=1).ravel())[1])
+    mean, var = _clipped(d[good, EDGE:])
+    return float(edge[good].mean()), mean, var, int(good.sum()), spread
 
 
 def measure_trails(flat_paths, bias_paths, strips, offsets=None):
@@ -230,7 +246,7 @@ def measure_trails(flat_paths, bias_paths, strips, offsets=None):
         for i, d in enumerate(_read_strips(p, strips, offsets.get(p, 0.0))):
             acc[i] = (d, d * d) if acc[i] is None else (acc[i][0] + d, acc[i][1] + d * d)
     master = [s / nb for s, _ in acc]
-    noise = [((q - nb * m * m) / (nb - 1)).mean(axis=0)[EDGE:] for (_, q), m in zip(acc, master)]
+    noise = [((q - nb * m * m) / (nb - 1)).mean(axis=0) for (_, q), m in zip(acc, master)]
     per = [[] for _ in strips]
     for p in flat_paths:
         raw = _read_strips(p, strips, 0.0)
@@ -239,13 +255,17 @@ def measure_trails(flat_paths, bias_paths, strips, offsets=None):
             if got is not None:
                 per[i].append(got)
     out = []
-    for s, frames, nvar in zip(strips, per, noise):
+    for s, frames, full in zip(strips, per, noise):
         if not frames:
             continue
+        nvar = full[EDGE:]
         level = np.array([f[0] for f in frames])
         trail = np.array([f[1] for f in frames])
         v = np.array([f[2] for f in frames])
         lines = np.array([f[3] for f in frames])
+        # The flat's own spread: the edge pixels' less the read noise of the pixel
+        # and of the biases' mean taken off it.
+        spread = np.array([f[4] for f in frames]) - full[:EDGE].mean() * (1 + 1 / nb)
         # Each frame's noise pooled over positions, shaped by each position's share
         # over all frames (the trail's own noise adds where it is large).
         pooled = v.mean(axis=1, keepdims=True)
@@ -264,7 +284,8 @@ def measure_trails(flat_paths, bias_paths, strips, offsets=None):
             np.array([s.gain * level[g].mean() for g in groups]),
             np.array([s.gain * trail[g].mean(axis=0) for g in groups]),
             np.array([g2 * indep[g].sum(axis=0) / len(g) ** 2 for g in groups]),
-            g2 * common, np.array([len(g) for g in groups])))
+            g2 * common, np.array([len(g) for g in groups]),
+            np.array([s.gain * np.sqrt(max(spread[g].mean(), 0.0)) for g in groups])))
     return out
 
 
