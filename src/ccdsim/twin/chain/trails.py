@@ -24,7 +24,6 @@ level and amplifier so that they average out in the fit.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -87,7 +86,6 @@ class Trails:
         return np.linalg.inv(np.linalg.cholesky(cov))
 
 
-@lru_cache(maxsize=4)
 def _pattern(rows, levels, lanes, seed):
     """A fixed ``(rows, levels x lanes)`` pattern of unit normal deviates, the same every call.
 
@@ -102,7 +100,6 @@ def _pattern(rows, levels, lanes, seed):
     rng = np.random.default_rng(seed)
     strata = rng.permuted(np.broadcast_to(np.arange(lanes), (rows, levels, lanes)), axis=2)
     out = ndtri((strata + rng.random(strata.shape)) / lanes).reshape(rows, levels * lanes)
-    out.flags.writeable = False  # shared by every call
     return out
 
 
