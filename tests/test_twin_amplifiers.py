@@ -152,6 +152,9 @@ def test_the_camera_file_makes_frames_of_the_detector(night, tmp_path, capsys):
     assert "cannot fit bias map" not in text
     assert "cannot fit brighter_fatter" not in text
     cam = Camera.from_file(out)
+    # The maps keep the traps' trails: a twin trails them again, and the fit says so.
+    assert ("traps' trails of their charge are not taken out" in text) == bool(
+        cam.cti_parallel_density or cam.cti_serial_density)
     for way in ("parallel", "serial"):  # CTI: the traps fitted (`tests/test_twin_cti.py`)
         found = [v.value for k, v in fitted.measured.items()
                  if k.startswith(f"cti_{way}_density_")]

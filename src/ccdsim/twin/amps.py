@@ -366,6 +366,9 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     m.update(cti.measured)
     if cti.measured:
         params.update(cti.params)
+    if any(cti.params[f"cti_{w}_density"] for w in ("parallel", "serial")):
+        cannot.append("dark map and flats: the traps' trails of their charge are not taken "
+                      "out (a twin's frames trail them once more)")
     # Crosstalk from the science frames' stars (flats light every amplifier alike).
     xt = fit_crosstalk([f.path for f in coll.of("science")], coll.header,
                        {k: m[f"gain_{k}"] for k in amps}, {k: m[f"bias_level_{k}"] for k in amps},
