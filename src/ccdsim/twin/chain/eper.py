@@ -38,7 +38,7 @@ import numpy as np
 
 from ...core.params import ADC_MAX, PARAMS
 from ...physics.transfer.cti import WellFill
-from ..stack import layout_of, read_data
+from ..stack import MAD_TO_STD, layout_of, read_data
 from ..ptc import Measured
 from .trails import Trails
 from .trapfit import WAYS, fit_traps
@@ -57,7 +57,6 @@ LEVEL_STEP = 0.01
 POWER_SPAN = 2.0
 #: Bytes of frame rows read at once.
 BAND_BYTES = 32 << 20
-_MAD = 1.482602218505602
 
 
 @dataclass(frozen=True)
@@ -198,7 +197,7 @@ def _read_strips(path, strips, offset):
 def _clipped(x):
     """Mean and variance of ``x`` over its first axis, clipped at `CLIP` robust sigmas."""
     centre = np.median(x, axis=0)
-    sig = np.maximum(np.median(np.abs(x - centre), axis=0) * _MAD, 1e-6)
+    sig = np.maximum(np.median(np.abs(x - centre), axis=0) * MAD_TO_STD, 1e-6)
     keep = np.abs(x - centre) <= CLIP * sig
     n = keep.sum(axis=0)
     mean = np.where(keep, x, 0).sum(axis=0) / n
