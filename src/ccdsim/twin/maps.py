@@ -16,14 +16,12 @@ patterns survive as structure when they exceed the noise.
 
 import numpy as np
 
-from .stack import THREADS, in_threads, median_along
+from .stack import THREADS, in_blocks, in_threads, median_along
 
 __all__ = ["box_mean", "running_median", "in_regions", "denoise", "correlation"]
 
 #: Pixels more than this many standard errors from the smooth map are kept as measured.
 KEEP_SIGMA = 5.0
-#: Columns `box_mean` sums down at once.
-COLUMN_BLOCK = 64
 
 
 def box_mean(a, width):
@@ -47,15 +45,13 @@ def box_mean(a, width):
     a = np.asarray(a, dtype=np.float64)
     out = np.empty(a.shape)
 
-    # Down the columns a block of COLUMN_BLOCK at a time, blocks in threads: the same sums,
-    # 3 times faster on a 4k map than one call (its strided lines miss the cache).
-    def down(blocks):
-        for b in range(blocks.start, blocks.stop):
-            cols = slice(b * COLUMN_BLOCK, (b + 1) * COLUMN_BLOCK)
-            out[:, cols] = ndimage.uniform_filter1d(a[:, cols], width, axis=0, mode="constant",
-                                                    cval=0.0)
+    # Down the columns by blocks in threads (`in_blocks`): the same sums, 3 times faster on
+    # a 4k map than one call, whose strided lines miss the cache.
+    def down(cols):
+        out[:, cols] = ndimage.uniform_filter1d(a[:, cols], width, axis=0, mode="constant",
+                                                cval=0.0)
 
-    in_threads(down, -(-a.shape[1] // COLUMN_BLOCK), THREADS)
+    in_blocks(down, a.shape[1])
     out = ndimage.uniform_filter1d(out, width, axis=1, mode="constant", cval=0.0)
     h = width // 2
     rows, cols = (np.minimum(np.arange(n) + h + 1, n) - np.maximum(np.arange(n) - h, 0)
