@@ -17,8 +17,10 @@ sections with its letter (``DATASECA``, ``BIASSECA``, ``DETSECA``, ...:
    amplifier, as a step between two amplifiers' flats is their gains'
    errors (the frames fix gain x flat, which the camera file keeps).
 4. CTI from the flats' deferred charge in every amplifier's overscans
-   (`ccdsim.twin.chain.eper`), one set of trap species each way; crosstalk
-   from the science frames' stars (`ccdsim.twin.chain.crosstalk`).
+   (`ccdsim.twin.chain.eper`), one set of trap species each way, fitted
+   before the darks of 3: their trails are taken out of each combined dark,
+   amplifier by amplifier in its read order (`ccdsim.twin.chain.untrail`);
+   crosstalk from the science frames' stars (`ccdsim.twin.chain.crosstalk`).
 
 The camera file's bias map is each amplifier's master bias on the detector,
 each part about its level in ``amplifier_bias_level`` (what its overscan reads).
@@ -32,6 +34,7 @@ from ..core.geometry import fits_ranges
 from ..core.validate import ParameterError
 from .chain.crosstalk import fit_crosstalk
 from .chain.eper import fit_cti
+from .chain.untrail import read_orders, traps_of, untrail
 from .cmos import bias_statistics
 from .dark import level_of
 from .detector import NOT_FITTED, fit_brighter_fatter, fit_detector, refit_gain
@@ -342,9 +345,16 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
              "bottom": lambda p: p.rows[0] == 0, "top": lambda p: p.rows[1] == shape[0]}
     edges = {e: _mean([per[k]["gain"] for k, p in places.items() if on(p)], "electron/adu", "")
              for e, on in along.items()}
+    # CTI from the flats' trails in the overscans; the flats' offsets are their drift only
+    # (their own overscans hold the trails). Its trails are taken out of the darks.
+    cti = fit_cti([f.path for f in flats], [f.path for f in biases], coll.header,
+                  {k: p["gain"].value for k, p in per.items()}, offsets=offsets)
+    traps, orders = traps_of(cti.params), read_orders(coll.header, places, shape)
+    untrailed = None if not (traps["parallel"] or traps["serial"]) else \
+        (lambda image: untrail(image, orders, gain.value, **traps).image)
     dark_maps, flat_info, main = fit_detector(
         ad, af, det, {}, bias, gain, lv, (rn_c, row), fpoints, m, cannot, filled, pixel_size,
-        [p.region for p in parts], edges, strength)
+        [p.region for p in parts], edges, strength, untrailed)
 
     # The file's bias: the detector's structure in ADU around the levels' mean.
     bias_map, bias_se = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
@@ -359,16 +369,12 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     for key in ("gain", "read_noise", "bias_level"):
         params[f"amplifier_{key}"] = tuple(float(p[key].value) for p in per.values())
         params[key] = float(m[key].value)
-    # CTI from the flats' trails in the overscans; the flats' offsets are their drift only
-    # (their own overscans hold the trails).
-    cti = fit_cti([f.path for f in flats], [f.path for f in biases], coll.header,
-                  {k: p["gain"].value for k, p in per.items()}, offsets=offsets)
     m.update(cti.measured)
     if cti.measured:
         params.update(cti.params)
-    if any(cti.params[f"cti_{w}_density"] for w in ("parallel", "serial")):
-        cannot.append("dark map and flats: the traps' trails of their charge are not taken "
-                      "out (a twin's frames trail them once more)")
+    if untrailed is not None:
+        cannot.append("flats: the traps' trails are not taken out (a twin's frames trail them "
+                      "once more: the pixels read first, whose traps are empty, a little low)")
     # Crosstalk from the science frames' stars (flats light every amplifier alike).
     xt = fit_crosstalk([f.path for f in coll.of("science")], coll.header,
                        {k: m[f"gain_{k}"] for k in amps}, {k: m[f"bias_level_{k}"] for k in amps},

@@ -1,9 +1,10 @@
 """Dark current, glow, the hot-pixel population and cosmic rays, from darks.
 
 Darks of each exposure time are combined (offsets and the master bias taken
-off, 5-sigma clipped mean) and turned into electrons with the gain. With
-darks at two exposure times or more, each pixel's electrons are fitted as
-``z + r t`` by least squares: ``r`` is its dark rate (dark current, glow,
+off, 5-sigma clipped mean), the read-out's CTI trails taken out when it has
+traps (`ccdsim.twin.chain.untrail`), and turned into electrons with the
+gain. With darks at two exposure times or more, each pixel's electrons are
+fitted as ``z + r t`` by least squares: ``r`` is its dark rate (dark current, glow,
 hot pixels; e-/pixel/s) and ``z`` its zero-second part (charge that does not
 grow with time: hot pixels' fixed charge; glow collected while the frame is
 read out is in the bias too, so it is in the master bias, not in ``z``).
@@ -54,7 +55,7 @@ class _CosmicCounter:
 
 
 def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_size_um=None,
-              row_noise_adu=0.0):
+              row_noise_adu=0.0, untrail=None):
     """Dark rate and zero-second maps, dark current, hot pixels, glow and cosmic rays.
 
     Parameters
@@ -76,6 +77,10 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
     row_noise_adu : float, optional
         One frame's row noise (ADU): each row of the rate map is offset by
         the combined frames' rows, which the medians' errors take in.
+    untrail : callable, optional
+        ``untrail(image) -> image``: a combined dark (ADU above the bias) with
+        the read-out's CTI trails taken out (`ccdsim.twin.chain.untrail`),
+        before the rates are fitted; its pixels' variances are kept.
 
     Returns
     -------
@@ -95,10 +100,11 @@ def fit_darks(groups, layout, offsets, bias_map, gain, read_noise_adu, pixel_siz
         c = combine([f.path for f in frames], layout,
                     offsets=[offsets.get(f.path, 0.0) for f in frames], subtract=bias_map,
                     outliers=counter)
-        ys.append(c.mean.astype(np.float64) * gain)
+        mean = c.mean if untrail is None else untrail(c.mean)
+        ys.append(mean.astype(np.float64) * gain)
         var = c.var.astype(np.float64)
         if len(frames) < 2:  # one frame: its noise from the model
-            var = np.full(var.shape, read_noise_adu ** 2) + np.maximum(c.mean, 0) / gain
+            var = np.full(var.shape, read_noise_adu ** 2) + np.maximum(mean, 0) / gain
         vs.append(var * gain ** 2)
         if counter is not None:
             counters.append(counter)

@@ -38,7 +38,7 @@ NOT_FITTED = ("full_well and saturation: not fitted (needs flats beyond the full
 
 def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, m, cannot,
                  filled=frozenset(), pixel_size=None, regions=None, edge_gains=None,
-                 strength=None):
+                 strength=None, untrail=None):
     """Darks, flats and nonlinearity of one data section (steps 4 and 5 of the fit).
 
     Parameters
@@ -78,6 +78,9 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
         Brighter-fatter's (`fit_brighter_fatter`): the PRNU is taken back
         through its smoothing (`prnu_without_bf`), and the flats too when the
         camera file carries it (`flat_without_bf`).
+    untrail : callable, optional
+        Takes the read-out's CTI trails out of each combined dark
+        (`ccdsim.twin.dark.fit_darks`).
 
     Returns
     -------
@@ -97,7 +100,8 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
     dark_groups = {t: fs for t, fs in dark_groups.items() if t > 0}
     dark = None
     if dark_groups:
-        dark = fit_darks(dark_groups, layout, offsets, bias, g, rn_adu, pixel_size, row_adu)
+        dark = fit_darks(dark_groups, layout, offsets, bias, g, rn_adu, pixel_size, row_adu,
+                         untrail)
         dark["dark_current"] = with_offset_error(dark["dark_current"], dark_groups, lv, gain)
         for key in ("dark_current", "hot_above_1", "hot_above_4", "cosmic_ray_rate"):
             if dark[key] is not None:

@@ -1,0 +1,200 @@
+"""The read-out's CTI trails taken out of an image of the detector.
+
+Each amplifier's part of the detector is put in the order it is read
+(`read_orders`: row 0 read first, column 0 first in each row, after the
+pixels read before its data, which hold no charge), as the read-out clocks
+its segment (`ccdsim.physics.transfer.clocking`: parallel, then serial,
+`ccdsim.physics.transfer.cti.add_cti`). The charge ``x`` the read-out
+started from is found from what it read, ``y``, by the fixed point of
+ArCTIc's CTI removal (Massey et al. 2014), from ``x = y``::
+
+    x <- x + (y - add_cti(x))
+
+Each round leaves the last one's error times the share the traps move
+(a few percent of a hot pixel here), so the error falls geometrically and
+the rounds stop when the largest change of a pixel is below `TOLERANCE`
+(e-), far below any frame's noise. Charge trailed past the data, into the
+overscans, is not in the image; a pixel's own is all that comes back.
+
+CTI is not linear: an image that is a mean of frames (a combined dark) is
+taken as one frame of its mean charge. Its read noise is in ``y`` but not
+in what the traps met, so it is clocked as charge (a negative pixel fills
+no trap, as in the read-out).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ...core.geometry import fits_ranges
+from ...physics.transfer.cti import TrapSpecies, WellFill, add_cti
+
+__all__ = ["TOLERANCE", "ROUNDS", "ReadOrder", "Untrailed", "read_orders", "traps_of",
+           "untrail"]
+
+#: Rounds stop when no pixel changes by this much (e-).
+TOLERANCE = 1e-3
+#: Most rounds.
+ROUNDS = 12
+
+
+class ReadOrder(NamedTuple):
+    """One amplifier's part of the detector, and how it is read.
+
+    Attributes
+    ----------
+    region : tuple of slice
+        ``(rows, columns)`` of the detector.
+    flip : tuple of bool
+        Rows, columns reversed from the detector's order into read order.
+    before : tuple of int
+        Rows and columns read before its data (its prescan columns; pixels).
+    """
+
+    region: tuple
+    flip: tuple
+    before: tuple
+
+
+class Untrailed(NamedTuple):
+    """What `untrail` returns.
+
+    Attributes
+    ----------
+    image : numpy.ndarray
+        The image without its trails, in the input's units (float64).
+    rounds : int
+        Rounds run (the most of any amplifier).
+    change : float
+        The largest change of a pixel in the last round (e-).
+    """
+
+    image: np.ndarray
+    rounds: int
+    change: float
+
+
+def _section(header, key):
+    """`ccdsim.core.geometry.fits_ranges` of a header's card, None without it."""
+    try:
+        return fits_ranges(header[key]) if key in header else None
+    except ValueError:
+        return None
+
+
+def read_orders(header, places, shape):
+    """Each amplifier's `ReadOrder` from a frame's sections.
+
+    The corner an amplifier reads towards: ``AMPSECA``'s flipped ranges;
+    without it the side its overscans lie on, away from the amplifier;
+    without those the detector's corner nearest its part.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        A frame's (``DATASECA``, ``BIASSECA``, ``BIASSRA``, ``PRESECA``, ``AMPSECA``, ...).
+    places : dict
+        ``{letter: Placement}`` (`ccdsim.twin.amps.placements`).
+    shape : tuple of int
+        ``(ny, nx)`` of the detector.
+
+    Returns
+    -------
+    list of ReadOrder
+    """
+    out = []
+    for k, p in places.items():
+        data = tuple((s.start, s.stop) for s in p.data)
+        over, rows = _section(header, f"BIASSEC{k}"), _section(header, f"BIASSR{k}")
+        amp = _section(header, f"AMPSEC{k}")
+        if amp is not None:
+            towards = amp[2:]
+        elif over is not None or rows is not None:  # overscans lie away from the amplifier
+            towards = (rows is not None and rows[0][1] <= data[0][0],
+                       over is not None and over[1][1] <= data[1][0])
+        else:
+            towards = (sum(p.rows) > shape[0], sum(p.columns) > shape[1])
+        parts = [data] + [s[:2] for s in (over, rows, _section(header, f"PRESEC{k}"))
+                          if s is not None]
+        seg = [(min(s[a][0] for s in parts), max(s[a][1] for s in parts)) for a in (0, 1)]
+        before = tuple(seg[a][1] - data[a][1] if towards[a] else data[a][0] - seg[a][0]
+                       for a in (0, 1))
+        out.append(ReadOrder(p.region, tuple(bool(f) != bool(t) for f, t in
+                                             zip(p.flip, towards)), before))
+    return out
+
+
+def traps_of(params):
+    """Trap species and well fill from camera-file parameters, as `add_cti` takes them.
+
+    Parameters
+    ----------
+    params : dict
+        ``cti_parallel_density``, ``cti_parallel_release``, ``cti_serial_density``,
+        ``cti_serial_release`` (traps/pixel, transfers; one entry per species),
+        ``cti_well_depth``, ``cti_well_notch`` (e-), ``cti_well_power``
+        (`ccdsim.twin.chain.eper.CtiFit.params`).
+
+    Returns
+    -------
+    dict
+        ``parallel`` and ``serial`` (lists of `TrapSpecies`, density 0 left
+        out), ``well`` (`WellFill`).
+    """
+    traps = {w: [TrapSpecies(float(d), float(r)) for d, r in
+                 zip(params[f"cti_{w}_density"], params[f"cti_{w}_release"]) if d > 0]
+             for w in ("parallel", "serial")}
+    return {**traps, "well": WellFill(float(params["cti_well_depth"]),
+                                      float(params["cti_well_notch"]),
+                                      float(params["cti_well_power"]))}
+
+
+def untrail(image, orders, gain, *, parallel=None, serial=None, well, tolerance=TOLERANCE,
+            rounds=ROUNDS, threads=None):
+    """An image of the detector with the read-out's trails taken out (the module's).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The detector's charge as read (ADU above the bias), each amplifier's
+        part at ``gain``.
+    orders : list of ReadOrder
+        Every amplifier's part (`read_orders`).
+    gain : float
+        e-/ADU of ``image``.
+    parallel, serial : list of TrapSpecies, optional
+        The traps each way (None or empty: none).
+    well : WellFill
+        How packets fill the pixels.
+    tolerance : float, optional
+        Rounds stop when no pixel changes by this much (e-).
+    rounds : int, optional
+        Most rounds.
+    threads : int, optional
+        Worker threads of `add_cti`; never changes the result.
+
+    Returns
+    -------
+    Untrailed
+        The image (ADU, float64), rounds run, the last round's largest change (e-).
+    """
+    y = np.asarray(image, dtype=np.float64) * gain
+    out = y.copy()
+    ran, change = 0, 0.0
+    if not (parallel or serial):
+        return Untrailed(out / gain, ran, change)
+    for o in orders:
+        part = y[o.region][::-1 if o.flip[0] else 1, ::-1 if o.flip[1] else 1]
+        (b0, b1), data = o.before, (slice(o.before[0], None), slice(o.before[1], None))
+        x = np.zeros((b0 + part.shape[0], b1 + part.shape[1]))  # nothing read before the data
+        x[data] = part
+        for i in range(rounds):
+            step = part - add_cti(x, parallel=parallel, serial=serial, well=well,
+                                  threads=threads)[data]
+            x[data] += step
+            last = float(np.abs(step).max()) if step.size else 0.0
+            if last < tolerance:
+                break
+        ran, change = max(ran, i + 1), max(change, last)
+        out[o.region] = x[data][::-1 if o.flip[0] else 1, ::-1 if o.flip[1] else 1]
+    return Untrailed(out / gain, ran, change)
