@@ -59,8 +59,8 @@ from ccdsim.cli import main
 from ccdsim.core.geometry import Section
 from ccdsim.physics.transfer.cti import add_cti
 from ccdsim.twin.amps import placements
-from ccdsim.twin.chain.untrail import (ROUNDS, TOLERANCE, ReadOrder, read_orders, traps_of,
-                                       untrail)
+from ccdsim.twin.chain.readorder import ReadOrder, read_orders
+from ccdsim.twin.chain.untrail import ROUNDS, TOLERANCE, traps_of, untrail
 from ccdsim.twin.dark import dark_level, glow_edges
 from ccdsim.twin.fit import amplifier_layouts
 from ccdsim.twin.maps import correlation

@@ -34,7 +34,8 @@ from ..core.geometry import fits_ranges
 from ..core.validate import ParameterError
 from .chain.crosstalk import fit_crosstalk
 from .chain.eper import fit_cti
-from .chain.untrail import read_orders, traps_of, untrail
+from .chain.readorder import read_orders
+from .chain.untrail import traps_of, untrail
 from .cmos import bias_statistics
 from .dark import level_of
 from .detector import NOT_FITTED, fit_brighter_fatter, fit_detector, refit_gain

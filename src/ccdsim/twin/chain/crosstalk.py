@@ -46,11 +46,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...core.geometry import fits_ranges
 from ...core.params import ADC_MAX
 from ...core.validate import ParameterError
 from ..ptc import Measured
 from ..stack import MAD_TO_STD, read_data
+from .readorder import card_ranges, reads_towards
 
 __all__ = ["CrosstalkFit", "fit_crosstalk", "read_windows"]
 
@@ -94,30 +94,13 @@ def _value(v):
         if isinstance(v, Measured) else (float(v), 0.0)
 
 
-def _section(text):
-    """``((y0, y1), (x0, x1), flipped_y, flipped_x)`` of a FITS section, 0-based half-open;
-    None when it is not one (`ccdsim.core.geometry.fits_ranges`)."""
-    try:
-        return fits_ranges(text)
-    except ValueError:
-        return None
-
-
-def _towards(header, k, data, parts):
-    """``(upper, right)``: the corner amplifier ``k`` reads towards (module docstring, 1)."""
-    amp = _section(header.get(f"AMPSEC{k}", ""))
-    if amp is not None:
-        return amp[2], amp[3]
-    over, rows = _section(header.get(f"BIASSEC{k}", "")), _section(header.get(f"BIASSR{k}", ""))
-    if over is not None or rows is not None:  # overscans lie away from the amplifier
-        return (rows is not None and rows[0][1] <= data[0][0],
-                over is not None and over[1][1] <= data[1][0])
-    det = [_section(header.get(f"DETSEC{a}", "")) for a in parts]
-    mine = _section(header.get(f"DETSEC{k}", ""))
-    if mine is None or any(d is None for d in det):
-        return False, False
-    ny, nx = max(d[0][1] for d in det), max(d[1][1] for d in det)
-    return sum(mine[0]) > ny, sum(mine[1]) > nx
+def _on_detector(header, k, names):
+    """Amplifier ``k``'s data on the detector and the detector's ``(ny, nx)``, from the
+    ``DETSEC`` cards (None, None without them)."""
+    det = [card_ranges(header, f"DETSEC{a}") for a in names]
+    if any(d is None for d in det):
+        return None, None
+    return det[names.index(k)][:2], (max(d[0][1] for d in det), max(d[1][1] for d in det))
 
 
 def read_windows(header):
@@ -141,13 +124,13 @@ def read_windows(header):
                 "no crosstalk to fit")
     place = {}
     for k in names:
-        parts = [_section(header[key]) for key in (f"{s}{k}" for s in ("DATASEC", "BIASSEC",
+        parts = [card_ranges(header, key) for key in (f"{s}{k}" for s in ("DATASEC", "BIASSEC",
                  "BIASSR", "PRESEC")) if key in header]
         if any(p is None for p in parts):
             return f"amplifier {k}'s sections are not FITS sections: no read-out order"
         data = parts[0]
         seg = [(min(p[a][0] for p in parts), max(p[a][1] for p in parts)) for a in (0, 1)]
-        flip = _towards(header, k, data, names)
+        flip = reads_towards(header, k, data, *_on_detector(header, k, names))
         # The data's offset in the segment, counted from the first pixel read.
         start = [seg[a][1] - data[a][1] if flip[a] else data[a][0] - seg[a][0] for a in (0, 1)]
         place[k] = (seg, start, [data[a][1] - data[a][0] for a in (0, 1)], flip)

@@ -1,8 +1,9 @@
 """The read-out's CTI trails taken out of an image of the detector.
 
 Each amplifier's part of the detector is put in the order it is read
-(`read_orders`: row 0 read first, column 0 first in each row, after the
-pixels read before its data, which hold no charge), as the read-out clocks
+(`ccdsim.twin.chain.readorder.read_orders`: row 0 read first, column 0
+first in each row, after the pixels read before its data, which hold no
+charge), as the read-out clocks
 its segment (`ccdsim.physics.transfer.clocking`: parallel, then serial,
 `ccdsim.physics.transfer.cti.add_cti`). The charge ``x`` the read-out
 started from is found from what it read, ``y``, by the fixed point of
@@ -26,34 +27,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...core.geometry import fits_ranges
 from ...physics.transfer.cti import TrapSpecies, WellFill, add_cti
 
-__all__ = ["TOLERANCE", "ROUNDS", "ReadOrder", "Untrailed", "read_orders", "traps_of",
-           "untrail"]
+__all__ = ["TOLERANCE", "ROUNDS", "Untrailed", "traps_of", "untrail"]
 
 #: Rounds stop when no pixel changes by this much (e-).
 TOLERANCE = 1e-3
 #: Most rounds.
 ROUNDS = 12
-
-
-class ReadOrder(NamedTuple):
-    """One amplifier's part of the detector, and how it is read.
-
-    Attributes
-    ----------
-    region : tuple of slice
-        ``(rows, columns)`` of the detector.
-    flip : tuple of bool
-        Rows, columns reversed from the detector's order into read order.
-    before : tuple of int
-        Rows and columns read before its data (its prescan columns; pixels).
-    """
-
-    region: tuple
-    flip: tuple
-    before: tuple
 
 
 class Untrailed(NamedTuple):
@@ -72,56 +53,6 @@ class Untrailed(NamedTuple):
     image: np.ndarray
     rounds: int
     change: float
-
-
-def _section(header, key):
-    """`ccdsim.core.geometry.fits_ranges` of a header's card, None without it."""
-    try:
-        return fits_ranges(header[key]) if key in header else None
-    except ValueError:
-        return None
-
-
-def read_orders(header, places, shape):
-    """Each amplifier's `ReadOrder` from a frame's sections.
-
-    The corner an amplifier reads towards: ``AMPSECA``'s flipped ranges;
-    without it the side its overscans lie on, away from the amplifier;
-    without those the detector's corner nearest its part.
-
-    Parameters
-    ----------
-    header : astropy.io.fits.Header
-        A frame's (``DATASECA``, ``BIASSECA``, ``BIASSRA``, ``PRESECA``, ``AMPSECA``, ...).
-    places : dict
-        ``{letter: Placement}`` (`ccdsim.twin.amps.placements`).
-    shape : tuple of int
-        ``(ny, nx)`` of the detector.
-
-    Returns
-    -------
-    list of ReadOrder
-    """
-    out = []
-    for k, p in places.items():
-        data = tuple((s.start, s.stop) for s in p.data)
-        over, rows = _section(header, f"BIASSEC{k}"), _section(header, f"BIASSR{k}")
-        amp = _section(header, f"AMPSEC{k}")
-        if amp is not None:
-            towards = amp[2:]
-        elif over is not None or rows is not None:  # overscans lie away from the amplifier
-            towards = (rows is not None and rows[0][1] <= data[0][0],
-                       over is not None and over[1][1] <= data[1][0])
-        else:
-            towards = (sum(p.rows) > shape[0], sum(p.columns) > shape[1])
-        parts = [data] + [s[:2] for s in (over, rows, _section(header, f"PRESEC{k}"))
-                          if s is not None]
-        seg = [(min(s[a][0] for s in parts), max(s[a][1] for s in parts)) for a in (0, 1)]
-        before = tuple(seg[a][1] - data[a][1] if towards[a] else data[a][0] - seg[a][0]
-                       for a in (0, 1))
-        out.append(ReadOrder(p.region, tuple(bool(f) != bool(t) for f, t in
-                                             zip(p.flip, towards)), before))
-    return out
 
 
 def traps_of(params):
@@ -159,7 +90,7 @@ def untrail(image, orders, gain, *, parallel=None, serial=None, well, tolerance=
         The detector's charge as read (ADU above the bias), each amplifier's
         part at ``gain``.
     orders : list of ReadOrder
-        Every amplifier's part (`read_orders`).
+        Every amplifier's part (`ccdsim.twin.chain.readorder.read_orders`).
     gain : float
         e-/ADU of ``image``.
     parallel, serial : list of TrapSpecies, optional
