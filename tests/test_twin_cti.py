@@ -59,6 +59,7 @@ import pytest
 from astropy.io import fits
 from scipy.stats import chi2
 
+from ccdsim import ParameterError
 from ccdsim.cli import main
 from ccdsim.physics.transfer.cti import TrapSpecies, WellFill, add_cti
 from ccdsim.twin.chain.eper import fit_cti, strips_of
@@ -271,3 +272,15 @@ def test_a_flats_spread_fills_the_traps_higher_and_the_model_follows():
           np.round(100 * bound / measured, 3))
     assert np.all(np.abs(ours) < bound)
     assert np.all(uniform < -2 * bound)
+
+
+def test_a_bad_section_is_named_as_the_header_names_it():
+    """Frames are untrusted: a section outside the frame stops the fit in one line naming
+    the card."""
+    header = fits.Header({"NAXIS1": 100, "NAXIS2": 80, "DATASECA": "[1:40,1:32]",
+                          "BIASSECA": "[41:48,1:32]", "BIASSRA": "[1:99999,33:40]"})
+    with pytest.raises(ParameterError, match=r"^BIASSRA = '\[1:99999,33:40\]' is not a FITS "
+                                             r"section inside the 80x100 frame$"):
+        strips_of(header, {"A": 2.0})
+    header["BIASSRA"] = "[1:40,33:40]"
+    assert {s.way for s in strips_of(header, {"A": 2.0})} == {"serial", "parallel"}

@@ -42,7 +42,7 @@ from .detector import NOT_FITTED, fit_brighter_fatter, fit_detector, refit_gain
 from .levels import fit_levels
 from .model import CameraFit, cmos_in_electrons, level_values
 from .ptc import Measured, fit_transfer, flat_pairs, pair_points, past_saturation
-from .stack import Layout, combine, frame_levels, layout_of, read_data
+from .stack import Layout, combine, frame_levels, read_data, section_slices
 
 __all__ = ["placements", "Placement", "AssembledFrame", "fit_amplifier",
            "fit_amplifiers"]
@@ -365,8 +365,8 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     params = {"shape": shape, "amplifiers": n, "overscan": a.overscan_columns}
     for key, card, axis in (("prescan", "PRESECA", 1), ("overscan_rows", "BIASSRA", 0)):
         if card in coll.header:
-            params[key] = len(range(*layout_of({"DATASEC": coll.header[card]}, a.readout_shape)
-                                    .data[axis].indices(a.readout_shape[axis])))
+            cut = section_slices(coll.header[card], a.readout_shape, card)[axis]
+            params[key] = len(range(*cut.indices(a.readout_shape[axis])))
     for key in ("gain", "read_noise", "bias_level"):
         params[f"amplifier_{key}"] = tuple(float(p[key].value) for p in per.values())
         params[key] = float(m[key].value)

@@ -32,7 +32,7 @@ from .detector import NOT_FITTED, fit_brighter_fatter, fit_detector, refit_gain
 from .levels import fit_levels
 from .model import CameraFit, cmos_in_electrons, level_values
 from .ptc import Measured, fit_transfer, flat_pairs, pair_points, past_saturation
-from .stack import combine, frame_levels, layout_of, read_data
+from .stack import combine, frame_levels, layout_of, read_data, section_slices
 
 __all__ = ["fit_camera", "amplifier_layouts"]
 
@@ -67,9 +67,10 @@ def amplifier_layouts(header, shape, namps):
                 f"the frames were read through {namps} amplifiers (NAMPS) but have no "
                 f"DATASEC{name}: camera fit reads one image per frame with each amplifier's "
                 f"sections (DATASECA, BIASSECA, ...: ccdsim's --layout assembled)", param="frames")
-        cards = {"DATASEC": header[f"DATASEC{name}"]}
-        if f"BIASSEC{name}" in header:
-            cards["BIASSEC"] = header[f"BIASSEC{name}"]
+        cards = {key: header[f"{key}{name}"] for key in ("DATASEC", "BIASSEC")
+                 if f"{key}{name}" in header}
+        for key, text in cards.items():  # a bad one named as the header names it
+            section_slices(text, shape, f"{key}{name}")
         out[name] = layout_of(cards, shape)
     return out
 

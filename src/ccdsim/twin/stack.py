@@ -23,8 +23,9 @@ from astropy.io import fits
 
 from ..core.validate import ParameterError
 
-__all__ = ["BAND_BYTES", "Layout", "Combined", "layout_of", "combine", "read_data",
-           "frame_levels", "median_of_frames", "in_threads"]
+__all__ = ["BAND_BYTES", "Layout", "Combined", "layout_of", "section_slices", "combine",
+           "read_data", "frame_levels", "median_of_frames", "median_along", "in_threads",
+           "in_blocks"]
 
 #: Bytes of one band of a group of frames (float32), the fit's working memory per group.
 BAND_BYTES = 256 << 20
@@ -69,8 +70,10 @@ class Layout:
         return (len(range(*ys)), len(range(*xs)))
 
 
-def _section(text, shape, key):
-    """A FITS section (``[x1:x2,y1:y2]``, 1-based, ``*`` or ``:`` for all) as numpy slices."""
+def section_slices(text, shape, key):
+    """A header's FITS section (``[x1:x2,y1:y2]``, 1-based, ``*`` or ``:`` for all, columns
+    only) as numpy ``(rows, columns)`` slices inside ``shape``; a `ParameterError` naming
+    the card ``key`` when it is not one."""
     try:
         body = str(text).strip()
         if not (body.startswith("[") and body.endswith("]")):
@@ -111,10 +114,10 @@ def layout_of(header, shape):
     Layout
     """
     key = "DATASEC" if "DATASEC" in header else "TRIMSEC" if "TRIMSEC" in header else None
-    data = _section(header[key], shape, key) if key else (slice(0, shape[0]), slice(0, shape[1]))
+    data = section_slices(header[key], shape, key) if key else (slice(0, shape[0]), slice(0, shape[1]))
     overscan, ncol = None, 0
     if "BIASSEC" in header:
-        rows, cols = _section(header["BIASSEC"], shape, "BIASSEC")
+        rows, cols = section_slices(header["BIASSEC"], shape, "BIASSEC")
         # Columns of the overscan that are not data (a header's sections may overlap).
         right = cols.start >= (data[1].start + data[1].stop) / 2
         lo, hi = (max(cols.start, data[1].stop), cols.stop) if right \

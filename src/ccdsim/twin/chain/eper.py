@@ -38,7 +38,7 @@ import numpy as np
 
 from ...core.params import ADC_MAX, PARAMS
 from ...physics.transfer.cti import WellFill
-from ..stack import MAD_TO_STD, layout_of, read_data
+from ..stack import MAD_TO_STD, read_data, section_slices
 from ..ptc import Measured
 from .trails import Trails
 from .trapfit import WAYS, fit_traps
@@ -152,23 +152,24 @@ def strips_of(header, gains):
         one = len(gains) == 1 and f"DATASEC{k}" not in header
 
         def card(stem, alone=None):
+            """The card's name and its section's slices (a one-line error naming it), or None."""
             key = (alone or stem) if one else f"{stem}{k}"
-            return header.get(key)
+            return (key, section_slices(header[key], shape, key)) if key in header else None
         if card("DATASEC") is None:
             continue
-        data = layout_of({"DATASEC": card("DATASEC")}, shape).data
+        data = card("DATASEC")[1]
         pre = card("PRESEC")
-        prescan = layout_of({"DATASEC": pre}, shape).shape[1] if pre else 0
+        prescan = len(range(*pre[1][1].indices(shape[1]))) if pre else 0
         serial, parallel = card("BIASSEC"), card("BIASSR", "BIASSECR")
         if serial:
-            cols = layout_of({"DATASEC": serial}, shape).data[1]
+            cols = serial[1][1]
             edge = _away(data[1], cols, shape[1])[:EDGE][::-1]  # next to the overscan
             out.append(Strip(k, "serial", np.arange(*data[0].indices(shape[0])),
                              np.concatenate([edge, _away(cols, data[1], shape[1])]),
                              False, prescan + len(range(*data[1].indices(shape[1]))), prescan,
                              float(gain)))
         if parallel:
-            rows = layout_of({"DATASEC": parallel}, shape).data[0]
+            rows = parallel[1][0]
             edge = _away(data[0], rows, shape[0])[:EDGE][::-1]
             out.append(Strip(k, "parallel",
                              np.concatenate([edge, _away(rows, data[0], shape[0])]),
