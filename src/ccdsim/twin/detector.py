@@ -10,9 +10,9 @@ electrons are ADU times the gain: their standard errors hold the gain's
 relative error, and the dark current's the frames' offsets' too.
 
 Brighter-fatter (`fit_brighter_fatter`, before the darks) is measured from
-the flat pairs' covariances; the gain is then refitted with its variance
-deficit added back (`refit_gain`), and the PRNU taken back through its
-smoothing (`prnu_without_bf`).
+the flat pairs' covariances; the gain is refitted with its variance deficit
+added back (`refit_gain`), the PRNU taken back through its smoothing
+(`prnu_without_bf`), and, when the file carries it, the flats and darks too.
 """
 
 from dataclasses import replace
@@ -20,7 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from .dark import fit_darks
-from .flat import column_gain, fit_flat
+from .flat import column_gain, dark_without_bf, fit_flat
 from ..physics.transfer.brighterfatter import bf_kernel, brighter_fatter, flat_covariances
 from .model import BF_SIGNIFICANCE, with_gain_error, with_offset_error
 from .ptc import LAGS, Measured, fit_transfer, interior
@@ -76,11 +76,11 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
         relative error is its glow's (default: ``gain``).
     strength : Measured, optional
         Brighter-fatter's (`fit_brighter_fatter`): the PRNU is taken back
-        through its smoothing (`prnu_without_bf`), and the flats too when the
-        camera file carries it (`flat_without_bf`).
+        through its smoothing (`prnu_without_bf`); the flats and darks too when
+        the file carries it (`flat_without_bf`, `ccdsim.twin.flat.dark_without_bf`).
     untrail : callable, optional
         Takes the read-out's CTI trails out of each combined dark
-        (`ccdsim.twin.dark.fit_darks`).
+        (`ccdsim.twin.dark.fit_darks`), before brighter-fatter's spreading.
 
     Returns
     -------
@@ -99,9 +99,13 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
         dark_groups.setdefault(f.exptime, []).append(f)
     dark_groups = {t: fs for t, fs in dark_groups.items() if t > 0}
     dark = None
+    carried = strength is not None and strength.value > BF_SIGNIFICANCE * strength.se
+    # The read-out trailed the charge brighter-fatter had spread: its CTI comes out first.
+    undo = untrail if not carried else (lambda image: dark_without_bf(
+        (untrail or (lambda a: a))(image), strength.value, g))
     if dark_groups:
         dark = fit_darks(dark_groups, layout, offsets, bias, g, rn_adu, pixel_size, row_adu,
-                         untrail)
+                         undo)
         dark["dark_current"] = with_offset_error(dark["dark_current"], dark_groups, lv, gain)
         for key in ("dark_current", "hot_above_1", "hot_above_4", "cosmic_ray_rate"):
             if dark[key] is not None:
@@ -130,11 +134,9 @@ def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, 
     if strength is not None:
         m["prnu"] = prnu_without_bf(m["prnu"], strength,
                                     float(np.mean(flat_info[main]["levels"])) * g)
-        if strength.value > BF_SIGNIFICANCE * strength.se:  # the camera file has it
+        if carried:  # the camera file has it
             for info in flat_info.values():
                 info.update(flat_without_bf(info, strength.value, g))
-            cannot.append("dark map: brighter-fatter's spreading of hot pixels' charge into "
-                          "their neighbours is not taken out (the flats' is)")
     m["column_gain_rms"] = column_gain(flat_info[main]["flat"], flat_info[main]["mask"],
                                        regions=regions)
     nl = None
