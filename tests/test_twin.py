@@ -22,8 +22,8 @@ from ccdsim import Camera, fit_camera
 from ccdsim.cli import main
 from ccdsim.physics.transfer.brighterfatter import brighter_fatter
 from ccdsim.twin.collect import frame_kind
-from ccdsim.twin.flat import BF_TOLERANCE, dark_without_bf
-from ccdsim.twin.maps import box_mean, correlation
+from ccdsim.twin.flat import dark_without_bf
+from ccdsim.twin.maps import UNDO_TOLERANCE as BF_TOLERANCE, box_mean, correlation
 from ccdsim.twin.ptc import interior
 from ccdsim.twin.report.twins import compare, simulate_like
 

@@ -66,10 +66,10 @@ from ccdsim.core.geometry import Section
 from ccdsim.physics.transfer.cti import add_cti
 from ccdsim.twin.amps import placements
 from ccdsim.twin.chain.readorder import ReadOrder, read_orders
-from ccdsim.twin.chain.untrail import ROUNDS, TOLERANCE, traps_of, untrail
+from ccdsim.twin.chain.untrail import ROUNDS, traps_of, untrail
 from ccdsim.twin.dark import dark_level, glow_edges
 from ccdsim.twin.fit import amplifier_layouts
-from ccdsim.twin.maps import correlation
+from ccdsim.twin.maps import UNDO_TOLERANCE as TOLERANCE, correlation
 
 GAINS = (2.3, 2.2, 2.1, 2.4)
 NOISE = (4.0, 4.5, 5.0, 3.5)

@@ -29,14 +29,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.extras import require
 from ..physics.transfer.brighterfatter import brighter_fatter
-from .maps import box_mean, in_regions, running_median
+from .maps import UNDO_TOLERANCE, box_mean, in_regions, running_median, undo
 from .ptc import Measured, interior
 from .stack import THREADS, combine, frame_levels
 
-__all__ = ["fit_flat", "cosmetics", "column_gain", "dark_without_bf", "BF_TOLERANCE"]
-
-#: `dark_without_bf`'s rounds stop when no pixel changes by this much (e-).
-BF_TOLERANCE = 1e-3
+__all__ = ["fit_flat", "cosmetics", "column_gain", "dark_without_bf"]
 
 
 def fit_flat(frames, layout, offsets, bias_map, gain, dark_rate=None, regions=None):
@@ -229,7 +226,7 @@ def column_gain(flat, mask, size=15, regions=None):
                     f"{cm.size - 1} degrees of freedom")
 
 
-def dark_without_bf(image, strength, gain, tolerance=BF_TOLERANCE, rounds=20):
+def dark_without_bf(image, strength, gain, tolerance=UNDO_TOLERANCE, rounds=20):
     """A combined dark before brighter-fatter spread its hot pixels' charge (a twin adds it).
 
     The dark ``y`` (e-: ADU x the gain) is taken as one frame of its mean
@@ -240,8 +237,9 @@ def dark_without_bf(image, strength, gain, tolerance=BF_TOLERANCE, rounds=20):
     full well) solves ``BF(x) = y``; from ``x = y``, ``x <- x + (y - BF(x))``.
     ``BF`` moves a few percent of a pixel's charge (6% of 1e5 e- at 2.5e-6
     per e-), so each round leaves that share of the last one's error (0.12
-    there: 10 rounds) and the rounds stop when no pixel changes by ``tolerance``. Drawn electrons are >= 0: the model gets
-    ``x`` clipped at 0, and a negative pixel (read noise) keeps what was clipped.
+    there: 10 rounds; `ccdsim.twin.maps.undo`). Drawn electrons are >= 0:
+    the model gets ``x`` clipped at 0, and a negative pixel (read noise)
+    keeps what was clipped.
 
     Parameters
     ----------
@@ -262,10 +260,5 @@ def dark_without_bf(image, strength, gain, tolerance=BF_TOLERANCE, rounds=20):
         The dark without the effect (ADU above the bias, float64).
     """
     y = np.asarray(image, dtype=np.float64) * gain
-    x = y.copy()
-    for _ in range(rounds):
-        step = y - brighter_fatter(np.maximum(x, 0.0), strength) - np.minimum(x, 0.0)
-        x += step
-        if not step.size or float(np.abs(step).max()) < tolerance:
-            break
-    return x / gain
+    return undo(y, lambda x: brighter_fatter(np.maximum(x, 0.0), strength)
+                + np.minimum(x, 0.0), rounds, tolerance)[0] / gain

@@ -18,10 +18,13 @@ import numpy as np
 
 from .stack import THREADS, in_blocks, in_threads, median_along
 
-__all__ = ["box_mean", "running_median", "in_regions", "denoise", "correlation"]
+__all__ = ["box_mean", "running_median", "in_regions", "denoise", "correlation", "undo",
+           "UNDO_TOLERANCE"]
 
 #: Pixels more than this many standard errors from the smooth map are kept as measured.
 KEEP_SIGMA = 5.0
+#: `undo` stops when no pixel changes by this much (e-): far below any frame's noise.
+UNDO_TOLERANCE = 1e-3
 
 
 def box_mean(a, width):
@@ -195,3 +198,40 @@ def correlation(a, b, mask=None):
         a, b = a[mask], b[mask]
     a, b = a - a.mean(), b - b.mean()
     return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+
+
+def undo(y, forward, rounds, tolerance=UNDO_TOLERANCE):
+    """The ``x`` an effect turned into ``y``: the fixed point ``x <- x + (y - forward(x))``.
+
+    From ``x = y`` (ArCTIc's CTI removal, Massey et al. 2014): an effect that
+    moves a share ``q`` of a pixel's charge leaves ``q`` times the last
+    round's error, so the error falls geometrically.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        What the effect made (e-, float64).
+    forward : callable
+        The effect, ``forward(x)`` of ``y``'s shape.
+    rounds : int
+        Most rounds.
+    tolerance : float, optional
+        Rounds stop when no pixel changes by this much (e-).
+
+    Returns
+    -------
+    x : numpy.ndarray
+    ran : int
+        Rounds run.
+    change : float
+        The last round's largest change of a pixel (e-).
+    """
+    x = np.array(y, dtype=np.float64)
+    ran, change = 0, 0.0
+    for ran in range(1, rounds + 1):
+        step = y - forward(x)
+        x += step
+        change = float(np.abs(step).max()) if step.size else 0.0
+        if change < tolerance:
+            break
+    return x, ran, change

@@ -13,7 +13,8 @@ ArCTIc's CTI removal (Massey et al. 2014), from ``x = y``::
 
 Each round leaves the last one's error times the share the traps move
 (a few percent of a hot pixel here), so the error falls geometrically and
-the rounds stop when the largest change of a pixel is below `TOLERANCE`
+the rounds stop when the largest change of a pixel is below
+`ccdsim.twin.maps.UNDO_TOLERANCE`
 (e-), far below any frame's noise. Charge trailed past the data, into the
 overscans, is not in the image; a pixel's own is all that comes back.
 
@@ -28,11 +29,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ...physics.transfer.cti import TrapSpecies, WellFill, add_cti
+from ..maps import UNDO_TOLERANCE, undo
 
-__all__ = ["TOLERANCE", "ROUNDS", "Untrailed", "traps_of", "untrail"]
+__all__ = ["ROUNDS", "Untrailed", "traps_of", "untrail"]
 
-#: Rounds stop when no pixel changes by this much (e-).
-TOLERANCE = 1e-3
 #: Most rounds.
 ROUNDS = 12
 
@@ -80,7 +80,7 @@ def traps_of(params):
                                       float(params["cti_well_power"]))}
 
 
-def untrail(image, orders, gain, *, parallel=None, serial=None, well, tolerance=TOLERANCE,
+def untrail(image, orders, gain, *, parallel=None, serial=None, well, tolerance=UNDO_TOLERANCE,
             rounds=ROUNDS, threads=None):
     """An image of the detector with the read-out's trails taken out (the module's).
 
@@ -116,16 +116,14 @@ def untrail(image, orders, gain, *, parallel=None, serial=None, well, tolerance=
         return Untrailed(out / gain, ran, change)
     for o in orders:
         part = y[o.region][::-1 if o.flip[0] else 1, ::-1 if o.flip[1] else 1]
-        (b0, b1), data = o.before, (slice(o.before[0], None), slice(o.before[1], None))
-        x = np.zeros((b0 + part.shape[0], b1 + part.shape[1]))  # nothing read before the data
-        x[data] = part
-        for i in range(rounds):
-            step = part - add_cti(x, parallel=parallel, serial=serial, well=well,
-                                  threads=threads)[data]
-            x[data] += step
-            last = float(np.abs(step).max()) if step.size else 0.0
-            if last < tolerance:
-                break
-        ran, change = max(ran, i + 1), max(change, last)
-        out[o.region] = x[data][::-1 if o.flip[0] else 1, ::-1 if o.flip[1] else 1]
+        data = (slice(o.before[0], None), slice(o.before[1], None))
+        x = np.zeros((o.before[0] + part.shape[0], o.before[1] + part.shape[1]))
+
+        def clocked(d):  # nothing read before the data
+            x[data] = d
+            return add_cti(x, parallel=parallel, serial=serial, well=well, threads=threads)[data]
+
+        d, n, last = undo(part, clocked, rounds, tolerance)
+        ran, change = max(ran, n), max(change, last)
+        out[o.region] = d[::-1 if o.flip[0] else 1, ::-1 if o.flip[1] else 1]
     return Untrailed(out / gain, ran, change)
