@@ -384,7 +384,7 @@ def fit_amplifiers(coll, amps, step, m, cannot, sensor, source, pixel_size=None)
     if xt.matrix is not None and np.isfinite(xt.matrix).all():
         params["crosstalk"] = tuple(float(c) for c in xt.matrix.ravel())
     cannot += cti.cannot + ([f"crosstalk: {xt.cannot}"] if xt.cannot else [])
-    cannot += [c for c in NOT_FITTED if not c.startswith("science")]  # science: crosstalk
+    cannot += list(NOT_FITTED)
     return CameraFit(measured=m, maps={"bias": bias_map, "bias_se": bias_se, **dark_maps},
                      flats=flat_info, main_filter=main, sensor=sensor, layout=det,
                      collection=coll, transfer=refit_gain(bpoints, fpoints, step_c, strength, gain),

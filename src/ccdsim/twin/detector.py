@@ -33,7 +33,7 @@ NONLINEARITY_LEVEL = 55000.0
 #: What no fit measures from calibration frames, one line each.
 NOT_FITTED = ("full_well and saturation: not fitted (needs flats beyond the full well)",
               "overscan leakage, glow's sources and length as parameters (the dark map holds "
-              "the glow)", "science frames: not used")
+              "the glow)")
 
 
 def fit_detector(darks, flats, layout, offsets, bias, gain, lv, noise, fpoints, m, cannot,

@@ -215,7 +215,7 @@ def fit_camera(source, *, imagetyp_key="IMAGETYP", exptime_key="EXPTIME", filter
         (rn_adu.value, stats["row_noise_adu"].value), fpoints, m, cannot, filled, pixel,
         strength=strength)
     maps = {"bias": bias_map, "bias_se": bias_se, **dark_maps}
-    cannot += list(NOT_FITTED)
+    cannot += list(NOT_FITTED) + ["science frames: not used"]  # several amplifiers: crosstalk
     return CameraFit(measured=m, maps=maps, flats=flat_info, main_filter=main, sensor=sensor,
                      layout=layout, collection=coll, transfer=transfer,
                      pairs=bpoints + fpoints, cannot=cannot, source=_source(source, coll))
