@@ -212,11 +212,6 @@ def _normal(x, y, boxes, box):
     return xd @ xd.T, xd @ yd, float(yd @ yd), len(y) - rank
 
 
-def _solve(a, b):
-    """Least squares of ``a c = b``, 0 where a column holds nothing."""
-    return np.linalg.lstsq(a, b, rcond=None)[0]
-
-
 def _electrons(path, windows, gains, levels, offset, top, full_well):
     """One frame's windows in read order, e- above bias ``(n, rows, columns)``, and where
     they are saturated (at or above ``top`` ADU or ``full_well`` e-)."""
@@ -264,7 +259,7 @@ def _frame_sums(x, saturated, lit, sums, box, clip, grow, iterations):
             if not noise > 0 or keep.sum() < 3:  # nothing left of this victim here
                 break
             a, b, yy, d = _normal(xs[:, keep], yv[keep], boxes[pick][keep], box)
-            c = _solve(a, b)
+            c = np.linalg.lstsq(a, b, rcond=None)[0]  # a source with nothing here: 0
         else:
             w = 1.0 / noise ** 2
             sums[0][v][np.ix_(src, src)] += a * w
